@@ -1,0 +1,391 @@
+package io.walmesh.backend.local;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.backend.AppendException;
+import io.walmesh.spi.backend.AppendResult;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.backend.BackendStats;
+import io.walmesh.spi.backend.Lease;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The {@code local} backend of one namespace: entries in the node's {@link LocalLog}, indexed by a
+ * {@link Schedule} that only the log thread touches.
+ */
+final class LocalBackend implements Backend {
+  private final Vertx vertx;
+  private final LocalLog log;
+  private final BackendSpec spec;
+  private final byte[] prefix;
+  private final Schedule schedule;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong pending = new AtomicLong();
+  private final AtomicLong leased = new AtomicLong();
+  private final AtomicLong deadLetterCount = new AtomicLong();
+  private final AtomicLong oldestDueLag = new AtomicLong();
+  private volatile boolean closed;
+
+  LocalBackend(Vertx vertx, LocalLog log, BackendSpec spec) {
+    this.vertx = vertx;
+    this.log = log;
+    this.spec = spec;
+    this.prefix = Keys.prefix(spec.namespace());
+    this.schedule = new Schedule(spec.orderedByKey());
+  }
+
+  /** Rebuilds the schedule from the stored entries; entries leased before a crash are pending again. */
+  Future<Backend> load() {
+    return run(batch -> {
+      try (RocksIterator it = log.iterator(log.entries)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          EntryRecord record = EntryRecord.parseFrom(it.value());
+          schedule.add(Keys.seqOf(it.key()), record.getDueAtMs(), record.getKey());
+        }
+      }
+      long dead = 0;
+      try (RocksIterator it = log.iterator(log.deadLetters)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          dead++;
+        }
+      }
+      deadLetterCount.set(dead);
+      refreshStats();
+      return false;
+    }, () -> (Backend) this);
+  }
+
+  @Override
+  public Future<AppendResult> append(EntryRecord entry) {
+    CompletableFuture<AppendResult> result = new CompletableFuture<>();
+    log.submit(new AppendTask(entry, result));
+    return Future.fromCompletionStage(result, vertx.getOrCreateContext());
+  }
+
+  /** Appends one entry: dedupe, sequence, entry and idempotency record in the shared batch. */
+  private final class AppendTask implements LogTask {
+    private final EntryRecord entry;
+    private final CompletableFuture<AppendResult> result;
+    private long seq = -1;
+    private String entryId;
+    private boolean duplicate;
+
+    AppendTask(EntryRecord entry, CompletableFuture<AppendResult> result) {
+      this.entry = entry;
+      this.result = result;
+    }
+
+    @Override
+    public boolean prepare(LocalLog.Batch batch) throws RocksDBException {
+      if (closed) {
+        throw new AppendException(AppendException.Kind.NOT_STORED, "namespace " + spec.namespace() + " is closing", null);
+      }
+      String idemKey = entry.getIdempotencyKey();
+      boolean dedupe = !idemKey.isEmpty() && !spec.dedupeWindow().isZero();
+      byte[] idemRowKey = dedupe ? Keys.stringKey(prefix, idemKey) : null;
+      if (dedupe) {
+        String earlier = batch.idempotencyInBatch.get(ByteBuffer.wrap(idemRowKey));
+        if (earlier == null) {
+          earlier = storedIdempotentEntry(batch, idemRowKey);
+        }
+        if (earlier != null) {
+          entryId = earlier;
+          duplicate = true;
+          return true; // answer only once the batch holding the first write is durable
+        }
+      }
+      seq = batch.nextSeq();
+      entryId = Keys.entryId(seq);
+      EntryRecord stored = entry.toBuilder().setEntryId(entryId).build();
+      batch.writes.put(log.entries, Keys.seqKey(prefix, seq), stored.toByteArray());
+      if (dedupe) {
+        byte[] id = entryId.getBytes(StandardCharsets.UTF_8);
+        byte[] value = ByteBuffer.allocate(Long.BYTES + id.length).putLong(entry.getWriteTimeMs()).put(id).array();
+        batch.writes.put(log.idempotency, idemRowKey, value);
+        batch.idempotencyInBatch.put(ByteBuffer.wrap(idemRowKey), entryId);
+      }
+      return true;
+    }
+
+    private String storedIdempotentEntry(LocalLog.Batch batch, byte[] idemRowKey) throws RocksDBException {
+      byte[] value = batch.db().get(log.idempotency, idemRowKey);
+      if (value == null) {
+        return null;
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(value);
+      long firstWriteTime = buffer.getLong();
+      if (entry.getWriteTimeMs() - firstWriteTime > spec.dedupeWindow().toMillis()) {
+        return null; // outside the window: a new entry
+      }
+      return new String(value, Long.BYTES, value.length - Long.BYTES, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void complete(Throwable failure) {
+      if (failure != null) {
+        result.completeExceptionally(failure instanceof AppendException ? failure
+            : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure));
+        return;
+      }
+      if (seq >= 0) {
+        schedule.add(seq, entry.getDueAtMs(), entry.getKey());
+        refreshStats();
+        notifyAvailable();
+      }
+      result.complete(new AppendResult(entryId, duplicate));
+    }
+  }
+
+  @Override
+  public Future<List<Lease>> poll(int max) {
+    return run(batch -> false, () -> {
+      long now = System.currentTimeMillis();
+      List<Lease> leases = new ArrayList<>();
+      for (Schedule.Item item : schedule.takeDue(now, max)) {
+        byte[] value = readEntry(item.seq);
+        if (value == null) {
+          schedule.remove(item.seq); // settled by a concurrent destroy
+          continue;
+        }
+        leases.add(new Lease(parse(value), item.seq));
+      }
+      refreshStats();
+      return leases;
+    });
+  }
+
+  private byte[] readEntry(long seq) {
+    try {
+      return log.get(log.entries, Keys.seqKey(prefix, seq));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("local log read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Future<Void> ack(Lease lease) {
+    long seq = (Long) lease.token();
+    return settle(seq, batch -> {
+      batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
+      return false;
+    }, () -> schedule.remove(seq));
+  }
+
+  @Override
+  public Future<Void> retry(Lease lease, EntryRecord updated) {
+    long seq = (Long) lease.token();
+    return settle(seq, batch -> {
+      batch.writes.put(log.entries, Keys.seqKey(prefix, seq), updated.toByteArray());
+      return false;
+    }, () -> schedule.release(seq, updated.getDueAtMs()));
+  }
+
+  @Override
+  public Future<Void> deadLetter(Lease lease, EntryRecord updated) {
+    long seq = (Long) lease.token();
+    return settle(seq, batch -> {
+      batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
+      batch.writes.put(log.deadLetters, Keys.seqKey(prefix, seq), updated.toByteArray());
+      return true;
+    }, () -> {
+      if (schedule.remove(seq)) {
+        deadLetterCount.incrementAndGet();
+      }
+    });
+  }
+
+  /** Runs a write that settles a lease; on a failed write the entry is released for redelivery. */
+  private Future<Void> settle(long seq, Prepare prepare, Runnable onWritten) {
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    log.submit(new LogTask() {
+      @Override
+      public boolean prepare(LocalLog.Batch batch) throws Exception {
+        return prepare.apply(batch);
+      }
+
+      @Override
+      public void complete(Throwable failure) {
+        if (failure != null) {
+          schedule.release(seq, System.currentTimeMillis());
+          refreshStats();
+          result.completeExceptionally(failure);
+          return;
+        }
+        onWritten.run();
+        refreshStats();
+        notifyAvailable();
+        result.complete(null);
+      }
+    });
+    return Future.fromCompletionStage(result, vertx.getOrCreateContext());
+  }
+
+  @Override
+  public void onAvailable(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  @Override
+  public Future<List<EntryRecord>> listDeadLetters(int limit) {
+    return run(batch -> false, () -> {
+      List<EntryRecord> records = new ArrayList<>();
+      try (RocksIterator it = log.iterator(log.deadLetters)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix) && records.size() < limit; it.next()) {
+          records.add(parse(it.value()));
+        }
+      }
+      return records;
+    });
+  }
+
+  @Override
+  public Future<Integer> replayDeadLetters(List<String> entryIds) {
+    Set<String> ids = new HashSet<>(entryIds);
+    List<long[]> replayed = new ArrayList<>();
+    List<EntryRecord> records = new ArrayList<>();
+    return run(batch -> {
+      long now = System.currentTimeMillis();
+      try (RocksIterator it = log.iterator(log.deadLetters)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          EntryRecord dead = parse(it.value());
+          if (!ids.isEmpty() && !ids.contains(dead.getEntryId())) {
+            continue;
+          }
+          // A replayed entry keeps its id and write time, goes to the back of its key, due now.
+          EntryRecord again = dead.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0).build();
+          long seq = batch.nextSeq();
+          batch.writes.delete(log.deadLetters, it.key());
+          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), again.toByteArray());
+          replayed.add(new long[] {seq, now});
+          records.add(again);
+        }
+      }
+      return true;
+    }, () -> {
+      for (int i = 0; i < replayed.size(); i++) {
+        schedule.add(replayed.get(i)[0], replayed.get(i)[1], records.get(i).getKey());
+      }
+      deadLetterCount.addAndGet(-replayed.size());
+      refreshStats();
+      notifyAvailable();
+      return replayed.size();
+    });
+  }
+
+  @Override
+  public Future<Integer> purgeDeadLetters(List<String> entryIds) {
+    Set<String> ids = new HashSet<>(entryIds);
+    int[] purged = {0};
+    return run(batch -> {
+      try (RocksIterator it = log.iterator(log.deadLetters)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          if (ids.isEmpty() || ids.contains(parse(it.value()).getEntryId())) {
+            batch.writes.delete(log.deadLetters, it.key());
+            purged[0]++;
+          }
+        }
+      }
+      return true;
+    }, () -> {
+      deadLetterCount.addAndGet(-purged[0]);
+      return purged[0];
+    });
+  }
+
+  @Override
+  public BackendStats stats() {
+    return new BackendStats(pending.get(), leased.get(), deadLetterCount.get(), oldestDueLag.get());
+  }
+
+  @Override
+  public Future<Void> close() {
+    closed = true;
+    listeners.clear();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> destroy() {
+    closed = true;
+    listeners.clear();
+    return run(batch -> {
+      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency);
+      return false;
+    }, () -> {
+      schedule.clear();
+      deadLetterCount.set(0);
+      refreshStats();
+      return null;
+    });
+  }
+
+  private void refreshStats() {
+    pending.set(schedule.size());
+    leased.set(schedule.leasedCount());
+    oldestDueLag.set(schedule.oldestDueLag(System.currentTimeMillis()));
+  }
+
+  private void notifyAvailable() {
+    for (Runnable listener : listeners) {
+      listener.run();
+    }
+  }
+
+  private static EntryRecord parse(byte[] value) {
+    try {
+      return EntryRecord.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt entry in the local log: " + e.getMessage(), e);
+    }
+  }
+
+  /** The batch part of a task. */
+  @FunctionalInterface
+  private interface Prepare {
+    boolean apply(LocalLog.Batch batch) throws Exception;
+  }
+
+  /** The after-write part of a task, producing its result. */
+  @FunctionalInterface
+  private interface After<T> {
+    T get() throws Exception;
+  }
+
+  /** Runs a task on the log thread and answers its result on the caller's context. */
+  private <T> Future<T> run(Prepare prepare, After<T> after) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    log.submit(new LogTask() {
+      @Override
+      public boolean prepare(LocalLog.Batch batch) throws Exception {
+        return prepare.apply(batch);
+      }
+
+      @Override
+      public void complete(Throwable failure) {
+        if (failure != null) {
+          result.completeExceptionally(failure);
+          return;
+        }
+        try {
+          result.complete(after.get());
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        }
+      }
+    });
+    return Future.fromCompletionStage(result, vertx.getOrCreateContext());
+  }
+}

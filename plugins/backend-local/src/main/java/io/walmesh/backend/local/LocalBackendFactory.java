@@ -1,0 +1,64 @@
+package io.walmesh.backend.local;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.config.ConfigReader;
+import java.util.Set;
+
+/**
+ * The {@code local} backend type: every local namespace of the node shares one {@link LocalLog}
+ * under {@code <data-dir>/plugins/local/log}. It takes no options: durability is always
+ * fsync-before-acknowledge, with group commit.
+ */
+public final class LocalBackendFactory implements BackendFactory {
+  public static final String TYPE = "local";
+
+  private Vertx vertx;
+  private LocalLog log;
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public Future<Void> init(PluginContext context) {
+    vertx = context.vertx();
+    return vertx.executeBlocking(() -> {
+      log = new LocalLog(context.dataDir().resolve("log"));
+      return null;
+    });
+  }
+
+  @Override
+  public void validate(BackendSpec spec) {
+    new ConfigReader(spec.config(), spec.configPath()).rejectUnknown(Set.of());
+  }
+
+  @Override
+  public Future<Backend> open(BackendSpec spec) {
+    if (log == null) {
+      return Future.failedFuture(new IllegalStateException("the local backend is not initialised"));
+    }
+    return new LocalBackend(vertx, log, spec).load();
+  }
+
+  /** How many synced writes the log made so far; fewer than appends when group commit works. */
+  public long syncedWrites() {
+    return log == null ? 0 : log.syncedWrites();
+  }
+
+  @Override
+  public Future<Void> close() {
+    LocalLog toClose = log;
+    log = null;
+    return toClose == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      toClose.close();
+      return null;
+    });
+  }
+}

@@ -1,0 +1,221 @@
+package io.walmesh.backend.local;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's embedded log: one RocksDB database shared by every namespace on the {@code local}
+ * backend, and the single thread that reads and writes it. Work arrives as {@link LogTask}s; the
+ * thread drains all queued tasks into one {@link WriteBatch} and writes it once, synced when any
+ * task needs durability, so concurrent appends share one fsync (group commit).
+ */
+final class LocalLog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalLog.class);
+  private static final int MAX_TASKS_PER_BATCH = 1024;
+  private static final long SEQ_BLOCK = 1 << 20;
+  private static final byte[] SEQ_RESERVED_KEY = "seq.reserved".getBytes();
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  /** What a task sees while it prepares: the shared batch and the column families. */
+  final class Batch {
+    final WriteBatch writes = new WriteBatch();
+    /** Idempotency keys written earlier in this same batch, by full key, with their entry id. */
+    final Map<ByteBuffer, String> idempotencyInBatch = new HashMap<>();
+
+    RocksDB db() {
+      return db;
+    }
+
+    /** Allocates the next entry sequence; reserves a new block durably in this batch when needed. */
+    long nextSeq() throws RocksDBException {
+      if (nextSeq >= reservedUntil) {
+        reservedUntil += SEQ_BLOCK;
+        writes.put(meta, SEQ_RESERVED_KEY, ByteBuffer.allocate(Long.BYTES).putLong(reservedUntil).array());
+      }
+      return nextSeq++;
+    }
+  }
+
+  private final Path dir;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private final RocksDB db;
+  final ColumnFamilyHandle entries;
+  final ColumnFamilyHandle deadLetters;
+  final ColumnFamilyHandle idempotency;
+  private final ColumnFamilyHandle meta;
+  private final LinkedBlockingQueue<LogTask> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private final AtomicLong syncedWrites = new AtomicLong();
+  private final AtomicLong tasksWritten = new AtomicLong();
+  private volatile boolean closed;
+  private long nextSeq;
+  private long reservedUntil;
+
+  LocalLog(Path dir) throws Exception {
+    this.dir = dir;
+    Files.createDirectories(dir);
+    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    cfOptions = new ColumnFamilyOptions();
+    List<ColumnFamilyDescriptor> descriptors = List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+        new ColumnFamilyDescriptor("entries".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("dead-letters".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("idempotency".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("meta".getBytes(), cfOptions));
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot open the local log at " + dir + ": " + e.getMessage()
+          + (String.valueOf(e.getMessage()).contains("lock") ? " (is another walmesh node using this data directory?)" : ""), e);
+    }
+    entries = handles.get(1);
+    deadLetters = handles.get(2);
+    idempotency = handles.get(3);
+    meta = handles.get(4);
+    byte[] reserved = db.get(meta, SEQ_RESERVED_KEY);
+    // Sequences below the last durable reservation may have been used: start past it.
+    nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();
+    reservedUntil = nextSeq;
+    thread = new Thread(this::run, "walmesh-local-log");
+    thread.setDaemon(true);
+    thread.start();
+    log.info("Local log open at {}", dir);
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  /** Queues a task for the log thread; fails it at once when the log is closed. */
+  void submit(LogTask task) {
+    if (closed) {
+      task.complete(new IllegalStateException("the local log at " + dir + " is closed"));
+      return;
+    }
+    queue.add(task);
+  }
+
+  /** How many synced batch writes the log made: fewer than appends when group commit works. */
+  long syncedWrites() {
+    return syncedWrites.get();
+  }
+
+  /** How many tasks went through the log thread. */
+  long tasksWritten() {
+    return tasksWritten.get();
+  }
+
+  byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+    return db.get(cf, key);
+  }
+
+  RocksIterator iterator(ColumnFamilyHandle cf) {
+    return db.newIterator(cf);
+  }
+
+  private void run() {
+    List<LogTask> tasks = new ArrayList<>();
+    while (!closed || !queue.isEmpty()) {
+      try {
+        LogTask first = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        tasks.add(first);
+        queue.drainTo(tasks, MAX_TASKS_PER_BATCH - 1);
+        runBatch(tasks);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (Throwable t) {
+        log.error("Local log thread failed a batch", t);
+      } finally {
+        tasks.clear();
+      }
+    }
+  }
+
+  private void runBatch(List<LogTask> tasks) {
+    Batch batch = new Batch();
+    boolean sync = false;
+    List<LogTask> prepared = new ArrayList<>(tasks.size());
+    for (LogTask task : tasks) {
+      try {
+        sync |= task.prepare(batch);
+        prepared.add(task);
+      } catch (Throwable t) {
+        task.complete(t);
+      }
+    }
+    Throwable failure = null;
+    try (WriteBatch writes = batch.writes; WriteOptions options = new WriteOptions().setSync(sync)) {
+      if (writes.count() > 0) {
+        db.write(options, writes);
+        if (sync) {
+          syncedWrites.incrementAndGet();
+        }
+      }
+    } catch (Throwable t) {
+      failure = t;
+      log.error("Local log write of {} tasks failed", prepared.size(), t);
+    }
+    tasksWritten.addAndGet(prepared.size());
+    for (LogTask task : prepared) {
+      try {
+        task.complete(failure);
+      } catch (Throwable t) {
+        log.error("Local log task completion failed", t);
+      }
+    }
+  }
+
+  /** Deletes every key of {@code prefix} in the given column families; runs on the log thread. */
+  void deletePrefix(byte[] prefix, ColumnFamilyHandle... cfs) throws RocksDBException {
+    for (ColumnFamilyHandle cf : cfs) {
+      db.deleteRange(cf, prefix, Keys.prefixEnd(prefix));
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (ColumnFamilyHandle handle : handles) {
+      handle.close();
+    }
+    db.close();
+    dbOptions.close();
+    cfOptions.close();
+    log.info("Local log closed at {}", dir);
+  }
+}

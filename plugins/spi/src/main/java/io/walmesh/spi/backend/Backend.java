@@ -1,0 +1,62 @@
+package io.walmesh.spi.backend;
+
+import io.vertx.core.Future;
+import io.walmesh.protocol.v1.EntryRecord;
+import java.util.List;
+
+/**
+ * The durable queue of one namespace.
+ *
+ * <ol>
+ *   <li>{@link #append} MUST succeed only once the entry survives a crash of this process (synced
+ *       to disk, or acknowledged by all in-sync replicas); when it fails, the failure MUST say
+ *       whether the entry is certainly not stored ({@link AppendException.Kind#NOT_STORED}) or may be.</li>
+ *   <li>{@link #poll} MUST NOT return an entry before its {@code due_at_ms}, nor an entry that is
+ *       already leased.</li>
+ *   <li>With {@link BackendSpec#orderedByKey()}, {@link #poll} MUST NOT return an entry while an
+ *       earlier entry of the same key is pending, leased or scheduled for retry.</li>
+ *   <li>An entry leased and never settled ({@link #ack}, {@link #retry}, {@link #deadLetter}) MUST
+ *       be polled again after a crash or restart: delivery is at least once.</li>
+ *   <li>Entries with the same idempotency key inside the dedupe window MUST be stored once, and
+ *       every append of them MUST answer the first entry's id.</li>
+ *   <li>Methods MUST NOT block the calling event loop.</li>
+ * </ol>
+ */
+public interface Backend {
+
+  /** Stores an entry durably; the result carries the entry's id. */
+  Future<AppendResult> append(EntryRecord entry);
+
+  /** Leases up to {@code max} due entries, oldest due first. */
+  Future<List<Lease>> poll(int max);
+
+  /** Removes a delivered entry. */
+  Future<Void> ack(Lease lease);
+
+  /** Puts a leased entry back with the updated record (new due time, attempts, last error). */
+  Future<Void> retry(Lease lease, EntryRecord updated);
+
+  /** Moves a leased entry to the namespace's dead-letter queue with the updated record. */
+  Future<Void> deadLetter(Lease lease, EntryRecord updated);
+
+  /** Registers a callback run (on any thread) when new entries may be due; used to wake consumers. */
+  void onAvailable(Runnable listener);
+
+  /** Lists up to {@code limit} dead-lettered entries, oldest first. */
+  Future<List<EntryRecord>> listDeadLetters(int limit);
+
+  /** Moves dead-lettered entries back to the queue, due now with attempts reset; empty ids: all. */
+  Future<Integer> replayDeadLetters(List<String> entryIds);
+
+  /** Deletes dead-lettered entries; empty ids: all. */
+  Future<Integer> purgeDeadLetters(List<String> entryIds);
+
+  /** Counts for metrics and the admin API; must be cheap. */
+  BackendStats stats();
+
+  /** Stops the backend; entries stay stored. */
+  Future<Void> close();
+
+  /** Stops the backend and deletes all its stored entries and dead letters. */
+  Future<Void> destroy();
+}

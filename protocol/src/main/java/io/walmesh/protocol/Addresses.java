@@ -1,0 +1,24 @@
+package io.walmesh.protocol;
+
+/**
+ * Every event-bus address walmesh uses, built in one place. Public addresses are lowercase and
+ * dotted; internal ones start with {@code __walmesh.}.
+ */
+public final class Addresses {
+  /** Prefix of the per-namespace write addresses. */
+  public static final String WRITE_PREFIX = "walmesh.v1.write.";
+  /** Prefix of internal addresses. */
+  public static final String INTERNAL_PREFIX = "__walmesh.";
+
+  private Addresses() {
+  }
+
+  /**
+   * The address where the producer owning {@code namespace} takes writes: send a
+   * {@code WriteToLogRequest} as a protobuf-encoded {@code Buffer}, get a {@code WriteToLogResponse}
+   * back the same way, or a failure whose code is a {@link WriteFailure} code.
+   */
+  public static String write(String namespace) {
+    return WRITE_PREFIX + namespace;
+  }
+}

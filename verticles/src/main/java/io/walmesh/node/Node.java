@@ -1,0 +1,122 @@
+package io.walmesh.node;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.admin.AdminVerticle;
+import io.walmesh.node.gateway.GatewayVerticle;
+import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.namespace.NamespaceStore;
+import io.walmesh.node.plugin.PluginRegistry;
+import io.walmesh.node.runtime.NamespaceManager;
+import java.nio.file.Files;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One walmesh node. {@link #start()} opens the plugins, loads and starts the stored namespaces,
+ * then opens the gRPC gateway and the admin API; it completes only when the node takes writes.
+ * {@link #stop()} stops taking writes, drains in-flight work and closes the log.
+ */
+public final class Node {
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+  /** The demo namespace's deliveries go to this event-bus address, where the node logs them. */
+  public static final String DEMO_ADDRESS = "walmesh.demo.deliveries";
+
+  private final NodeOptions options;
+  private final Vertx vertx;
+  private final Metrics metrics = new Metrics();
+  private PluginRegistry plugins;
+  private NamespaceManager namespaces;
+  private GatewayVerticle gateway;
+  private AdminVerticle admin;
+
+  public Node(NodeOptions options) {
+    this.options = options;
+    this.vertx = Vertx.vertx();
+  }
+
+  public Future<Node> start() {
+    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId());
+    return vertx.executeBlocking(() -> {
+          Files.createDirectories(options.dataDir());
+          return new NamespaceStore(options.dataDir().resolve("namespaces"));
+        })
+        .compose(store -> plugins.start().map(store))
+        .compose(store -> {
+          namespaces = new NamespaceManager(vertx, plugins, store, metrics);
+          return namespaces.loadAll();
+        })
+        .compose(v -> options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture())
+        .compose(v -> {
+          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists);
+          return vertx.deployVerticle(gateway);
+        })
+        .compose(v -> {
+          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics);
+          return vertx.deployVerticle(admin);
+        })
+        .map(v -> {
+          log.info("walmesh node {} ready: gRPC {}:{}, admin http://{}:{}/v1/, data in {}", options.nodeId(),
+              options.grpcHost(), grpcPort(), options.adminHost(), adminPort(), options.dataDir().toAbsolutePath());
+          return this;
+        })
+        .recover(e -> stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> ensureDemoNamespace() {
+    vertx.eventBus().<Buffer>consumer(DEMO_ADDRESS, message -> {
+      log.info("demo delivery: entry {} key '{}' attempt {}: {}", message.headers().get("walmesh-entry-id"),
+          message.headers().get("walmesh-key"), message.headers().get("walmesh-attempt"), message.body().toString());
+      message.reply(null);
+    });
+    if (namespaces.exists("demo")) {
+      return Future.succeededFuture();
+    }
+    JsonObject demo = new JsonObject()
+        .put("name", "demo")
+        .put("backend", new JsonObject().put("type", "local"))
+        .put("targets", new JsonArray().add(new JsonObject().put("name", "log").put("type", "eventbus")
+            .put("config", new JsonObject().put("address", DEMO_ADDRESS))))
+        .put("ordering", "per-key")
+        .put("retry", new JsonObject().put("max-attempts", 5).put("initial-backoff-ms", 500));
+    return namespaces.create(demo).mapEmpty();
+  }
+
+  public int grpcPort() {
+    return gateway.actualPort();
+  }
+
+  public int adminPort() {
+    return admin.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public NamespaceManager namespaces() {
+    return namespaces;
+  }
+
+  public PluginRegistry plugins() {
+    return plugins;
+  }
+
+  /** Stops taking writes, drains in-flight work, closes the log and Vert.x. */
+  public Future<Void> stop() {
+    return Future.<Void>succeededFuture()
+        .transform(v -> gateway == null ? Future.succeededFuture() : undeploy(gateway.deploymentID()))
+        .transform(v -> admin == null ? Future.succeededFuture() : undeploy(admin.deploymentID()))
+        .transform(v -> namespaces == null ? Future.succeededFuture() : namespaces.stopAll())
+        .transform(v -> plugins == null ? Future.succeededFuture() : plugins.close())
+        .transform(v -> vertx.close())
+        .onComplete(v -> log.info("walmesh node {} stopped", options.nodeId()));
+  }
+
+  private Future<Void> undeploy(String id) {
+    return id == null || !vertx.deploymentIDs().contains(id) ? Future.succeededFuture() : vertx.undeploy(id);
+  }
+}

@@ -1,0 +1,225 @@
+package io.walmesh.node.admin;
+
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.runtime.NamespaceException;
+import io.walmesh.node.runtime.NamespaceManager;
+import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.config.ConfigException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API. Routes:
+ * <pre>
+ * GET    /v1/health                              node health and namespace states
+ * GET    /v1/namespaces                          list namespaces with state and counts
+ * POST   /v1/namespaces                          create (body: namespace document)
+ * GET    /v1/namespaces/:name                    one namespace
+ * PUT    /v1/namespaces/:name                    replace its document, applied live
+ * DELETE /v1/namespaces/:name[?force=true]       delete (refused while entries are pending)
+ * GET    /v1/namespaces/:name/dlq[?limit=N]      list dead letters
+ * POST   /v1/namespaces/:name/dlq/replay         replay (body {"entry-ids": [...]}; none: all)
+ * POST   /v1/namespaces/:name/dlq/purge          purge (body {"entry-ids": [...]}; none: all)
+ * GET    /metrics                                Prometheus text format
+ * </pre>
+ */
+public final class AdminVerticle extends AbstractVerticle {
+  private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
+  private static final int MAX_BODY_BYTES = 1 << 20;
+  private static final int DEFAULT_DLQ_LIMIT = 100;
+
+  private final String host;
+  private final int port;
+  private final String nodeId;
+  private final NamespaceManager namespaces;
+  private final Metrics metrics;
+  private HttpServer server;
+
+  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics) {
+    this.host = host;
+    this.port = port;
+    this.nodeId = nodeId;
+    this.namespaces = namespaces;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void start(Promise<Void> startPromise) {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    router.get("/v1/health").handler(this::health);
+    router.get("/v1/namespaces").handler(ctx -> json(ctx, 200, new JsonObject().put("namespaces",
+        new JsonArray(namespaces.list().stream().map(s -> (Object) s.toJson()).toList()))));
+    router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(c -> c.toJson())));
+    router.get("/v1/namespaces/:name").handler(ctx -> {
+      String name = ctx.pathParam("name");
+      namespaces.status(name).ifPresentOrElse(s -> json(ctx, 200, s.toJson()),
+          () -> error(ctx, 404, "namespace " + name + " does not exist"));
+    });
+    router.put("/v1/namespaces/:name").handler(ctx ->
+        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(c -> c.toJson())));
+    router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
+        namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
+            .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));
+    router.get("/v1/namespaces/:name/dlq").handler(this::listDeadLetters);
+    router.post("/v1/namespaces/:name/dlq/replay").handler(ctx -> dlqAction(ctx, "replayed",
+        ids -> namespaces.backend(ctx.pathParam("name")).replayDeadLetters(ids)));
+    router.post("/v1/namespaces/:name/dlq/purge").handler(ctx -> dlqAction(ctx, "purged",
+        ids -> namespaces.backend(ctx.pathParam("name")).purgeDeadLetters(ids)));
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
+    router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
+        + ctx.request().path() + "; see docs/admin-api.md"));
+    router.route().failureHandler(this::failure);
+
+    vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          log.info("Admin API listening on http://{}:{}/v1/", host, s.actualPort());
+        })
+        .<Void>mapEmpty()
+        .onComplete(startPromise);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void health(RoutingContext ctx) {
+    JsonObject states = new JsonObject();
+    boolean allRunning = true;
+    for (NamespaceManager.Status status : namespaces.list()) {
+      states.put(status.config().name(), status.state());
+      allRunning &= status.state().equals("running");
+    }
+    JsonArray broken = new JsonArray();
+    namespaces.brokenFiles().forEach((file, problem) -> broken.add(new JsonObject().put("file", file.toString()).put("problem", problem)));
+    JsonObject body = new JsonObject().put("status", allRunning && broken.isEmpty() ? "UP" : "DEGRADED")
+        .put("node", nodeId).put("namespaces", states);
+    if (!broken.isEmpty()) {
+      body.put("broken-namespace-files", broken);
+    }
+    json(ctx, 200, body);
+  }
+
+  private void listDeadLetters(RoutingContext ctx) {
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? String.valueOf(DEFAULT_DLQ_LIMIT) : ctx.queryParams().get("limit"));
+      if (limit < 1 || limit > 10_000) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      error(ctx, 400, "limit must be an integer from 1 to 10000");
+      return;
+    }
+    respond(ctx, 200, namespaces.backend(ctx.pathParam("name")).listDeadLetters(limit).map(records -> {
+      JsonArray entries = new JsonArray();
+      records.forEach(r -> entries.add(deadLetterJson(r)));
+      return new JsonObject().put("namespace", ctx.pathParam("name")).put("entries", entries);
+    }));
+  }
+
+  private static JsonObject deadLetterJson(EntryRecord r) {
+    JsonObject json = new JsonObject()
+        .put("entry-id", r.getEntryId())
+        .put("key", r.getKey())
+        .put("target", r.getTarget())
+        .put("attempts", r.getAttempts())
+        .put("last-error", r.getLastError())
+        .put("write-time-ms", r.getWriteTimeMs())
+        .put("dead-at-ms", r.getDeadAtMs())
+        .put("headers", new JsonObject(new java.util.HashMap<>(r.getHeadersMap())))
+        .put("delivered-targets", new JsonArray(new ArrayList<>(r.getDeliveredTargetsList())))
+        .put("payload-base64", Base64.getEncoder().encodeToString(r.getPayload().toByteArray()));
+    try {
+      json.put("payload-utf8", r.getPayload().toStringUtf8());
+    } catch (RuntimeException ignored) {
+      // not text
+    }
+    return json;
+  }
+
+  private void dlqAction(RoutingContext ctx, String verb, Function<List<String>, Future<Integer>> action) {
+    JsonObject body = ctx.body().isEmpty() ? new JsonObject() : body(ctx);
+    List<String> ids = new ArrayList<>();
+    Object raw = body.getValue("entry-ids");
+    if (raw != null) {
+      if (!(raw instanceof JsonArray array) || array.stream().anyMatch(v -> !(v instanceof String))) {
+        throw new ConfigException("entry-ids", "must be an array of entry id strings");
+      }
+      array.forEach(v -> ids.add((String) v));
+    }
+    respond(ctx, 200, action.apply(ids).map(n -> new JsonObject().put("namespace", ctx.pathParam("name")).put(verb, n)));
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    try {
+      JsonObject json = ctx.body().asJsonObject();
+      if (json == null) {
+        throw new ConfigException("(body)", "a JSON object is required");
+      }
+      return json;
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("(body)", "not a JSON object: " + e.getMessage());
+    }
+  }
+
+  private void respond(RoutingContext ctx, int status, Future<JsonObject> result) {
+    result.onSuccess(json -> json(ctx, status, json)).onFailure(ctx::fail);
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable cause = ctx.failure();
+    if (cause instanceof ConfigException ce) {
+      json(ctx, 400, new JsonObject().put("error", ce.getMessage()).put("field", ce.field()));
+    } else if (cause instanceof NamespaceException ne) {
+      error(ctx, switch (ne.kind()) {
+        case NOT_FOUND -> 404;
+        case ALREADY_EXISTS, CONFLICT -> 409;
+      }, ne.getMessage());
+    } else if (cause == null) {
+      error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500, ctx.statusCode() == 413
+          ? "request body over " + MAX_BODY_BYTES + " bytes" : "request failed");
+    } else {
+      log.error("Admin request {} {} failed", ctx.request().method(), ctx.request().path(), cause);
+      error(ctx, 500, "internal error: " + cause.getMessage());
+    }
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encodePrettily());
+    }
+  }
+
+  @Override
+  public void stop(Promise<Void> stopPromise) {
+    if (server == null) {
+      stopPromise.complete();
+    } else {
+      server.close().onComplete(stopPromise);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.walmesh.node.cli;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The admin endpoint option shared by the CLI commands, and the HTTP calls to it. A failed call
+ * prints the node's error message and exits non-zero.
+ */
+class AdminClient {
+  @Option(names = "--admin", defaultValue = "${env:WALMESH_ADMIN:-http://127.0.0.1:8080}",
+      description = "Admin API base URL (default: $WALMESH_ADMIN or http://127.0.0.1:8080).")
+  String admin;
+
+  /** Calls the admin API; prints the JSON answer, or the error, and returns the exit code. */
+  int call(String method, String path, String body) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin.replaceAll("/+$", "") + path))
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpResponse<String> response;
+    try {
+      response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+          .send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (ConnectException e) {
+      System.err.println("error: no walmesh node answers at " + admin + " (start one with `walmesh dev`, or set --admin)");
+      return 3;
+    } catch (IOException e) {
+      System.err.println("error: calling " + admin + path + " failed: " + e.getMessage());
+      return 3;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 3;
+    }
+    if (response.statusCode() >= 400) {
+      String message = response.body();
+      try {
+        message = new JsonObject(response.body()).getString("error", message);
+      } catch (DecodeException ignored) {
+        // not JSON: print as is
+      }
+      System.err.println("error (" + response.statusCode() + "): " + message);
+      return 1;
+    }
+    System.out.println(response.body());
+    return 0;
+  }
+}

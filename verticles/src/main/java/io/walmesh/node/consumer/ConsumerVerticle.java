@@ -1,0 +1,229 @@
+package io.walmesh.node.consumer;
+
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.namespace.NamespaceConfig;
+import io.walmesh.node.namespace.TargetConfig;
+import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.Lease;
+import io.walmesh.spi.target.Delivery;
+import io.walmesh.spi.target.DeliveryException;
+import io.walmesh.spi.target.Target;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers one namespace's entries. It polls the backend when woken by an append or every
+ * {@code consumer.poll-interval-ms}, keeps at most {@code consumer.max-in-flight} entries in
+ * delivery, delivers each to every target it still owes, and settles it: ack when all targets
+ * applied it, retry with backoff, or the DLQ after a permanent error or the last attempt.
+ * Stopping waits for in-flight deliveries to settle, so no lease is left dangling.
+ */
+public final class ConsumerVerticle extends AbstractVerticle {
+  private static final Logger log = LoggerFactory.getLogger(ConsumerVerticle.class);
+  private static final long DRAIN_TIMEOUT_MS = 30_000;
+
+  private final NamespaceConfig config;
+  private final Backend backend;
+  private final Map<String, Target> targets;
+  private final Metrics metrics;
+  private int inFlight;
+  private boolean polling;
+  private boolean wakeRequested;
+  private boolean stopping;
+  private long timerId = -1;
+  private Promise<Void> drained;
+
+  public ConsumerVerticle(NamespaceConfig config, Backend backend, Map<String, Target> targets, Metrics metrics) {
+    this.config = config;
+    this.backend = backend;
+    this.targets = targets;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void start() {
+    backend.onAvailable(() -> context.runOnContext(v -> wake()));
+    pump();
+  }
+
+  private void wake() {
+    if (polling) {
+      wakeRequested = true;
+    } else {
+      pump();
+    }
+  }
+
+  private void pump() {
+    if (stopping || polling) {
+      return;
+    }
+    int room = config.consumerMaxInFlight() - inFlight;
+    if (room <= 0) {
+      return; // a settling delivery pumps again
+    }
+    cancelTimer();
+    polling = true;
+    wakeRequested = false;
+    backend.poll(Math.min(room, config.maxMessagesPerPoll())).onComplete(ar -> {
+      polling = false;
+      if (ar.failed()) {
+        log.warn("Namespace {}: polling the backend failed, retrying in {} ms: {}", config.name(),
+            config.pollIntervalMs(), ar.cause().getMessage());
+        scheduleTimer();
+        return;
+      }
+      List<Lease> leases = ar.result();
+      for (Lease lease : leases) {
+        inFlight++;
+        deliver(lease).onComplete(done -> {
+          inFlight--;
+          if (done.failed()) {
+            log.warn("Namespace {}: settling entry {} failed; it will be redelivered: {}", config.name(),
+                lease.entry().getEntryId(), done.cause().getMessage());
+          }
+          if (stopping) {
+            checkDrained();
+          } else {
+            pump();
+          }
+        });
+      }
+      if (stopping) {
+        checkDrained();
+      } else if (!leases.isEmpty() || wakeRequested) {
+        pump();
+      } else {
+        scheduleTimer();
+      }
+    });
+  }
+
+  private void scheduleTimer() {
+    if (!stopping && timerId < 0) {
+      timerId = vertx.setTimer(config.pollIntervalMs(), id -> {
+        timerId = -1;
+        pump();
+      });
+    }
+  }
+
+  private void cancelTimer() {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+  }
+
+  /** Delivers an entry to each target it still owes and settles it with the backend. */
+  private Future<Void> deliver(Lease lease) {
+    EntryRecord entry = lease.entry();
+    int attempt = entry.getAttempts() + 1;
+    Set<String> delivered = new LinkedHashSet<>(entry.getDeliveredTargetsList());
+    List<TargetConfig> owed = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    if (!entry.getTarget().isEmpty() && config.target(entry.getTarget()).isEmpty()) {
+      missing.add(entry.getTarget());
+    }
+    for (TargetConfig target : config.targetsFor(entry.getTarget())) {
+      if (!delivered.contains(target.name())) {
+        owed.add(target);
+      }
+    }
+    Delivery delivery = new Delivery(config.name(), entry.getEntryId(), entry.getKey(),
+        Buffer.buffer(entry.getPayload().toByteArray()), entry.getHeadersMap(), entry.getTargetAttributesMap(),
+        entry.getWriteTimeMs(), attempt);
+    List<Future<Void>> attempts = new ArrayList<>();
+    for (TargetConfig target : owed) {
+      attempts.add(deliverTo(target.name(), delivery).onSuccess(v -> delivered.add(target.name())));
+    }
+    return Future.join(attempts).transform(ignored -> {
+      StringBuilder errors = new StringBuilder();
+      boolean permanent = false;
+      for (String name : missing) {
+        errors.append("target \"").append(name).append("\" is not configured on namespace ").append(config.name());
+        permanent = true;
+      }
+      for (int i = 0; i < attempts.size(); i++) {
+        Throwable cause = attempts.get(i).cause();
+        if (cause != null) {
+          if (errors.length() > 0) {
+            errors.append("; ");
+          }
+          errors.append(owed.get(i).name()).append(": ").append(cause.getMessage());
+          permanent |= cause instanceof DeliveryException de && de.kind() == DeliveryException.Kind.PERMANENT;
+        }
+      }
+      if (errors.length() == 0) {
+        return backend.ack(lease);
+      }
+      EntryRecord.Builder updated = entry.toBuilder().setAttempts(attempt).setLastError(errors.toString())
+          .clearDeliveredTargets().addAllDeliveredTargets(delivered);
+      if (permanent || attempt >= config.retry().maxAttempts()) {
+        metrics.deadLettered(config.name()).increment();
+        log.warn("Namespace {}: entry {} goes to the DLQ after {} attempt(s): {}", config.name(), entry.getEntryId(),
+            attempt, errors);
+        return backend.deadLetter(lease, updated.setDeadAtMs(System.currentTimeMillis()).build());
+      }
+      long backoff = config.retry().backoffMs(attempt);
+      metrics.retries(config.name()).increment();
+      log.debug("Namespace {}: entry {} attempt {} failed, retry in {} ms: {}", config.name(), entry.getEntryId(),
+          attempt, backoff, errors);
+      return backend.retry(lease, updated.setDueAtMs(System.currentTimeMillis() + backoff).build());
+    });
+  }
+
+  private Future<Void> deliverTo(String targetName, Delivery delivery) {
+    Target target = targets.get(targetName);
+    Future<Void> result;
+    if (target == null) {
+      result = Future.failedFuture(DeliveryException.retryable("target " + targetName + " is not running"));
+    } else {
+      try {
+        result = target.deliver(delivery);
+      } catch (Throwable t) { // a plugin that throws instead of failing its future
+        result = Future.failedFuture(DeliveryException.retryable("target " + targetName + " threw " + t));
+      }
+    }
+    return result.onComplete(ar -> metrics.deliveries(config.name(), targetName, ar.succeeded() ? "success"
+        : ar.cause() instanceof DeliveryException de && de.kind() == DeliveryException.Kind.PERMANENT
+        ? "permanent" : "retryable").increment());
+  }
+
+  @Override
+  public void stop(Promise<Void> stopPromise) {
+    stopping = true;
+    cancelTimer();
+    drained = stopPromise;
+    vertx.setTimer(DRAIN_TIMEOUT_MS, id -> {
+      if (drained != null) {
+        log.warn("Namespace {}: {} deliveries still in flight after {} ms; they will be redelivered", config.name(),
+            inFlight, DRAIN_TIMEOUT_MS);
+        completeDrain();
+      }
+    });
+    checkDrained();
+  }
+
+  private void checkDrained() {
+    if (drained != null && inFlight == 0 && !polling) {
+      completeDrain();
+    }
+  }
+
+  private void completeDrain() {
+    Promise<Void> promise = drained;
+    drained = null;
+    promise.tryComplete();
+  }
+}

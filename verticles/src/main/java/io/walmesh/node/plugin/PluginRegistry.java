@@ -1,0 +1,115 @@
+package io.walmesh.node.plugin;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.node.namespace.NamespaceConfig;
+import io.walmesh.node.namespace.TargetConfig;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.config.ConfigException;
+import io.walmesh.spi.target.TargetFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backend and target types this node can run, discovered on the class path. Each backend
+ * factory gets its own data directory, {@code <data-dir>/plugins/<type>}.
+ */
+public final class PluginRegistry {
+  private static final Logger log = LoggerFactory.getLogger(PluginRegistry.class);
+
+  private final Vertx vertx;
+  private final Path dataDir;
+  private final String nodeId;
+  private final Map<String, BackendFactory> backends = new TreeMap<>();
+  private final Map<String, TargetFactory> targets = new TreeMap<>();
+
+  public PluginRegistry(Vertx vertx, Path dataDir, String nodeId) {
+    this.vertx = vertx;
+    this.dataDir = dataDir;
+    this.nodeId = nodeId;
+  }
+
+  /** Discovers and initialises the built-in plugins. */
+  public Future<Void> start() {
+    for (BackendFactory factory : ServiceLoader.load(BackendFactory.class, getClass().getClassLoader())) {
+      backends.put(factory.type(), factory);
+    }
+    for (TargetFactory factory : ServiceLoader.load(TargetFactory.class, getClass().getClassLoader())) {
+      targets.put(factory.type(), factory);
+    }
+    log.info("Backends: {}; targets: {}", backends.keySet(), targets.keySet());
+    List<Future<Void>> inits = new ArrayList<>();
+    for (BackendFactory factory : backends.values()) {
+      inits.add(vertx.executeBlocking(() -> Files.createDirectories(dataDir.resolve("plugins").resolve(factory.type())))
+          .compose(dir -> factory.init(context(dir))));
+    }
+    return Future.all(inits).mapEmpty();
+  }
+
+  public PluginContext context(Path dir) {
+    return new PluginContext(vertx, dir, nodeId);
+  }
+
+  public PluginContext targetContext() {
+    return new PluginContext(vertx, dataDir.resolve("plugins"), nodeId);
+  }
+
+  /** The backend spec of a namespace. */
+  public static BackendSpec backendSpec(NamespaceConfig config) {
+    return new BackendSpec(config.name(), config.backendConfig(), "backend.config", config.orderedByKey(), config.dedupeWindow());
+  }
+
+  /** Checks the plugin sections of a namespace; throws {@link ConfigException} naming the bad field. */
+  public void validate(NamespaceConfig config) {
+    backend(config.backendType()).validate(backendSpec(config));
+    for (int i = 0; i < config.targets().size(); i++) {
+      TargetConfig target = config.targets().get(i);
+      TargetFactory factory = targets.get(target.type());
+      if (factory == null) {
+        throw new ConfigException("targets[" + i + "].type", "unknown target type \"" + target.type()
+            + "\"; this node has " + targets.keySet());
+      }
+      factory.validate(target.config(), "targets[" + i + "].config");
+    }
+  }
+
+  public BackendFactory backend(String type) {
+    BackendFactory factory = backends.get(type);
+    if (factory == null) {
+      throw new ConfigException("backend.type", "unknown backend type \"" + type + "\"; this node has " + backends.keySet());
+    }
+    return factory;
+  }
+
+  public TargetFactory target(String type) {
+    TargetFactory factory = targets.get(type);
+    if (factory == null) {
+      throw new ConfigException("type", "unknown target type \"" + type + "\"; this node has " + targets.keySet());
+    }
+    return factory;
+  }
+
+  public Map<String, BackendFactory> backends() {
+    return backends;
+  }
+
+  public Map<String, TargetFactory> targets() {
+    return targets;
+  }
+
+  /** Closes every backend factory. */
+  public Future<Void> close() {
+    List<Future<Void>> closes = new ArrayList<>();
+    backends.values().forEach(f -> closes.add(f.close()));
+    return Future.join(closes).mapEmpty();
+  }
+}

@@ -1,0 +1,82 @@
+package io.walmesh.node.runtime;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.node.consumer.ConsumerVerticle;
+import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.namespace.NamespaceConfig;
+import io.walmesh.node.namespace.TargetConfig;
+import io.walmesh.node.plugin.PluginRegistry;
+import io.walmesh.node.producer.ProducerVerticle;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendStats;
+import io.walmesh.spi.target.Target;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** One running namespace: its backend, its targets and its producer and consumer verticles. */
+final class NamespaceRuntime {
+  final NamespaceConfig config;
+  private final Vertx vertx;
+  private final PluginRegistry plugins;
+  private final Metrics metrics;
+  private Backend backend;
+  private final Map<String, Target> targets = new HashMap<>();
+  private String producerId;
+  private String consumerId;
+
+  NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config) {
+    this.vertx = vertx;
+    this.plugins = plugins;
+    this.metrics = metrics;
+    this.config = config;
+  }
+
+  /** Opens the backend, creates the targets, then deploys the consumer and the producer. */
+  Future<NamespaceRuntime> start() {
+    return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config)).compose(opened -> {
+      backend = opened;
+      for (TargetConfig target : config.targets()) {
+        targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
+      }
+      metrics.namespaceGauges(config.name(), this::stats);
+      return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics));
+    }).compose(id -> {
+      consumerId = id;
+      return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics));
+    }).map(id -> {
+      producerId = id;
+      return this;
+    }).recover(e -> stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  Backend backend() {
+    return backend;
+  }
+
+  BackendStats stats() {
+    return backend == null ? new BackendStats(0, 0, 0, 0) : backend.stats();
+  }
+
+  /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */
+  Future<Void> stop() {
+    Future<Void> producer = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
+    return producer.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
+        .transform(ignored -> {
+          List<Future<Void>> closes = new ArrayList<>();
+          targets.values().forEach(t -> closes.add(t.close()));
+          return Future.join(closes);
+        })
+        .transform(ignored -> {
+          metrics.removeNamespace(config.name());
+          return backend == null ? Future.succeededFuture() : backend.close();
+        });
+  }
+
+  /** Stops and deletes every stored entry and dead letter of the namespace. */
+  Future<Void> destroy() {
+    return stop().compose(v -> backend == null ? Future.succeededFuture() : backend.destroy());
+  }
+}
