@@ -33,7 +33,8 @@ public final class ChildProcess implements AutoCloseable {
     command.add("-XX:+UseSerialGC");
     command.addAll(List.of(jvmArgs));
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    // Surefire runs tests from a manifest-only jar; its real test class path is in this property.
+    command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add(mainClass);
     command.addAll(args);
     try {

@@ -1,0 +1,47 @@
+package io.walmesh.node;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A plain HTTP client of a node's admin API, as curl would use it. */
+final class AdminHttp {
+  record Response(int status, JsonObject body, String text) {
+  }
+
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  AdminHttp(int port) {
+    this.base = "http://127.0.0.1:" + port;
+  }
+
+  Response call(String method, String path, Object body) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
+        .build();
+    try {
+      HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+      JsonObject json = null;
+      if (response.body().startsWith("{")) {
+        json = new JsonObject(response.body());
+      }
+      return new Response(response.statusCode(), json, response.body());
+    } catch (Exception e) {
+      throw new IllegalStateException(method + " " + path + " failed: " + e, e);
+    }
+  }
+
+  Response get(String path) {
+    return call("GET", path, null);
+  }
+
+  Response post(String path, Object body) {
+    return call("POST", path, body);
+  }
+}

@@ -1,0 +1,63 @@
+package io.walmesh.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Helpers shared by the node tests: start a node in this JVM, namespace documents, requests. */
+final class TestNodes {
+  private TestNodes() {
+  }
+
+  static Node start(Path dataDir) {
+    Node node = new Node(new NodeOptions().nodeId("test").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
+    return await(node.start());
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getCause() == null ? e : e.getCause());
+    }
+  }
+
+  /** A namespace document with one http target and fast retries. */
+  static JsonObject namespace(String name, String url) {
+    return new JsonObject()
+        .put("name", name)
+        .put("targets", new JsonArray().add(httpTarget("web", url)))
+        .put("retry", new JsonObject().put("max-attempts", 5).put("initial-backoff-ms", 100).put("multiplier", 2.0)
+            .put("jitter", 0.0))
+        .put("consumer", new JsonObject().put("poll-interval-ms", 20));
+  }
+
+  static JsonObject httpTarget(String name, String url) {
+    return new JsonObject().put("name", name).put("type", "http").put("config", new JsonObject().put("url", url));
+  }
+
+  static void create(AdminHttp admin, JsonObject namespace) {
+    AdminHttp.Response response = admin.post("/v1/namespaces", namespace);
+    assertThat(response.status()).as(response.text()).isEqualTo(201);
+  }
+
+  static WriteToLogRequest.Builder request(String namespace, String payload) {
+    return WriteToLogRequest.newBuilder().setNamespace(namespace).setPayload(ByteString.copyFromUtf8(payload));
+  }
+
+  static WriteToLogRequest delayed(String namespace, String payload, long delayMs) {
+    return request(namespace, payload).setLifecycle(Lifecycle.newBuilder().setDelayMs(delayMs)).build();
+  }
+
+  static GrpcWriteClient.Result write(GrpcWriteClient client, WriteToLogRequest request) {
+    return await(client.write(request, 10_000));
+  }
+}

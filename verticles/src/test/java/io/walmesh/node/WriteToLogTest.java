@@ -1,0 +1,333 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.await;
+import static io.walmesh.node.TestNodes.create;
+import static io.walmesh.node.TestNodes.delayed;
+import static io.walmesh.node.TestNodes.namespace;
+import static io.walmesh.node.TestNodes.request;
+import static io.walmesh.node.TestNodes.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.Addresses;
+import io.walmesh.protocol.WriteFailure;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.Target;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.walmesh.testkit.HttpSink;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The single-node guarantees of DESIGN.md §3, through a real gRPC client against a node in this
+ * JVM, delivering to a real HTTP server.
+ */
+class WriteToLogTest {
+  @TempDir
+  static Path dataDir;
+  static Node node;
+  static Vertx clientVertx;
+  static GrpcWriteClient grpc;
+  static AdminHttp admin;
+  HttpSink sink;
+
+  @BeforeAll
+  static void startNode() {
+    node = TestNodes.start(dataDir);
+    clientVertx = Vertx.vertx();
+    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
+    admin = new AdminHttp(node.adminPort());
+  }
+
+  @AfterAll
+  static void stopNode() {
+    grpc.close();
+    await(node.stop());
+    await(clientVertx.close());
+  }
+
+  @BeforeEach
+  void startSink() {
+    sink = new HttpSink(clientVertx).start();
+  }
+
+  @AfterEach
+  void stopSink() {
+    sink.close();
+  }
+
+  @Test
+  void anAcknowledgedEntryIsDeliveredWithItsIdKeyAttemptAndHeaders() {
+    create(admin, namespace("basic", sink.url("/apply")));
+    GrpcWriteClient.Result result = write(grpc, request("basic", "set k1=v1").setKey("k1")
+        .putHeaders("x-trace", "abc").setTarget(Target.newBuilder().setName("web").putAttributes("table", "t1")).build());
+
+    assertThat(result.status()).isEqualTo(GrpcStatus.OK);
+    assertThat(result.response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    String entryId = result.response().getEntryId();
+    assertThat(entryId).isNotEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 1);
+    HttpSink.Received received = sink.delivered().get(0);
+    assertThat(received.entryId()).isEqualTo(entryId);
+    assertThat(received.key()).isEqualTo("k1");
+    assertThat(received.attempt()).isEqualTo(1);
+    assertThat(received.body()).isEqualTo("set k1=v1");
+    assertThat(received.writeTimeMs()).isPositive();
+    assertThat(received.headers()).containsEntry("x-trace", "abc").containsEntry("walmesh-attr-table", "t1")
+        .containsEntry("walmesh-namespace", "basic");
+  }
+
+  @Test
+  void aDelayedEntryIsNeverDeliveredBeforeItsDueTime() {
+    create(admin, namespace("delayed", sink.url("/apply")));
+    long deliverAt = System.currentTimeMillis() + 1_200;
+    List<Long> dueTimes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      long before = System.currentTimeMillis();
+      assertThat(write(grpc, delayed("delayed", "d" + i, 800 + i * 200L)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      dueTimes.add(before + 800 + i * 200L);
+    }
+    assertThat(write(grpc, request("delayed", "at").setLifecycle(Lifecycle.newBuilder().setDeliverAtMs(deliverAt)).build())
+        .response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    assertThat(write(grpc, request("delayed", "now").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 7);
+    Map<String, Long> arrivals = new HashMap<>();
+    sink.delivered().forEach(r -> arrivals.put(r.body(), r.receivedAtMs()));
+    for (int i = 0; i < 5; i++) {
+      assertThat(arrivals.get("d" + i)).as("d" + i + " arrival vs due").isGreaterThanOrEqualTo(dueTimes.get(i));
+    }
+    assertThat(arrivals.get("at")).isGreaterThanOrEqualTo(deliverAt);
+    assertThat(arrivals.get("now")).as("an undelayed entry is not held behind delayed ones").isLessThan(dueTimes.get(0));
+  }
+
+  @Test
+  void aFailingTargetIsRetriedWithGrowingBackoffUntilItAccepts() {
+    create(admin, namespace("retry", sink.url("/apply")));
+    sink.respond(r -> r.attempt() <= 3 ? 503 : 200);
+    String id = write(grpc, request("retry", "eventually").build()).response().getEntryId();
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredIds().contains(id));
+    List<HttpSink.Received> attempts = sink.received();
+    assertThat(attempts).extracting(HttpSink.Received::attempt).containsExactly(1, 2, 3, 4);
+    assertThat(attempts).allMatch(r -> r.entryId().equals(id));
+    // backoff 100 ms, x2, no jitter: gaps of at least 100, 200, 400 ms
+    long gap1 = attempts.get(1).receivedAtMs() - attempts.get(0).receivedAtMs();
+    long gap2 = attempts.get(2).receivedAtMs() - attempts.get(1).receivedAtMs();
+    long gap3 = attempts.get(3).receivedAtMs() - attempts.get(2).receivedAtMs();
+    assertThat(gap1).isGreaterThanOrEqualTo(100);
+    assertThat(gap2).isGreaterThanOrEqualTo(200);
+    assertThat(gap3).isGreaterThanOrEqualTo(400);
+  }
+
+  @Test
+  void afterTheLastAttemptTheEntryIsInTheDlqWhereItCanBeReplayedAndPurged() {
+    JsonObject ns = namespace("dlq", sink.url("/apply"));
+    ns.getJsonObject("retry").put("max-attempts", 3).put("initial-backoff-ms", 50);
+    create(admin, ns);
+    sink.respond(r -> 500);
+    String first = write(grpc, request("dlq", "first").build()).response().getEntryId();
+    String second = write(grpc, request("dlq", "second").build()).response().getEntryId();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> dlq("dlq").size() == 2);
+    JsonObject dead = dlq("dlq").stream().map(o -> (JsonObject) o).filter(o -> o.getString("entry-id").equals(first))
+        .findFirst().orElseThrow();
+    assertThat(dead.getInteger("attempts")).isEqualTo(3);
+    assertThat(dead.getString("last-error")).contains("answered 500");
+    assertThat(dead.getString("payload-utf8")).isEqualTo("first");
+    assertThat(sink.received()).filteredOn(r -> r.entryId().equals(first)).hasSize(3);
+    assertThat(admin.get("/v1/namespaces/dlq").body().getJsonObject("stats").getLong("dead-letters")).isEqualTo(2);
+
+    sink.respond(r -> 200);
+    AdminHttp.Response replay = admin.post("/v1/namespaces/dlq/dlq/replay", new JsonObject().put("entry-ids", new JsonArray().add(first)));
+    assertThat(replay.body().getInteger("replayed")).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredIds().contains(first));
+    assertThat(sink.delivered().get(0).body()).isEqualTo("first");
+
+    AdminHttp.Response purge = admin.post("/v1/namespaces/dlq/dlq/purge", new JsonObject());
+    assertThat(purge.body().getInteger("purged")).isEqualTo(1);
+    assertThat(dlq("dlq")).isEmpty();
+    assertThat(sink.deliveredIds()).doesNotContain(second);
+  }
+
+  @Test
+  void aPermanentErrorSendsTheEntryStraightToTheDlq() {
+    create(admin, namespace("permanent", sink.url("/apply")));
+    sink.respond(r -> 422);
+    String id = write(grpc, request("permanent", "bad mutation").build()).response().getEntryId();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> dlq("permanent").size() == 1);
+    assertThat(dlq("permanent").getJsonObject(0).getInteger("attempts")).isEqualTo(1);
+    assertThat(dlq("permanent").getJsonObject(0).getString("entry-id")).isEqualTo(id);
+    assertThat(sink.received()).hasSize(1);
+  }
+
+  @Test
+  void perKeyOrderHoldsAcrossRetriesAndAFailingKeyDoesNotBlockOthers() {
+    JsonObject ns = namespace("ordered", sink.url("/apply")).put("ordering", "per-key");
+    ns.getJsonObject("retry").put("max-attempts", 20);
+    create(admin, ns);
+    AtomicInteger a0Failures = new AtomicInteger();
+    // a-0 fails three times: a-1..a-9 must wait behind it, b-* must not
+    sink.respond(r -> r.body().equals("a-0") && a0Failures.incrementAndGet() <= 3 ? 503 : 200);
+    for (int i = 0; i < 10; i++) {
+      assertThat(write(grpc, request("ordered", "a-" + i).setKey("a").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      assertThat(write(grpc, request("ordered", "b-" + i).setKey("b").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    }
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.delivered().size() == 20);
+    List<String> delivered = sink.delivered().stream().map(HttpSink.Received::body).toList();
+    List<String> aOrder = delivered.stream().filter(b -> b.startsWith("a-")).toList();
+    List<String> bOrder = delivered.stream().filter(b -> b.startsWith("b-")).toList();
+    assertThat(aOrder).containsExactly("a-0", "a-1", "a-2", "a-3", "a-4", "a-5", "a-6", "a-7", "a-8", "a-9");
+    assertThat(bOrder).containsExactly("b-0", "b-1", "b-2", "b-3", "b-4", "b-5", "b-6", "b-7", "b-8", "b-9");
+    assertThat(delivered.indexOf("b-9")).as("key b is not held back by key a's failures").isLessThan(delivered.indexOf("a-0"));
+  }
+
+  @Test
+  void aRetriedWriteWithTheSameIdempotencyKeyIsStoredOnce() {
+    create(admin, namespace("idempotent", sink.url("/apply")));
+    WriteToLogRequest req = request("idempotent", "charge order 42").setIdempotencyKey("order-42").build();
+    List<Future<GrpcWriteClient.Result>> concurrent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      concurrent.add(grpc.write(req, 10_000));
+    }
+    await(Future.all(concurrent));
+    String id = write(grpc, req).response().getEntryId();
+    assertThat(concurrent).allSatisfy(f -> assertThat(f.result().response().getEntryId()).isEqualTo(id));
+    String other = write(grpc, request("idempotent", "charge order 43").setIdempotencyKey("order-43").build())
+        .response().getEntryId();
+    assertThat(other).isNotEqualTo(id);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 2);
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> sink.delivered().size() == 2);
+    assertThat(sink.delivered()).extracting(HttpSink.Received::body)
+        .containsExactlyInAnyOrder("charge order 42", "charge order 43");
+  }
+
+  @Test
+  void badInputIsRefusedWithTheRightStatusAndStoresNothing() {
+    JsonObject ns = namespace("strict", sink.url("/apply")).put("max-payload-bytes", 1024);
+    create(admin, ns);
+
+    assertRefused(request("", "x").build(), GrpcStatus.INVALID_ARGUMENT, "namespace is required");
+    assertRefused(request("no-such-namespace", "x").build(), GrpcStatus.NOT_FOUND, "no-such-namespace");
+    assertRefused(request("strict", "x".repeat(1025)).build(), GrpcStatus.INVALID_ARGUMENT, "max-payload-bytes");
+    assertRefused(request("strict", "x").setLifecycle(Lifecycle.newBuilder().setDelayMs(10).setDeliverAtMs(99)).build(),
+        GrpcStatus.INVALID_ARGUMENT, "not both");
+    assertRefused(request("strict", "x").setLifecycle(Lifecycle.newBuilder().setDelayMs(-1)).build(),
+        GrpcStatus.INVALID_ARGUMENT, "delay_ms");
+    assertRefused(request("strict", "x").setTarget(Target.newBuilder().setName("nope")).build(),
+        GrpcStatus.INVALID_ARGUMENT, "target.name \"nope\"");
+
+    assertThat(write(grpc, request("strict", "x".repeat(1024)).build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 1);
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> sink.received().size() == 1);
+    assertThat(admin.get("/v1/namespaces/strict").body().getJsonObject("stats").getLong("pending")).isZero();
+  }
+
+  private void assertRefused(WriteToLogRequest request, GrpcStatus status, String messagePart) {
+    GrpcWriteClient.Result result = write(grpc, request);
+    assertThat(result.status()).as(result.statusMessage()).isEqualTo(status);
+    assertThat(result.statusMessage()).contains(messagePart);
+  }
+
+  @Test
+  void writesBeyondTheInFlightBoundAreShedAndEveryAcceptedOneIsDelivered() {
+    create(admin, namespace("bounded", sink.url("/apply")).put("max-in-flight-writes", 2));
+    List<Future<GrpcWriteClient.Result>> writes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      writes.add(grpc.write(request("bounded", "w" + i).build(), 10_000));
+    }
+    await(Future.join(writes));
+    List<String> accepted = new ArrayList<>();
+    int shed = 0;
+    for (int i = 0; i < writes.size(); i++) {
+      GrpcWriteClient.Result r = writes.get(i).result();
+      if (r.status() == GrpcStatus.RESOURCE_EXHAUSTED) {
+        assertThat(r.statusMessage()).contains("max-in-flight-writes");
+        shed++;
+      } else {
+        assertThat(r.response().getDurable()).isEqualTo(Trilean.SUCCESS);
+        accepted.add("w" + i);
+      }
+    }
+    assertThat(shed).as("some writes are shed").isPositive();
+    assertThat(accepted).as("some writes are accepted").isNotEmpty();
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredBodies().containsAll(accepted));
+    assertThat(sink.deliveredBodies()).hasSameSizeAs(accepted);
+  }
+
+  @Test
+  void anEntryIsDeliveredOnceToEachTargetEvenWhenAnotherTargetRetries() {
+    HttpSink second = new HttpSink(clientVertx).start();
+    try {
+      JsonObject ns = namespace("fanout", sink.url("/a"));
+      ns.getJsonArray("targets").add(TestNodes.httpTarget("other", second.url("/b")));
+      create(admin, ns);
+      second.respond(r -> r.attempt() <= 2 ? 500 : 200);
+      String id = write(grpc, request("fanout", "both").build()).response().getEntryId();
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> second.deliveredIds().contains(id));
+      assertThat(second.received()).hasSize(3);
+      assertThat(sink.received()).as("the target that accepted is not called again").hasSize(1);
+    } finally {
+      second.close();
+    }
+  }
+
+  @Test
+  void inClusterApplicationsWriteOverTheEventBus() {
+    create(admin, namespace("bus", sink.url("/apply")));
+    WriteToLogRequest req = request("bus", "over the bus").setKey("k").build();
+    Buffer reply = await(node.vertx().eventBus().<Buffer>request(Addresses.write("bus"), Buffer.buffer(req.toByteArray()))).body();
+    WriteToLogResponse response = parse(reply);
+    assertThat(response.getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredIds().contains(response.getEntryId()));
+
+    Map<String, Integer> codes = new ConcurrentHashMap<>();
+    node.vertx().eventBus().request(Addresses.write("bus"), "not protobuf")
+        .onFailure(e -> codes.put("string", ((ReplyException) e).failureCode()));
+    node.vertx().eventBus().request(Addresses.write("bus"), Buffer.buffer(new byte[] {(byte) 0xff, 0x01}))
+        .onFailure(e -> codes.put("garbage", ((ReplyException) e).failureCode()));
+    await().atMost(Duration.ofSeconds(5)).until(() -> codes.size() == 2);
+    assertThat(codes).containsEntry("string", WriteFailure.INVALID_ARGUMENT.code())
+        .containsEntry("garbage", WriteFailure.INVALID_ARGUMENT.code());
+  }
+
+  private static WriteToLogResponse parse(Buffer buffer) {
+    try {
+      return WriteToLogResponse.parseFrom(buffer.getBytes());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static JsonArray dlq(String namespace) {
+    AdminHttp.Response response = admin.get("/v1/namespaces/" + namespace + "/dlq");
+    assertThat(response.status()).as(response.text()).isEqualTo(200);
+    return response.body().getJsonArray("entries");
+  }
+}
