@@ -1,0 +1,181 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.await;
+import static io.walmesh.node.TestNodes.create;
+import static io.walmesh.node.TestNodes.delayed;
+import static io.walmesh.node.TestNodes.namespace;
+import static io.walmesh.node.TestNodes.request;
+import static io.walmesh.node.TestNodes.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.testkit.HttpSink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admin API as an operator uses it with curl: namespace CRUD, validation, live changes, persistence. */
+class AdminApiTest {
+  @TempDir
+  Path dataDir;
+  Vertx vertx;
+  HttpSink sink;
+  Node node;
+  AdminHttp admin;
+  GrpcWriteClient grpc;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    sink = new HttpSink(vertx).start();
+    startNode();
+  }
+
+  private void startNode() {
+    node = TestNodes.start(dataDir);
+    admin = new AdminHttp(node.adminPort());
+    grpc = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
+  }
+
+  private void stopNode() {
+    grpc.close();
+    await(node.stop());
+  }
+
+  @AfterEach
+  void stop() {
+    stopNode();
+    sink.close();
+    await(vertx.close());
+  }
+
+  @Test
+  void invalidDocumentsAreRefusedWithTheBadFieldNamed() {
+    JsonObject badRetry = namespace("orders", sink.url("/x"));
+    badRetry.getJsonObject("retry").put("max-attempts", 0);
+    assertBadField(badRetry, "retry.max-attempts", "between 1 and");
+
+    JsonObject noUrl = namespace("orders", sink.url("/x"));
+    noUrl.getJsonArray("targets").getJsonObject(0).put("config", new JsonObject());
+    assertBadField(noUrl, "targets[0].config.url", "required");
+
+    assertBadField(namespace("orders", sink.url("/x")).put("retyr", new JsonObject()), "retyr", "unknown field");
+    assertBadField(namespace("Orders!", sink.url("/x")), "name", "must match");
+    assertBadField(namespace("orders", sink.url("/x")).put("ordering", "sometimes"), "ordering", "per-key");
+    assertBadField(namespace("orders", sink.url("/x")).put("backend", new JsonObject().put("type", "cassandra")),
+        "backend.type", "unknown backend type");
+    assertBadField(namespace("orders", "ftp://example"), "targets[0].config.url", "http://");
+    assertBadField(namespace("orders", sink.url("/x")).put("targets", new JsonArray()), "targets", "at least one target");
+
+    AdminHttp.Response notJson = admin.call("POST", "/v1/namespaces", "{not json");
+    assertThat(notJson.status()).isEqualTo(400);
+    assertThat(admin.get("/v1/namespaces").body().getJsonArray("namespaces")).isEmpty();
+  }
+
+  private void assertBadField(JsonObject document, String field, String problem) {
+    AdminHttp.Response response = admin.post("/v1/namespaces", document);
+    assertThat(response.status()).as(response.text()).isEqualTo(400);
+    assertThat(response.body().getString("field")).isEqualTo(field);
+    assertThat(response.body().getString("error")).startsWith(field + ": ").contains(problem);
+  }
+
+  @Test
+  void namespacesAreCreatedReadUpdatedLiveAndSurviveARestart() {
+    HttpSink newSink = new HttpSink(vertx).start();
+    try {
+      create(admin, namespace("orders", sink.url("/v1")));
+      assertThat(admin.post("/v1/namespaces", namespace("orders", sink.url("/v1"))).status()).isEqualTo(409);
+      AdminHttp.Response read = admin.get("/v1/namespaces/orders");
+      assertThat(read.body().getString("state")).isEqualTo("running");
+      assertThat(read.body().getJsonObject("config").getJsonObject("retry").getInteger("max-attempts")).isEqualTo(5);
+      assertThat(admin.get("/v1/namespaces/nothing").status()).isEqualTo(404);
+
+      assertThat(write(grpc, request("orders", "before").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("before"));
+      assertThat(write(grpc, delayed("orders", "delayed", 1_500)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+      AdminHttp.Response updated = admin.call("PUT", "/v1/namespaces/orders", namespace("orders", newSink.url("/v2")));
+      assertThat(updated.status()).as(updated.text()).isEqualTo(200);
+      assertThat(write(grpc, request("orders", "after").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> newSink.deliveredBodies().containsAll(java.util.List.of("after", "delayed")));
+      assertThat(sink.deliveredBodies()).containsExactly("before");
+
+      stopNode();
+      assertThat(Files.exists(dataDir.resolve("namespaces/orders.json"))).isTrue();
+      startNode();
+      assertThat(admin.get("/v1/namespaces/orders").body().getJsonObject("config").getJsonArray("targets")
+          .getJsonObject(0).getJsonObject("config").getString("url")).isEqualTo(newSink.url("/v2"));
+      assertThat(write(grpc, request("orders", "after restart").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> newSink.deliveredBodies().contains("after restart"));
+    } finally {
+      newSink.close();
+    }
+  }
+
+  @Test
+  void aDelayedEntryWrittenBeforeARestartIsDeliveredAfterIt() {
+    create(admin, namespace("later", sink.url("/x")));
+    long due = System.currentTimeMillis() + 2_000;
+    assertThat(write(grpc, delayed("later", "survives restart", 2_000)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    stopNode();
+    startNode();
+    assertThat(admin.get("/v1/namespaces/later").body().getJsonObject("stats").getLong("pending")).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("survives restart"));
+    assertThat(sink.delivered().get(0).receivedAtMs()).isGreaterThanOrEqualTo(due);
+  }
+
+  @Test
+  void deletingANamespaceWithPendingEntriesNeedsForce() {
+    create(admin, namespace("temp", sink.url("/x")));
+    assertThat(write(grpc, delayed("temp", "far future", 3_600_000)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+    AdminHttp.Response refused = admin.call("DELETE", "/v1/namespaces/temp", null);
+    assertThat(refused.status()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("1 pending").contains("force=true");
+    assertThat(admin.call("DELETE", "/v1/namespaces/temp?force=true", null).status()).isEqualTo(200);
+    assertThat(admin.get("/v1/namespaces/temp").status()).isEqualTo(404);
+    assertThat(write(grpc, request("temp", "x").build()).status().name()).isEqualTo("NOT_FOUND");
+
+    create(admin, namespace("temp", sink.url("/x")));
+    assertThat(admin.get("/v1/namespaces/temp").body().getJsonObject("stats").getLong("pending"))
+        .as("a re-created namespace does not inherit the deleted one's entries").isZero();
+  }
+
+  @Test
+  void healthAndMetricsReportPerNamespace() {
+    create(admin, namespace("metered", sink.url("/x")));
+    assertThat(write(grpc, request("metered", "m").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("m"));
+
+    JsonObject health = admin.get("/v1/health").body();
+    assertThat(health.getString("status")).isEqualTo("UP");
+    assertThat(health.getJsonObject("namespaces").getString("metered")).isEqualTo("running");
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(admin.get("/metrics").text())
+        .contains("walmesh_writes_total{namespace=\"metered\",result=\"success\"} 1.0")
+        .contains("walmesh_deliveries_total{namespace=\"metered\",result=\"success\",target=\"web\"} 1.0")
+        .contains("walmesh_entries_pending{namespace=\"metered\"} 0.0")
+        .contains("walmesh_write_latency_seconds_count{namespace=\"metered\"} 1"));
+    assertThat(admin.get("/v1/nope").status()).isEqualTo(404);
+  }
+
+  @Test
+  void aBrokenNamespaceFileIsReportedAndDoesNotStopTheNode() throws Exception {
+    create(admin, namespace("good", sink.url("/x")));
+    stopNode();
+    Files.writeString(dataDir.resolve("namespaces/bad.json"), "{\"name\": \"bad\", \"targets\": []}");
+    startNode();
+    JsonObject health = admin.get("/v1/health").body();
+    assertThat(health.getString("status")).isEqualTo("DEGRADED");
+    assertThat(health.getJsonArray("broken-namespace-files").getJsonObject(0).getString("problem")).contains("targets");
+    assertThat(write(grpc, request("good", "still works").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+  }
+}
