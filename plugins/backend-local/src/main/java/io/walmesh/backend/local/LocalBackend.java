@@ -38,6 +38,7 @@ final class LocalBackend implements Backend {
   private final AtomicLong deadLetterCount = new AtomicLong();
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
+  private long sweepTimer = -1;
 
   LocalBackend(Vertx vertx, LocalLog log, BackendSpec spec) {
     this.vertx = vertx;
@@ -65,7 +66,37 @@ final class LocalBackend implements Backend {
       deadLetterCount.set(dead);
       refreshStats();
       return false;
-    }, () -> (Backend) this);
+    }, () -> {
+      if (!spec.dedupeWindow().isZero()) {
+        long interval = Math.max(1_000, Math.min(600_000, spec.dedupeWindow().toMillis() / 2));
+        sweepTimer = vertx.setPeriodic(interval, id -> sweepIdempotencyKeys());
+      }
+      return (Backend) this;
+    });
+  }
+
+  /** Forgets idempotency keys older than the dedupe window, so the log does not grow without bound. */
+  Future<Integer> sweepIdempotencyKeys() {
+    int[] swept = {0};
+    return run(batch -> {
+      long oldest = System.currentTimeMillis() - spec.dedupeWindow().toMillis();
+      try (RocksIterator it = log.iterator(log.idempotency)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          if (ByteBuffer.wrap(it.value()).getLong() < oldest) {
+            batch.writes.delete(log.idempotency, it.key());
+            swept[0]++;
+          }
+        }
+      }
+      return false;
+    }, () -> swept[0]);
+  }
+
+  private void stopSweeper() {
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
+    }
   }
 
   @Override
@@ -313,6 +344,7 @@ final class LocalBackend implements Backend {
   @Override
   public Future<Void> close() {
     closed = true;
+    stopSweeper();
     listeners.clear();
     return Future.succeededFuture();
   }
@@ -320,6 +352,7 @@ final class LocalBackend implements Backend {
   @Override
   public Future<Void> destroy() {
     closed = true;
+    stopSweeper();
     listeners.clear();
     return run(batch -> {
       log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency);

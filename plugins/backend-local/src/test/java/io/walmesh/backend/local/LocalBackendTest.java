@@ -150,6 +150,18 @@ class LocalBackendTest {
   }
 
   @Test
+  void idempotencyKeysAreForgottenAfterTheWindow() {
+    Backend backend = await(factory.open(new BackendSpec("window", new JsonObject(), "backend.config", false, Duration.ofMillis(100))));
+    long old = System.currentTimeMillis() - 1_000;
+    EntryRecord stale = entry("old", "", 0).toBuilder().setIdempotencyKey("k").setWriteTimeMs(old).build();
+    String first = await(backend.append(stale)).entryId();
+    assertThat(await(((LocalBackend) backend).sweepIdempotencyKeys())).isEqualTo(1);
+    AppendResult again = await(backend.append(stale.toBuilder().setWriteTimeMs(System.currentTimeMillis()).build()));
+    assertThat(again.duplicate()).isFalse();
+    assertThat(again.entryId()).isNotEqualTo(first);
+  }
+
+  @Test
   void namespacesAreIsolatedAndDestroyRemovesOnlyOne() {
     Backend one = backend("one", false);
     Backend two = backend("one-two", false);
