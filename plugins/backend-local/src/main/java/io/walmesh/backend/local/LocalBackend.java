@@ -240,28 +240,15 @@ final class LocalBackend implements Backend {
 
   /** Runs a write that settles a lease; on a failed write the entry is released for redelivery. */
   private Future<Void> settle(long seq, Prepare prepare, Runnable onWritten) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
-    log.submit(new LogTask() {
-      @Override
-      public boolean prepare(LocalLog.Batch batch) throws Exception {
-        return prepare.apply(batch);
-      }
-
-      @Override
-      public void complete(Throwable failure) {
-        if (failure != null) {
-          schedule.release(seq, System.currentTimeMillis());
-          refreshStats();
-          result.completeExceptionally(failure);
-          return;
-        }
-        onWritten.run();
-        refreshStats();
-        notifyAvailable();
-        result.complete(null);
-      }
+    return run(prepare, () -> {
+      onWritten.run();
+      refreshStats();
+      notifyAvailable();
+      return null;
+    }, failure -> {
+      schedule.release(seq, System.currentTimeMillis());
+      refreshStats();
     });
-    return Future.fromCompletionStage(result, vertx.getOrCreateContext());
   }
 
   @Override
@@ -399,6 +386,11 @@ final class LocalBackend implements Backend {
 
   /** Runs a task on the log thread and answers its result on the caller's context. */
   private <T> Future<T> run(Prepare prepare, After<T> after) {
+    return run(prepare, after, failure -> { });
+  }
+
+  /** Runs a task on the log thread; {@code onFailure} runs on the log thread when the write failed. */
+  private <T> Future<T> run(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure) {
     CompletableFuture<T> result = new CompletableFuture<>();
     log.submit(new LogTask() {
       @Override
@@ -409,6 +401,7 @@ final class LocalBackend implements Backend {
       @Override
       public void complete(Throwable failure) {
         if (failure != null) {
+          onFailure.accept(failure);
           result.completeExceptionally(failure);
           return;
         }
