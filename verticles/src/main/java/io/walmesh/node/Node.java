@@ -12,6 +12,7 @@ import io.walmesh.node.namespace.NamespaceStore;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.runtime.NamespaceManager;
 import java.nio.file.Files;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,9 @@ public final class Node {
 
   public Future<Node> start() {
     plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId());
-    return vertx.executeBlocking(() -> {
+    // Completed outside any Vert.x context: a failed start closes Vert.x, whose contexts then run nothing.
+    CompletableFuture<Node> result = new CompletableFuture<>();
+    vertx.executeBlocking(() -> {
           Files.createDirectories(options.dataDir());
           return new NamespaceStore(options.dataDir().resolve("namespaces"));
         })
@@ -63,7 +66,12 @@ public final class Node {
               options.grpcHost(), grpcPort(), options.adminHost(), adminPort(), options.dataDir().toAbsolutePath());
           return this;
         })
-        .recover(e -> stop().transform(ignored -> Future.failedFuture(e)));
+        .onSuccess(result::complete)
+        .onFailure(e -> {
+          log.error("walmesh node {} failed to start: {}", options.nodeId(), e.getMessage(), e);
+          stop().onComplete(ignored -> result.completeExceptionally(e));
+        });
+    return Future.fromCompletionStage(result);
   }
 
   private Future<Void> ensureDemoNamespace() {

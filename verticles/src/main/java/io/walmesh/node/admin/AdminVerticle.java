@@ -111,10 +111,15 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     JsonArray broken = new JsonArray();
     namespaces.brokenFiles().forEach((file, problem) -> broken.add(new JsonObject().put("file", file.toString()).put("problem", problem)));
-    JsonObject body = new JsonObject().put("status", allRunning && broken.isEmpty() ? "UP" : "DEGRADED")
+    List<String> brokenPlugins = namespaces.brokenPlugins();
+    JsonObject body = new JsonObject()
+        .put("status", allRunning && broken.isEmpty() && brokenPlugins.isEmpty() ? "UP" : "DEGRADED")
         .put("node", nodeId).put("namespaces", states);
     if (!broken.isEmpty()) {
       body.put("broken-namespace-files", broken);
+    }
+    if (!brokenPlugins.isEmpty()) {
+      body.put("broken-plugins", new JsonArray(new ArrayList<>(brokenPlugins)));
     }
     json(ctx, 200, body);
   }

@@ -31,6 +31,7 @@ public final class PluginRegistry {
   private final String nodeId;
   private final Map<String, BackendFactory> backends = new TreeMap<>();
   private final Map<String, TargetFactory> targets = new TreeMap<>();
+  private final List<String> brokenPlugins = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public PluginRegistry(Vertx vertx, Path dataDir, String nodeId) {
     this.vertx = vertx;
@@ -40,12 +41,8 @@ public final class PluginRegistry {
 
   /** Discovers and initialises the built-in plugins. */
   public Future<Void> start() {
-    for (BackendFactory factory : ServiceLoader.load(BackendFactory.class, getClass().getClassLoader())) {
-      backends.put(factory.type(), factory);
-    }
-    for (TargetFactory factory : ServiceLoader.load(TargetFactory.class, getClass().getClassLoader())) {
-      targets.put(factory.type(), factory);
-    }
+    load(BackendFactory.class, f -> backends.put(f.type(), f));
+    load(TargetFactory.class, f -> targets.put(f.type(), f));
     log.info("Backends: {}; targets: {}", backends.keySet(), targets.keySet());
     List<Future<Void>> inits = new ArrayList<>();
     for (BackendFactory factory : backends.values()) {
@@ -53,6 +50,28 @@ public final class PluginRegistry {
           .compose(dir -> factory.init(context(dir))));
     }
     return Future.all(inits).mapEmpty();
+  }
+
+  /** Loads every provider of a type; one that cannot be loaded is reported and skipped, never fatal. */
+  private <T> void load(Class<T> type, java.util.function.Consumer<T> register) {
+    java.util.Iterator<T> providers = ServiceLoader.load(type, getClass().getClassLoader()).iterator();
+    while (true) {
+      try {
+        if (!providers.hasNext()) {
+          return;
+        }
+        register.accept(providers.next());
+      } catch (java.util.ServiceConfigurationError | LinkageError e) {
+        String problem = e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")");
+        brokenPlugins.add(problem);
+        log.error("A {} plugin could not be loaded and is disabled: {}", type.getSimpleName(), problem);
+      }
+    }
+  }
+
+  /** Plugins that failed to load, with why. */
+  public List<String> brokenPlugins() {
+    return List.copyOf(brokenPlugins);
   }
 
   public PluginContext context(Path dir) {

@@ -215,6 +215,11 @@ public final class NamespaceManager {
     return new TreeMap<>(configs).keySet().stream().map(this::status).flatMap(Optional::stream).toList();
   }
 
+  /** Plugins that could not be loaded, with why. */
+  public List<String> brokenPlugins() {
+    return plugins.brokenPlugins();
+  }
+
   /** Namespace files that could not be loaded, with why. */
   public Map<Path, String> brokenFiles() {
     return Map.copyOf(brokenFiles);

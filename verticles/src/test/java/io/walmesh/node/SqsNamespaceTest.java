@@ -1,0 +1,145 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.await;
+import static io.walmesh.node.TestNodes.create;
+import static io.walmesh.node.TestNodes.delayed;
+import static io.walmesh.node.TestNodes.request;
+import static io.walmesh.node.TestNodes.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.testkit.ElasticMq;
+import io.walmesh.testkit.HttpSink;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Namespaces on the sqs backend against a real SQS server (ElasticMQ in this JVM). */
+class SqsNamespaceTest {
+  @TempDir
+  static Path dataDir;
+  static ElasticMq sqs;
+  static Node node;
+  static Vertx clientVertx;
+  static GrpcWriteClient grpc;
+  static AdminHttp admin;
+  HttpSink sink;
+
+  @BeforeAll
+  static void start() {
+    node = TestNodes.start(dataDir);
+    sqs = ElasticMq.start();
+    clientVertx = Vertx.vertx();
+    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
+    admin = new AdminHttp(node.adminPort());
+  }
+
+  @AfterAll
+  static void stop() {
+    grpc.close();
+    await(node.stop());
+    await(clientVertx.close());
+    sqs.close();
+  }
+
+  @BeforeEach
+  void startSink() {
+    sink = new HttpSink(clientVertx).start();
+  }
+
+  @AfterEach
+  void stopSink() {
+    sink.close();
+  }
+
+  static JsonObject sqsNamespace(String name, String url, JsonObject extra) {
+    JsonObject config = new JsonObject().put("wal-queue", "walmesh-" + name).put("endpoint", sqs.endpoint())
+        .put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 0)
+        .put("visibility-timeout-secs", 5);
+    config.mergeIn(extra);
+    return TestNodes.namespace(name, url).put("backend", new JsonObject().put("type", "sqs").put("config", config));
+  }
+
+  @Test
+  void aDelaySeveralTimesTheNativeCapIsHonouredNeitherEarlyNorLost() {
+    create(admin, sqsNamespace("sqs-delay", sink.url("/x"), new JsonObject().put("max-native-delay-secs", 1)));
+    long due = System.currentTimeMillis() + 3_500;
+    assertThat(write(grpc, delayed("sqs-delay", "three and a half caps", 3_500)).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+    assertThat(write(grpc, request("sqs-delay", "now").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("three and a half caps"));
+    HttpSink.Received late = sink.delivered().stream().filter(r -> r.body().equals("three and a half caps")).findFirst().orElseThrow();
+    assertThat(late.receivedAtMs()).isGreaterThanOrEqualTo(due);
+    assertThat(sink.delivered()).filteredOn(r -> r.body().equals("three and a half caps")).hasSize(1);
+    assertThat(sink.delivered().get(0).body()).isEqualTo("now");
+  }
+
+  @Test
+  void aPayloadOverTheMessageSizeLimitArrivesWhole() {
+    create(admin, sqsNamespace("sqs-large", sink.url("/x"), new JsonObject().put("max-message-bytes", 1024)));
+    byte[] bytes = new byte[200_000];
+    new Random(7).nextBytes(bytes);
+    String payload = java.util.Base64.getEncoder().encodeToString(bytes);
+    assertThat(write(grpc, request("sqs-large", payload).build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.delivered().size() == 1);
+    assertThat(sink.delivered().get(0).body()).hasSize(payload.length()).isEqualTo(payload);
+  }
+
+  @Test
+  void aFailingTargetIsRetriedWithGrowingBackoffThenAFailingOneEndsInTheDlqAndReplays() {
+    JsonObject ns = sqsNamespace("sqs-retry", sink.url("/x"), new JsonObject());
+    ns.getJsonObject("retry").put("max-attempts", 3).put("initial-backoff-ms", 1_000);
+    create(admin, ns);
+    sink.respond(r -> r.body().equals("flaky") && r.attempt() < 3 ? 503 : r.body().equals("broken") ? 500 : 200);
+    String flaky = write(grpc, request("sqs-retry", "flaky").build()).response().getEntryId();
+    String broken = write(grpc, request("sqs-retry", "broken").build()).response().getEntryId();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredIds().contains(flaky));
+    List<HttpSink.Received> attempts = sink.received().stream().filter(r -> r.entryId().equals(flaky)).toList();
+    assertThat(attempts).extracting(HttpSink.Received::attempt).containsExactly(1, 2, 3);
+    assertThat(attempts.get(2).receivedAtMs() - attempts.get(1).receivedAtMs())
+        .isGreaterThan(attempts.get(1).receivedAtMs() - attempts.get(0).receivedAtMs());
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> dlq("sqs-retry").size() == 1);
+    JsonObject dead = dlq("sqs-retry").getJsonObject(0);
+    assertThat(dead.getString("entry-id")).isEqualTo(broken);
+    assertThat(dead.getInteger("attempts")).isEqualTo(3);
+    assertThat(dead.getString("last-error")).contains("answered 500");
+
+    sink.respond(r -> 200);
+    assertThat(admin.post("/v1/namespaces/sqs-retry/dlq/replay", new JsonObject()).body().getInteger("replayed")).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredIds().contains(broken));
+    assertThat(dlq("sqs-retry")).isEmpty();
+  }
+
+  @Test
+  void perKeyOrderingIsRefusedWithTheReason() {
+    AdminHttp.Response response = admin.post("/v1/namespaces",
+        sqsNamespace("sqs-ordered", sink.url("/x"), new JsonObject()).put("ordering", "per-key"));
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.body().getString("field")).isEqualTo("ordering");
+    assertThat(response.body().getString("error")).contains("sqs backend cannot keep per-key order");
+
+    AdminHttp.Response noQueue = admin.post("/v1/namespaces", TestNodes.namespace("sqs-bad", sink.url("/x"))
+        .put("backend", new JsonObject().put("type", "sqs").put("config", new JsonObject())));
+    assertThat(noQueue.body().getString("field")).isEqualTo("backend.config.wal-queue");
+  }
+
+  private static JsonArray dlq(String namespace) {
+    return admin.get("/v1/namespaces/" + namespace + "/dlq").body().getJsonArray("entries");
+  }
+}
