@@ -25,7 +25,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import io.walmesh.testkit.ElasticMq;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,9 +42,21 @@ class CrashDurabilityTest {
 
   @TempDir
   Path dir;
+  static ElasticMq sqs;
 
-  @Test
-  void everyAcknowledgedEntrySurvivesKillMinus9AndIsDelivered() throws Exception {
+  @BeforeAll
+  static void startSqs() {
+    sqs = ElasticMq.start();
+  }
+
+  @AfterAll
+  static void stopSqs() {
+    sqs.close();
+  }
+
+  @ParameterizedTest(name = "backend {0}")
+  @ValueSource(strings = {"local", "sqs"})
+  void everyAcknowledgedEntrySurvivesKillMinus9AndIsDelivered(String backend) throws Exception {
     int grpcPort = FreePorts.next();
     int adminPort = FreePorts.next();
     Path config = dir.resolve("node.json");
@@ -54,6 +70,12 @@ class CrashDurabilityTest {
     try {
       JsonObject namespace = TestNodes.namespace("crash", sink.url("/apply"));
       namespace.getJsonObject("retry").put("max-attempts", 1000).put("max-backoff-ms", 500);
+      if (backend.equals("sqs")) {
+        // entries received but not settled when the node dies come back after the visibility timeout
+        namespace.put("backend", new JsonObject().put("type", "sqs").put("config", new JsonObject()
+            .put("wal-queue", "crash-" + System.nanoTime()).put("endpoint", sqs.endpoint()).put("access-key-id", "x")
+            .put("secret-access-key", "x").put("wait-time-secs", 0).put("visibility-timeout-secs", 2)));
+      }
       TestNodes.create(admin, namespace);
 
       Set<String> acked = ConcurrentHashMap.newKeySet();

@@ -1,0 +1,31 @@
+package io.walmesh.target.http;
+
+import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.target.Target;
+import io.walmesh.spi.target.TargetFactory;
+
+/** The {@code http} target type; see {@link HttpTargetOptions} for its config. */
+public final class HttpTargetFactory implements TargetFactory {
+  public static final String TYPE = "http";
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String description() {
+    return "POSTs each entry's payload to an HTTP endpoint; 2xx is delivered";
+  }
+
+  @Override
+  public void validate(JsonObject config, String configPath) {
+    new HttpTargetOptions(config, configPath);
+  }
+
+  @Override
+  public Target create(PluginContext context, String name, JsonObject config) {
+    return new HttpTarget(context.vertx(), new HttpTargetOptions(config, "config"));
+  }
+}
