@@ -111,15 +111,20 @@ class WriteToLogTest {
     }
     assertThat(write(grpc, request("delayed", "at").setLifecycle(Lifecycle.newBuilder().setDeliverAtMs(deliverAt)).build())
         .response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    long originalWrite = System.currentTimeMillis() - 500;
+    assertThat(write(grpc, request("delayed", "replayed").setLifecycle(Lifecycle.newBuilder()
+        .setWriteTimeMs(originalWrite).setDelayMs(1_500)).build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
     assertThat(write(grpc, request("delayed", "now").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 7);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.delivered().size() == 8);
     Map<String, Long> arrivals = new HashMap<>();
     sink.delivered().forEach(r -> arrivals.put(r.body(), r.receivedAtMs()));
     for (int i = 0; i < 5; i++) {
       assertThat(arrivals.get("d" + i)).as("d" + i + " arrival vs due").isGreaterThanOrEqualTo(dueTimes.get(i));
     }
     assertThat(arrivals.get("at")).isGreaterThanOrEqualTo(deliverAt);
+    assertThat(arrivals.get("replayed")).as("delay counts from the given write time")
+        .isGreaterThanOrEqualTo(originalWrite + 1_500).isLessThan(originalWrite + 1_500 + 5_000);
     assertThat(arrivals.get("now")).as("an undelayed entry is not held behind delayed ones").isLessThan(dueTimes.get(0));
   }
 

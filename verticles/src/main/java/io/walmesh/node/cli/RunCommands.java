@@ -16,8 +16,8 @@ final class RunCommands {
   }
 
   @Command(name = "dev", mixinStandardHelpOptions = true,
-      description = {"Runs one node on the embedded default: local RocksDB log, file config store, loopback only,",
-          "and a 'demo' namespace whose deliveries are printed in the node's log."})
+      description = "Runs one node on the embedded default: local RocksDB log, file config store, loopback only, "
+          + "and a 'demo' namespace whose deliveries are printed in the node's log.")
   static final class Dev implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = NodeOptions.DEFAULT_DATA_DIR, description = "Data directory (default: ${DEFAULT-VALUE}).")
     Path dataDir;

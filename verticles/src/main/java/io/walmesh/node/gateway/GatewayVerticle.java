@@ -80,7 +80,9 @@ public final class GatewayVerticle extends AbstractVerticle {
             + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces");
         return;
       }
-      long timeout = call.timeout() > 0 ? call.timeout() : DEFAULT_WRITE_TIMEOUT_MS;
+      // answer UNKNOWN a little before the client's deadline, so the client hears it
+      long timeout = call.timeout() > 0 ? Math.max(1, call.timeout() - Math.min(250, call.timeout() / 10))
+          : DEFAULT_WRITE_TIMEOUT_MS;
       vertx.eventBus().<Buffer>request(Addresses.write(namespace), Buffer.buffer(request.toByteArray()),
           new DeliveryOptions().setSendTimeout(timeout)).onComplete(ar -> {
             if (ar.succeeded()) {

@@ -32,7 +32,7 @@ final class WriteValidator {
     if (request.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
       throw invalid("key is longer than " + MAX_KEY_BYTES + " bytes");
     }
-    if (request.getIdempotencyKey().length() > MAX_KEY_BYTES) {
+    if (request.getIdempotencyKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
       throw invalid("idempotency_key is longer than " + MAX_KEY_BYTES + " bytes");
     }
     if (request.hasTarget() && !request.getTarget().getName().isEmpty()
@@ -61,12 +61,13 @@ final class WriteValidator {
     }
   }
 
-  /** When the entry is due: write time + delay, or the requested instant, never before now. */
+  /** When the entry is due: the requested instant, or write time + delay (write time: as given, else now). */
   static long dueAt(Lifecycle lifecycle, long now) {
     if (lifecycle.getDeliverAtMs() > 0) {
       return lifecycle.getDeliverAtMs();
     }
-    return now + lifecycle.getDelayMs();
+    long writeTime = lifecycle.getWriteTimeMs() > 0 ? lifecycle.getWriteTimeMs() : now;
+    return writeTime + lifecycle.getDelayMs();
   }
 
   private static Refusal invalid(String message) {

@@ -141,8 +141,12 @@ public final class NamespaceManager {
             + stats.pending() + " pending and " + stats.deadLetters()
             + " dead-lettered entries; deleting it would drop them. Wait for delivery, purge the DLQ, or delete with force=true");
       }
+      if (runtime == null && !force) {
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running ("
+            + failures.getOrDefault(name, "starting") + "), so its stored entries cannot be counted; delete it with force=true");
+      }
       running.remove(name);
-      Future<Void> destroyed = runtime == null ? Future.succeededFuture() : runtime.destroy();
+      Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
       return destroyed.compose(v -> vertx.executeBlocking(() -> {
         store.delete(name);
         return null;
@@ -153,6 +157,21 @@ public final class NamespaceManager {
         return null;
       });
     });
+  }
+
+  /** Deletes the stored entries of a namespace that is not running; a failure is logged, not fatal. */
+  private Future<Void> destroyStored(NamespaceConfig config) {
+    try {
+      return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config)).compose(Backend::destroy)
+          .recover(e -> {
+            log.warn("Namespace {}: its stored entries could not be deleted ({}); they stay in the backend",
+                config.name(), e.getMessage());
+            return Future.succeededFuture();
+          });
+    } catch (RuntimeException e) {
+      log.warn("Namespace {}: its stored entries could not be deleted ({})", config.name(), e.getMessage());
+      return Future.succeededFuture();
+    }
   }
 
   private NamespaceConfig validate(JsonObject document) {

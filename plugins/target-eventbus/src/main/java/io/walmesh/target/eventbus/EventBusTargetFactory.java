@@ -53,14 +53,16 @@ public final class EventBusTargetFactory implements TargetFactory {
   private record EventBusTarget(Vertx vertx, String address, long timeoutMs) implements Target {
     @Override
     public Future<Void> deliver(Delivery delivery) {
-      DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
-      delivery.headers().forEach(options::addHeader);
-      delivery.attributes().forEach((k, v) -> options.addHeader("walmesh-attr-" + k, v));
-      options.addHeader("walmesh-entry-id", delivery.entryId())
-          .addHeader("walmesh-namespace", delivery.namespace())
-          .addHeader("walmesh-key", delivery.key())
-          .addHeader("walmesh-attempt", Integer.toString(delivery.attempt()))
-          .addHeader("walmesh-write-time", Long.toString(delivery.writeTimeMs()));
+      io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+      headers.setAll(delivery.headers());
+      delivery.attributes().forEach((k, v) -> headers.set("walmesh-attr-" + k, v));
+      // walmesh's own headers last: a write header cannot pose as them
+      headers.set("walmesh-entry-id", delivery.entryId())
+          .set("walmesh-namespace", delivery.namespace())
+          .set("walmesh-key", delivery.key())
+          .set("walmesh-attempt", Integer.toString(delivery.attempt()))
+          .set("walmesh-write-time", Long.toString(delivery.writeTimeMs()));
+      DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).setHeaders(headers);
       return vertx.eventBus().request(address, delivery.payload(), options)
           .<Void>mapEmpty()
           .recover(e -> {

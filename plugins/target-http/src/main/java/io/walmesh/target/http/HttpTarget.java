@@ -42,8 +42,8 @@ final class HttpTarget implements Target {
   public Future<Void> deliver(Delivery delivery) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     headers.set("Content-Type", "application/octet-stream");
-    headers.addAll(options.headers);
-    headers.addAll(delivery.headers());
+    headers.setAll(options.headers);
+    headers.setAll(delivery.headers());
     for (Map.Entry<String, String> attribute : delivery.attributes().entrySet()) {
       headers.set(ATTRIBUTE_PREFIX + attribute.getKey(), attribute.getValue());
     }
