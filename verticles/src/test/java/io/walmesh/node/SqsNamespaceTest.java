@@ -127,6 +127,29 @@ class SqsNamespaceTest {
   }
 
   @Test
+  void aRetriedWriteIsStoredOnceEvenAcrossANodeRestart() {
+    create(admin, sqsNamespace("sqs-idem", sink.url("/x"), new JsonObject()));
+    io.walmesh.protocol.v1.WriteToLogRequest req = request("sqs-idem", "once").setIdempotencyKey("op-1").build();
+    List<io.vertx.core.Future<GrpcWriteClient.Result>> concurrent = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      concurrent.add(grpc.write(req, 10_000));
+    }
+    await(io.vertx.core.Future.all(concurrent));
+    String id = concurrent.get(0).result().response().getEntryId();
+    assertThat(concurrent).allSatisfy(f -> assertThat(f.result().response().getEntryId()).isEqualTo(id));
+
+    grpc.close();
+    await(node.stop());
+    node = TestNodes.start(dataDir);
+    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
+    admin = new AdminHttp(node.adminPort());
+    assertThat(write(grpc, req).response().getEntryId()).isEqualTo(id);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredIds().contains(id));
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> sink.delivered().size() == 1);
+  }
+
+  @Test
   void perKeyOrderingIsRefusedWithTheReason() {
     AdminHttp.Response response = admin.post("/v1/namespaces",
         sqsNamespace("sqs-ordered", sink.url("/x"), new JsonObject()).put("ordering", "per-key"));

@@ -38,13 +38,12 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  *       before its due time (a delay past the cap) is re-enqueued with the remaining delay.</li>
  *   <li>Retry and long delays re-enqueue (send, then delete): a crash in between gives a duplicate,
  *       never a loss. DLQ: send to the DLQ queue, then delete.</li>
- *   <li>Idempotency keys are remembered in this node's memory for the dedupe window (best effort:
- *       SQS standard queues have no dedupe; a restart forgets them).</li>
+ *   <li>Idempotency keys are kept in the node's {@link IdempotencyStore}, synced before the answer
+ *       (SQS standard queues have no dedupe); a retry reaching another node is stored again.</li>
  * </ul>
  */
 final class SqsBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(SqsBackend.class);
-  private static final int MAX_REMEMBERED_KEYS = 100_000;
   private static final int PEEK_ROUNDS = 50;
 
   private final Vertx vertx;
@@ -53,19 +52,18 @@ final class SqsBackend implements Backend {
   private final BackendSpec spec;
   private final PayloadStore payloads;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private final Map<String, long[]> recentKeys = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
-      return size() > MAX_REMEMBERED_KEYS;
-    }
-  };
-  private final Map<String, String> recentIds = new java.util.HashMap<>();
+  private final IdempotencyStore idempotency;
+  /** Appends in progress by idempotency key: a concurrent retry waits for the first one's answer. */
+  private final Map<String, Future<AppendResult>> appending = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
   private String queueUrl;
   private String dlqUrl;
   private long statsTimer = -1;
+  private long sweepTimer = -1;
 
-  SqsBackend(Vertx vertx, SqsAsyncClient sqs, SqsBackendOptions options, BackendSpec spec, PayloadStore payloads) {
+  SqsBackend(Vertx vertx, SqsAsyncClient sqs, SqsBackendOptions options, BackendSpec spec, PayloadStore payloads,
+             IdempotencyStore idempotency) {
+    this.idempotency = idempotency;
     this.vertx = vertx;
     this.sqs = sqs;
     this.options = options;
@@ -81,6 +79,11 @@ final class SqsBackend implements Backend {
     }).map(d -> {
       dlqUrl = d.queueUrl();
       statsTimer = vertx.setPeriodic(2_000, id -> refreshStats());
+      if (!spec.dedupeWindow().isZero()) {
+        long every = Math.max(1_000, Math.min(600_000, spec.dedupeWindow().toMillis() / 2));
+        sweepTimer = vertx.setPeriodic(every, id -> vertx.executeBlocking(() -> idempotency.sweep(spec.namespace(),
+            System.currentTimeMillis() - spec.dedupeWindow().toMillis())));
+      }
       refreshStats();
       log.info("Namespace {} on SQS queue {} (DLQ {})", spec.namespace(), queueUrl, dlqUrl);
       return (Backend) this;
@@ -91,27 +94,32 @@ final class SqsBackend implements Backend {
   @Override
   public Future<AppendResult> append(EntryRecord entry) {
     String idemKey = entry.getIdempotencyKey();
-    if (!idemKey.isEmpty() && !spec.dedupeWindow().isZero()) {
-      synchronized (recentKeys) {
-        long[] seen = recentKeys.get(idemKey);
-        if (seen != null && entry.getWriteTimeMs() - seen[0] <= spec.dedupeWindow().toMillis()) {
-          return Future.succeededFuture(new AppendResult(recentIds.get(idemKey), true));
-        }
-      }
+    if (idemKey.isEmpty() || spec.dedupeWindow().isZero()) {
+      return store(entry);
     }
+    Future<AppendResult> earlier = appending.get(idemKey);
+    if (earlier != null) {
+      return earlier.map(r -> new AppendResult(r.entryId(), true));
+    }
+    long window = spec.dedupeWindow().toMillis();
+    Future<AppendResult> result = vertx.executeBlocking(() ->
+            idempotency.find(spec.namespace(), idemKey, entry.getWriteTimeMs(), window))
+        .compose(found -> found != null ? Future.succeededFuture(new AppendResult(found, true))
+            : store(entry).compose(r -> vertx.executeBlocking(() -> {
+              idempotency.put(spec.namespace(), idemKey, entry.getWriteTimeMs(), r.entryId());
+              return r;
+            })));
+    appending.put(idemKey, result);
+    return result.onComplete(ar -> appending.remove(idemKey, result));
+  }
+
+  private Future<AppendResult> store(EntryRecord entry) {
     Future<EntryRecord> stored = Base64.getEncoder().encode(entry.toByteArray()).length <= options.maxMessageBytes
         ? Future.succeededFuture(entry)
         : vertx.executeBlocking(() -> entry.toBuilder().clearPayload()
             .setPayloadRef(payloads.put(entry.getPayload().toByteArray())).build());
     return stored.compose(record -> send(queueUrl, record))
         .<AppendResult>map(messageId -> {
-          if (!idemKey.isEmpty()) {
-            synchronized (recentKeys) {
-              recentKeys.put(idemKey, new long[] {entry.getWriteTimeMs()});
-              recentIds.put(idemKey, messageId);
-              recentIds.keySet().retainAll(recentKeys.keySet());
-            }
-          }
           listeners.forEach(Runnable::run);
           return new AppendResult(messageId, false);
         })
@@ -347,6 +355,10 @@ final class SqsBackend implements Backend {
     if (statsTimer >= 0) {
       vertx.cancelTimer(statsTimer);
       statsTimer = -1;
+    }
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
     }
     listeners.clear();
     sqs.close();

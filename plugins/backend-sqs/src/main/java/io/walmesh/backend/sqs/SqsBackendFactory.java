@@ -22,6 +22,7 @@ public final class SqsBackendFactory implements BackendFactory {
   public static final String TYPE = "sqs";
 
   private PluginContext context;
+  private IdempotencyStore idempotency;
 
   @Override
   public String type() {
@@ -31,7 +32,20 @@ public final class SqsBackendFactory implements BackendFactory {
   @Override
   public Future<Void> init(PluginContext context) {
     this.context = context;
-    return Future.succeededFuture();
+    return context.vertx().executeBlocking(() -> {
+      idempotency = new IdempotencyStore(context.dataDir().resolve("idempotency"));
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    IdempotencyStore store = idempotency;
+    idempotency = null;
+    return store == null ? Future.succeededFuture() : context.vertx().executeBlocking(() -> {
+      store.close();
+      return null;
+    });
   }
 
   @Override
@@ -69,7 +83,7 @@ public final class SqsBackendFactory implements BackendFactory {
     Path payloads = options.payloadStoreDir != null ? Path.of(options.payloadStoreDir)
         : context.dataDir().resolve("payloads");
     return context.vertx().executeBlocking(() -> new PayloadStore(payloads.resolve(spec.namespace())))
-        .compose(store -> new SqsBackend(context.vertx(), client, options, spec, store).open())
+        .compose(store -> new SqsBackend(context.vertx(), client, options, spec, store, idempotency).open())
         .onFailure(e -> client.close());
   }
 }
