@@ -11,6 +11,9 @@ import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceStore;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.runtime.NamespaceManager;
+import io.walmesh.protocol.ProtobufCodec;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.protocol.v1.WriteToLogResponse;
 import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -37,6 +40,10 @@ public final class Node {
   public Node(NodeOptions options) {
     this.options = options;
     this.vertx = Vertx.vertx();
+    vertx.eventBus().registerDefaultCodec(WriteToLogRequest.class,
+        new ProtobufCodec<>(WriteToLogRequest.parser(), "WriteToLogRequest"));
+    vertx.eventBus().registerDefaultCodec(WriteToLogResponse.class,
+        new ProtobufCodec<>(WriteToLogResponse.parser(), "WriteToLogResponse"));
   }
 
   public Future<Node> start() {

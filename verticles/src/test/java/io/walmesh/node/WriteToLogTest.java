@@ -304,6 +304,38 @@ class WriteToLogTest {
   }
 
   @Test
+  void aBatchIsAnsweredEntryByEntryInOrder() {
+    create(admin, namespace("batched", sink.url("/apply")).put("max-payload-bytes", 100));
+    io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder batch = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+    for (int i = 0; i < 50; i++) {
+      batch.addRequests(request("batched", "b" + i).build());
+    }
+    batch.addRequests(request("batched", "x".repeat(101)).build());
+    batch.addRequests(request("nowhere", "y").build());
+    GrpcWriteClient.BatchResult result = await(grpc.writeBatch(batch.build(), 10_000));
+
+    assertThat(result.status()).isEqualTo(GrpcStatus.OK);
+    List<io.walmesh.protocol.v1.WriteToLogBatchResult> results = result.response().getResultsList();
+    assertThat(results).hasSize(52);
+    assertThat(results.subList(0, 50)).allSatisfy(r -> {
+      assertThat(r.getStatusCode()).isZero();
+      assertThat(r.getResponse().getDurable()).isEqualTo(Trilean.SUCCESS);
+    });
+    assertThat(results.get(50).getStatusCode()).isEqualTo(GrpcStatus.INVALID_ARGUMENT.code);
+    assertThat(results.get(50).getStatusMessage()).contains("max-payload-bytes");
+    assertThat(results.get(51).getStatusCode()).isEqualTo(GrpcStatus.NOT_FOUND.code);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().size() == 50);
+
+    io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder tooBig = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+    for (int i = 0; i < 1001; i++) {
+      tooBig.addRequests(request("batched", "z").build());
+    }
+    GrpcWriteClient.BatchResult refused = await(grpc.writeBatch(tooBig.build(), 10_000));
+    assertThat(refused.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(refused.statusMessage()).contains("at most 1000");
+  }
+
+  @Test
   void inClusterApplicationsWriteOverTheEventBus() {
     create(admin, namespace("bus", sink.url("/apply")));
     WriteToLogRequest req = request("bus", "over the bus").setKey("k").build();

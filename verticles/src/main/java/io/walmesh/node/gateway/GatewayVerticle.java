@@ -1,8 +1,8 @@
 package io.walmesh.node.gateway;
 
 import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
@@ -16,8 +16,13 @@ import io.walmesh.protocol.Addresses;
 import io.walmesh.protocol.WriteFailure;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteAheadLogGrpcService;
+import io.walmesh.protocol.v1.WriteToLogBatchRequest;
+import io.walmesh.protocol.v1.WriteToLogBatchResponse;
+import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +38,8 @@ public final class GatewayVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   /** Used when the client sets no deadline. */
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+  /** The most requests one WriteToLogBatch call may carry. */
+  public static final int MAX_BATCH = 1000;
 
   private final String host;
   private final int port;
@@ -51,6 +58,7 @@ public final class GatewayVerticle extends AbstractVerticle {
         // room for the largest payload a namespace may allow plus the request's other fields
         .setMaxMessageSize(NamespaceConfig.MAX_PAYLOAD_BYTES_LIMIT + (1 << 20)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, this::writeToLog);
+    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, this::writeToLogBatch);
     vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
         .requestHandler(grpc)
         .listen()
@@ -67,58 +75,90 @@ public final class GatewayVerticle extends AbstractVerticle {
     return server.actualPort();
   }
 
+  /** The answer to one write: a gRPC status, its message, and the response when the status is OK. */
+  private record Outcome(GrpcStatus status, String message, WriteToLogResponse response) {
+    static Outcome refused(GrpcStatus status, String message) {
+      return new Outcome(status, message, null);
+    }
+  }
+
   private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call) {
     call.exceptionHandler(e -> log.debug("gRPC call failed: {}", e.getMessage()));
-    call.handler(request -> {
-      String namespace = request.getNamespace();
-      if (namespace.isEmpty()) {
-        fail(call, GrpcStatus.INVALID_ARGUMENT, "namespace is required");
+    call.handler(request -> route(request, timeoutOf(call)).onSuccess(outcome -> {
+      if (outcome.status() == GrpcStatus.OK) {
+        call.response().send(outcome.response());
+      } else {
+        call.response().status(outcome.status()).statusMessage(outcome.message()).end();
+      }
+    }));
+  }
+
+  private void writeToLogBatch(GrpcServerRequest<WriteToLogBatchRequest, WriteToLogBatchResponse> call) {
+    call.exceptionHandler(e -> log.debug("gRPC call failed: {}", e.getMessage()));
+    call.handler(batch -> {
+      if (batch.getRequestsCount() > MAX_BATCH) {
+        call.response().status(GrpcStatus.INVALID_ARGUMENT)
+            .statusMessage("a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount()).end();
         return;
       }
-      if (!namespaceExists.test(namespace)) {
-        fail(call, GrpcStatus.NOT_FOUND, "namespace \"" + namespace
-            + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces");
-        return;
+      long timeout = timeoutOf(call);
+      List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
+      for (WriteToLogRequest request : batch.getRequestsList()) {
+        outcomes.add(route(request, timeout));
       }
-      // answer UNKNOWN a little before the client's deadline, so the client hears it
-      long timeout = call.timeout() > 0 ? Math.max(1, call.timeout() - Math.min(250, call.timeout() / 10))
-          : DEFAULT_WRITE_TIMEOUT_MS;
-      vertx.eventBus().<Buffer>request(Addresses.write(namespace), Buffer.buffer(request.toByteArray()),
-          new DeliveryOptions().setSendTimeout(timeout)).onComplete(ar -> {
-            if (ar.succeeded()) {
-              try {
-                call.response().send(WriteToLogResponse.parseFrom(ar.result().body().getBytes()));
-              } catch (Exception e) {
-                fail(call, GrpcStatus.INTERNAL, "the owner's answer could not be decoded: " + e.getMessage());
-              }
-              return;
-            }
-            answerFailure(call, namespace, timeout, ar.cause());
-          });
+      Future.join(outcomes).onComplete(done -> {
+        WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+        for (Future<Outcome> future : outcomes) {
+          Outcome outcome = future.result();
+          WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
+          if (outcome.status() == GrpcStatus.OK) {
+            result.setResponse(outcome.response());
+          } else {
+            result.setStatusMessage(outcome.message());
+          }
+          response.addResults(result);
+        }
+        call.response().send(response.build());
+      });
     });
   }
 
-  private void answerFailure(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call, String namespace,
-                             long timeout, Throwable cause) {
-    if (!(cause instanceof ReplyException reply)) {
-      fail(call, GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
-      return;
+  /** Answers UNKNOWN a little before the client's deadline, so the client hears it. */
+  private static long timeoutOf(GrpcServerRequest<?, ?> call) {
+    return call.timeout() > 0 ? Math.max(1, call.timeout() - Math.min(250, call.timeout() / 10)) : DEFAULT_WRITE_TIMEOUT_MS;
+  }
+
+  /** Sends one write to the producer that owns its namespace; never fails, the outcome says what happened. */
+  private Future<Outcome> route(WriteToLogRequest request, long timeout) {
+    String namespace = request.getNamespace();
+    if (namespace.isEmpty()) {
+      return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required"));
     }
-    switch (reply.failureType()) {
-      case NO_HANDLERS -> fail(call, GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace
+    if (!namespaceExists.test(namespace)) {
+      return Future.succeededFuture(Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
+          + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces"));
+    }
+    return vertx.eventBus().<Object>request(Addresses.write(namespace), request, new DeliveryOptions().setSendTimeout(timeout))
+        .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
+            : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
+        .otherwise(cause -> failureOutcome(namespace, timeout, cause));
+  }
+
+  private static Outcome failureOutcome(String namespace, long timeout, Throwable cause) {
+    if (!(cause instanceof ReplyException reply)) {
+      return Outcome.refused(GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
+    }
+    return switch (reply.failureType()) {
+      case NO_HANDLERS -> Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace
           + " right now (it may be starting, failed to start, or being moved); retry shortly");
-      case TIMEOUT -> call.response().send(WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
+      case TIMEOUT -> new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
           .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
               + " ms; the entry may be stored: retry with the same idempotency_key").build());
       default -> {
         WriteFailure failure = WriteFailure.ofCode(reply.failureCode());
-        fail(call, failure == null ? GrpcStatus.INTERNAL : GrpcStatus.valueOf(failure.code()), reply.getMessage());
+        yield Outcome.refused(failure == null ? GrpcStatus.INTERNAL : GrpcStatus.valueOf(failure.code()), reply.getMessage());
       }
-    }
-  }
-
-  private static void fail(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call, GrpcStatus status, String message) {
-    call.response().status(status).statusMessage(message).end();
+    };
   }
 
   @Override

@@ -6,6 +6,8 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
 import io.walmesh.protocol.v1.WriteAheadLogGrpcClient;
+import io.walmesh.protocol.v1.WriteToLogBatchRequest;
+import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +44,24 @@ public final class GrpcWriteClient implements AutoCloseable {
             .recover(e -> Future.succeededFuture(new Result(response.status(), response.statusMessage(), null)));
       });
     });
+  }
+
+  /** One WriteToLogBatch call; the result's response is null unless the call's status is OK. */
+  public Future<BatchResult> writeBatch(WriteToLogBatchRequest batch, long timeoutMs) {
+    return client.request(server, WriteAheadLogGrpcClient.WriteToLogBatch).compose(call -> {
+      call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+      call.end(batch);
+      return call.response().compose(response -> {
+        WriteToLogBatchResponse[] body = new WriteToLogBatchResponse[1];
+        response.handler(message -> body[0] = message);
+        return response.end().map(v -> new BatchResult(response.status(), response.statusMessage(), body[0]))
+            .recover(e -> Future.succeededFuture(new BatchResult(response.status(), response.statusMessage(), null)));
+      });
+    });
+  }
+
+  /** A batch call's outcome. */
+  public record BatchResult(GrpcStatus status, String statusMessage, WriteToLogBatchResponse response) {
   }
 
   @Override

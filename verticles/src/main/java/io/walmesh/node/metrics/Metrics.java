@@ -27,14 +27,16 @@ import java.util.function.Supplier;
  */
 public final class Metrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  /** Counters by name and tags: looked up on every write and delivery, built once. */
+  private final java.util.Map<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
 
   public String scrape() {
     return registry.scrape();
   }
 
   public Counter writes(String namespace, String result) {
-    return Counter.builder("walmesh.writes").description("WriteToLog requests by outcome")
-        .tag("namespace", namespace).tag("result", result).register(registry);
+    return counters.computeIfAbsent("writes|" + namespace + "|" + result, k -> Counter.builder("walmesh.writes")
+        .description("WriteToLog requests by outcome").tag("namespace", namespace).tag("result", result).register(registry));
   }
 
   public Timer writeLatency(String namespace) {
@@ -45,18 +47,19 @@ public final class Metrics {
   }
 
   public Counter deliveries(String namespace, String target, String result) {
-    return Counter.builder("walmesh.deliveries").description("Delivery attempts by outcome")
-        .tag("namespace", namespace).tag("target", target).tag("result", result).register(registry);
+    return counters.computeIfAbsent("deliveries|" + namespace + "|" + target + "|" + result, k ->
+        Counter.builder("walmesh.deliveries").description("Delivery attempts by outcome")
+            .tag("namespace", namespace).tag("target", target).tag("result", result).register(registry));
   }
 
   public Counter retries(String namespace) {
-    return Counter.builder("walmesh.retries").description("Entries rescheduled with backoff")
-        .tag("namespace", namespace).register(registry);
+    return counters.computeIfAbsent("retries|" + namespace, k -> Counter.builder("walmesh.retries")
+        .description("Entries rescheduled with backoff").tag("namespace", namespace).register(registry));
   }
 
   public Counter deadLettered(String namespace) {
-    return Counter.builder("walmesh.dead.lettered").description("Entries moved to the DLQ")
-        .tag("namespace", namespace).register(registry);
+    return counters.computeIfAbsent("dead|" + namespace, k -> Counter.builder("walmesh.dead.lettered")
+        .description("Entries moved to the DLQ").tag("namespace", namespace).register(registry));
   }
 
   /** Registers the gauges that read a namespace's backend counts. */

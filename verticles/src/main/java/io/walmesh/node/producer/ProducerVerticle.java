@@ -53,15 +53,20 @@ public final class ProducerVerticle extends AbstractVerticle {
 
   private void handle(Message<Object> message) {
     long started = System.nanoTime();
-    if (!(message.body() instanceof Buffer body)) {
-      refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
-      return;
-    }
+    // From the gateway (same JVM or the cluster codec): the message itself. From other clients: its bytes.
+    boolean asObject = message.body() instanceof WriteToLogRequest;
     WriteToLogRequest request;
-    try {
-      request = WriteToLogRequest.parseFrom(body.getBytes());
-    } catch (Exception e) {
-      refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body is not a protobuf WriteToLogRequest: " + e.getMessage());
+    if (asObject) {
+      request = (WriteToLogRequest) message.body();
+    } else if (message.body() instanceof Buffer body) {
+      try {
+        request = WriteToLogRequest.parseFrom(body.getBytes());
+      } catch (Exception e) {
+        refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body is not a protobuf WriteToLogRequest: " + e.getMessage());
+        return;
+      }
+    } else {
+      refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
       return;
     }
     if (!request.getNamespace().equals(config.name())) {
@@ -112,7 +117,7 @@ public final class ProducerVerticle extends AbstractVerticle {
     }).onSuccess(response -> {
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      message.reply(Buffer.buffer(response.toByteArray()));
+      message.reply(asObject ? response : Buffer.buffer(response.toByteArray()));
       if (drained != null && inFlight == 0) {
         drained.tryComplete();
       }

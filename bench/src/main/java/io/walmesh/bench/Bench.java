@@ -1,0 +1,212 @@
+package io.walmesh.bench;
+
+import com.google.protobuf.ByteString;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.Node;
+import io.walmesh.node.NodeOptions;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.testkit.ElasticMq;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench/run}: walmesh against a hand-written baseline on the same backend, same machine,
+ * same run. For each backend: write throughput and latency over gRPC vs the raw client, and
+ * end-to-end delivery (write to target applied) vs a hand-written consumer into the same target.
+ */
+@Command(name = "bench/run", mixinStandardHelpOptions = true,
+    description = "Measures walmesh side by side with raw backend clients and prints the walmesh/baseline ratios.")
+public final class Bench implements Callable<Integer> {
+  @Option(names = "--backend", defaultValue = "all", description = "local, sqs or all (default: ${DEFAULT-VALUE}).")
+  String backend;
+  @Option(names = "--concurrency", defaultValue = "32", description = "Requests in flight (default: ${DEFAULT-VALUE}).")
+  int concurrency;
+  @Option(names = "--payload-bytes", defaultValue = "256", description = "Payload size (default: ${DEFAULT-VALUE}).")
+  int payloadBytes;
+  @Option(names = "--duration", defaultValue = "15", description = "Measured seconds per run (default: ${DEFAULT-VALUE}).")
+  int durationSecs;
+  @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds per run (default: ${DEFAULT-VALUE}).")
+  int warmupSecs;
+  @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
+  boolean quick;
+  @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  private final List<JsonObject> rows = new ArrayList<>();
+  private final List<JsonObject> raw = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Bench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (quick) {
+      durationSecs = 5;
+      warmupSecs = 3;
+    }
+    Path work = Files.createTempDirectory("walmesh-bench");
+    Vertx vertx = Vertx.vertx();
+    ElasticMq sqs = backend.equals("local") ? null : ElasticMq.start();
+    Node node = new Node(new NodeOptions().nodeId("bench").dataDir(work.resolve("node")).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
+    await(node.start());
+    GrpcWriteClient grpc = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
+    LatencySink sink = new LatencySink(vertx);
+    try {
+      System.err.printf("walmesh bench: concurrency %d, payload %d B, %d s warm-up + %d s per run, %d cores%n",
+          concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
+      if (!backend.equals("sqs")) {
+        benchLocal(node, grpc, sink, vertx, work);
+      }
+      if (sqs != null) {
+        benchSqs(node, grpc, sink, vertx, sqs);
+      }
+      printTable();
+      JsonObject json = new JsonObject()
+          .put("command", "bench/run " + String.join(" ", ProcessHandle.current().info().arguments().map(List::of).orElse(List.of())))
+          .put("concurrency", concurrency).put("payload-bytes", payloadBytes).put("duration-secs", durationSecs)
+          .put("cores", Runtime.getRuntime().availableProcessors())
+          .put("rows", new JsonArray(new ArrayList<>(rows))).put("measurements", new JsonArray(new ArrayList<>(raw)));
+      Files.writeString(out, json.encodePrettily());
+      System.err.println("results written to " + out.toAbsolutePath());
+      return 0;
+    } finally {
+      grpc.close();
+      sink.close();
+      await(node.stop());
+      if (sqs != null) {
+        sqs.close();
+      }
+      await(vertx.close());
+    }
+  }
+
+  private void benchLocal(Node node, GrpcWriteClient grpc, LatencySink sink, Vertx vertx, Path work) throws Exception {
+    await(node.namespaces().create(namespace("bench-local-w", sink.url(), new JsonObject().put("type", "local"))));
+    await(node.namespaces().create(namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local"))));
+    try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
+      Measurement walmeshWrites = writes("local: walmesh WriteToLog", grpc, "bench-local-w");
+      Measurement rawWrites = loop("local: raw RocksDB synced append", () -> rocks.append(LatencySink.stamp(payloadBytes)));
+      compareWrites("local", walmeshWrites, rawWrites, "plain RocksDB synced writes, same group commit");
+
+      Measurement walmeshE2e = endToEnd("local: walmesh end-to-end", sink, () -> grpc.write(stamped("bench-local-e2e"), 10_000));
+      HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), concurrency);
+      Measurement rawE2e = endToEnd("local: raw append + hand consumer", sink, () -> rocks.append(LatencySink.stamp(payloadBytes)));
+      consumer.close();
+      compareEndToEnd("local", walmeshE2e, rawE2e, "RocksDB tail -> HTTP POST -> delete");
+    }
+  }
+
+  private void benchSqs(Node node, GrpcWriteClient grpc, LatencySink sink, Vertx vertx, ElasticMq sqs) throws Exception {
+    JsonObject common = new JsonObject().put("endpoint", sqs.endpoint()).put("access-key-id", "x")
+        .put("secret-access-key", "x").put("wait-time-secs", 1);
+    await(node.namespaces().create(namespace("bench-sqs-w", sink.url(), new JsonObject().put("type", "sqs")
+        .put("config", common.copy().put("wal-queue", "bench-w")))));
+    await(node.namespaces().create(namespace("bench-sqs-e2e", sink.url(), new JsonObject().put("type", "sqs")
+        .put("config", common.copy().put("wal-queue", "bench-e2e")))));
+    try (SqsBaseline baseline = new SqsBaseline(vertx, sqs.endpoint(), sink.port(), concurrency)) {
+      Measurement walmeshWrites = writes("sqs: walmesh WriteToLog", grpc, "bench-sqs-w");
+      Measurement rawWrites = loop("sqs: raw SqsAsyncClient send", () -> baseline.send("raw-w", LatencySink.stamp(payloadBytes)));
+      compareWrites("sqs", walmeshWrites, rawWrites, "plain SqsAsyncClient SendMessage, same ElasticMQ");
+
+      Measurement walmeshE2e = endToEnd("sqs: walmesh end-to-end", sink, () -> grpc.write(stamped("bench-sqs-e2e"), 10_000));
+      baseline.startConsumer("raw-e2e");
+      Measurement rawE2e = endToEnd("sqs: raw send + hand consumer", sink, () -> baseline.send("raw-e2e", LatencySink.stamp(payloadBytes)));
+      compareEndToEnd("sqs", walmeshE2e, rawE2e, "ReceiveMessage -> HTTP POST -> DeleteMessage");
+    }
+  }
+
+  private JsonObject namespace(String name, String url, JsonObject backendJson) {
+    return new JsonObject().put("name", name).put("backend", backendJson)
+        .put("targets", new JsonArray().add(new JsonObject().put("name", "sink").put("type", "http")
+            .put("config", new JsonObject().put("url", url))))
+        .put("max-in-flight-writes", 100_000)
+        .put("consumer", new JsonObject().put("max-in-flight", concurrency * 2).put("poll-interval-ms", 10));
+  }
+
+  /** Writes whose delivery is an hour away: the consumer stays idle and only the write path is measured. */
+  private Measurement writes(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+    WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
+        .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
+        .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
+    return loop(name, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
+        ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
+  }
+
+  private WriteToLogRequest stamped(String namespace) {
+    return WriteToLogRequest.newBuilder().setNamespace(namespace).setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes))).build();
+  }
+
+  private Measurement loop(String name, java.util.function.Supplier<Future<?>> op) throws InterruptedException {
+    Measurement m = ClosedLoop.run(name, concurrency, warmupSecs * 1000L, durationSecs * 1000L, op);
+    raw.add(m.toJson());
+    return m;
+  }
+
+  /** Writes for the measured window, then waits for deliveries to drain; latency is write to applied. */
+  private Measurement endToEnd(String name, LatencySink sink, java.util.function.Supplier<Future<?>> write)
+      throws InterruptedException {
+    ClosedLoop.run(name + " (warm-up)", concurrency, 0, warmupSecs * 1000L, write);
+    drain(sink);
+    sink.reset();
+    long start = System.nanoTime();
+    Measurement writes = ClosedLoop.run(name, concurrency, 0, durationSecs * 1000L, write);
+    drain(sink);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Measurement delivered = new Measurement(name, sink.delivered(), writes.errors(), seconds, sink.latencies());
+    raw.add(delivered.toJson().put("writes", writes.ops()));
+    return delivered;
+  }
+
+  private static void drain(LatencySink sink) throws InterruptedException {
+    long last = -1;
+    while (sink.delivered() != last) {
+      last = sink.delivered();
+      TimeUnit.MILLISECONDS.sleep(1_000);
+    }
+  }
+
+  private void compareWrites(String backendName, Measurement walmesh, Measurement baseline, String what) {
+    row(backendName, "write throughput (ops/s)", walmesh.throughput(), baseline.throughput(), what);
+    row(backendName, "write latency p50 (ms)", walmesh.percentileMs(50), baseline.percentileMs(50), what);
+    row(backendName, "write latency p99 (ms)", walmesh.percentileMs(99), baseline.percentileMs(99), what);
+    row(backendName, "write latency p99.9 (ms)", walmesh.percentileMs(99.9), baseline.percentileMs(99.9), what);
+  }
+
+  private void compareEndToEnd(String backendName, Measurement walmesh, Measurement baseline, String what) {
+    row(backendName, "delivery throughput (entries/s)", walmesh.throughput(), baseline.throughput(), what);
+    row(backendName, "write-to-applied p50 (ms)", walmesh.percentileMs(50), baseline.percentileMs(50), what);
+    row(backendName, "write-to-applied p99 (ms)", walmesh.percentileMs(99), baseline.percentileMs(99), what);
+    row(backendName, "write-to-applied p99.9 (ms)", walmesh.percentileMs(99.9), baseline.percentileMs(99.9), what);
+  }
+
+  private void row(String backendName, String figure, double walmesh, double baseline, String what) {
+    rows.add(new JsonObject().put("backend", backendName).put("figure", figure).put("walmesh", walmesh)
+        .put("baseline", baseline).put("ratio", walmesh / baseline).put("baseline-is", what));
+  }
+
+  private void printTable() {
+    System.out.printf("%n%-7s %-32s %14s %14s %8s   %s%n", "backend", "figure", "walmesh", "baseline", "ratio", "baseline is");
+    for (JsonObject r : rows) {
+      System.out.printf("%-7s %-32s %14.2f %14.2f %8.2f   %s%n", r.getString("backend"), r.getString("figure"),
+          r.getDouble("walmesh"), r.getDouble("baseline"), r.getDouble("ratio"), r.getString("baseline-is"));
+    }
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  }
+}

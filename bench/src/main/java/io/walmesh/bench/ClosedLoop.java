@@ -1,0 +1,70 @@
+package io.walmesh.bench;
+
+import io.vertx.core.Future;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * A closed-loop load: {@code concurrency} operations always outstanding, each started when one
+ * completes, for a warm-up then a measured window. Prints progress every second.
+ */
+final class ClosedLoop {
+  private ClosedLoop() {
+  }
+
+  static Measurement run(String name, int concurrency, long warmupMs, long durationMs, Supplier<Future<?>> operation)
+      throws InterruptedException {
+    Recorder recorder = new Recorder(3);
+    AtomicLong ops = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    long start = System.nanoTime();
+    long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMs);
+    long end = measureFrom + TimeUnit.MILLISECONDS.toNanos(durationMs);
+    CountDownLatch done = new CountDownLatch(concurrency);
+    for (int i = 0; i < concurrency; i++) {
+      next(operation, recorder, ops, errors, measureFrom, end, done);
+    }
+    Histogram total = new Histogram(3);
+    while (!done.await(1, TimeUnit.SECONDS)) {
+      // only operations started inside the measured window are recorded
+      Histogram interval = recorder.getIntervalHistogram();
+      total.add(interval);
+      System.err.printf("  %-36s %s %,8d ops/s  p99 %7.2f ms%n", name,
+          System.nanoTime() < measureFrom ? "warm-up" : "measure", interval.getTotalCount(),
+          interval.getTotalCount() == 0 ? 0.0 : interval.getValueAtPercentile(99) / 1000.0);
+    }
+    total.add(recorder.getIntervalHistogram());
+    return new Measurement(name, ops.get(), errors.get(), durationMs / 1000.0, total);
+  }
+
+  private static void next(Supplier<Future<?>> operation, Recorder recorder, AtomicLong ops, AtomicLong errors,
+                           long measureFrom, long end, CountDownLatch done) {
+    long begin = System.nanoTime();
+    if (begin >= end) {
+      done.countDown();
+      return;
+    }
+    Future<?> future;
+    try {
+      future = operation.get();
+    } catch (RuntimeException e) {
+      future = Future.failedFuture(e);
+    }
+    future.onComplete(ar -> {
+      long finished = System.nanoTime();
+      if (begin >= measureFrom && finished <= end) {
+        if (ar.succeeded()) {
+          ops.incrementAndGet();
+          recorder.recordValue(Math.max(1, (finished - begin) / 1000));
+        } else {
+          errors.incrementAndGet();
+        }
+      }
+      next(operation, recorder, ops, errors, measureFrom, end, done);
+    });
+  }
+}
