@@ -10,6 +10,7 @@ import io.walmesh.node.NodeOptions;
 import io.walmesh.node.gateway.GrpcWriteClient;
 import io.walmesh.protocol.v1.Lifecycle;
 import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteToLogBatchRequest;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.testkit.ElasticMq;
 import java.nio.file.Files;
@@ -40,6 +41,8 @@ public final class Bench implements Callable<Integer> {
   int durationSecs;
   @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds per run (default: ${DEFAULT-VALUE}).")
   int warmupSecs;
+  @Option(names = "--batch", defaultValue = "100", description = "Entries per WriteToLogBatch call (default: ${DEFAULT-VALUE}).")
+  int batch;
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
@@ -99,8 +102,9 @@ public final class Bench implements Callable<Integer> {
     await(node.namespaces().create(namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local"))));
     try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
       Measurement walmeshWrites = writes("local: walmesh WriteToLog", grpc, "bench-local-w");
+      Measurement walmeshBatched = batchedWrites("local: walmesh WriteToLogBatch", grpc, "bench-local-w");
       Measurement rawWrites = loop("local: raw RocksDB synced append", () -> rocks.append(LatencySink.stamp(payloadBytes)));
-      compareWrites("local", walmeshWrites, rawWrites, "plain RocksDB synced writes, same group commit");
+      compareWrites("local", walmeshWrites, walmeshBatched, rawWrites, "plain RocksDB synced writes, same group commit");
 
       Measurement walmeshE2e = endToEnd("local: walmesh end-to-end", sink, () -> grpc.write(stamped("bench-local-e2e"), 10_000));
       HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), concurrency);
@@ -119,8 +123,9 @@ public final class Bench implements Callable<Integer> {
         .put("config", common.copy().put("wal-queue", "bench-e2e")))));
     try (SqsBaseline baseline = new SqsBaseline(vertx, sqs.endpoint(), sink.port(), concurrency)) {
       Measurement walmeshWrites = writes("sqs: walmesh WriteToLog", grpc, "bench-sqs-w");
+      Measurement walmeshBatched = batchedWrites("sqs: walmesh WriteToLogBatch", grpc, "bench-sqs-w");
       Measurement rawWrites = loop("sqs: raw SqsAsyncClient send", () -> baseline.send("raw-w", LatencySink.stamp(payloadBytes)));
-      compareWrites("sqs", walmeshWrites, rawWrites, "plain SqsAsyncClient SendMessage, same ElasticMQ");
+      compareWrites("sqs", walmeshWrites, walmeshBatched, rawWrites, "plain SqsAsyncClient SendMessage, same ElasticMQ");
 
       Measurement walmeshE2e = endToEnd("sqs: walmesh end-to-end", sink, () -> grpc.write(stamped("bench-sqs-e2e"), 10_000));
       baseline.startConsumer("raw-e2e");
@@ -144,6 +149,25 @@ public final class Bench implements Callable<Integer> {
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
     return loop(name, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
         ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
+  }
+
+  /** Batches of {@code --batch} delayed writes; throughput counts entries, latency is per call. */
+  private Measurement batchedWrites(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+    WriteToLogBatchRequest.Builder builder = WriteToLogBatchRequest.newBuilder();
+    for (int i = 0; i < batch; i++) {
+      builder.addRequests(WriteToLogRequest.newBuilder().setNamespace(namespace)
+          .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
+          .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)));
+    }
+    WriteToLogBatchRequest request = builder.build();
+    int calls = Math.max(1, concurrency / 8);
+    Measurement m = ClosedLoop.run(name + " (" + batch + "/call, " + calls + " calls)", calls, warmupSecs * 1000L,
+        durationSecs * 1000L, () -> grpc.writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
+            && r.response().getResultsList().stream().allMatch(x -> x.getStatusCode() == 0)
+            ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
+    Measurement entries = new Measurement(m.name(), m.ops() * batch, m.errors(), m.seconds(), m.latencyMicros());
+    raw.add(entries.toJson().put("calls", m.ops()).put("entries-per-call", batch));
+    return entries;
   }
 
   private WriteToLogRequest stamped(String namespace) {
@@ -179,8 +203,9 @@ public final class Bench implements Callable<Integer> {
     }
   }
 
-  private void compareWrites(String backendName, Measurement walmesh, Measurement baseline, String what) {
+  private void compareWrites(String backendName, Measurement walmesh, Measurement batched, Measurement baseline, String what) {
     row(backendName, "write throughput (ops/s)", walmesh.throughput(), baseline.throughput(), what);
+    row(backendName, "batched write throughput (entries/s)", batched.throughput(), baseline.throughput(), what);
     row(backendName, "write latency p50 (ms)", walmesh.percentileMs(50), baseline.percentileMs(50), what);
     row(backendName, "write latency p99 (ms)", walmesh.percentileMs(99), baseline.percentileMs(99), what);
     row(backendName, "write latency p99.9 (ms)", walmesh.percentileMs(99.9), baseline.percentileMs(99.9), what);
