@@ -54,9 +54,11 @@ final class SqsBaseline implements AutoCloseable {
     });
   }
 
-  Future<Void> send(String queue, byte[] payload) {
+  /** Sends one message; {@code delaySeconds} as walmesh would set it for the same entry. */
+  Future<Void> send(String queue, byte[] payload, int delaySeconds) {
     String body = Base64.getEncoder().encodeToString(payload);
-    return url(queue).compose(url -> Future.fromCompletionStage(sqs.sendMessage(b -> b.queueUrl(url).messageBody(body))))
+    return url(queue).compose(url -> Future.fromCompletionStage(sqs.sendMessage(b -> b.queueUrl(url).messageBody(body)
+            .delaySeconds(delaySeconds))))
         .mapEmpty();
   }
 
