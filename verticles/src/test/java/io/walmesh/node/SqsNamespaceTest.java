@@ -150,6 +150,18 @@ class SqsNamespaceTest {
   }
 
   @Test
+  void aNamespaceWhoseQueueCannotBeReachedIsNotCreated() {
+    JsonObject unreachable = sqsNamespace("sqs-unreachable", sink.url("/x"), new JsonObject()
+        .put("endpoint", "http://127.0.0.1:" + io.walmesh.testkit.FreePorts.next()));
+    AdminHttp.Response response = admin.post("/v1/namespaces", unreachable);
+    assertThat(response.status()).as(response.text()).isEqualTo(409);
+    assertThat(response.body().getString("error")).contains("was not created").contains("cannot open SQS queues");
+    assertThat(admin.get("/v1/namespaces/sqs-unreachable").status()).isEqualTo(404);
+    assertThat(dataDir.resolve("namespaces/sqs-unreachable.json")).doesNotExist();
+    assertThat(admin.get("/v1/health").body().getString("status")).isEqualTo("UP");
+  }
+
+  @Test
   void perKeyOrderingIsRefusedWithTheReason() {
     AdminHttp.Response response = admin.post("/v1/namespaces",
         sqsNamespace("sqs-ordered", sink.url("/x"), new JsonObject()).put("ordering", "per-key"));

@@ -108,7 +108,16 @@ public final class NamespaceManager {
         throw new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace " + config.name()
             + " already exists; update it with PUT /v1/namespaces/" + config.name());
       }
-      return persistAndStart(config);
+      // all or nothing: a namespace that cannot start is not kept
+      return persistAndStart(config).recover(e -> vertx.executeBlocking(() -> {
+        store.delete(config.name());
+        return null;
+      }).transform(ignored -> {
+        configs.remove(config.name());
+        failures.remove(config.name());
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace "
+            + config.name() + " was not created: it failed to start: " + e.getMessage()));
+      }));
     });
   }
 
@@ -121,9 +130,17 @@ public final class NamespaceManager {
             + "\"; a namespace cannot be renamed");
       }
       requireKnown(name);
-      NamespaceRuntime old = running.remove(name);
-      Future<Void> stopped = old == null ? Future.succeededFuture() : old.stop();
-      return stopped.compose(v -> persistAndStart(config));
+      // store the new document first: if that fails, the old runtime keeps running untouched
+      return vertx.executeBlocking(() -> {
+        store.save(config);
+        return null;
+      }).compose(saved -> {
+        NamespaceRuntime old = running.remove(name);
+        return old == null ? Future.succeededFuture() : old.stop();
+      }).compose(v -> {
+        configs.put(config.name(), config);
+        return startRuntime(config);
+      }).map(config);
     });
   }
 
