@@ -10,6 +10,9 @@ import io.walmesh.protocol.v1.WriteToLogBatchRequest;
 import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.vertx.grpc.common.ServiceMethod;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,34 +37,36 @@ public final class GrpcWriteClient implements AutoCloseable {
   }
 
   public Future<Result> write(WriteToLogRequest request, long timeoutMs) {
-    return client.request(server, WriteAheadLogGrpcClient.WriteToLog).compose(call -> {
-      call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
-      call.end(request);
-      return call.response().compose(response -> {
-        WriteToLogResponse[] body = new WriteToLogResponse[1];
-        response.handler(message -> body[0] = message);
-        return response.end().map(v -> new Result(response.status(), response.statusMessage(), body[0]))
-            .recover(e -> Future.succeededFuture(new Result(response.status(), response.statusMessage(), null)));
-      });
-    });
+    return call(WriteAheadLogGrpcClient.WriteToLog, request, timeoutMs, Result::new);
   }
 
   /** One WriteToLogBatch call; the result's response is null unless the call's status is OK. */
   public Future<BatchResult> writeBatch(WriteToLogBatchRequest batch, long timeoutMs) {
-    return client.request(server, WriteAheadLogGrpcClient.WriteToLogBatch).compose(call -> {
-      call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
-      call.end(batch);
-      return call.response().compose(response -> {
-        WriteToLogBatchResponse[] body = new WriteToLogBatchResponse[1];
-        response.handler(message -> body[0] = message);
-        return response.end().map(v -> new BatchResult(response.status(), response.statusMessage(), body[0]))
-            .recover(e -> Future.succeededFuture(new BatchResult(response.status(), response.statusMessage(), null)));
-      });
-    });
+    return call(WriteAheadLogGrpcClient.WriteToLogBatch, batch, timeoutMs, BatchResult::new);
   }
 
   /** A batch call's outcome. */
   public record BatchResult(GrpcStatus status, String statusMessage, WriteToLogBatchResponse response) {
+  }
+
+  /** Makes a unary call and keeps its status, status message and (when OK) its response. */
+  private <Req, Resp, R> Future<R> call(ServiceMethod<Resp, Req> method, Req request, long timeoutMs,
+                                        Outcome<Resp, R> outcome) {
+    return client.request(server, method).compose(call -> {
+      call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+      call.end(request);
+      return call.response().compose(response -> {
+        List<Resp> body = new ArrayList<>(1);
+        response.handler(body::add);
+        return response.end().transform(ignored -> Future.succeededFuture(outcome.of(response.status(),
+            response.statusMessage(), body.isEmpty() ? null : body.get(0))));
+      });
+    });
+  }
+
+  @FunctionalInterface
+  private interface Outcome<Resp, R> {
+    R of(GrpcStatus status, String statusMessage, Resp response);
   }
 
   @Override
