@@ -8,60 +8,26 @@ import static io.walmesh.node.TestNodes.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.testkit.ElasticMq;
 import io.walmesh.testkit.HttpSink;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Namespaces on the sqs backend against a real SQS server (ElasticMQ in this JVM). */
-class SqsNamespaceTest {
-  @TempDir
-  static Path dataDir;
+class SqsNamespaceTest extends SingleNodeTest {
   static ElasticMq sqs;
-  static Node node;
-  static Vertx clientVertx;
-  static GrpcWriteClient grpc;
-  static AdminHttp admin;
-  HttpSink sink;
 
   @BeforeAll
-  static void start() {
-    node = TestNodes.start(dataDir);
+  static void startSqs() {
     sqs = ElasticMq.start();
-    clientVertx = Vertx.vertx();
-    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
-    admin = new AdminHttp(node.adminPort());
-  }
-
-  @AfterAll
-  static void stop() {
-    grpc.close();
-    await(node.stop());
-    await(clientVertx.close());
-    sqs.close();
-  }
-
-  @BeforeEach
-  void startSink() {
-    sink = new HttpSink(clientVertx).start();
-  }
-
-  @AfterEach
-  void stopSink() {
-    sink.close();
+    closeAfterNode.add(sqs);
   }
 
   static JsonObject sqsNamespace(String name, String url, JsonObject extra) {
@@ -138,11 +104,7 @@ class SqsNamespaceTest {
     String id = concurrent.get(0).result().response().getEntryId();
     assertThat(concurrent).allSatisfy(f -> assertThat(f.result().response().getEntryId()).isEqualTo(id));
 
-    grpc.close();
-    await(node.stop());
-    node = TestNodes.start(dataDir);
-    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
-    admin = new AdminHttp(node.adminPort());
+    restartNode();
     assertThat(write(grpc, req).response().getEntryId()).isEqualTo(id);
 
     await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredIds().contains(id));

@@ -10,7 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -25,7 +24,6 @@ import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.testkit.HttpSink;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,50 +31,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The single-node guarantees of DESIGN.md §3, through a real gRPC client against a node in this
  * JVM, delivering to a real HTTP server.
  */
-class WriteToLogTest {
-  @TempDir
-  static Path dataDir;
-  static Node node;
-  static Vertx clientVertx;
-  static GrpcWriteClient grpc;
-  static AdminHttp admin;
-  HttpSink sink;
-
-  @BeforeAll
-  static void startNode() {
-    node = TestNodes.start(dataDir);
-    clientVertx = Vertx.vertx();
-    grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
-    admin = new AdminHttp(node.adminPort());
-  }
-
-  @AfterAll
-  static void stopNode() {
-    grpc.close();
-    await(node.stop());
-    await(clientVertx.close());
-  }
-
-  @BeforeEach
-  void startSink() {
-    sink = new HttpSink(clientVertx).start();
-  }
-
-  @AfterEach
-  void stopSink() {
-    sink.close();
-  }
+class WriteToLogTest extends SingleNodeTest {
 
   @Test
   void anAcknowledgedEntryIsDeliveredWithItsIdKeyAttemptAndHeaders() {
