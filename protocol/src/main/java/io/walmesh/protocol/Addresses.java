@@ -7,6 +7,13 @@ package io.walmesh.protocol;
 public final class Addresses {
   /** Prefix of the per-namespace write addresses. */
   public static final String WRITE_PREFIX = "walmesh.v1.write.";
+  /**
+   * The gateway's event-bus address, on every node: send a {@code WriteToLogRequest} (protobuf
+   * bytes as a {@code Buffer}) for any namespace; the answer is a {@code WriteToLogResponse}, or a
+   * failure whose code is a {@link WriteFailure} code, {@code NOT_FOUND} and {@code UNAVAILABLE}
+   * included. Prefer it to {@link #write} unless you need to skip the gateway hop.
+   */
+  public static final String GATEWAY_WRITE = "walmesh.v1.write";
   /** Prefix of internal addresses. */
   public static final String INTERNAL_PREFIX = "__walmesh.";
 

@@ -310,9 +310,16 @@ class WriteToLogTest extends SingleNodeTest {
         .onFailure(e -> codes.put("string", ((ReplyException) e).failureCode()));
     node.vertx().eventBus().request(Addresses.write("bus"), Buffer.buffer(new byte[] {(byte) 0xff, 0x01}))
         .onFailure(e -> codes.put("garbage", ((ReplyException) e).failureCode()));
-    await().atMost(Duration.ofSeconds(5)).until(() -> codes.size() == 2);
+    node.vertx().eventBus().request(Addresses.GATEWAY_WRITE, Buffer.buffer(request("no-such", "x").build().toByteArray()))
+        .onFailure(e -> codes.put("gateway-unknown", ((ReplyException) e).failureCode()));
+    await().atMost(Duration.ofSeconds(5)).until(() -> codes.size() == 3);
     assertThat(codes).containsEntry("string", WriteFailure.INVALID_ARGUMENT.code())
-        .containsEntry("garbage", WriteFailure.INVALID_ARGUMENT.code());
+        .containsEntry("garbage", WriteFailure.INVALID_ARGUMENT.code())
+        .containsEntry("gateway-unknown", WriteFailure.NOT_FOUND.code());
+    Buffer viaGateway = await(node.vertx().eventBus().<Buffer>request(Addresses.GATEWAY_WRITE,
+        Buffer.buffer(request("bus", "via the gateway").build().toByteArray()))).body();
+    assertThat(parse(viaGateway).getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("via the gateway"));
   }
 
   private static WriteToLogResponse parse(Buffer buffer) {

@@ -3,7 +3,10 @@ package io.walmesh.node.gateway;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -59,15 +62,44 @@ public final class GatewayVerticle extends AbstractVerticle {
         .setMaxMessageSize(NamespaceConfig.MAX_PAYLOAD_BYTES_LIMIT + (1 << 20)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, this::writeToLog);
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, this::writeToLogBatch);
-    vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+    MessageConsumer<Object> busGateway = vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
+    Future.join(busGateway.completion(), vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
         .requestHandler(grpc)
         .listen()
         .onSuccess(s -> {
           server = s;
           log.info("gRPC gateway listening on {}:{}", host, s.actualPort());
-        })
+        }))
         .<Void>mapEmpty()
         .onComplete(startPromise);
+  }
+
+  /** The event-bus gateway: the same routing and answers as gRPC, with {@link WriteFailure} codes. */
+  private void writeFromBus(Message<Object> message) {
+    WriteToLogRequest request;
+    try {
+      request = message.body() instanceof WriteToLogRequest r ? r
+          : WriteToLogRequest.parseFrom(((Buffer) message.body()).getBytes());
+    } catch (Exception e) {
+      message.fail(WriteFailure.INVALID_ARGUMENT.code(), "the message body must be a Buffer holding a protobuf WriteToLogRequest");
+      return;
+    }
+    long timeout = DEFAULT_WRITE_TIMEOUT_MS;
+    if (message.headers().contains("timeout-ms")) {
+      try {
+        timeout = Math.max(1, Long.parseLong(message.headers().get("timeout-ms")));
+      } catch (NumberFormatException e) {
+        message.fail(WriteFailure.INVALID_ARGUMENT.code(), "the timeout-ms header must be a number of milliseconds");
+        return;
+      }
+    }
+    route(request, timeout).onSuccess(outcome -> {
+      if (outcome.status() == GrpcStatus.OK) {
+        message.reply(message.body() instanceof Buffer ? Buffer.buffer(outcome.response().toByteArray()) : outcome.response());
+      } else {
+        message.fail(outcome.status().code, outcome.message());
+      }
+    });
   }
 
   /** The port the gateway listens on (useful when started on port 0). */
