@@ -61,7 +61,7 @@ public final class Node {
         })
         .compose(v -> options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture())
         .compose(v -> {
-          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists);
+          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics);
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {

@@ -154,6 +154,7 @@ class AdminApiTest {
   void healthAndMetricsReportPerNamespace() {
     create(admin, namespace("metered", sink.url("/x")));
     assertThat(write(grpc, request("metered", "m").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    assertThat(write(grpc, request("not-there", "m").build()).status().name()).isEqualTo("NOT_FOUND");
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("m"));
 
     JsonObject health = admin.get("/v1/health").body();
@@ -163,7 +164,9 @@ class AdminApiTest {
         .contains("walmesh_writes_total{namespace=\"metered\",result=\"success\"} 1.0")
         .contains("walmesh_deliveries_total{namespace=\"metered\",result=\"success\",target=\"web\"} 1.0")
         .contains("walmesh_entries_pending{namespace=\"metered\"} 0.0")
-        .contains("walmesh_write_latency_seconds_count{namespace=\"metered\"} 1"));
+        .contains("walmesh_write_latency_seconds_count{namespace=\"metered\"} 1")
+        .contains("walmesh_writes_total{namespace=\"(unknown)\",result=\"not-found\"} 1.0")
+        .doesNotContain("not-there"));
     assertThat(admin.get("/v1/nope").status()).isEqualTo(404);
   }
 

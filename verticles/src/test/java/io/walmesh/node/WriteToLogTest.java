@@ -139,6 +139,25 @@ class WriteToLogTest extends SingleNodeTest {
   }
 
   @Test
+  void aTargetThatNeverAnswersTimesOutAndIsRetried() {
+    io.vertx.core.http.HttpServer silent = await(clientVertx.createHttpServer()
+        .requestHandler(request -> { /* accepts, never answers */ }).listen(0, "127.0.0.1"));
+    try {
+      JsonObject ns = namespace("silent", "http://127.0.0.1:" + silent.actualPort() + "/x");
+      ns.getJsonArray("targets").getJsonObject(0).getJsonObject("config").put("timeout-ms", 300);
+      ns.getJsonObject("retry").put("max-attempts", 2).put("initial-backoff-ms", 50);
+      create(admin, ns);
+      write(grpc, request("silent", "into the void").build());
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> dlq("silent").size() == 1);
+      assertThat(dlq("silent").getJsonObject(0).getString("last-error")).contains("did not answer within 300 ms");
+      assertThat(dlq("silent").getJsonObject(0).getInteger("attempts")).isEqualTo(2);
+    } finally {
+      silent.close();
+    }
+  }
+
+  @Test
   void aPermanentErrorSendsTheEntryStraightToTheDlq() {
     create(admin, namespace("permanent", sink.url("/apply")));
     sink.respond(r -> 422);

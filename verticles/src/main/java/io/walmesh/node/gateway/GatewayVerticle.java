@@ -14,6 +14,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.protocol.Addresses;
 import io.walmesh.protocol.WriteFailure;
@@ -41,15 +42,20 @@ public final class GatewayVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   /** Used when the client sets no deadline. */
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+  /** The namespace label of writes that named no namespace, and of writes to unknown namespaces. */
+  static final String NO_NAMESPACE = "(none)";
+  static final String UNKNOWN_NAMESPACE = "(unknown)";
   /** The most requests one WriteToLogBatch call may carry. */
   public static final int MAX_BATCH = 1000;
 
   private final String host;
   private final int port;
   private final Predicate<String> namespaceExists;
+  private final Metrics metrics;
   private HttpServer server;
 
-  public GatewayVerticle(String host, int port, Predicate<String> namespaceExists) {
+  public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics) {
+    this.metrics = metrics;
     this.host = host;
     this.port = port;
     this.namespaceExists = namespaceExists;
@@ -164,16 +170,24 @@ public final class GatewayVerticle extends AbstractVerticle {
   private Future<Outcome> route(WriteToLogRequest request, long timeout) {
     String namespace = request.getNamespace();
     if (namespace.isEmpty()) {
+      metrics.writes(NO_NAMESPACE, "rejected").increment();
       return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required"));
     }
     if (!namespaceExists.test(namespace)) {
+      metrics.writes(UNKNOWN_NAMESPACE, "not-found").increment(); // one label: unknown names must not grow the registry
       return Future.succeededFuture(Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
           + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces"));
     }
     return vertx.eventBus().<Object>request(Addresses.write(namespace), request, new DeliveryOptions().setSendTimeout(timeout))
         .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
             : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
-        .otherwise(cause -> failureOutcome(namespace, timeout, cause));
+        .otherwise(cause -> {
+          Outcome outcome = failureOutcome(namespace, timeout, cause);
+          if (outcome.status() == GrpcStatus.UNAVAILABLE) {
+            metrics.writes(namespace, "unavailable").increment();
+          }
+          return outcome;
+        });
   }
 
   private static Outcome failureOutcome(String namespace, long timeout, Throwable cause) {

@@ -16,7 +16,9 @@ import java.util.function.Supplier;
  * The node's meters. Names as Prometheus shows them:
  * <ul>
  *   <li>{@code walmesh_writes_total{namespace,result}}: write requests by outcome
- *       ({@code success}, {@code duplicate}, {@code failed}, {@code unknown}, {@code rejected}).</li>
+ *       ({@code success}, {@code duplicate}, {@code failed}, {@code unknown}, {@code rejected},
+ *       {@code unavailable}; {@code not-found} under namespace {@code (unknown)}, and {@code rejected}
+ *       under {@code (none)} for writes that named no namespace).</li>
  *   <li>{@code walmesh_write_latency_seconds{namespace}}: time from request to durable answer.</li>
  *   <li>{@code walmesh_deliveries_total{namespace,target,result}}: delivery attempts
  *       ({@code success}, {@code retryable}, {@code permanent}).</li>

@@ -12,6 +12,7 @@ import io.walmesh.spi.target.Delivery;
 import io.walmesh.spi.target.DeliveryException;
 import io.walmesh.spi.target.Target;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends each delivery as one HTTP request. The body is the payload; walmesh adds
@@ -59,7 +60,7 @@ final class HttpTarget implements Target {
         .setURI(options.pathAndQuery())
         .setHeaders(headers)
         .setIdleTimeout(options.timeoutMs);
-    return client.request(request)
+    Future<Void> exchange = client.request(request)
         .compose(req -> req.send(delivery.payload()))
         .recover(e -> Future.failedFuture(DeliveryException.retryable(
             options.method + " " + options.url + " failed: " + e.getMessage())))
@@ -73,6 +74,10 @@ final class HttpTarget implements Target {
               ? DeliveryException.permanent(message)
               : DeliveryException.retryable(message));
         }));
+    // timeout-ms bounds the whole exchange, not only the connect and each read
+    return exchange.timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
+        .recover(e -> Future.<Void>failedFuture(e instanceof DeliveryException ? e : DeliveryException.retryable(
+            options.method + " " + options.url + " did not answer within " + options.timeoutMs + " ms")));
   }
 
   private static String snippet(String body) {
