@@ -98,7 +98,7 @@ final class Schedule {
       queue.remove(item);
       if (queue.isEmpty()) {
         byKey.remove(item.key);
-      } else if (queue.peekFirst() != item && !queue.peekFirst().leased) {
+      } else if (!queue.peekFirst().leased) {
         ready.add(queue.peekFirst());
       }
     }
