@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.walmesh.testkit.ElasticMq;
+import io.walmesh.testkit.KafkaBroker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,19 +44,24 @@ class CrashDurabilityTest {
   @TempDir
   Path dir;
   static ElasticMq sqs;
+  static KafkaBroker kafka;
+  @TempDir
+  static Path kafkaDir;
 
   @BeforeAll
-  static void startSqs() {
+  static void startServers() {
     sqs = ElasticMq.start();
+    kafka = KafkaBroker.start(kafkaDir);
   }
 
   @AfterAll
-  static void stopSqs() {
+  static void stopServers() {
     sqs.close();
+    kafka.close();
   }
 
   @ParameterizedTest(name = "backend {0}")
-  @ValueSource(strings = {"local", "sqs"})
+  @ValueSource(strings = {"local", "sqs", "kafka"})
   void everyAcknowledgedEntrySurvivesKillMinus9AndIsDelivered(String backend) throws Exception {
     int grpcPort = FreePorts.next();
     int adminPort = FreePorts.next();
@@ -75,6 +81,12 @@ class CrashDurabilityTest {
         namespace.put("backend", new JsonObject().put("type", "sqs").put("config", new JsonObject()
             .put("wal-queue", "crash-" + System.nanoTime()).put("endpoint", sqs.endpoint()).put("access-key-id", "x")
             .put("secret-access-key", "x").put("wait-time-secs", 0).put("visibility-timeout-secs", 2)));
+      }
+      if (backend.equals("kafka")) {
+        // entries fetched but not settled when the node dies are past the last committed offset
+        namespace.put("backend", new JsonObject().put("type", "kafka").put("config", new JsonObject()
+            .put("bootstrap-servers", kafka.bootstrapServers()).put("wal-kafka-topic", "crash-" + System.nanoTime())
+            .put("partitions", 4).put("session-timeout-ms", 6_000)));
       }
       TestNodes.create(admin, namespace);
 

@@ -18,7 +18,11 @@ final class TestNodes {
   }
 
   static Node start(Path dataDir) {
-    Node node = new Node(new NodeOptions().nodeId("test").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
+    return start(dataDir, "test");
+  }
+
+  static Node start(Path dataDir, String nodeId) {
+    Node node = new Node(new NodeOptions().nodeId(nodeId).dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
     return await(node.start());
   }
 

@@ -3,6 +3,8 @@ package io.walmesh.backend.sqs;
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.walmesh.backend.support.IdempotencyStore;
+import io.walmesh.backend.support.IdempotentAppends;
 import io.walmesh.protocol.v1.EntryRecord;
 import io.walmesh.spi.backend.AppendException;
 import io.walmesh.spi.backend.AppendResult;
@@ -14,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -51,18 +52,15 @@ final class SqsBackend implements Backend {
   private final BackendSpec spec;
   private final PayloadStore payloads;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private final IdempotencyStore idempotency;
-  /** Appends in progress by idempotency key: a concurrent retry waits for the first one's answer. */
-  private final Map<String, Future<AppendResult>> appending = new java.util.concurrent.ConcurrentHashMap<>();
+  private final IdempotentAppends appends;
   private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
   private String queueUrl;
   private String dlqUrl;
   private long statsTimer = -1;
-  private long sweepTimer = -1;
 
   SqsBackend(Vertx vertx, SqsAsyncClient sqs, SqsBackendOptions options, BackendSpec spec, PayloadStore payloads,
              IdempotencyStore idempotency) {
-    this.idempotency = idempotency;
+    this.appends = new IdempotentAppends(vertx, idempotency, spec);
     this.vertx = vertx;
     this.sqs = sqs;
     this.options = options;
@@ -78,38 +76,19 @@ final class SqsBackend implements Backend {
     }).map(d -> {
       dlqUrl = d.queueUrl();
       statsTimer = vertx.setPeriodic(2_000, id -> refreshStats());
-      if (!spec.dedupeWindow().isZero()) {
-        long every = Math.max(1_000, Math.min(600_000, spec.dedupeWindow().toMillis() / 2));
-        sweepTimer = vertx.setPeriodic(every, id -> vertx.executeBlocking(() -> idempotency.sweep(spec.namespace(),
-            System.currentTimeMillis() - spec.dedupeWindow().toMillis())));
-      }
       refreshStats();
       log.info("Namespace {} on SQS queue {} (DLQ {})", spec.namespace(), queueUrl, dlqUrl);
       return (Backend) this;
-    }).recover(e -> Future.failedFuture(new IllegalStateException("cannot open SQS queues " + options.queue + " / "
-        + options.dlqQueue + (options.endpoint == null ? "" : " at " + options.endpoint) + ": " + rootMessage(e), e)));
+    }).recover(e -> {
+      appends.close();
+      return Future.failedFuture(new IllegalStateException("cannot open SQS queues " + options.queue + " / "
+        + options.dlqQueue + (options.endpoint == null ? "" : " at " + options.endpoint) + ": " + rootMessage(e), e));
+    });
   }
 
   @Override
   public Future<AppendResult> append(EntryRecord entry) {
-    String idemKey = entry.getIdempotencyKey();
-    if (idemKey.isEmpty() || spec.dedupeWindow().isZero()) {
-      return store(entry);
-    }
-    Future<AppendResult> earlier = appending.get(idemKey);
-    if (earlier != null) {
-      return earlier.map(r -> new AppendResult(r.entryId(), true));
-    }
-    long window = spec.dedupeWindow().toMillis();
-    Future<AppendResult> result = vertx.executeBlocking(() ->
-            idempotency.find(spec.namespace(), idemKey, entry.getWriteTimeMs(), window))
-        .compose(found -> found != null ? Future.succeededFuture(new AppendResult(found, true))
-            : store(entry).compose(r -> vertx.executeBlocking(() -> {
-              idempotency.put(spec.namespace(), idemKey, entry.getWriteTimeMs(), r.entryId());
-              return r;
-            })));
-    appending.put(idemKey, result);
-    return result.onComplete(ar -> appending.remove(idemKey, result));
+    return appends.append(entry, this::store);
   }
 
   private Future<AppendResult> store(EntryRecord entry) {
@@ -355,10 +334,7 @@ final class SqsBackend implements Backend {
       vertx.cancelTimer(statsTimer);
       statsTimer = -1;
     }
-    if (sweepTimer >= 0) {
-      vertx.cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
+    appends.close();
     listeners.clear();
     sqs.close();
     return Future.succeededFuture();

@@ -1,6 +1,7 @@
 package io.walmesh.backend.sqs;
 
 import io.vertx.core.Future;
+import io.walmesh.backend.support.IdempotencyStore;
 import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendFactory;

@@ -1,4 +1,4 @@
-package io.walmesh.backend.sqs;
+package io.walmesh.backend.support;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +11,13 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
 /**
- * The idempotency keys of the node's SQS namespaces (SQS standard queues have no dedupe): key
+ * The idempotency keys of the node's namespaces on backends without their own dedupe (SQS standard
+ * queues, Kafka topics): key
  * {@code namespace 0x00 idempotency-key}, value {@code write-time (8 bytes) + entry id}. Written
  * synced before the write is answered, so a retry after a node restart still finds it. Blocking:
  * call from a worker.
  */
-final class IdempotencyStore implements AutoCloseable {
+public final class IdempotencyStore implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
   }
@@ -24,7 +25,7 @@ final class IdempotencyStore implements AutoCloseable {
   private final Options options;
   private final RocksDB db;
 
-  IdempotencyStore(Path dir) throws Exception {
+  public IdempotencyStore(Path dir) throws Exception {
     Files.createDirectories(dir);
     options = new Options().setCreateIfMissing(true);
     db = RocksDB.open(options, dir.toString());
@@ -35,7 +36,7 @@ final class IdempotencyStore implements AutoCloseable {
   }
 
   /** The entry id stored for the key when it was written at most {@code windowMs} before {@code writeTime}. */
-  String find(String namespace, String idempotencyKey, long writeTime, long windowMs) throws RocksDBException {
+  public String find(String namespace, String idempotencyKey, long writeTime, long windowMs) throws RocksDBException {
     byte[] value = db.get(key(namespace, idempotencyKey));
     if (value == null || writeTime - ByteBuffer.wrap(value).getLong() > windowMs) {
       return null;
@@ -43,7 +44,7 @@ final class IdempotencyStore implements AutoCloseable {
     return new String(value, Long.BYTES, value.length - Long.BYTES, StandardCharsets.UTF_8);
   }
 
-  void put(String namespace, String idempotencyKey, long writeTime, String entryId) throws RocksDBException {
+  public void put(String namespace, String idempotencyKey, long writeTime, String entryId) throws RocksDBException {
     byte[] id = entryId.getBytes(StandardCharsets.UTF_8);
     try (WriteOptions sync = new WriteOptions().setSync(true)) {
       db.put(sync, key(namespace, idempotencyKey), ByteBuffer.allocate(Long.BYTES + id.length).putLong(writeTime).put(id).array());
@@ -51,7 +52,7 @@ final class IdempotencyStore implements AutoCloseable {
   }
 
   /** Forgets the namespace's keys written before {@code oldest}; returns how many. */
-  int sweep(String namespace, long oldest) throws RocksDBException {
+  public int sweep(String namespace, long oldest) throws RocksDBException {
     byte[] prefix = (namespace + "\u0000").getBytes(StandardCharsets.UTF_8);
     int swept = 0;
     try (RocksIterator it = db.newIterator()) {

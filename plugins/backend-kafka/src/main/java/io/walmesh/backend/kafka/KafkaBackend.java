@@ -1,0 +1,440 @@
+package io.walmesh.backend.kafka;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.KafkaWriteStream;
+import io.walmesh.backend.support.IdempotentAppends;
+import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.backend.AppendException;
+import io.walmesh.spi.backend.AppendResult;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.backend.BackendStats;
+import io.walmesh.spi.backend.Lease;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One namespace on Kafka.
+ * <ul>
+ *   <li>Append: the {@link EntryRecord} is produced to {@code wal-kafka-topic} by an idempotent
+ *       producer with {@code acks=all}, keyed by the entry key (so a key stays on one partition);
+ *       SUCCESS only once Kafka acknowledged it. The entry id is {@code <partition>-<offset>}.</li>
+ *   <li>Consume: a {@link ConsumerLoop} in the namespace's consumer group fetches records into a
+ *       {@link Window}; a partition's offset is committed only up to its first record not yet
+ *       delivered, moved or dead-lettered, so a crash redelivers and never skips.</li>
+ *   <li>Delays and retries: a wait shorter than the first delay tier stays in the window; a longer
+ *       one (unordered namespaces) moves the record to the largest tier topic not longer than the
+ *       wait, whose partitions are paused until their head record is ripe (enqueue time + tier).
+ *       A record is therefore never delivered early, and late by at most the first tier when
+ *       it ripens behind an earlier one. With per-key order every wait stays in the window: a key's
+ *       later records must not overtake it (see docs/backend-kafka.md for the trade-off).</li>
+ *   <li>DLQ: {@code wal-kafka-dlq-topic}, listed, replayed and purged through {@link DeadLetterTopic}.</li>
+ * </ul>
+ */
+final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
+  private static final Logger log = LoggerFactory.getLogger(KafkaBackend.class);
+  static final String ERROR_HEADER = "walmesh-error";
+
+  private final Vertx vertx;
+  private final Context context;
+  private final BackendSpec spec;
+  private final KafkaBackendOptions options;
+  private final KafkaWriteStream<byte[], byte[]> producer;
+  private final Admin admin;
+  private final Window window;
+  private final ConsumerLoop loop;
+  private final DeadLetterTopic dlq;
+  private final ExecutorService dlqThread;
+  private final IdempotentAppends appends;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean dueAdded = new AtomicBoolean();
+  private final List<TopicPartition> queuePartitions;
+  private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
+  private volatile int deadLetters;
+  private long statsTimer = -1;
+
+  KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, KafkaWriteStream<byte[], byte[]> producer,
+               Admin admin, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> dlqConsumer,
+               IdempotentAppends appends, List<TopicPartition> queuePartitions) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.spec = spec;
+    this.options = options;
+    this.producer = producer;
+    this.admin = admin;
+    this.appends = appends;
+    this.queuePartitions = queuePartitions;
+    this.window = new Window(spec.orderedByKey());
+    this.loop = new ConsumerLoop(spec.namespace(), consumer, window, options, this);
+    this.dlq = new DeadLetterTopic(options.dlqTopic, dlqConsumer, this::decodeDead);
+    this.dlqThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "walmesh-kafka-dlq-" + spec.namespace());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Positions the DLQ reader and starts consuming. */
+  Future<Backend> open() {
+    return onDlqThread(() -> {
+      dlq.open();
+      dlq.refresh();
+      deadLetters = dlq.count();
+      return null;
+    }).map(v -> {
+      loop.start();
+      statsTimer = vertx.setPeriodic(2_000, id -> refreshStats());
+      log.info("Namespace {} on Kafka topic {} at {} (DLQ {}, delay tiers {} s, group {})", spec.namespace(), options.topic,
+          options.bootstrapServers, options.dlqTopic, options.delayTiersSecs, options.consumerGroup);
+      return (Backend) this;
+    });
+  }
+
+  // ---- append ----
+
+  @Override
+  public Future<AppendResult> append(EntryRecord entry) {
+    return appends.append(entry, this::store);
+  }
+
+  private Future<AppendResult> store(EntryRecord entry) {
+    return produce(options.topic, entry, null)
+        .<AppendResult>map(md -> new AppendResult(md.partition() + "-" + md.offset(), false))
+        .recover(e -> Future.failedFuture(new AppendException(maybeStored(e) ? AppendException.Kind.MAYBE_STORED
+            : AppendException.Kind.NOT_STORED, "Kafka did not acknowledge the entry on topic " + options.topic + " at "
+            + options.bootstrapServers + ": " + rootMessage(e), e)));
+  }
+
+  /** A retriable Kafka error (a timeout, a broker gone) may come after the broker stored the record. */
+  private static boolean maybeStored(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null && !(cause instanceof ApiException)) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof RetriableException) {
+      return true;
+    }
+    return !(cause instanceof ApiException) && !(cause instanceof IllegalStateException);
+  }
+
+  private Future<RecordMetadata> produce(String topic, EntryRecord entry, String error) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, System.currentTimeMillis(),
+        entry.getKey().isEmpty() ? null : entry.getKey().getBytes(StandardCharsets.UTF_8), entry.toByteArray());
+    if (error != null) {
+      record.headers().add(new RecordHeader(ERROR_HEADER, error.getBytes(StandardCharsets.UTF_8)));
+    }
+    try {
+      return producer.send(record);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  // ---- consume (ConsumerLoop.RecordHandler, on the loop thread) ----
+
+  @Override
+  public void onRecord(TopicPartition tp, ConsumerRecord<byte[], byte[]> record) {
+    EntryRecord entry = decode(record);
+    if (entry == null) {
+      EntryRecord foreign = foreign(record, "not a walmesh entry");
+      Window.Slot slot = window.addMoving(tp, record.offset(), foreign);
+      log.warn("Namespace {}: record {} is not a walmesh entry; moving it to {}", spec.namespace(), foreign.getEntryId(),
+          options.dlqTopic);
+      context.runOnContext(v -> moveTo(slot, options.dlqTopic, foreign));
+      return;
+    }
+    long remaining = entry.getDueAtMs() - System.currentTimeMillis();
+    if (!spec.orderedByKey() && remaining >= firstTierMs()) {
+      Window.Slot slot = window.addMoving(tp, record.offset(), entry);
+      context.runOnContext(v -> moveTo(slot, tierFor(remaining), entry));
+    } else {
+      window.add(tp, record.offset(), entry);
+      if (remaining <= 0) {
+        dueAdded.set(true);
+      }
+    }
+  }
+
+  @Override
+  public void afterBatch() {
+    if (dueAdded.getAndSet(false)) {
+      listeners.forEach(Runnable::run);
+    }
+  }
+
+  private long firstTierMs() {
+    return options.delayTiersSecs.get(0) * 1000L;
+  }
+
+  /** The largest tier not longer than the wait. */
+  private String tierFor(long remainingMs) {
+    int chosen = options.delayTiersSecs.get(0);
+    for (int tier : options.delayTiersSecs) {
+      if (tier * 1000L <= remainingMs) {
+        chosen = tier;
+      }
+    }
+    return options.tierTopic(chosen);
+  }
+
+  /** Produces a held record to another topic; settles it once acknowledged, else keeps it waiting here. */
+  private Future<Void> moveTo(Window.Slot slot, String topic, EntryRecord entry) {
+    return produce(topic, entry, topic.equals(options.dlqTopic) ? entry.getLastError() : null).transform(ar -> {
+      if (ar.succeeded()) {
+        window.settle(slot);
+        return Future.succeededFuture();
+      }
+      log.warn("Namespace {}: moving entry {} to {} failed; it waits in memory and is tried again: {}", spec.namespace(),
+          entry.getEntryId(), topic, rootMessage(ar.cause()));
+      window.reschedule(slot, entry.toBuilder().setDueAtMs(Math.max(entry.getDueAtMs(), System.currentTimeMillis() + 1_000))
+          .build());
+      return Future.failedFuture("could not write entry " + entry.getEntryId() + " to Kafka topic " + topic + ": "
+          + rootMessage(ar.cause()) + "; it stays queued");
+    });
+  }
+
+  /** The record of a walmesh entry, with its id; null when the value is not one. */
+  private EntryRecord decode(ConsumerRecord<byte[], byte[]> record) {
+    if (record.value() == null) {
+      return null;
+    }
+    try {
+      EntryRecord entry = EntryRecord.parseFrom(record.value());
+      if (entry.getNamespace().isEmpty() && entry.getWriteTimeMs() == 0) {
+        return null; // parsed, but nothing a walmesh producer wrote
+      }
+      return entry.getEntryId().isEmpty() ? entry.toBuilder().setEntryId(record.partition() + "-" + record.offset()).build()
+          : entry;
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
+  }
+
+  private EntryRecord decodeDead(ConsumerRecord<byte[], byte[]> record) {
+    EntryRecord entry = decode(record);
+    return entry != null ? entry : foreign(record, "not a walmesh entry");
+  }
+
+  private EntryRecord foreign(ConsumerRecord<byte[], byte[]> record, String why) {
+    return EntryRecord.newBuilder().setEntryId(record.topic() + "-" + record.partition() + "-" + record.offset())
+        .setNamespace(spec.namespace()).setLastError(why)
+        .setPayload(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
+        .setDeadAtMs(System.currentTimeMillis()).build();
+  }
+
+  // ---- Backend: poll and settle (event loop) ----
+
+  @Override
+  public Future<List<Lease>> poll(int max) {
+    List<Lease> leases = new ArrayList<>();
+    for (Window.Slot slot : window.lease(max, System.currentTimeMillis())) {
+      leases.add(new Lease(slot.entry, slot));
+    }
+    return Future.succeededFuture(leases);
+  }
+
+  @Override
+  public Future<Void> ack(Lease lease) {
+    window.settle((Window.Slot) lease.token());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> retry(Lease lease, EntryRecord updated) {
+    Window.Slot slot = (Window.Slot) lease.token();
+    long remaining = updated.getDueAtMs() - System.currentTimeMillis();
+    if (!spec.orderedByKey() && remaining >= firstTierMs() && window.moving(slot)) {
+      return moveTo(slot, tierFor(remaining), updated).otherwiseEmpty();
+    }
+    window.reschedule(slot, updated);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> deadLetter(Lease lease, EntryRecord updated) {
+    Window.Slot slot = (Window.Slot) lease.token();
+    if (!window.moving(slot)) {
+      return Future.succeededFuture(); // its partition moved to another consumer, which redelivers it
+    }
+    return moveTo(slot, options.dlqTopic, updated).onSuccess(v -> deadLetters++);
+  }
+
+  @Override
+  public void onAvailable(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  // ---- DLQ ----
+
+  private <T> Future<T> onDlqThread(java.util.concurrent.Callable<T> task) {
+    return Future.fromCompletionStage(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return task.call();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, dlqThread), context);
+  }
+
+  @Override
+  public Future<List<EntryRecord>> listDeadLetters(int limit) {
+    return onDlqThread(() -> {
+      List<EntryRecord> list = dlq.list(limit);
+      deadLetters = dlq.count();
+      return list;
+    });
+  }
+
+  @Override
+  public Future<Integer> replayDeadLetters(List<String> entryIds) {
+    return onDlqThread(() -> {
+      List<EntryRecord> selected = dlq.select(Set.copyOf(entryIds));
+      List<String> done = new ArrayList<>();
+      long now = System.currentTimeMillis();
+      try {
+        for (EntryRecord entry : selected) {
+          EntryRecord again = entry.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0).build();
+          await(produce(options.topic, again, null));
+          done.add(entry.getEntryId());
+        }
+      } finally {
+        dlq.remove(done, this::writeMarker);
+        deadLetters = dlq.count();
+      }
+      return done.size();
+    });
+  }
+
+  @Override
+  public Future<Integer> purgeDeadLetters(List<String> entryIds) {
+    return onDlqThread(() -> {
+      List<String> ids = dlq.select(Set.copyOf(entryIds)).stream().map(EntryRecord::getEntryId).toList();
+      dlq.remove(ids, this::writeMarker);
+      deadLetters = dlq.count();
+      return ids.size();
+    });
+  }
+
+  private void writeMarker(String ids) throws Exception {
+    ProducerRecord<byte[], byte[]> marker = new ProducerRecord<>(options.dlqTopic, ids.getBytes(StandardCharsets.UTF_8));
+    marker.headers().add(new RecordHeader(DeadLetterTopic.REMOVED_HEADER, new byte[] {1}));
+    await(producer.send(marker));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  // ---- stats ----
+
+  private void refreshStats() {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    queuePartitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> committed =
+        admin.listConsumerGroupOffsets(options.consumerGroup).partitionsToOffsetAndMetadata();
+    ListOffsetsResult ends = admin.listOffsets(latest);
+    KafkaFuture.allOf(committed, ends.all()).whenComplete((v, e) -> {
+      if (e != null) {
+        log.debug("Namespace {}: reading Kafka offsets for stats failed: {}", spec.namespace(), e.toString());
+        return;
+      }
+      try {
+        Map<TopicPartition, OffsetAndMetadata> offsets = committed.get();
+        long pending = 0;
+        for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : ends.all().get().entrySet()) {
+          OffsetAndMetadata at = offsets.get(end.getKey());
+          pending += Math.max(0, end.getValue().offset() - (at == null ? 0 : at.offset()));
+        }
+        long nextDue = window.nextDue();
+        long lag = nextDue == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - nextDue);
+        stats = new BackendStats(pending, window.leased(), deadLetters, lag);
+      } catch (Exception ex) {
+        log.debug("Namespace {}: stats: {}", spec.namespace(), ex.toString());
+      }
+    });
+  }
+
+  @Override
+  public BackendStats stats() {
+    return stats;
+  }
+
+  // ---- lifecycle ----
+
+  @Override
+  public Future<Void> close() {
+    if (statsTimer >= 0) {
+      vertx.cancelTimer(statsTimer);
+      statsTimer = -1;
+    }
+    appends.close();
+    listeners.clear();
+    return Future.fromCompletionStage(loop.stop(), context)
+        .transform(v -> onDlqThread(() -> {
+          dlq.close();
+          return null;
+        }))
+        .transform(v -> producer.close())
+        .transform(v -> {
+          dlqThread.shutdown();
+          return vertx.executeBlocking(() -> {
+            admin.close(java.time.Duration.ofSeconds(5));
+            return null;
+          });
+        });
+  }
+
+  @Override
+  public Future<Void> destroy() {
+    List<String> topics = new ArrayList<>(List.of(options.topic, options.dlqTopic));
+    options.delayTiersSecs.forEach(t -> topics.add(options.tierTopic(t)));
+    return Future.fromCompletionStage(loop.stop(), context).transform(v -> {
+      KafkaFuture<Void> deleted = admin.deleteTopics(topics).all();
+      KafkaFuture<Void> groups = admin.deleteConsumerGroups(List.of(options.consumerGroup, options.consumerGroup + ".dlq")).all();
+      return Future.fromCompletionStage(KafkaFuture.allOf(deleted, groups).toCompletionStage(), context)
+          .recover(e -> {
+            log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
+                rootMessage(e));
+            return Future.succeededFuture();
+          });
+    }).transform(v -> close());
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+}

@@ -1,0 +1,180 @@
+package io.walmesh.backend.kafka;
+
+import io.vertx.core.Future;
+import io.vertx.kafka.client.producer.KafkaWriteStream;
+import io.walmesh.backend.support.IdempotencyStore;
+import io.walmesh.backend.support.IdempotentAppends;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.config.ConfigReader;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** The {@code kafka} backend type; see {@link KafkaBackendOptions} for its config. */
+public final class KafkaBackendFactory implements BackendFactory {
+  public static final String TYPE = "kafka";
+
+  private PluginContext context;
+  private IdempotencyStore idempotency;
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public Future<Void> init(PluginContext context) {
+    this.context = context;
+    return context.vertx().executeBlocking(() -> {
+      idempotency = new IdempotencyStore(context.dataDir().resolve("idempotency"));
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    IdempotencyStore store = idempotency;
+    idempotency = null;
+    return store == null ? Future.succeededFuture() : context.vertx().executeBlocking(() -> {
+      store.close();
+      return null;
+    });
+  }
+
+  @Override
+  public void validate(BackendSpec spec) {
+    new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());
+  }
+
+  @Override
+  public Future<Backend> open(BackendSpec spec) {
+    KafkaBackendOptions options = new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());
+    String clientId = "walmesh-" + context.nodeId() + "-" + spec.namespace();
+    List<AutoCloseable> opened = new ArrayList<>();
+    return context.vertx().executeBlocking(() -> {
+      Admin admin = Admin.create(adminConfig(options, clientId));
+      opened.add(admin);
+      List<TopicPartition> queuePartitions = ensureTopics(admin, options);
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(options, clientId, options.consumerGroup),
+          new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      opened.add(consumer);
+      KafkaConsumer<byte[], byte[]> dlqConsumer = new KafkaConsumer<>(consumerConfig(options, clientId + "-dlq",
+          options.consumerGroup + ".dlq"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      opened.add(dlqConsumer);
+      return new Object[] {admin, consumer, dlqConsumer, queuePartitions};
+    }).compose(parts -> {
+      KafkaWriteStream<byte[], byte[]> producer = KafkaWriteStream.create(context.vertx(), producerConfig(options, clientId),
+          new ByteArraySerializer(), new ByteArraySerializer());
+      opened.add(() -> producer.close());
+      @SuppressWarnings("unchecked")
+      KafkaBackend backend = new KafkaBackend(context.vertx(), spec, options, producer, (Admin) parts[0],
+          (KafkaConsumer<byte[], byte[]>) parts[1], (KafkaConsumer<byte[], byte[]>) parts[2],
+          new IdempotentAppends(context.vertx(), idempotency, spec), (List<TopicPartition>) parts[3]);
+      return backend.open().onFailure(e -> backend.close());
+    }).recover(e -> {
+      for (AutoCloseable c : opened) {
+        try {
+          c.close();
+        } catch (Exception ignored) {
+          // best effort: the open already failed
+        }
+      }
+      return Future.failedFuture(new IllegalStateException("cannot open Kafka topic " + options.topic + " at "
+          + options.bootstrapServers + ": " + KafkaBackend.rootMessage(e), e));
+    });
+  }
+
+  /** Creates the namespace's topics that are missing; answers the partitions of the queue and delay topics. */
+  private static List<TopicPartition> ensureTopics(Admin admin, KafkaBackendOptions options) throws Exception {
+    List<String> queueTopics = new ArrayList<>();
+    queueTopics.add(options.topic);
+    options.delayTiersSecs.forEach(t -> queueTopics.add(options.tierTopic(t)));
+    List<String> all = new ArrayList<>(queueTopics);
+    all.add(options.dlqTopic);
+    Set<String> existing = admin.listTopics().names().get(15, TimeUnit.SECONDS);
+    List<NewTopic> missing = new ArrayList<>();
+    for (String topic : all) {
+      if (!existing.contains(topic)) {
+        int partitions = topic.equals(options.dlqTopic) ? 1 : options.partitions;
+        missing.add(new NewTopic(topic, Optional.of(partitions),
+            options.replicationFactor < 0 ? Optional.empty() : Optional.of(options.replicationFactor)));
+      }
+    }
+    if (!missing.isEmpty()) {
+      try {
+        admin.createTopics(missing).all().get(15, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e; // another node creating them at the same time is fine
+        }
+      }
+    }
+    List<TopicPartition> partitions = new ArrayList<>();
+    Map<String, TopicDescription> described = admin.describeTopics(queueTopics).allTopicNames().get(15, TimeUnit.SECONDS);
+    described.forEach((name, d) -> d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
+    return partitions;
+  }
+
+  private static Map<String, Object> common(KafkaBackendOptions options, String clientId) {
+    Map<String, Object> config = new HashMap<>();
+    config.put("bootstrap.servers", options.bootstrapServers);
+    config.put("client.id", clientId);
+    return config;
+  }
+
+  private static Map<String, Object> adminConfig(KafkaBackendOptions options, String clientId) {
+    Map<String, Object> config = common(options, clientId + "-admin");
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+    config.putAll(options.kafka);
+    return config;
+  }
+
+  static Map<String, Object> producerConfig(KafkaBackendOptions options, String clientId) {
+    Map<String, Object> config = common(options, clientId);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+    config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Math.min(5_000, options.deliveryTimeoutMs));
+    config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(5_000, options.deliveryTimeoutMs - 10));
+    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    config.putAll(options.kafka);
+    // the guarantees: stored on every in-sync replica, and a producer retry never duplicates or reorders
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, options.deliveryTimeoutMs);
+    return config;
+  }
+
+  private static Map<String, Object> consumerConfig(KafkaBackendOptions options, String clientId, String group) {
+    Map<String, Object> config = common(options, clientId);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, options.sessionTimeoutMs);
+    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, options.sessionTimeoutMs / 3);
+    config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+    config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+    config.putAll(options.kafka);
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return config;
+  }
+}

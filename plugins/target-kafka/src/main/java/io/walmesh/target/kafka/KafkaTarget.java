@@ -1,0 +1,81 @@
+package io.walmesh.target.kafka;
+
+import io.vertx.core.Future;
+import io.vertx.kafka.client.producer.KafkaWriteStream;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.target.Delivery;
+import io.walmesh.spi.target.DeliveryException;
+import io.walmesh.spi.target.Target;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Produces each delivered entry to a Kafka topic with an idempotent {@code acks=all} producer. A
+ * retriable Kafka error (broker down, leader moving, timeout) is retried with the namespace's
+ * backoff; anything else (record too large, bad topic name, not authorized) goes to the DLQ.
+ * Redelivery can produce a record twice: consumers dedupe by the {@code walmesh-entry-id} header.
+ */
+final class KafkaTarget implements Target {
+  private final KafkaTargetOptions options;
+  private final KafkaWriteStream<byte[], byte[]> producer;
+
+  KafkaTarget(PluginContext context, String name, KafkaTargetOptions options) {
+    this.options = options;
+    Map<String, Object> config = new HashMap<>();
+    config.put("bootstrap.servers", options.bootstrapServers);
+    config.put("client.id", "walmesh-" + context.nodeId() + "-target-" + name);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+    config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Math.min(5_000, options.deliveryTimeoutMs));
+    config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(5_000, options.deliveryTimeoutMs - 10));
+    config.putAll(options.kafka);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, options.deliveryTimeoutMs);
+    this.producer = KafkaWriteStream.create(context.vertx(), config, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  @Override
+  public Future<Void> deliver(Delivery delivery) {
+    String topic = delivery.attributes().getOrDefault("topic", options.topic);
+    if (topic == null || topic.isBlank()) {
+      return Future.failedFuture(DeliveryException.permanent("no topic: set the target's config \"topic\" or the"
+          + " entry's target attribute \"topic\""));
+    }
+    String key = delivery.attributes().getOrDefault("key", delivery.key());
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null,
+        key == null || key.isEmpty() ? null : key.getBytes(StandardCharsets.UTF_8), delivery.payload().getBytes());
+    delivery.headers().forEach((name, value) -> record.headers().add(new RecordHeader(name, bytes(value))));
+    if (options.walmeshHeaders) {
+      record.headers().add(new RecordHeader("walmesh-entry-id", bytes(delivery.entryId())));
+      record.headers().add(new RecordHeader("walmesh-namespace", bytes(delivery.namespace())));
+      record.headers().add(new RecordHeader("walmesh-write-time", bytes(Long.toString(delivery.writeTimeMs()))));
+      record.headers().add(new RecordHeader("walmesh-attempt", bytes(Integer.toString(delivery.attempt()))));
+    }
+    Future<?> sent;
+    try {
+      sent = producer.send(record);
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    return sent.<Void>mapEmpty().recover(e -> Future.failedFuture(e instanceof RetriableException
+        || e.getCause() instanceof RetriableException
+        ? DeliveryException.retryable("Kafka " + options.bootstrapServers + " topic " + topic + ": " + e.getMessage())
+        : DeliveryException.permanent("Kafka " + options.bootstrapServers + " refused the record for topic " + topic + ": "
+            + e.getMessage())));
+  }
+
+  private static byte[] bytes(String value) {
+    return value.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public Future<Void> close() {
+    return producer.close();
+  }
+}
