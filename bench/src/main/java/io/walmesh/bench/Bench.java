@@ -13,6 +13,7 @@ import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogBatchRequest;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.testkit.ElasticMq;
+import io.walmesh.testkit.KafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench/run", mixinStandardHelpOptions = true,
     description = "Measures walmesh side by side with raw backend clients and prints the walmesh/baseline ratios.")
 public final class Bench implements Callable<Integer> {
-  @Option(names = "--backend", defaultValue = "all", description = "local, sqs or all (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--backend", defaultValue = "all", description = "local, sqs, kafka or all (default: ${DEFAULT-VALUE}).")
   String backend;
   @Option(names = "--concurrency", defaultValue = "32", description = "Requests in flight (default: ${DEFAULT-VALUE}).")
   int concurrency;
@@ -64,7 +65,8 @@ public final class Bench implements Callable<Integer> {
     }
     Path work = Files.createTempDirectory("walmesh-bench");
     Vertx vertx = Vertx.vertx();
-    ElasticMq sqs = backend.equals("local") ? null : ElasticMq.start();
+    ElasticMq sqs = backend.equals("all") || backend.equals("sqs") ? ElasticMq.start() : null;
+    KafkaBroker kafka = backend.equals("all") || backend.equals("kafka") ? KafkaBroker.start(work) : null;
     Node node = new Node(new NodeOptions().nodeId("bench").dataDir(work.resolve("node")).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
     await(node.start());
     GrpcWriteClient grpc = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
@@ -72,11 +74,14 @@ public final class Bench implements Callable<Integer> {
     try {
       System.err.printf("walmesh bench: concurrency %d, payload %d B, %d s warm-up + %d s per run, %d cores%n",
           concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
-      if (!backend.equals("sqs")) {
+      if (backend.equals("all") || backend.equals("local")) {
         benchLocal(node, grpc, sink, vertx, work);
       }
       if (sqs != null) {
         benchSqs(node, grpc, sink, vertx, sqs);
+      }
+      if (kafka != null) {
+        benchKafka(node, grpc, sink, vertx, kafka);
       }
       printTable();
       JsonObject json = new JsonObject()
@@ -93,6 +98,9 @@ public final class Bench implements Callable<Integer> {
       await(node.stop());
       if (sqs != null) {
         sqs.close();
+      }
+      if (kafka != null) {
+        kafka.close();
       }
       await(vertx.close());
     }
@@ -144,6 +152,36 @@ public final class Bench implements Callable<Integer> {
       Measurement rawPaced = paced("sqs: raw send + hand consumer", vertx, sink, rate, rawWrite);
       compareEndToEnd("sqs", walmeshE2e, rawE2e, walmeshPaced, rawPaced, rate, "ReceiveMessage -> HTTP POST -> DeleteMessage");
     }
+  }
+
+  private void benchKafka(Node node, GrpcWriteClient grpc, LatencySink sink, Vertx vertx, KafkaBroker kafka) throws Exception {
+    // the write-only namespace keeps its hour-long delays in a tiny window, so its consumer goes idle
+    await(node.namespaces().create(namespace("bench-kafka-w", sink.url(), kafkaBackend(kafka, "bench-kafka-w",
+        new JsonObject().put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 10)))));
+    await(node.namespaces().create(namespace("bench-kafka-e2e", sink.url(), kafkaBackend(kafka, "bench-kafka-e2e", new JsonObject()))));
+    try (KafkaBaseline baseline = new KafkaBaseline(vertx, kafka.bootstrapServers(), sink.port(), concurrency)) {
+      baseline.createTopic("raw-w");
+      baseline.createTopic("raw-e2e");
+      Measurement walmeshWrites = writes("kafka: walmesh WriteToLog", grpc, "bench-kafka-w");
+      Measurement walmeshBatched = batchedWrites("kafka: walmesh WriteToLogBatch", grpc, "bench-kafka-w");
+      Measurement rawWrites = loop("kafka: raw KafkaProducer send", () -> baseline.send("raw-w", LatencySink.stamp(payloadBytes)));
+      compareWrites("kafka", walmeshWrites, walmeshBatched, rawWrites, "plain KafkaProducer acks=all idempotent, same broker");
+
+      Supplier<Future<?>> walmeshWrite = () -> grpc.write(stamped("bench-kafka-e2e"), 10_000);
+      Measurement walmeshE2e = endToEnd("kafka: walmesh end-to-end", sink, walmeshWrite);
+      baseline.startConsumer("raw-e2e");
+      Supplier<Future<?>> rawWrite = () -> baseline.send("raw-e2e", LatencySink.stamp(payloadBytes));
+      Measurement rawE2e = endToEnd("kafka: raw send + hand consumer", sink, rawWrite);
+      double rate = Math.floor(0.5 * Math.min(walmeshE2e.throughput(), rawE2e.throughput()));
+      Measurement walmeshPaced = paced("kafka: walmesh end-to-end", vertx, sink, rate, walmeshWrite);
+      Measurement rawPaced = paced("kafka: raw send + hand consumer", vertx, sink, rate, rawWrite);
+      compareEndToEnd("kafka", walmeshE2e, rawE2e, walmeshPaced, rawPaced, rate, "poll -> HTTP POST -> commit");
+    }
+  }
+
+  private static JsonObject kafkaBackend(KafkaBroker kafka, String topic, JsonObject extra) {
+    return new JsonObject().put("type", "kafka").put("config", new JsonObject()
+        .put("bootstrap-servers", kafka.bootstrapServers()).put("wal-kafka-topic", topic).put("partitions", 8).mergeIn(extra));
   }
 
   private JsonObject namespace(String name, String url, JsonObject backendJson) {

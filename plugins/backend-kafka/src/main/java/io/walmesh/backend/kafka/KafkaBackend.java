@@ -166,6 +166,9 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
     if (entry == null) {
       EntryRecord foreign = foreign(record, "not a walmesh entry");
       Window.Slot slot = window.addMoving(tp, record.offset(), foreign);
+      if (slot == null) {
+        return; // the partition was revoked meanwhile
+      }
       log.warn("Namespace {}: record {} is not a walmesh entry; moving it to {}", spec.namespace(), foreign.getEntryId(),
           options.dlqTopic);
       context.runOnContext(v -> moveTo(slot, options.dlqTopic, foreign));
@@ -174,7 +177,9 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
     long remaining = entry.getDueAtMs() - System.currentTimeMillis();
     if (!spec.orderedByKey() && remaining >= firstTierMs()) {
       Window.Slot slot = window.addMoving(tp, record.offset(), entry);
-      context.runOnContext(v -> moveTo(slot, tierFor(remaining), entry));
+      if (slot != null) {
+        context.runOnContext(v -> moveTo(slot, tierFor(remaining), entry));
+      }
     } else {
       window.add(tp, record.offset(), entry);
       if (remaining <= 0) {
