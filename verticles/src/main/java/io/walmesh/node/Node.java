@@ -6,6 +6,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.admin.AdminVerticle;
+import io.walmesh.node.mesh.ClusterOptions;
+import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.gateway.GatewayVerticle;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceStore;
@@ -15,6 +17,7 @@ import io.walmesh.protocol.ProtobufCodec;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +33,8 @@ public final class Node {
   public static final String DEMO_ADDRESS = "walmesh.demo.deliveries";
 
   private final NodeOptions options;
-  private final Vertx vertx;
+  private Vertx vertx;
+  private Mesh mesh;
   private final Metrics metrics = new Metrics();
   private PluginRegistry plugins;
   private NamespaceManager namespaces;
@@ -39,38 +43,79 @@ public final class Node {
 
   public Node(NodeOptions options) {
     this.options = options;
-    this.vertx = Vertx.vertx();
-    vertx.eventBus().registerDefaultCodec(WriteToLogRequest.class,
-        new ProtobufCodec<>(WriteToLogRequest.parser(), "WriteToLogRequest"));
-    vertx.eventBus().registerDefaultCodec(WriteToLogResponse.class,
-        new ProtobufCodec<>(WriteToLogResponse.parser(), "WriteToLogResponse"));
+  }
+
+  /** A standalone node's Vert.x, or a clustered one that joined the mesh. */
+  private Future<Vertx> createVertx() {
+    if (options.cluster() == null) {
+      return Future.succeededFuture(Vertx.vertx());
+    }
+    return Mesh.join(options.nodeId(), options.cluster()).map(joined -> {
+      mesh = joined;
+      return joined.vertx();
+    });
   }
 
   public Future<Node> start() {
-    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId());
     // Completed outside any Vert.x context: a failed start closes Vert.x, whose contexts then run nothing.
     CompletableFuture<Node> result = new CompletableFuture<>();
+    createVertx().onFailure(e -> {
+      log.error("walmesh node {} failed to start: {}", options.nodeId(), e.getMessage(), e);
+      result.completeExceptionally(e);
+    }).onSuccess(created -> {
+      vertx = created;
+      vertx.eventBus().registerDefaultCodec(WriteToLogRequest.class,
+          new ProtobufCodec<>(WriteToLogRequest.parser(), "WriteToLogRequest"));
+      vertx.eventBus().registerDefaultCodec(WriteToLogResponse.class,
+          new ProtobufCodec<>(WriteToLogResponse.parser(), "WriteToLogResponse"));
+      startOn(result);
+    });
+    return Future.fromCompletionStage(result);
+  }
+
+  private void startOn(CompletableFuture<Node> result) {
+    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId());
     vertx.executeBlocking(() -> {
           Files.createDirectories(options.dataDir());
           return new NamespaceStore(options.dataDir().resolve("namespaces"));
         })
         .compose(store -> plugins.start().map(store))
         .compose(store -> {
-          namespaces = new NamespaceManager(vertx, plugins, store, metrics);
+          namespaces = new NamespaceManager(vertx, plugins, store, metrics, options.nodeId());
+          if (mesh != null) {
+            namespaces.attachMesh(mesh);
+          }
           return namespaces.loadAll();
+        })
+        .compose(v -> {
+          if (mesh == null) {
+            return Future.succeededFuture();
+          }
+          mesh.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile);
+          return namespaces.reconcile();
         })
         .compose(v -> options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture())
         .compose(v -> {
-          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics);
+          if (mesh != null && !mesh.options().hasRole(ClusterOptions.GATEWAY)) {
+            return Future.succeededFuture();
+          }
+          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics)
+              .whyUnavailable(namespaces::whyUnavailable);
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {
-          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics);
+          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh);
           return vertx.deployVerticle(admin);
         })
+        .compose(v -> mesh == null ? Future.succeededFuture() : mesh.publishNode(new JsonObject()
+            .put("admin", options.adminHost() + ":" + adminPort())
+            .put("grpc", gateway == null ? null : options.grpcHost() + ":" + grpcPort())
+            .put("roles", new JsonArray(List.copyOf(mesh.options().roles())))
+            .put("shards", new JsonArray(List.copyOf(mesh.options().shards())))))
         .map(v -> {
-          log.info("walmesh node {} ready: gRPC {}:{}, admin http://{}:{}/v1/, data in {}", options.nodeId(),
-              options.grpcHost(), grpcPort(), options.adminHost(), adminPort(), options.dataDir().toAbsolutePath());
+          log.info("walmesh node {} ready: gRPC {}, admin http://{}:{}/v1/, data in {}{}", options.nodeId(),
+              gateway == null ? "off (no gateway role)" : options.grpcHost() + ":" + grpcPort(), options.adminHost(),
+              adminPort(), options.dataDir().toAbsolutePath(), mesh == null ? "" : ", mesh " + mesh.options().name());
           return this;
         })
         .onSuccess(result::complete)
@@ -78,7 +123,6 @@ public final class Node {
           log.error("walmesh node {} failed to start: {}", options.nodeId(), e.getMessage(), e);
           stop().onComplete(ignored -> result.completeExceptionally(e));
         });
-    return Future.fromCompletionStage(result);
   }
 
   private Future<Void> ensureDemoNamespace() {
@@ -100,8 +144,14 @@ public final class Node {
     return namespaces.create(demo).mapEmpty();
   }
 
+  /** The gRPC port; -1 when this node plays no gateway role. */
   public int grpcPort() {
-    return gateway.actualPort();
+    return gateway == null ? -1 : gateway.actualPort();
+  }
+
+  /** The mesh this node joined; null when standalone. */
+  public Mesh mesh() {
+    return mesh;
   }
 
   public int adminPort() {
@@ -127,8 +177,22 @@ public final class Node {
         .transform(v -> admin == null ? Future.succeededFuture() : undeploy(admin.deploymentID()))
         .transform(v -> namespaces == null ? Future.succeededFuture() : namespaces.stopAll())
         .transform(v -> plugins == null ? Future.succeededFuture() : plugins.close())
-        .transform(v -> vertx.close())
+        .transform(v -> closeVertx())
         .onComplete(v -> log.info("walmesh node {} stopped", options.nodeId()));
+  }
+
+  /**
+   * Closes Vert.x (leaving the mesh first) from a thread outside it: the answer must not wait for a
+   * context of the Vert.x being closed, which a clustered Vert.x shuts before it answers.
+   */
+  private Future<Void> closeVertx() {
+    if (vertx == null) {
+      return Future.succeededFuture();
+    }
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    java.util.concurrent.ForkJoinPool.commonPool().execute(() -> (mesh != null ? mesh.leave() : vertx.close())
+        .onComplete(ar -> closed.complete(null)));
+    return Future.fromCompletionStage(closed);
   }
 
   private Future<Void> undeploy(String id) {

@@ -2,6 +2,7 @@ package io.walmesh.node;
 
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.node.mesh.ClusterOptions;
 import io.walmesh.spi.config.ConfigException;
 import io.walmesh.spi.config.ConfigReader;
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import java.util.UUID;
  *   "data-dir": "./walmesh-data",                      entries, namespaces, plugin data
  *   "grpc":  {"host": "127.0.0.1", "port": 9090},
  *   "admin": {"host": "127.0.0.1", "port": 8080},
- *   "demo-namespace": false                            create the "demo" namespace when absent
+ *   "demo-namespace": false,                           create the "demo" namespace when absent
+ *   "cluster": {...}                                   join a mesh; see {@link ClusterOptions}
  * }
  * </pre>
  */
@@ -25,7 +27,8 @@ public final class NodeOptions {
   public static final int DEFAULT_GRPC_PORT = 9090;
   public static final int DEFAULT_ADMIN_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "walmesh-data";
-  private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace");
+  private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
+      "cluster");
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port");
 
   private String nodeId = "node-" + UUID.randomUUID().toString().substring(0, 8);
@@ -35,6 +38,7 @@ public final class NodeOptions {
   private String adminHost = DEFAULT_HOST;
   private int adminPort = DEFAULT_ADMIN_PORT;
   private boolean demoNamespace;
+  private ClusterOptions cluster;
 
   public NodeOptions() {
   }
@@ -61,6 +65,9 @@ public final class NodeOptions {
     options.adminHost = admin.optString("host", DEFAULT_HOST);
     options.adminPort = admin.optInt("port", DEFAULT_ADMIN_PORT, 0, 65535);
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
+    if (reader.has("cluster")) {
+      options.cluster = ClusterOptions.read(reader.object("cluster"));
+    }
     return options;
   }
 
@@ -116,6 +123,16 @@ public final class NodeOptions {
 
   public NodeOptions demoNamespace(boolean demoNamespace) {
     this.demoNamespace = demoNamespace;
+    return this;
+  }
+
+  /** The mesh this node joins; null for a standalone node. */
+  public ClusterOptions cluster() {
+    return cluster;
+  }
+
+  public NodeOptions cluster(ClusterOptions cluster) {
+    this.cluster = cluster;
     return this;
   }
 }

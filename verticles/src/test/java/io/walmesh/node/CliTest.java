@@ -37,7 +37,8 @@ class CliTest {
 
   @Test
   void everyCommandHasHelp() {
-    assertThat(run("--help").out()).contains("dev", "start", "namespaces", "dlq", "write", "health");
+    assertThat(run("--help").out()).contains("dev", "start", "namespaces", "dlq", "write", "health", "cluster");
+    assertThat(run("cluster", "--help").out()).contains("shard", "generation", "--admin");
     assertThat(run("dev", "--help").out()).contains("--data-dir", "--grpc-port", "--admin-port");
     assertThat(run("dlq", "replay", "--help").out()).contains("--id", "--admin");
     assertThat(run("namespaces", "create", "--help").out()).contains("--file");
@@ -50,6 +51,15 @@ class CliTest {
     Run result = run("start", "--config", config.toString());
     assertThat(result.exit()).isEqualTo(2);
     assertThat(result.err()).contains("grpc.port: must be between 0 and 65535");
+
+    Files.writeString(config, "{\"cluster\": {\"name\": \"m\"}}");
+    Run noDiscovery = run("start", "--config", config.toString());
+    assertThat(noDiscovery.exit()).isEqualTo(2);
+    assertThat(noDiscovery.err()).contains("cluster.members: choose exactly one discovery");
+
+    Files.writeString(config, "{\"cluster\": {\"members\": [\"127.0.0.1\"], \"roles\": [\"gateway\", \"janitor\"]}}");
+    Run badRole = run("start", "--config", config.toString());
+    assertThat(badRole.err()).contains("cluster.roles: unknown role \"janitor\"");
 
     Run missing = run("start", "--config", dir.resolve("absent.json").toString());
     assertThat(missing.exit()).isEqualTo(2);

@@ -6,11 +6,17 @@ import io.vertx.core.Promise;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.walmesh.node.mesh.Mesh;
+import io.walmesh.node.mesh.MeshAssignment;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
@@ -36,21 +42,28 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/namespaces/:name/dlq/replay         replay (body {"entry-ids": [...]}; none: all)
  * POST   /v1/namespaces/:name/dlq/purge          purge (body {"entry-ids": [...]}; none: all)
  * GET    /metrics                                Prometheus text format
+ * GET    /v1/cluster                             the mesh: nodes, shards, owners, assignment generation
  * </pre>
+ * In a mesh, a request about one namespace (GET, DELETE, DLQ) reaching a node that does not run it
+ * is forwarded to a node that does, so any node's admin API serves every namespace.
  */
 public final class AdminVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
   private static final int MAX_BODY_BYTES = 1 << 20;
   private static final int DEFAULT_DLQ_LIMIT = 100;
+  private static final String FORWARDED = "Walmesh-Forwarded-By";
 
   private final String host;
   private final int port;
   private final String nodeId;
   private final NamespaceManager namespaces;
   private final Metrics metrics;
+  private final Mesh mesh;
   private HttpServer server;
+  private HttpClient forwarder;
 
-  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics) {
+  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, Mesh mesh) {
+    this.mesh = mesh;
     this.host = host;
     this.port = port;
     this.nodeId = nodeId;
@@ -62,6 +75,10 @@ public final class AdminVerticle extends AbstractVerticle {
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    forwarder = vertx.createHttpClient();
+    router.route("/v1/namespaces/:name").handler(this::forwardWhenElsewhere);
+    router.route("/v1/namespaces/:name/dlq*").handler(this::forwardWhenElsewhere);
+    router.get("/v1/cluster").handler(this::cluster);
     router.get("/v1/health").handler(this::health);
     router.get("/v1/namespaces").handler(ctx -> json(ctx, 200, new JsonObject().put("namespaces",
         new JsonArray(namespaces.list().stream().map(s -> (Object) s.toJson()).toList()))));
@@ -102,12 +119,91 @@ public final class AdminVerticle extends AbstractVerticle {
     return server.actualPort();
   }
 
+  /** In a mesh: a request about a namespace this node does not run goes to a node that runs it. */
+  private void forwardWhenElsewhere(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    HttpMethod method = ctx.request().method();
+    boolean aboutRuntime = method == HttpMethod.GET || method == HttpMethod.DELETE || ctx.request().path().contains("/dlq");
+    if (mesh == null || !aboutRuntime || ctx.request().getHeader(FORWARDED) != null || !namespaces.exists(name)
+        || namespaces.runsHere(name)) {
+      ctx.next();
+      return;
+    }
+    java.util.Optional<String> runner = namespaces.runner(name);
+    if (runner.isEmpty() || runner.get().equals(nodeId)) {
+      if (ctx.request().path().contains("/dlq")) {
+        error(ctx, 503, "no node runs namespace " + name + " right now: " + namespaces.whyUnavailable(name));
+      } else {
+        ctx.next();
+      }
+      return;
+    }
+    mesh.nodeInfos().compose(infos -> {
+      JsonObject info = infos.get(runner.get());
+      if (info == null || info.getString("admin") == null) {
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
+            + " runs on node " + runner.get() + ", whose admin address is not known yet; retry shortly"));
+      }
+      String[] hostPort = info.getString("admin").split(":");
+      return forwarder.request(new RequestOptions().setMethod(method).setHost(hostPort[0])
+              .setPort(Integer.parseInt(hostPort[1])).setURI(ctx.request().uri()).putHeader(FORWARDED, nodeId)
+              .putHeader("Content-Type", "application/json"))
+          .compose(request -> request.send(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer()))
+          .compose(response -> response.body().map(body -> {
+            ctx.response().setStatusCode(response.statusCode()).putHeader("Content-Type", "application/json")
+                .putHeader(FORWARDED, runner.get()).end(body);
+            return null;
+          }));
+    }).onFailure(ctx::fail);
+  }
+
+  private void cluster(RoutingContext ctx) {
+    if (mesh == null) {
+      json(ctx, 200, new JsonObject().put("mode", "standalone").put("node", nodeId)
+          .put("nodes", new JsonArray().add(new JsonObject().put("id", nodeId).put("alive", true))));
+      return;
+    }
+    mesh.nodeInfos().onFailure(ctx::fail).onSuccess(infos -> {
+      MeshAssignment assignment = mesh.assignment();
+      List<String> live = mesh.liveNodes();
+      JsonArray nodes = new JsonArray();
+      java.util.Set<String> ids = new java.util.TreeSet<>(live);
+      ids.addAll(infos.keySet());
+      for (String id : ids) {
+        JsonObject info = infos.getOrDefault(id, new JsonObject().put("id", id)).copy();
+        info.put("alive", live.contains(id)).put("leader", !live.isEmpty() && live.get(0).equals(id))
+            .put("producer-shards", new JsonArray(new ArrayList<>(assignment.producers().shardsOf(id))))
+            .put("consumer-shards", new JsonArray(new ArrayList<>(assignment.consumers().shardsOf(id))));
+        nodes.add(info);
+      }
+      java.util.Map<String, JsonObject> shards = new java.util.TreeMap<>();
+      JsonArray pinned = new JsonArray();
+      for (NamespaceManager.Status status : namespaces.list()) {
+        var config = status.config();
+        if (config.pinnedToNode()) {
+          pinned.add(new JsonObject().put("namespace", config.name()).put("home-node", config.homeNode())
+              .put("alive", live.contains(config.homeNode())));
+          continue;
+        }
+        shards.computeIfAbsent(config.shard(), s -> new JsonObject().put("shard", s)
+                .put("producers", new JsonArray(new ArrayList<>(assignment.producers().ownersOf(s))))
+                .put("consumers", new JsonArray(new ArrayList<>(assignment.consumers().ownersOf(s))))
+                .put("namespaces", new JsonArray()))
+            .getJsonArray("namespaces").add(config.name());
+      }
+      json(ctx, 200, new JsonObject().put("mode", "mesh").put("cluster-name", mesh.options().name()).put("node", nodeId)
+          .put("generation", assignment.generation()).put("leader", live.isEmpty() ? null : live.get(0))
+          .put("nodes", nodes).put("shards", new JsonArray(new ArrayList<>(shards.values())))
+          .put("pinned-namespaces", pinned));
+    });
+  }
+
   private void health(RoutingContext ctx) {
     JsonObject states = new JsonObject();
     boolean allRunning = true;
     for (NamespaceManager.Status status : namespaces.list()) {
       states.put(status.config().name(), status.state());
-      allRunning &= status.state().equals("running");
+      allRunning &= status.state().equals("running") || status.state().equals("elsewhere");
     }
     JsonArray broken = new JsonArray();
     namespaces.brokenFiles().forEach((file, problem) -> broken.add(new JsonObject().put("file", file.toString()).put("problem", problem)));
@@ -225,6 +321,9 @@ public final class AdminVerticle extends AbstractVerticle {
       stopPromise.complete();
     } else {
       server.close().onComplete(stopPromise);
+    }
+    if (forwarder != null) {
+      forwarder.close();
     }
   }
 }

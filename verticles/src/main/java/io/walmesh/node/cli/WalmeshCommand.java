@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         DlqCommands.class,
         WriteCommand.class,
         HealthCommand.class,
+        ClusterCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class WalmeshCommand implements Runnable {

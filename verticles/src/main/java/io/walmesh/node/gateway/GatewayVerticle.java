@@ -51,6 +51,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   private final String host;
   private final int port;
   private final Predicate<String> namespaceExists;
+  private java.util.function.Function<String, String> whyUnavailable = name -> "";
   private final Metrics metrics;
   private HttpServer server;
 
@@ -182,7 +183,7 @@ public final class GatewayVerticle extends AbstractVerticle {
         .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
             : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
         .otherwise(cause -> {
-          Outcome outcome = failureOutcome(namespace, timeout, cause);
+          Outcome outcome = failureOutcome(namespace, timeout, cause, whyUnavailable);
           if (outcome.status() == GrpcStatus.UNAVAILABLE) {
             metrics.writes(namespace, "unavailable").increment();
           }
@@ -190,13 +191,23 @@ public final class GatewayVerticle extends AbstractVerticle {
         });
   }
 
-  private static Outcome failureOutcome(String namespace, long timeout, Throwable cause) {
+  /** Explains, in a mesh, why no node takes a namespace's writes (used in UNAVAILABLE answers). */
+  public GatewayVerticle whyUnavailable(java.util.function.Function<String, String> reason) {
+    this.whyUnavailable = reason;
+    return this;
+  }
+
+  private static Outcome failureOutcome(String namespace, long timeout, Throwable cause,
+                                        java.util.function.Function<String, String> whyUnavailable) {
     if (!(cause instanceof ReplyException reply)) {
       return Outcome.refused(GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
     }
     return switch (reply.failureType()) {
-      case NO_HANDLERS -> Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace
-          + " right now (it may be starting, failed to start, or being moved); retry shortly");
+      case NO_HANDLERS -> {
+        String why = whyUnavailable.apply(namespace);
+        yield Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace + " right now ("
+            + (why.isEmpty() ? "it may be starting, failed to start, or being moved" : why) + "); retry shortly");
+      }
       case TIMEOUT -> new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
           .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
               + " ms; the entry may be stored: retry with the same idempotency_key").build());

@@ -31,7 +31,8 @@ public record NamespaceConfig(
     int maxInFlightWrites,
     int consumerMaxInFlight,
     int maxMessagesPerPoll,
-    long pollIntervalMs) {
+    long pollIntervalMs,
+    String homeNode) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
   public static final String DEFAULT_SHARD = "default";
@@ -45,7 +46,7 @@ public record NamespaceConfig(
   public static final long DEFAULT_POLL_INTERVAL_MS = 100;
 
   private static final Set<String> FIELDS = Set.of("name", "shard", "backend", "targets", "retry", "ordering",
-      "dedupe-window-ms", "max-payload-bytes", "max-in-flight-writes", "consumer");
+      "dedupe-window-ms", "max-payload-bytes", "max-in-flight-writes", "consumer", "home-node");
   private static final Set<String> BACKEND_FIELDS = Set.of("type", "config");
   private static final Set<String> TARGET_FIELDS = Set.of("name", "type", "default", "config");
   private static final Set<String> CONSUMER_FIELDS = Set.of("max-in-flight", "max-messages-per-poll", "poll-interval-ms");
@@ -113,7 +114,19 @@ public record NamespaceConfig(
         root.optInt("max-in-flight-writes", DEFAULT_MAX_IN_FLIGHT_WRITES, 1, 1_000_000),
         consumer.optInt("max-in-flight", DEFAULT_CONSUMER_MAX_IN_FLIGHT, 1, 100_000),
         consumer.optInt("max-messages-per-poll", DEFAULT_MAX_MESSAGES_PER_POLL, 1, 10_000),
-        consumer.optLong("poll-interval-ms", DEFAULT_POLL_INTERVAL_MS, 10, 3_600_000));
+        consumer.optLong("poll-interval-ms", DEFAULT_POLL_INTERVAL_MS, 10, 3_600_000),
+        root.optString("home-node", ""));
+  }
+
+  /** Whether the namespace's entries live on one node's disk (the local backend), which must run it. */
+  public boolean pinnedToNode() {
+    return "local".equals(backendType);
+  }
+
+  /** The same namespace with its home node (the node whose local log holds it) set. */
+  public NamespaceConfig withHomeNode(String node) {
+    return new NamespaceConfig(name, shard, backendType, backendConfig, targets, retry, orderedByKey, dedupeWindow,
+        maxPayloadBytes, maxInFlightWrites, consumerMaxInFlight, maxMessagesPerPoll, pollIntervalMs, node);
   }
 
   /** The targets an entry goes to: the named one, or the defaults (all targets when none is marked). */
@@ -133,7 +146,7 @@ public record NamespaceConfig(
   public JsonObject toJson() {
     JsonArray targetArray = new JsonArray();
     targets.forEach(t -> targetArray.add(t.toJson()));
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("name", name)
         .put("shard", shard)
         .put("backend", new JsonObject().put("type", backendType).put("config", backendConfig.copy()))
@@ -145,5 +158,9 @@ public record NamespaceConfig(
         .put("max-in-flight-writes", maxInFlightWrites)
         .put("consumer", new JsonObject().put("max-in-flight", consumerMaxInFlight)
             .put("max-messages-per-poll", maxMessagesPerPoll).put("poll-interval-ms", pollIntervalMs));
+    if (!homeNode.isEmpty()) {
+      json.put("home-node", homeNode);
+    }
+    return json;
   }
 }

@@ -84,7 +84,13 @@ public final class PluginRegistry {
 
   /** The backend spec of a namespace. */
   public static BackendSpec backendSpec(NamespaceConfig config) {
-    return new BackendSpec(config.name(), config.backendConfig(), "backend.config", config.orderedByKey(), config.dedupeWindow());
+    return backendSpec(config, true);
+  }
+
+  /** The backend's view of a namespace; {@code consumes} is false on a node that only produces it. */
+  public static BackendSpec backendSpec(NamespaceConfig config, boolean consumes) {
+    return new BackendSpec(config.name(), config.backendConfig(), "backend.config", config.orderedByKey(), config.dedupeWindow(),
+        consumes);
   }
 
   /** Checks the plugin sections of a namespace; throws {@link ConfigException} naming the bad field. */

@@ -3,6 +3,7 @@ package io.walmesh.node.runtime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.NamespaceStore;
@@ -51,9 +52,13 @@ public final class NamespaceManager {
   private final Map<String, NamespaceRuntime> running = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<Path, String> brokenFiles = new ConcurrentHashMap<>();
+  private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
+  private final String nodeId;
+  private Mesh mesh;
   private Future<?> last = Future.succeededFuture();
 
-  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics) {
+  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, String nodeId) {
+    this.nodeId = nodeId;
     this.vertx = vertx;
     this.plugins = plugins;
     this.store = store;
@@ -93,15 +98,136 @@ public final class NamespaceManager {
           log.error("Namespace file {} is invalid and was not loaded: {}", file, e.getMessage());
           return;
         }
+        if (config.pinnedToNode() && config.homeNode().isEmpty()) {
+          config = config.withHomeNode(nodeId); // the log holding it is on this node's disk
+        }
         configs.put(config.name(), config);
-        starts.add(startRuntime(config));
+        if (mesh == null) {
+          starts.add(startRuntime(config, true, true));
+        } else {
+          starts.add(mesh.putIfAbsent(config.name(), config.toJson().encode()).mapEmpty()); // seeds a restarted mesh
+        }
       });
       return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
-    }));
+    })).compose(v -> mesh == null ? Future.succeededFuture() : mirrorMesh());
+  }
+
+  /**
+   * Joins this node's namespaces to a mesh: changes then go through the mesh's documents, and the
+   * node runs only the namespaces the assignment gives it. Call before {@link #loadAll()}.
+   */
+  public void attachMesh(Mesh mesh) {
+    this.mesh = mesh;
+  }
+
+  /** Takes the mesh's documents as the truth, keeps a copy of each on disk, and runs what this node owns. */
+  private Future<Void> mirrorMesh() {
+    return mesh.documents().compose(documents -> {
+      List<Future<Void>> applied = new ArrayList<>();
+      documents.forEach((name, json) -> applied.add(applyRemote(name, json)));
+      configs.keySet().removeIf(name -> !documents.containsKey(name));
+      return Future.join(applied).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+    });
+  }
+
+  /**
+   * Applies a document change made anywhere in the mesh: keeps the local copy, and starts, restarts
+   * or stops the namespace's runtime as the change and the assignment require.
+   */
+  public Future<Void> applyRemote(String name, String json) {
+    return this.<Void>serially(() -> {
+      if (json == null) {
+        NamespaceRuntime runtime = running.remove(name);
+        configs.remove(name);
+        failures.remove(name);
+        failedAt.remove(name);
+        Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
+        return stopped.compose(v -> vertx.<Void>executeBlocking(() -> {
+          store.delete(name);
+          return null;
+        })).onSuccess(v -> log.info("Namespace {} removed from the mesh", name));
+      }
+      NamespaceConfig config;
+      try {
+        config = NamespaceConfig.parse(json);
+        plugins.validate(config);
+      } catch (ConfigException e) {
+        failures.put(name, "invalid on this node: " + e.getMessage());
+        log.error("Namespace {} from the mesh cannot run on this node: {}", name, e.getMessage());
+        return Future.succeededFuture();
+      }
+      NamespaceConfig old = configs.put(name, config);
+      Future<Void> saved = config.equals(old) ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
+        store.save(config);
+        return null;
+      });
+      return saved.compose(v -> {
+        NamespaceRuntime runtime = running.get(name);
+        if (runtime != null && old != null && !old.equals(config)) {
+          running.remove(name);
+          failedAt.remove(name);
+          return runtime.stop().compose(x -> reconcileOne(config));
+        }
+        return reconcileOne(config);
+      });
+    });
+  }
+
+  /** Starts and stops runtimes so that this node runs exactly what the mesh assigns it. */
+  public Future<Void> reconcile() {
+    return serially(() -> {
+      List<Future<Void>> steps = new ArrayList<>();
+      for (NamespaceConfig config : List.copyOf(configs.values())) {
+        steps.add(reconcileOne(config));
+      }
+      return Future.join(steps).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+    });
+  }
+
+  /** Which parts of a namespace this node should run: {producer, consumer}. */
+  private boolean[] desired(NamespaceConfig config) {
+    if (mesh == null) {
+      return new boolean[] {true, true};
+    }
+    if (config.pinnedToNode()) {
+      boolean home = config.homeNode().equals(nodeId);
+      return new boolean[] {home, home};
+    }
+    return mesh.rolesFor(config.shard());
+  }
+
+  private Future<Void> reconcileOne(NamespaceConfig config) {
+    boolean[] want = desired(config);
+    NamespaceRuntime runtime = running.get(config.name());
+    if (runtime != null && runtime.producer == want[0] && runtime.consumer == want[1]) {
+      return Future.succeededFuture();
+    }
+    Future<Void> stopped = Future.succeededFuture();
+    if (runtime != null) {
+      running.remove(config.name());
+      log.info("Namespace {}: this node now runs {} (was {}); handing over", config.name(), parts(want[0], want[1]),
+          parts(runtime.producer, runtime.consumer));
+      stopped = runtime.stop();
+    }
+    if (!want[0] && !want[1]) {
+      return stopped;
+    }
+    Long failed = failedAt.get(config.name());
+    if (failed != null && System.currentTimeMillis() - failed < 10_000) {
+      return stopped; // failed a moment ago; the next reconcile tries again
+    }
+    return stopped.compose(v -> startRuntime(config, want[0], want[1])).recover(e -> Future.succeededFuture());
+  }
+
+  private static String parts(boolean producer, boolean consumer) {
+    return producer && consumer ? "producer and consumer" : producer ? "the producer" : consumer ? "the consumer" : "nothing";
   }
 
   /** Creates a namespace from its JSON document. */
   public Future<NamespaceConfig> create(JsonObject document) {
+    if (mesh != null) {
+      return createInMesh(document);
+    }
     return serially(() -> {
       NamespaceConfig config = validate(document);
       if (configs.containsKey(config.name())) {
@@ -121,8 +247,50 @@ public final class NamespaceManager {
     });
   }
 
+  /**
+   * In a mesh: publishes the document, then waits (up to 30 s) for the node that runs it to report;
+   * a namespace that fails to start there is removed again (all or nothing, as on one node).
+   */
+  private Future<NamespaceConfig> createInMesh(JsonObject document) {
+    NamespaceConfig parsed;
+    try {
+      parsed = validate(document);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    NamespaceConfig config = parsed.pinnedToNode() && parsed.homeNode().isEmpty() ? parsed.withHomeNode(nodeId) : parsed;
+    return mesh.putIfAbsent(config.name(), config.toJson().encode()).compose(added -> {
+      if (!added) {
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace "
+            + config.name() + " already exists; update it with PUT /v1/namespaces/" + config.name()));
+      }
+      return awaitStarted(config, System.currentTimeMillis() + 30_000);
+    });
+  }
+
+  private Future<NamespaceConfig> awaitStarted(NamespaceConfig config, long deadline) {
+    return mesh.state(config.name()).compose(state -> {
+      if (state != null && "running".equals(state.getString("state"))) {
+        return Future.succeededFuture(config);
+      }
+      if (state != null && "failed".equals(state.getString("state"))) {
+        return mesh.remove(config.name()).transform(v -> Future.failedFuture(new NamespaceException(
+            NamespaceException.Kind.CONFLICT, "namespace " + config.name() + " was not created: it failed to start on node "
+            + state.getString("node") + ": " + state.getString("error"))));
+      }
+      if (System.currentTimeMillis() > deadline) {
+        log.warn("Namespace {} created, but no node runs it yet (shard {} has no owner)", config.name(), config.shard());
+        return Future.succeededFuture(config);
+      }
+      return vertx.timer(100).compose(v -> awaitStarted(config, deadline));
+    });
+  }
+
   /** Replaces a namespace's document and restarts it with the new config, keeping its entries. */
   public Future<NamespaceConfig> update(String name, JsonObject document) {
+    if (mesh != null) {
+      return updateInMesh(name, document);
+    }
     return serially(() -> {
       NamespaceConfig config = validate(document);
       if (!config.name().equals(name)) {
@@ -139,9 +307,26 @@ public final class NamespaceManager {
         return old == null ? Future.succeededFuture() : old.stop();
       }).compose(v -> {
         configs.put(config.name(), config);
-        return startRuntime(config);
+        return startRuntime(config, true, true);
       }).map(config);
     });
+  }
+
+  private Future<NamespaceConfig> updateInMesh(String name, JsonObject document) {
+    try {
+      NamespaceConfig parsed = validate(document);
+      if (!parsed.name().equals(name)) {
+        throw new ConfigException("name", "is \"" + parsed.name() + "\" but the request is for namespace \"" + name
+            + "\"; a namespace cannot be renamed");
+      }
+      requireKnown(name);
+      NamespaceConfig old = configs.get(name);
+      NamespaceConfig config = parsed.pinnedToNode() && parsed.homeNode().isEmpty() ? parsed.withHomeNode(
+          old.homeNode().isEmpty() ? nodeId : old.homeNode()) : parsed;
+      return mesh.replace(name, config.toJson().encode()).map(config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /**
@@ -159,15 +344,20 @@ public final class NamespaceManager {
             + " dead-lettered entries; deleting it would drop them. Wait for delivery, purge the DLQ, or delete with force=true");
       }
       if (runtime == null && !force) {
-        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running ("
-            + failures.getOrDefault(name, "starting") + "), so its stored entries cannot be counted; delete it with force=true");
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running"
+            + (mesh == null ? "" : " on any node") + " (" + failures.getOrDefault(name, "starting")
+            + "), so its stored entries cannot be counted; delete it with force=true");
+      }
+      if (runtime == null && mesh != null) {
+        log.warn("Namespace {}: deleted while no node runs it; its stored entries stay in the backend", name);
+        return mesh.remove(name);
       }
       running.remove(name);
       Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
       return destroyed.compose(v -> vertx.executeBlocking(() -> {
         store.delete(name);
         return null;
-      })).<Void>map(v -> {
+      })).compose(v -> mesh == null ? Future.succeededFuture() : mesh.remove(name)).<Void>map(v -> {
         configs.remove(name);
         failures.remove(name);
         log.info("Namespace {} deleted", name);
@@ -213,21 +403,30 @@ public final class NamespaceManager {
       return null;
     }).compose(v -> {
       configs.put(config.name(), config);
-      return startRuntime(config);
+      return startRuntime(config, true, true);
     }).map(config);
   }
 
-  private Future<Void> startRuntime(NamespaceConfig config) {
+  private Future<Void> startRuntime(NamespaceConfig config, boolean producer, boolean consumer) {
     failures.remove(config.name());
-    return new NamespaceRuntime(vertx, plugins, metrics, config).start()
+    return new NamespaceRuntime(vertx, plugins, metrics, config, producer, consumer).start()
         .onSuccess(runtime -> {
           running.put(config.name(), runtime);
-          log.info("Namespace {} running (backend {}, targets {})", config.name(), config.backendType(),
+          failedAt.remove(config.name());
+          log.info("Namespace {} running{} (backend {}, targets {})", config.name(),
+              mesh == null ? "" : ": " + parts(producer, consumer), config.backendType(),
               config.targets().stream().map(t -> t.name() + ":" + t.type()).toList());
+          if (mesh != null) {
+            mesh.reportState(config.name(), "running", null);
+          }
         })
         .onFailure(e -> {
           failures.put(config.name(), String.valueOf(e.getMessage()));
+          failedAt.put(config.name(), System.currentTimeMillis());
           log.error("Namespace {} failed to start: {}", config.name(), e.getMessage(), e);
+          if (mesh != null) {
+            mesh.reportState(config.name(), "failed", String.valueOf(e.getMessage()));
+          }
         })
         .mapEmpty();
   }
@@ -243,12 +442,51 @@ public final class NamespaceManager {
     }
     NamespaceRuntime runtime = running.get(name);
     String failure = failures.get(name);
-    String state = runtime != null ? "running" : failure != null ? "failed" : "starting";
+    String state = runtime != null ? "running" : failure != null ? "failed" : mesh != null ? "elsewhere" : "starting";
     return Optional.of(new Status(config, state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 
   public List<Status> list() {
     return new TreeMap<>(configs).keySet().stream().map(this::status).flatMap(Optional::stream).toList();
+  }
+
+  /** Whether this node runs the namespace (any part of it). */
+  public boolean runsHere(String name) {
+    return running.containsKey(name);
+  }
+
+  /**
+   * In a mesh, a node that runs the namespace (its consumer first, which holds its DLQ, then its
+   * producer; a local namespace's home node); empty when none, or when standalone.
+   */
+  public Optional<String> runner(String name) {
+    NamespaceConfig config = configs.get(name);
+    if (mesh == null || config == null) {
+      return Optional.empty();
+    }
+    if (config.pinnedToNode()) {
+      return mesh.liveNodes().contains(config.homeNode()) ? Optional.of(config.homeNode()) : Optional.empty();
+    }
+    List<String> owners = new ArrayList<>(mesh.assignment().consumers().ownersOf(config.shard()));
+    owners.addAll(mesh.assignment().producers().ownersOf(config.shard()));
+    return owners.stream().filter(id -> mesh.liveNodes().contains(id)).findFirst();
+  }
+
+  /** Why no node takes writes for a namespace, for the gateway's UNAVAILABLE answer. */
+  public String whyUnavailable(String name) {
+    NamespaceConfig config = configs.get(name);
+    if (mesh == null || config == null) {
+      return "";
+    }
+    if (config.pinnedToNode()) {
+      return mesh.liveNodes().contains(config.homeNode()) ? "its home node " + config.homeNode() + " has not started it ("
+          + failures.getOrDefault(name, "starting") + ")" : "it is on the local backend of node " + config.homeNode()
+          + ", which is not in the mesh; start that node again";
+    }
+    List<String> producers = mesh.assignment().producers().ownersOf(config.shard());
+    return producers.isEmpty() ? "no node may run shard " + config.shard() + " as a producer (check the nodes'"
+        + " cluster.shards and cluster.roles)" : "shard " + config.shard() + " is owned by " + producers
+        + ", which is starting it or moving it";
   }
 
   /** Plugins that could not be loaded, with why. */

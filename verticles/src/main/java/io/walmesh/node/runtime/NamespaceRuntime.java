@@ -16,36 +16,47 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** One running namespace: its backend, its targets and its producer and consumer verticles. */
+/**
+ * One running namespace on this node: its backend, and its producer verticle, its consumer verticle
+ * and targets, or both (in a mesh a node may run only one of them for a shard).
+ */
 final class NamespaceRuntime {
   final NamespaceConfig config;
   private final Vertx vertx;
   private final PluginRegistry plugins;
   private final Metrics metrics;
+  final boolean producer;
+  final boolean consumer;
   private Backend backend;
   private final Map<String, Target> targets = new HashMap<>();
   private String producerId;
   private String consumerId;
 
-  NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config) {
+  NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config, boolean producer,
+                   boolean consumer) {
+    this.producer = producer;
+    this.consumer = consumer;
     this.vertx = vertx;
     this.plugins = plugins;
     this.metrics = metrics;
     this.config = config;
   }
 
-  /** Opens the backend, creates the targets, then deploys the consumer and the producer. */
+  /** Opens the backend, creates the targets, then deploys the consumer and the producer (each when this node plays it). */
   Future<NamespaceRuntime> start() {
-    return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config)).compose(opened -> {
+    return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config, consumer)).compose(opened -> {
       backend = opened;
+      metrics.namespaceGauges(config.name(), this::stats);
+      if (!consumer) {
+        return Future.succeededFuture((String) null);
+      }
       for (TargetConfig target : config.targets()) {
         targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
       }
-      metrics.namespaceGauges(config.name(), this::stats);
       return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics));
     }).compose(id -> {
       consumerId = id;
-      return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics));
+      return producer ? vertx.deployVerticle(new ProducerVerticle(config, backend, metrics)) : Future.succeededFuture((String) null);
     }).map(id -> {
       producerId = id;
       return this;
@@ -62,8 +73,8 @@ final class NamespaceRuntime {
 
   /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */
   Future<Void> stop() {
-    Future<Void> producer = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
-    return producer.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
+    Future<Void> producerStopped = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
+    return producerStopped.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
         .transform(ignored -> {
           List<Future<Void>> closes = new ArrayList<>();
           targets.values().forEach(t -> closes.add(t.close()));

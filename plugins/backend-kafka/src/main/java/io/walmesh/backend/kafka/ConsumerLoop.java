@@ -66,7 +66,7 @@ final class ConsumerLoop {
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  synchronized void start() {
     thread.start();
   }
 
@@ -76,9 +76,14 @@ final class ConsumerLoop {
   }
 
   /** Stops fetching, commits what was settled and closes the consumer; completes when done. */
-  CompletableFuture<Void> stop() {
+  synchronized CompletableFuture<Void> stop() {
     running = false;
-    consumer.wakeup();
+    if (thread.getState() == Thread.State.NEW && !stopped.isDone()) {
+      consumer.close(Duration.ZERO); // never started (a producer-only node): nothing to commit
+      stopped.complete(null);
+    } else {
+      consumer.wakeup();
+    }
     return stopped;
   }
 

@@ -110,7 +110,9 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
       deadLetters = dlq.count();
       return null;
     }).map(v -> {
-      loop.start();
+      if (spec.consumes()) {
+        loop.start();
+      }
       statsTimer = vertx.setPeriodic(2_000, id -> refreshStats());
       log.info("Namespace {} on Kafka topic {} at {} (DLQ {}, delay tiers {} s, group {})", spec.namespace(), options.topic,
           options.bootstrapServers, options.dlqTopic, options.delayTiersSecs, options.consumerGroup);
@@ -404,7 +406,8 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
     }
     appends.close();
     listeners.clear();
-    return Future.fromCompletionStage(loop.stop(), context)
+    Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
+    return loopStopped
         .transform(v -> onDlqThread(() -> {
           dlq.close();
           return null;
@@ -423,7 +426,8 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
   public Future<Void> destroy() {
     List<String> topics = new ArrayList<>(List.of(options.topic, options.dlqTopic));
     options.delayTiersSecs.forEach(t -> topics.add(options.tierTopic(t)));
-    return Future.fromCompletionStage(loop.stop(), context).transform(v -> {
+    Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
+    return loopStopped.transform(v -> {
       KafkaFuture<Void> deleted = admin.deleteTopics(topics).all();
       KafkaFuture<Void> groups = admin.deleteConsumerGroups(List.of(options.consumerGroup, options.consumerGroup + ".dlq")).all();
       return Future.fromCompletionStage(KafkaFuture.allOf(deleted, groups).toCompletionStage(), context)

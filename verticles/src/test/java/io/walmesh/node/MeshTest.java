@@ -1,0 +1,278 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.await;
+import static io.walmesh.node.TestNodes.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.testkit.ElasticMq;
+import io.walmesh.testkit.HttpSink;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Meshes of real nodes (clustered Vert.x on Hazelcast, loopback TCP-IP discovery): routing to the
+ * owner of a shard, adding a node, a node killed with SIGKILL, and two meshes side by side.
+ * Namespaces that must move between nodes are on the sqs backend (ElasticMQ in this JVM).
+ */
+class MeshTest {
+  static ElasticMq sqs;
+  static Vertx client;
+  @TempDir
+  Path dir;
+  HttpSink sink;
+  EmbeddedMesh mesh;
+
+  @BeforeAll
+  static void startServers() {
+    sqs = ElasticMq.start();
+    client = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopServers() {
+    sqs.close();
+    await(client.close());
+  }
+
+  @BeforeEach
+  void startSink() {
+    sink = new HttpSink(client).start();
+  }
+
+  @AfterEach
+  void stopAll() {
+    if (mesh != null) {
+      mesh.close();
+    }
+    sink.close();
+  }
+
+  JsonObject sqsNamespace(String name, String shard) {
+    JsonObject ns = TestNodes.namespace(name, sink.url("/" + name)).put("shard", shard);
+    ns.getJsonObject("retry").put("max-attempts", 1000).put("max-backoff-ms", 500);
+    return ns.put("backend", new JsonObject().put("type", "sqs").put("config", new JsonObject()
+        .put("wal-queue", "mesh-" + name + "-" + System.nanoTime()).put("endpoint", sqs.endpoint())
+        .put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 0)
+        .put("visibility-timeout-secs", 3)));
+  }
+
+  private static List<String> owners(JsonObject cluster, String shard) {
+    for (Object o : cluster.getJsonArray("shards")) {
+      JsonObject s = (JsonObject) o;
+      if (s.getString("shard").equals(shard)) {
+        return s.getJsonArray("producers").stream().map(String::valueOf).toList();
+      }
+    }
+    return List.of();
+  }
+
+  @Test
+  void writesSentToNode1ForANamespaceOwnedByNode3AreStoredAndDelivered() {
+    mesh = new EmbeddedMesh(dir, 3);
+    mesh.start("n1", 0, Set.of("a"));
+    mesh.start("n2", 1, Set.of("b"));
+    mesh.start("n3", 2, Set.of("c"));
+    TestNodes.create(mesh.admin("n1"), sqsNamespace("orders", "c"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("n1"), "c").equals(List.of("n3")));
+
+    GrpcWriteClient viaN1 = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("n1"));
+    try {
+      GrpcWriteClient.Result result = TestNodes.write(viaN1, request("orders", "routed to n3").setKey("k").build());
+      assertThat(result.response().getDurable()).as(result.toString()).isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("routed to n3"));
+
+      AdminHttp.Response status = mesh.admin("n1").get("/v1/namespaces/orders");
+      assertThat(status.status()).isEqualTo(200);
+      assertThat(status.body().getString("state")).as("answered by the node that runs it").isEqualTo("running");
+
+      JsonObject cluster = mesh.cluster("n2");
+      assertThat(cluster.getString("mode")).isEqualTo("mesh");
+      assertThat(cluster.getJsonArray("nodes")).hasSize(3);
+      assertThat(cluster.getLong("generation")).isGreaterThanOrEqualTo(1L);
+      assertThat(cluster.getString("leader")).isEqualTo("n1");
+
+      // a local-backend namespace lives on the disk of the node that created it: it is pinned there
+      TestNodes.create(mesh.admin("n2"), TestNodes.namespace("pinned", sink.url("/pinned")));
+      assertThat(mesh.admin("n3").get("/v1/namespaces/pinned").body().getJsonObject("config").getString("home-node"))
+          .isEqualTo("n2");
+      assertThat(TestNodes.write(viaN1, request("pinned", "to n2's log").build()).response().getDurable())
+          .isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("to n2's log"));
+
+      mesh.stop("n2");
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        GrpcWriteClient.Result unavailable = TestNodes.write(viaN1, request("pinned", "n2 is gone").build());
+        assertThat(unavailable.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAVAILABLE);
+        assertThat(unavailable.statusMessage()).contains("local backend of node n2").contains("not in the mesh");
+      });
+      assertThat(sink.deliveredBodies()).doesNotContain("n2 is gone");
+    } finally {
+      viaN1.close();
+    }
+  }
+
+  @Test
+  void anAddedNodeReceivesShardsAndOnlyWhatMustMoveMoves() {
+    mesh = new EmbeddedMesh(dir, 3);
+    mesh.start("n1", 0, Set.of());
+    mesh.start("n2", 1, Set.of());
+    for (int i = 1; i <= 6; i++) {
+      TestNodes.create(mesh.admin("n1"), sqsNamespace("ns" + i, "s" + i));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> assigned(mesh.cluster("n1")).size() == 6);
+    Map<String, String> before = assigned(mesh.cluster("n1"));
+    long generation = mesh.cluster("n1").getLong("generation");
+
+    mesh.start("n3", 2, Set.of());
+    await().atMost(Duration.ofSeconds(20)).until(() -> assigned(mesh.cluster("n2")).containsValue("n3"));
+    Map<String, String> after = assigned(mesh.cluster("n2"));
+    List<String> moved = new ArrayList<>();
+    before.forEach((shard, owner) -> {
+      if (!after.get(shard).equals(owner)) {
+        moved.add(shard);
+      }
+    });
+    assertThat(moved).as("6 shards over 3 nodes: n3 takes two, nothing else moves").hasSize(2);
+    assertThat(moved).allSatisfy(shard -> assertThat(after.get(shard)).isEqualTo("n3"));
+    assertThat(mesh.cluster("n3").getLong("generation")).isGreaterThan(generation);
+
+    GrpcWriteClient viaN2 = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("n2"));
+    try {
+      for (int i = 1; i <= 6; i++) {
+        String ns = "ns" + i;
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+            TestNodes.write(viaN2, request(ns, "after the move " + ns).build()).response().getDurable() == Trilean.SUCCESS);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        Set<String> bodies = sink.deliveredBodies();
+        for (int i = 1; i <= 6; i++) {
+          if (!bodies.contains("after the move ns" + i)) {
+            return false;
+          }
+        }
+        return true;
+      });
+    } finally {
+      viaN2.close();
+    }
+  }
+
+  private static Map<String, String> assigned(JsonObject cluster) {
+    Map<String, String> owners = new HashMap<>();
+    for (Object o : cluster.getJsonArray("shards")) {
+      JsonObject s = (JsonObject) o;
+      JsonArray producers = s.getJsonArray("producers");
+      if (!producers.isEmpty()) {
+        owners.put(s.getString("shard"), producers.getString(0));
+      }
+    }
+    return owners;
+  }
+
+  @Test
+  void aNodeKilledWhileWritersRunHasItsShardsMovedAndEveryAckedEntryIsDelivered() throws Exception {
+    mesh = new EmbeddedMesh(dir, 2);
+    mesh.start("n1", 0, Set.of());
+    mesh.startChild("n2", 1, Set.of());
+    List<String> namespaces = List.of("k1", "k2", "k3", "k4");
+    for (String ns : namespaces) {
+      TestNodes.create(mesh.admin("n1"), sqsNamespace(ns, "shard-" + ns));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> assigned(mesh.cluster("n1")).containsValue("n2")
+        && assigned(mesh.cluster("n1")).size() == 4);
+
+    GrpcWriteClient viaN1 = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("n1"));
+    Set<String> acked = ConcurrentHashMap.newKeySet();
+    AtomicInteger refused = new AtomicInteger();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger sequence = new AtomicInteger();
+    List<Future<Void>> writers = new ArrayList<>();
+    try {
+      for (int w = 0; w < 8; w++) {
+        Promise<Void> done = Promise.promise();
+        writeLoop(viaN1, namespaces, running, sequence, acked, refused, done);
+        writers.add(done.future());
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= 200);
+      mesh.kill("n2");
+      int refusedAtKill = refused.get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> refused.get() > refusedAtKill);
+      // after the member timeout and the failover delay, n1 owns every shard and takes every write
+      await().atMost(Duration.ofSeconds(60)).until(() -> assigned(mesh.cluster("n1")).values().stream()
+          .allMatch("n1"::equals));
+      int ackedAfterMove = acked.size();
+      await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > ackedAfterMove + 100);
+      running.set(false);
+      await(Future.join(writers).otherwiseEmpty());
+
+      await().atMost(Duration.ofSeconds(90)).until(() -> sink.deliveredBodies().containsAll(acked));
+      Set<String> missing = new HashSet<>(acked);
+      missing.removeAll(sink.deliveredBodies());
+      assertThat(missing).as("acknowledged entries lost with the killed node").isEmpty();
+    } finally {
+      running.set(false);
+      viaN1.close();
+    }
+  }
+
+  private static void writeLoop(GrpcWriteClient grpc, List<String> namespaces, AtomicBoolean running,
+                                AtomicInteger sequence, Set<String> acked, AtomicInteger refused, Promise<Void> done) {
+    if (!running.get()) {
+      done.complete();
+      return;
+    }
+    int n = sequence.incrementAndGet();
+    String payload = "entry-" + n;
+    grpc.write(request(namespaces.get(n % namespaces.size()), payload).build(), 5_000).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().ok() && ar.result().response().getDurable() == Trilean.SUCCESS) {
+        acked.add(payload);
+      } else {
+        refused.incrementAndGet();
+      }
+      if (ar.failed() || !ar.result().ok()) {
+        client.setTimer(50, id -> writeLoop(grpc, namespaces, running, sequence, acked, refused, done));
+      } else {
+        writeLoop(grpc, namespaces, running, sequence, acked, refused, done);
+      }
+    });
+  }
+
+  @Test
+  void twoMeshesWithDifferentClusterNamesOnOneMachineDoNotMerge() {
+    EmbeddedMesh x = new EmbeddedMesh(dir.resolve("x"), 2);
+    mesh = x;
+    x.start("x1", 0, Set.of());
+    // y lists x's member address too: the cluster name alone keeps them apart
+    try (EmbeddedMesh y = new EmbeddedMesh(dir.resolve("y"), "other-" + x.name(), 2)) {
+      y.alsoList(x);
+      y.start("y1", 0, Set.of());
+      TestNodes.create(x.admin("x1"), sqsNamespace("only-in-x", "default"));
+      assertThat(x.cluster("x1").getJsonArray("nodes")).hasSize(1);
+      assertThat(y.cluster("y1").getJsonArray("nodes")).hasSize(1);
+      assertThat(y.admin("y1").get("/v1/namespaces/only-in-x").status()).isEqualTo(404);
+    }
+  }
+}
