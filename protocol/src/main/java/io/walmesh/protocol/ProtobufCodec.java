@@ -15,6 +15,26 @@ public final class ProtobufCodec<T extends MessageLite> implements MessageCodec<
   private final Parser<T> parser;
   private final String name;
 
+  /**
+   * Registers the codecs of the write messages ({@code WriteToLogRequest}, {@code WriteToLogResponse})
+   * as default codecs, unless a node or client sharing the Vert.x instance already did.
+   */
+  public static void registerWriteCodecs(io.vertx.core.eventbus.EventBus bus) {
+    register(bus, io.walmesh.protocol.v1.WriteToLogRequest.class,
+        new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogRequest.parser(), "WriteToLogRequest"));
+    register(bus, io.walmesh.protocol.v1.WriteToLogResponse.class,
+        new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogResponse.parser(), "WriteToLogResponse"));
+  }
+
+  private static <M extends MessageLite> void register(io.vertx.core.eventbus.EventBus bus, Class<M> type,
+                                                       ProtobufCodec<M> codec) {
+    try {
+      bus.registerDefaultCodec(type, codec);
+    } catch (IllegalStateException alreadyRegistered) {
+      // registered by whoever shares this Vert.x instance: same name, same wire form
+    }
+  }
+
   public ProtobufCodec(Parser<T> parser, String messageName) {
     this.parser = parser;
     this.name = Addresses.INTERNAL_PREFIX + "protobuf." + messageName;

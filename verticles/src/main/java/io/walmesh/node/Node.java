@@ -14,8 +14,6 @@ import io.walmesh.node.namespace.NamespaceStore;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.runtime.NamespaceManager;
 import io.walmesh.protocol.ProtobufCodec;
-import io.walmesh.protocol.v1.WriteToLogRequest;
-import io.walmesh.protocol.v1.WriteToLogResponse;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -64,10 +62,7 @@ public final class Node {
       result.completeExceptionally(e);
     }).onSuccess(created -> {
       vertx = created;
-      vertx.eventBus().registerDefaultCodec(WriteToLogRequest.class,
-          new ProtobufCodec<>(WriteToLogRequest.parser(), "WriteToLogRequest"));
-      vertx.eventBus().registerDefaultCodec(WriteToLogResponse.class,
-          new ProtobufCodec<>(WriteToLogResponse.parser(), "WriteToLogResponse"));
+      ProtobufCodec.registerWriteCodecs(vertx.eventBus());
       startOn(result);
     });
     return Future.fromCompletionStage(result);

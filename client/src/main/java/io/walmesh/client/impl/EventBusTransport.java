@@ -5,9 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.grpc.common.GrpcStatus;
 import io.walmesh.protocol.ProtobufCodec;
@@ -33,24 +31,7 @@ public final class EventBusTransport implements Transport {
   public EventBusTransport(Vertx vertx, String address) {
     this.vertx = vertx;
     this.address = address;
-    registerCodecs(vertx.eventBus());
-  }
-
-  /**
-   * Registers the protobuf codecs of the write messages, under the names a node uses, unless the
-   * node (or another client) did: a default codec registered twice throws.
-   */
-  public static void registerCodecs(EventBus bus) {
-    register(bus, WriteToLogRequest.class, new ProtobufCodec<>(WriteToLogRequest.parser(), "WriteToLogRequest"));
-    register(bus, WriteToLogResponse.class, new ProtobufCodec<>(WriteToLogResponse.parser(), "WriteToLogResponse"));
-  }
-
-  private static <T> void register(EventBus bus, Class<T> type, MessageCodec<T, ?> codec) {
-    try {
-      bus.registerDefaultCodec(type, codec);
-    } catch (IllegalStateException alreadyRegistered) {
-      // the node sharing this Vert.x instance registered it: same name, same wire form
-    }
+    ProtobufCodec.registerWriteCodecs(vertx.eventBus());
   }
 
   @Override
