@@ -1,5 +1,7 @@
 package io.walmesh.backend.kafka;
 
+import static io.walmesh.backend.support.IdempotentBackendFactory.rootMessage;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.vertx.core.Context;
@@ -437,13 +439,5 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
             return Future.succeededFuture();
           });
     }).transform(v -> close());
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 }

@@ -2,11 +2,9 @@ package io.walmesh.backend.kafka;
 
 import io.vertx.core.Future;
 import io.vertx.kafka.client.producer.KafkaWriteStream;
-import io.walmesh.backend.support.IdempotencyStore;
+import io.walmesh.backend.support.IdempotentBackendFactory;
 import io.walmesh.backend.support.IdempotentAppends;
-import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.backend.Backend;
-import io.walmesh.spi.backend.BackendFactory;
 import io.walmesh.spi.backend.BackendSpec;
 import io.walmesh.spi.config.ConfigReader;
 import java.util.ArrayList;
@@ -31,34 +29,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The {@code kafka} backend type; see {@link KafkaBackendOptions} for its config. */
-public final class KafkaBackendFactory implements BackendFactory {
+public final class KafkaBackendFactory extends IdempotentBackendFactory {
   public static final String TYPE = "kafka";
-
-  private PluginContext context;
-  private IdempotencyStore idempotency;
 
   @Override
   public String type() {
     return TYPE;
-  }
-
-  @Override
-  public Future<Void> init(PluginContext context) {
-    this.context = context;
-    return context.vertx().executeBlocking(() -> {
-      idempotency = new IdempotencyStore(context.dataDir().resolve("idempotency"));
-      return null;
-    });
-  }
-
-  @Override
-  public Future<Void> close() {
-    IdempotencyStore store = idempotency;
-    idempotency = null;
-    return store == null ? Future.succeededFuture() : context.vertx().executeBlocking(() -> {
-      store.close();
-      return null;
-    });
   }
 
   @Override
@@ -69,9 +45,9 @@ public final class KafkaBackendFactory implements BackendFactory {
   @Override
   public Future<Backend> open(BackendSpec spec) {
     KafkaBackendOptions options = new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());
-    String clientId = "walmesh-" + context.nodeId() + "-" + spec.namespace();
+    String clientId = "walmesh-" + context().nodeId() + "-" + spec.namespace();
     List<AutoCloseable> opened = new ArrayList<>();
-    return context.vertx().executeBlocking(() -> {
+    return context().vertx().executeBlocking(() -> {
       Admin admin = Admin.create(adminConfig(options, clientId));
       opened.add(admin);
       List<TopicPartition> queuePartitions = ensureTopics(admin, options);
@@ -83,13 +59,13 @@ public final class KafkaBackendFactory implements BackendFactory {
       opened.add(dlqConsumer);
       return new Object[] {admin, consumer, dlqConsumer, queuePartitions};
     }).compose(parts -> {
-      KafkaWriteStream<byte[], byte[]> producer = KafkaWriteStream.create(context.vertx(), producerConfig(options, clientId),
+      KafkaWriteStream<byte[], byte[]> producer = KafkaWriteStream.create(context().vertx(), producerConfig(options, clientId),
           new ByteArraySerializer(), new ByteArraySerializer());
       opened.add(() -> producer.close());
       @SuppressWarnings("unchecked")
-      KafkaBackend backend = new KafkaBackend(context.vertx(), spec, options, producer, (Admin) parts[0],
+      KafkaBackend backend = new KafkaBackend(context().vertx(), spec, options, producer, (Admin) parts[0],
           (KafkaConsumer<byte[], byte[]>) parts[1], (KafkaConsumer<byte[], byte[]>) parts[2],
-          new IdempotentAppends(context.vertx(), idempotency, spec), (List<TopicPartition>) parts[3]);
+          new IdempotentAppends(context().vertx(), idempotency(), spec), (List<TopicPartition>) parts[3]);
       return backend.open().onFailure(e -> backend.close());
     }).recover(e -> {
       for (AutoCloseable c : opened) {
@@ -100,7 +76,7 @@ public final class KafkaBackendFactory implements BackendFactory {
         }
       }
       return Future.failedFuture(new IllegalStateException("cannot open Kafka topic " + options.topic + " at "
-          + options.bootstrapServers + ": " + KafkaBackend.rootMessage(e), e));
+          + options.bootstrapServers + ": " + rootMessage(e), e));
     });
   }
 

@@ -153,20 +153,9 @@ final class Window {
       return false;
     }
     partition.unsettled.remove(slot.offset);
-    size--;
-    if (slot.state == State.LEASED) {
-      leased--;
-    }
-    eligible.remove(slot);
-    if (ordered(slot)) {
-      ArrayDeque<Slot> queue = keys.get(slot.entry.getKey());
-      boolean wasHead = queue.peekFirst() == slot;
-      queue.remove(slot);
-      if (queue.isEmpty()) {
-        keys.remove(slot.entry.getKey());
-      } else if (wasHead && queue.peekFirst().state == State.WAITING) {
-        eligible.add(queue.peekFirst());
-      }
+    Slot next = forget(slot);
+    if (next != null && next.state == State.WAITING) {
+      eligible.add(next);
     }
     notifyAll();
     return true;
@@ -232,22 +221,32 @@ final class Window {
       }
       partition.revoked = true;
       points.put(tp, partition.commitPoint());
-      for (Slot slot : partition.unsettled.values()) {
-        size--;
-        if (slot.state == State.LEASED) {
-          leased--;
-        }
-        eligible.remove(slot);
-        if (ordered(slot)) {
-          ArrayDeque<Slot> queue = keys.get(slot.entry.getKey());
-          queue.remove(slot);
-          if (queue.isEmpty()) {
-            keys.remove(slot.entry.getKey());
-          }
-        }
-      }
+      partition.unsettled.values().forEach(this::forget);
     }
     return points;
+  }
+
+  /**
+   * Drops a slot from the counts, the schedule and its key's queue; answers the key's next record
+   * when the slot was the head of its key, else null.
+   */
+  private Slot forget(Slot slot) {
+    size--;
+    if (slot.state == State.LEASED) {
+      leased--;
+    }
+    eligible.remove(slot);
+    if (!ordered(slot)) {
+      return null;
+    }
+    ArrayDeque<Slot> queue = keys.get(slot.entry.getKey());
+    boolean wasHead = queue.peekFirst() == slot;
+    queue.remove(slot);
+    if (queue.isEmpty()) {
+      keys.remove(slot.entry.getKey());
+      return null;
+    }
+    return wasHead ? queue.peekFirst() : null;
   }
 
   private int inFlight(Iterable<TopicPartition> tps) {

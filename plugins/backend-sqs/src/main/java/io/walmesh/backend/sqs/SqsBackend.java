@@ -1,5 +1,7 @@
 package io.walmesh.backend.sqs;
 
+import static io.walmesh.backend.support.IdempotentBackendFactory.rootMessage;
+
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -352,13 +354,5 @@ final class SqsBackend implements Backend {
 
   private <T> Future<T> f(CompletableFuture<T> future) {
     return Future.fromCompletionStage(future, vertx.getOrCreateContext());
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 }

@@ -1,10 +1,8 @@
 package io.walmesh.backend.sqs;
 
 import io.vertx.core.Future;
-import io.walmesh.backend.support.IdempotencyStore;
-import io.walmesh.spi.PluginContext;
+import io.walmesh.backend.support.IdempotentBackendFactory;
 import io.walmesh.spi.backend.Backend;
-import io.walmesh.spi.backend.BackendFactory;
 import io.walmesh.spi.backend.BackendSpec;
 import io.walmesh.spi.config.ConfigException;
 import io.walmesh.spi.config.ConfigReader;
@@ -19,34 +17,12 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.SqsAsyncClientBuilder;
 
 /** The {@code sqs} backend type; see {@link SqsBackendOptions} for its config. */
-public final class SqsBackendFactory implements BackendFactory {
+public final class SqsBackendFactory extends IdempotentBackendFactory {
   public static final String TYPE = "sqs";
-
-  private PluginContext context;
-  private IdempotencyStore idempotency;
 
   @Override
   public String type() {
     return TYPE;
-  }
-
-  @Override
-  public Future<Void> init(PluginContext context) {
-    this.context = context;
-    return context.vertx().executeBlocking(() -> {
-      idempotency = new IdempotencyStore(context.dataDir().resolve("idempotency"));
-      return null;
-    });
-  }
-
-  @Override
-  public Future<Void> close() {
-    IdempotencyStore store = idempotency;
-    idempotency = null;
-    return store == null ? Future.succeededFuture() : context.vertx().executeBlocking(() -> {
-      store.close();
-      return null;
-    });
   }
 
   @Override
@@ -82,9 +58,9 @@ public final class SqsBackendFactory implements BackendFactory {
         : DefaultCredentialsProvider.builder().build());
     SqsAsyncClient client = builder.build();
     Path payloads = options.payloadStoreDir != null ? Path.of(options.payloadStoreDir)
-        : context.dataDir().resolve("payloads");
-    return context.vertx().executeBlocking(() -> new PayloadStore(payloads.resolve(spec.namespace())))
-        .compose(store -> new SqsBackend(context.vertx(), client, options, spec, store, idempotency).open())
+        : context().dataDir().resolve("payloads");
+    return context().vertx().executeBlocking(() -> new PayloadStore(payloads.resolve(spec.namespace())))
+        .compose(store -> new SqsBackend(context().vertx(), client, options, spec, store, idempotency()).open())
         .onFailure(e -> client.close());
   }
 }
