@@ -146,8 +146,29 @@ class MeshTest {
     Map<String, String> before = assigned(mesh.cluster("n1"));
     long generation = mesh.cluster("n1").getLong("generation");
 
+    // writers keep going through the move: every write is answered, every acknowledged one delivered
+    GrpcWriteClient writer = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("n1"));
+    Set<String> acked = ConcurrentHashMap.newKeySet();
+    AtomicInteger refused = new AtomicInteger();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger sequence = new AtomicInteger();
+    List<Future<Void>> writers = new ArrayList<>();
+    List<String> all = List.of("ns1", "ns2", "ns3", "ns4", "ns5", "ns6");
+    for (int w = 0; w < 4; w++) {
+      Promise<Void> done = Promise.promise();
+      writeLoop(writer, all, running, sequence, acked, refused, done);
+      writers.add(done.future());
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> acked.size() >= 50);
+
     mesh.start("n3", 2, Set.of());
     await().atMost(Duration.ofSeconds(20)).until(() -> assigned(mesh.cluster("n2")).containsValue("n3"));
+    int ackedAtMove = acked.size();
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > ackedAtMove + 100);
+    running.set(false);
+    await(Future.join(writers).otherwiseEmpty());
+    writer.close();
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.deliveredBodies().containsAll(acked));
     Map<String, String> after = assigned(mesh.cluster("n2"));
     List<String> moved = new ArrayList<>();
     before.forEach((shard, owner) -> {
