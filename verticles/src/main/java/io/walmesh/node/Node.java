@@ -29,6 +29,7 @@ public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   /** The demo namespace's deliveries go to this event-bus address, where the node logs them. */
   public static final String DEMO_ADDRESS = "walmesh.demo.deliveries";
+  private static final long RECONCILE_EVERY_MS = 15_000;
 
   private final NodeOptions options;
   private Vertx vertx;
@@ -87,6 +88,8 @@ public final class Node {
             return Future.succeededFuture();
           }
           mesh.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile);
+          // also now and then: a namespace that failed to start here is tried again
+          vertx.setPeriodic(RECONCILE_EVERY_MS, id -> namespaces.reconcile());
           return namespaces.reconcile();
         })
         .compose(v -> options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture())
