@@ -11,6 +11,7 @@ import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.gateway.GatewayVerticle;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceStore;
+import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.runtime.NamespaceManager;
 import io.walmesh.protocol.ProtobufCodec;
@@ -36,6 +37,7 @@ public final class Node {
   private Mesh mesh;
   private final Metrics metrics = new Metrics();
   private PluginRegistry plugins;
+  private PluginManager pluginManager;
   private NamespaceManager namespaces;
   private GatewayVerticle gateway;
   private AdminVerticle admin;
@@ -77,7 +79,13 @@ public final class Node {
         })
         .compose(store -> plugins.start().map(store))
         .compose(store -> {
+          // hot-loaded plugins first: stored namespaces may use their target types
+          pluginManager = new PluginManager(vertx, plugins, options.dataDir(), options.pluginScanIntervalMs());
+          return pluginManager.start().map(store);
+        })
+        .compose(store -> {
           namespaces = new NamespaceManager(vertx, plugins, store, metrics, options.nodeId());
+          pluginManager.attach(namespaces);
           if (mesh != null) {
             namespaces.attachMesh(mesh);
           }
@@ -102,7 +110,8 @@ public final class Node {
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {
-          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh);
+          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh,
+              pluginManager);
           return vertx.deployVerticle(admin);
         })
         .compose(v -> mesh == null ? Future.succeededFuture() : mesh.publishNode(new JsonObject()
@@ -168,12 +177,18 @@ public final class Node {
     return plugins;
   }
 
+  /** The hot-loaded plugins. */
+  public PluginManager pluginManager() {
+    return pluginManager;
+  }
+
   /** Stops taking writes, drains in-flight work, closes the log and Vert.x. */
   public Future<Void> stop() {
     return Future.<Void>succeededFuture()
         .transform(v -> gateway == null ? Future.succeededFuture() : undeploy(gateway.deploymentID()))
         .transform(v -> admin == null ? Future.succeededFuture() : undeploy(admin.deploymentID()))
         .transform(v -> namespaces == null ? Future.succeededFuture() : namespaces.stopAll())
+        .transform(v -> pluginManager == null ? Future.succeededFuture() : pluginManager.close())
         .transform(v -> plugins == null ? Future.succeededFuture() : plugins.close())
         .transform(v -> closeVertx())
         .onComplete(v -> log.info("walmesh node {} stopped", options.nodeId()));

@@ -27,8 +27,10 @@ public final class NodeOptions {
   public static final int DEFAULT_GRPC_PORT = 9090;
   public static final int DEFAULT_ADMIN_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "walmesh-data";
+  /** How often the plugins directory is scanned for new, changed and deleted jars: {@value} ms. */
+  public static final long DEFAULT_PLUGIN_SCAN_INTERVAL_MS = 2_000;
   private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
-      "cluster");
+      "cluster", "plugin-scan-interval-ms");
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port");
 
   private String nodeId = "node-" + UUID.randomUUID().toString().substring(0, 8);
@@ -39,6 +41,7 @@ public final class NodeOptions {
   private int adminPort = DEFAULT_ADMIN_PORT;
   private boolean demoNamespace;
   private ClusterOptions cluster;
+  private long pluginScanIntervalMs = DEFAULT_PLUGIN_SCAN_INTERVAL_MS;
 
   public NodeOptions() {
   }
@@ -65,10 +68,24 @@ public final class NodeOptions {
     options.adminHost = admin.optString("host", DEFAULT_HOST);
     options.adminPort = admin.optInt("port", DEFAULT_ADMIN_PORT, 0, 65535);
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
+    options.pluginScanIntervalMs = reader.optLong("plugin-scan-interval-ms", DEFAULT_PLUGIN_SCAN_INTERVAL_MS, 0, 3_600_000);
     if (reader.has("cluster")) {
       options.cluster = ClusterOptions.read(reader.object("cluster"));
     }
     return options;
+  }
+
+  /** How often the plugins directory is scanned, in ms; 0 turns the scan off (the admin API still installs). */
+  public long pluginScanIntervalMs() {
+    return pluginScanIntervalMs;
+  }
+
+  public NodeOptions pluginScanIntervalMs(long pluginScanIntervalMs) {
+    if (pluginScanIntervalMs < 0) {
+      throw new IllegalArgumentException("plugin-scan-interval-ms must be >= 0");
+    }
+    this.pluginScanIntervalMs = pluginScanIntervalMs;
+    return this;
   }
 
   public String nodeId() {

@@ -20,10 +20,24 @@ final class AdminHttp {
   }
 
   Response call(String method, String path, Object body) {
+    return send(method, path, "application/json",
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()));
+  }
+
+  /** Posts a file as the body, as {@code curl --data-binary @file} does. */
+  Response postFile(String path, java.nio.file.Path file) {
+    try {
+      return send("POST", path, "application/java-archive", HttpRequest.BodyPublishers.ofFile(file));
+    } catch (java.io.FileNotFoundException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Response send(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
     HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/json")
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", contentType)
+        .method(method, body)
         .build();
     try {
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());

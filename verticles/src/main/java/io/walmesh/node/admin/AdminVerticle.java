@@ -16,6 +16,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.walmesh.node.mesh.Mesh;
+import io.walmesh.node.plugin.PluginException;
+import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.mesh.MeshAssignment;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.runtime.NamespaceException;
@@ -43,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/namespaces/:name/dlq/purge          purge (body {"entry-ids": [...]}; none: all)
  * GET    /metrics                                Prometheus text format
  * GET    /v1/cluster                             the mesh: nodes, shards, owners, assignment generation
+ * GET    /v1/plugins                             hot-loaded plugins, broken jars, built-in types
+ * POST   /v1/plugins                             install or upgrade (body: the plugin jar)
+ * DELETE /v1/plugins/:id[?force=true]            remove (refused while namespaces use it)
  * </pre>
  * In a mesh, a request about one namespace (GET, DELETE, DLQ) reaching a node that does not run it
  * is forwarded to a node that does, so any node's admin API serves every namespace.
@@ -50,6 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class AdminVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
   private static final int MAX_BODY_BYTES = 1 << 20;
+  private static final int MAX_PLUGIN_BYTES = 256 << 20;
   private static final int DEFAULT_DLQ_LIMIT = 100;
   private static final String FORWARDED = "Walmesh-Forwarded-By";
 
@@ -59,11 +65,14 @@ public final class AdminVerticle extends AbstractVerticle {
   private final NamespaceManager namespaces;
   private final Metrics metrics;
   private final Mesh mesh;
+  private final PluginManager plugins;
   private HttpServer server;
   private HttpClient forwarder;
 
-  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, Mesh mesh) {
+  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, Mesh mesh,
+                       PluginManager plugins) {
     this.mesh = mesh;
+    this.plugins = plugins;
     this.host = host;
     this.port = port;
     this.nodeId = nodeId;
@@ -74,7 +83,18 @@ public final class AdminVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
+    router.post("/v1/plugins").handler(BodyHandler.create().setBodyLimit(MAX_PLUGIN_BYTES).setHandleFileUploads(false));
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    router.get("/v1/plugins").handler(ctx -> json(ctx, 200, plugins.toJson().put("node", nodeId)));
+    router.post("/v1/plugins").handler(ctx -> {
+      if (ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
+        error(ctx, 400, "the request body must be the plugin jar (e.g. curl --data-binary @plugin.jar)");
+        return;
+      }
+      respond(ctx, 201, plugins.install(ctx.body().buffer()));
+    });
+    router.delete("/v1/plugins/:id").handler(ctx -> respond(ctx, 200,
+        plugins.remove(ctx.pathParam("id"), "true".equals(ctx.queryParams().get("force")))));
     forwarder = vertx.createHttpClient();
     router.route("/v1/namespaces/:name").handler(this::forwardWhenElsewhere);
     router.route("/v1/namespaces/:name/dlq*").handler(this::forwardWhenElsewhere);
@@ -207,7 +227,8 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     JsonArray broken = new JsonArray();
     namespaces.brokenFiles().forEach((file, problem) -> broken.add(new JsonObject().put("file", file.toString()).put("problem", problem)));
-    List<String> brokenPlugins = namespaces.brokenPlugins();
+    List<String> brokenPlugins = new ArrayList<>(namespaces.brokenPlugins());
+    brokenPlugins.addAll(plugins.brokenJars());
     JsonObject body = new JsonObject()
         .put("status", allRunning && broken.isEmpty() && brokenPlugins.isEmpty() ? "UP" : "DEGRADED")
         .put("node", nodeId).put("namespaces", states);
@@ -291,6 +312,13 @@ public final class AdminVerticle extends AbstractVerticle {
     Throwable cause = ctx.failure();
     if (cause instanceof ConfigException ce) {
       json(ctx, 400, new JsonObject().put("error", ce.getMessage()).put("field", ce.field()));
+    } else if (cause instanceof PluginException pe) {
+      error(ctx, switch (pe.kind()) {
+        case BAD_JAR -> 400;
+        case NOT_FOUND -> 404;
+        case CONFLICT -> 409;
+        case FAILED_START -> 422;
+      }, pe.getMessage());
     } else if (cause instanceof NamespaceException ne) {
       error(ctx, switch (ne.kind()) {
         case NOT_FOUND -> 404;
@@ -298,7 +326,7 @@ public final class AdminVerticle extends AbstractVerticle {
       }, ne.getMessage());
     } else if (cause == null) {
       error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500, ctx.statusCode() == 413
-          ? "request body over " + MAX_BODY_BYTES + " bytes" : "request failed");
+          ? "request body over " + (ctx.request().path().startsWith("/v1/plugins") ? MAX_PLUGIN_BYTES : MAX_BODY_BYTES) + " bytes" : "request failed");
     } else {
       log.error("Admin request {} {} failed", ctx.request().method(), ctx.request().path(), cause);
       error(ctx, 500, "internal error: " + cause.getMessage());

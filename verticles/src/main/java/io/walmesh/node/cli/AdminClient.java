@@ -22,10 +22,16 @@ class AdminClient {
 
   /** Calls the admin API; prints the JSON answer, or the error, and returns the exit code. */
   int call(String method, String path, String body) {
+    return call(method, path, "application/json",
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  /** Calls the admin API with a body of any type; prints the JSON answer, or the error, and returns the exit code. */
+  int call(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin.replaceAll("/+$", "") + path))
-        .timeout(Duration.ofSeconds(60))
-        .header("Content-Type", "application/json")
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        .timeout(Duration.ofSeconds(120))
+        .header("Content-Type", contentType)
+        .method(method, body);
     HttpResponse<String> response;
     try {
       response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         RunCommands.Start.class,
         NamespaceCommands.class,
         DlqCommands.class,
+        PluginCommands.class,
         WriteCommand.class,
         HealthCommand.class,
         ClusterCommand.class,

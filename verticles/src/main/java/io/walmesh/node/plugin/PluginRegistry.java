@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The backend and target types this node can run, discovered on the class path. Each backend
- * factory gets its own data directory, {@code <data-dir>/plugins/<type>}.
+ * The backend and target types this node can run: the built-in ones, discovered on the class path,
+ * and the target types of hot-loaded plugins, which the {@link PluginManager} adds and removes.
+ * Each backend factory gets its own data directory, {@code <data-dir>/plugins/<type>}.
  */
 public final class PluginRegistry {
   private static final Logger log = LoggerFactory.getLogger(PluginRegistry.class);
@@ -30,7 +31,8 @@ public final class PluginRegistry {
   private final Path dataDir;
   private final String nodeId;
   private final Map<String, BackendFactory> backends = new TreeMap<>();
-  private final Map<String, TargetFactory> targets = new TreeMap<>();
+  private final Map<String, TargetFactory> targets = new java.util.concurrent.ConcurrentSkipListMap<>();
+  private final java.util.Set<String> builtInTargets = new java.util.TreeSet<>();
   private final List<String> brokenPlugins = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public PluginRegistry(Vertx vertx, Path dataDir, String nodeId) {
@@ -43,13 +45,37 @@ public final class PluginRegistry {
   public Future<Void> start() {
     load(BackendFactory.class, f -> backends.put(f.type(), f));
     load(TargetFactory.class, f -> targets.put(f.type(), f));
+    builtInTargets.addAll(targets.keySet());
     log.info("Backends: {}; targets: {}", backends.keySet(), targets.keySet());
     List<Future<Void>> inits = new ArrayList<>();
     for (BackendFactory factory : backends.values()) {
       inits.add(vertx.executeBlocking(() -> Files.createDirectories(dataDir.resolve("plugins").resolve(factory.type())))
           .compose(dir -> factory.init(context(dir))));
     }
+    for (TargetFactory factory : targets.values()) {
+      inits.add(factory.init(targetContext()));
+    }
     return Future.all(inits).mapEmpty();
+  }
+
+  /** Whether a target type is built into the node (on its class path) rather than hot-loaded. */
+  public boolean isBuiltInTarget(String type) {
+    return builtInTargets.contains(type);
+  }
+
+  /** The built-in target types. */
+  public java.util.Set<String> builtInTargets() {
+    return java.util.Collections.unmodifiableSet(builtInTargets);
+  }
+
+  /** Registers hot-loaded target factories, replacing those of the same types. */
+  void addTargets(Map<String, ? extends TargetFactory> factories) {
+    targets.putAll(factories);
+  }
+
+  /** Unregisters hot-loaded target types; built-in ones stay. */
+  void removeTargets(java.util.Collection<String> types) {
+    types.stream().filter(t -> !builtInTargets.contains(t)).forEach(targets::remove);
   }
 
   /** Loads every provider of a type; one that cannot be loaded is reported and skipped, never fatal. */
@@ -135,6 +161,7 @@ public final class PluginRegistry {
   public Future<Void> close() {
     List<Future<Void>> closes = new ArrayList<>();
     backends.values().forEach(f -> closes.add(f.close()));
+    builtInTargets.forEach(t -> closes.add(targets.get(t).close()));
     return Future.join(closes).mapEmpty();
   }
 }

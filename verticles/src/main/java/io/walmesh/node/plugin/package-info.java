@@ -1,5 +1,6 @@
 /**
- * The node's plugins: backend and target factories discovered with {@link java.util.ServiceLoader},
- * and the checks of a namespace's backend and target sections against them.
+ * The node's plugins: built-in backend and target factories found on the class path, and target
+ * plugins hot-loaded from jars at runtime, each in its own child-first class loader
+ * ({@link io.walmesh.node.plugin.PluginManager}).
  */
 package io.walmesh.node.plugin;

@@ -8,6 +8,7 @@ import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.NamespaceStore;
 import io.walmesh.node.plugin.PluginRegistry;
+import io.walmesh.node.plugin.PluginUsers;
 import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendStats;
 import io.walmesh.spi.config.ConfigException;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * live, one at a time. A namespace that fails to start is kept, reported with its error, and
  * retried on its next update.
  */
-public final class NamespaceManager {
+public final class NamespaceManager implements PluginUsers {
   private static final Logger log = LoggerFactory.getLogger(NamespaceManager.class);
 
   /** A namespace as the admin API shows it. */
@@ -442,7 +443,11 @@ public final class NamespaceManager {
     }
     NamespaceRuntime runtime = running.get(name);
     String failure = failures.get(name);
-    String state = runtime != null ? "running" : failure != null ? "failed" : mesh != null ? "elsewhere" : "starting";
+    if (runtime != null && runtime.deliveriesPaused() != null) {
+      failure = runtime.deliveriesPaused();
+    }
+    String state = runtime != null ? (failure != null ? "paused" : "running") : failure != null ? "failed"
+        : mesh != null ? "elsewhere" : "starting";
     return Optional.of(new Status(config, state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 
@@ -508,6 +513,27 @@ public final class NamespaceManager {
           + failures.getOrDefault(name, "starting"));
     }
     return runtime.backend();
+  }
+
+  @Override
+  public List<String> namespacesUsing(java.util.Set<String> targetTypes) {
+    return configs.values().stream().filter(c -> c.targets().stream().anyMatch(t -> targetTypes.contains(t.type())))
+        .map(NamespaceConfig::name).sorted().toList();
+  }
+
+  @Override
+  public Future<Void> restartDeliveries(java.util.Set<String> targetTypes) {
+    return serially(() -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (NamespaceRuntime runtime : List.copyOf(running.values())) {
+        if (runtime.usesAny(targetTypes)) {
+          chain = chain.compose(v -> runtime.restartDeliveries().onSuccess(ignored -> log.info(
+              "Namespace {}: deliveries restarted with the target types installed now{}", runtime.config.name(),
+              runtime.deliveriesPaused() == null ? "" : "; " + runtime.deliveriesPaused())));
+        }
+      }
+      return chain;
+    });
   }
 
   /** Stops every namespace, draining in-flight work; entries stay stored. */

@@ -31,6 +31,7 @@ final class NamespaceRuntime {
   private final Map<String, Target> targets = new HashMap<>();
   private String producerId;
   private String consumerId;
+  private volatile String deliveriesPaused;
 
   NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config, boolean producer,
                    boolean consumer) {
@@ -50,9 +51,7 @@ final class NamespaceRuntime {
       if (!consumer) {
         return Future.succeededFuture((String) null);
       }
-      for (TargetConfig target : config.targets()) {
-        targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
-      }
+      createTargets();
       return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics));
     }).compose(id -> {
       consumerId = id;
@@ -61,6 +60,57 @@ final class NamespaceRuntime {
       producerId = id;
       return this;
     }).recover(e -> stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private void createTargets() {
+    for (TargetConfig target : config.targets()) {
+      targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
+    }
+  }
+
+  /** Why deliveries are paused (a target type is not installed), or null while delivering. */
+  String deliveriesPaused() {
+    return deliveriesPaused;
+  }
+
+  /** Whether one of the namespace's targets is of one of these types. */
+  boolean usesAny(java.util.Set<String> targetTypes) {
+    return config.targets().stream().anyMatch(t -> targetTypes.contains(t.type()));
+  }
+
+  /**
+   * Drains the consumer, closes the targets and starts again with targets from the factories
+   * registered now (after a plugin upgrade or removal); the producer keeps taking writes throughout.
+   * When a target type is no longer installed, deliveries stay paused and entries wait.
+   */
+  Future<Void> restartDeliveries() {
+    if (!consumer) {
+      return Future.succeededFuture();
+    }
+    Future<Void> stopped = consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId);
+    return stopped.transform(ignored -> {
+      consumerId = null;
+      return closeTargets();
+    }).compose(v -> {
+      try {
+        createTargets();
+      } catch (RuntimeException e) {
+        deliveriesPaused = "deliveries paused: " + e.getMessage();
+        return closeTargets();
+      }
+      deliveriesPaused = null;
+      return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics)).map(id -> {
+        consumerId = id;
+        return null;
+      });
+    });
+  }
+
+  private Future<Void> closeTargets() {
+    List<Future<Void>> closes = new ArrayList<>();
+    targets.values().forEach(t -> closes.add(t.close()));
+    targets.clear();
+    return Future.join(closes).mapEmpty();
   }
 
   Backend backend() {
@@ -75,11 +125,7 @@ final class NamespaceRuntime {
   Future<Void> stop() {
     Future<Void> producerStopped = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
     return producerStopped.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
-        .transform(ignored -> {
-          List<Future<Void>> closes = new ArrayList<>();
-          targets.values().forEach(t -> closes.add(t.close()));
-          return Future.join(closes);
-        })
+        .transform(ignored -> closeTargets())
         .transform(ignored -> {
           metrics.removeNamespace(config.name());
           return backend == null ? Future.succeededFuture() : backend.close();

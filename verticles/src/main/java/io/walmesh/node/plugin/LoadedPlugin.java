@@ -1,0 +1,211 @@
+package io.walmesh.node.plugin;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.target.TargetFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * One hot-loaded plugin: its jar (copied, with the jars it nests under {@code lib/}, into a
+ * directory of its own so the watched directory can change under it), its class loader and the
+ * target factories found in it with {@link ServiceLoader}.
+ */
+final class LoadedPlugin {
+  final PluginDescriptor descriptor;
+  /** The jar in the plugins directory this plugin was loaded from. */
+  volatile Path source;
+  final String sha256;
+  final long loadedAtMs = System.currentTimeMillis();
+  final Map<String, IsolatedTargetFactory> targets;
+  private final PluginClassLoader loader;
+  private final Path unpacked;
+
+  private LoadedPlugin(PluginDescriptor descriptor, Path source, String sha256, PluginClassLoader loader, Path unpacked,
+                       Map<String, IsolatedTargetFactory> targets) {
+    this.descriptor = descriptor;
+    this.source = source;
+    this.sha256 = sha256;
+    this.loader = loader;
+    this.unpacked = unpacked;
+    this.targets = targets;
+  }
+
+  /**
+   * Opens a plugin jar (blocking): checks its descriptor, unpacks it under {@code runtimeDir} and
+   * finds its factories; throws a {@link PluginException} of kind BAD_JAR naming the problem.
+   */
+  static LoadedPlugin open(Path jar, Path runtimeDir, ClassLoader parent) {
+    String name = jar.getFileName().toString();
+    String sha256 = sha256(jar);
+    PluginDescriptor descriptor;
+    Path unpacked;
+    try (ZipFile zip = new ZipFile(jar.toFile())) {
+      ZipEntry entry = zip.getEntry(PluginDescriptor.PATH);
+      if (entry == null) {
+        throw PluginDescriptor.bad(name, "has no " + PluginDescriptor.PATH + "; see docs/plugins.md for the plugin jar layout");
+      }
+      try (InputStream in = zip.getInputStream(entry)) {
+        descriptor = PluginDescriptor.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name);
+      }
+      unpacked = runtimeDir.resolve(descriptor.id() + "-" + descriptor.version() + "-" + sha256.substring(0, 12));
+      deleteTree(unpacked);
+      Files.createDirectories(unpacked.resolve("lib"));
+      Files.copy(jar, unpacked.resolve("plugin.jar"), StandardCopyOption.REPLACE_EXISTING);
+      for (ZipEntry e : zip.stream().toList()) {
+        String path = e.getName();
+        if (!e.isDirectory() && path.startsWith("lib/") && path.endsWith(".jar") && path.indexOf('/', 4) < 0
+            && !path.contains("..")) {
+          try (InputStream in = zip.getInputStream(e)) {
+            Files.copy(in, unpacked.resolve(path), StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
+      }
+    } catch (ZipException e) {
+      throw PluginDescriptor.bad(name, "is not a readable jar (" + e.getMessage() + ")");
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading plugin jar " + jar + ": " + e.getMessage(), e);
+    }
+    PluginClassLoader loader = new PluginClassLoader(descriptor.id(), urls(unpacked), parent);
+    try {
+      return new LoadedPlugin(descriptor, jar, sha256, loader, unpacked, discover(descriptor, name, loader));
+    } catch (RuntimeException | LinkageError e) {
+      closeQuietly(loader);
+      deleteTree(unpacked);
+      throw e instanceof PluginException pe ? pe : PluginDescriptor.bad(name, "its target factories could not be loaded: " + e);
+    }
+  }
+
+  private static URL[] urls(Path unpacked) {
+    List<URL> urls = new ArrayList<>();
+    try (Stream<Path> libs = Files.list(unpacked.resolve("lib"))) {
+      urls.add(unpacked.resolve("plugin.jar").toUri().toURL());
+      for (Path lib : libs.sorted().toList()) {
+        urls.add(lib.toUri().toURL());
+      }
+    } catch (MalformedURLException e) {
+      throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return urls.toArray(URL[]::new);
+  }
+
+  /** The jar's own target factories (not the node's, which its class loader also sees), one per declared type. */
+  private static Map<String, IsolatedTargetFactory> discover(PluginDescriptor descriptor, String name, PluginClassLoader loader) {
+    Map<String, IsolatedTargetFactory> found = new LinkedHashMap<>();
+    try (LoaderSwap ignored = new LoaderSwap(loader)) {
+      for (ServiceLoader.Provider<TargetFactory> provider : ServiceLoader.load(TargetFactory.class, loader).stream().toList()) {
+        if (provider.type().getClassLoader() != loader) {
+          continue;
+        }
+        TargetFactory factory = provider.get();
+        String type = factory.type();
+        if (!descriptor.targets().contains(type)) {
+          throw PluginDescriptor.bad(name, "provides target type \"" + type + "\", which " + PluginDescriptor.PATH
+              + " does not list in \"targets\" " + descriptor.targets());
+        }
+        if (found.put(type, new IsolatedTargetFactory(factory, loader, descriptor.id())) != null) {
+          throw PluginDescriptor.bad(name, "has two factories for target type \"" + type + "\"");
+        }
+      }
+    } catch (ServiceConfigurationError e) {
+      throw PluginDescriptor.bad(name, "META-INF/services/" + TargetFactory.class.getName() + " names a factory that "
+          + "cannot be loaded: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+    }
+    for (String type : descriptor.targets()) {
+      if (!found.containsKey(type)) {
+        throw PluginDescriptor.bad(name, "declares target type \"" + type + "\" but has no factory for it in META-INF/services/"
+            + TargetFactory.class.getName());
+      }
+    }
+    return found;
+  }
+
+  /** Starts every factory; on a failure, closes the ones started and fails. */
+  Future<Void> init(PluginContext context) {
+    List<Future<Void>> inits = targets.values().stream().map(f -> f.init(context)).toList();
+    return Future.all(inits).<Void>mapEmpty().recover(e -> close().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  /** Closes every factory (and the targets still open), then the class loader; deletes the unpacked copy. */
+  Future<Void> close() {
+    return Future.join(targets.values().stream().map(IsolatedTargetFactory::close).toList())
+        .<Void>mapEmpty()
+        .transform(ignored -> {
+          closeQuietly(loader);
+          deleteTree(unpacked);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** A weak handle on the class loader: it clears once the unloaded plugin is collected. */
+  WeakReference<ClassLoader> loaderReference() {
+    return new WeakReference<>(loader);
+  }
+
+  JsonObject toJson() {
+    return descriptor.toJson().put("state", "active").put("jar", source.getFileName().toString()).put("sha256", sha256)
+        .put("loaded-at-ms", loadedAtMs).put("target-types", new JsonArray(new ArrayList<>(targets.keySet())));
+  }
+
+  static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void closeQuietly(PluginClassLoader loader) {
+    try {
+      loader.close();
+    } catch (IOException ignored) {
+      // nothing left to do
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

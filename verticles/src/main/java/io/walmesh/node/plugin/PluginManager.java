@@ -1,0 +1,361 @@
+package io.walmesh.node.plugin;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs, upgrades and removes hot-loaded plugin jars at runtime.
+ *
+ * <p>The node's plugins directory ({@code <data-dir>/plugin-jars}) holds the installed jars: the
+ * admin API writes uploads there, and a user may drop a jar in (or delete one) by hand; the
+ * directory is scanned every few seconds and a jar is loaded once its size and time stop changing.
+ * Each plugin runs in its own {@link PluginClassLoader}. Installing a jar whose id is already
+ * loaded upgrades it: the new version is loaded and started first (a jar that fails leaves the old
+ * version running), then the namespaces using its types drain their in-flight deliveries and switch
+ * to it, then the old version is closed and its class loader released. A broken jar is reported by
+ * {@link #toJson()} and the logs and never stops the node. Operations run one at a time.
+ */
+public final class PluginManager {
+  private static final Logger log = LoggerFactory.getLogger(PluginManager.class);
+  /** How often the plugins directory is scanned, by default. */
+  public static final long DEFAULT_SCAN_INTERVAL_MS = 2_000;
+
+  private final Vertx vertx;
+  private final PluginRegistry registry;
+  private final Path jarsDir;
+  private final Path runtimeDir;
+  private final long scanIntervalMs;
+  private final Map<String, LoadedPlugin> plugins = new ConcurrentHashMap<>();
+  /** Jars in the directory that could not be installed, with why, by file name. */
+  private final Map<String, String> broken = new ConcurrentHashMap<>();
+  /** Size and time of each jar file as last seen by a scan, by file name. */
+  private final Map<String, String> seen = new HashMap<>();
+  /** Size and time of each jar file already acted on (installed or reported), by file name. */
+  private final Map<String, String> handled = new ConcurrentHashMap<>();
+  private PluginUsers users = new PluginUsers() {
+    @Override
+    public List<String> namespacesUsing(Set<String> targetTypes) {
+      return List.of();
+    }
+
+    @Override
+    public Future<Void> restartDeliveries(Set<String> targetTypes) {
+      return Future.succeededFuture();
+    }
+  };
+  private Future<?> last = Future.succeededFuture();
+  private long timerId = -1;
+  private boolean scanning;
+  private volatile boolean closed;
+
+  public PluginManager(Vertx vertx, PluginRegistry registry, Path dataDir, long scanIntervalMs) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.jarsDir = dataDir.resolve("plugin-jars");
+    this.runtimeDir = dataDir.resolve("plugin-runtime");
+    this.scanIntervalMs = scanIntervalMs;
+  }
+
+  /** The directory users drop plugin jars into. */
+  public Path jarsDirectory() {
+    return jarsDir;
+  }
+
+  /** Tells the manager about the node's namespaces; call before the first install that can affect them. */
+  public void attach(PluginUsers users) {
+    this.users = users;
+  }
+
+  /** Loads every jar in the plugins directory (a broken one is reported and skipped), then watches it. */
+  public Future<Void> start() {
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(jarsDir);
+      LoadedPlugin.deleteTree(runtimeDir);
+      Files.createDirectories(runtimeDir);
+      return null;
+    }).compose(v -> serially(() -> scanNow(true))).onSuccess(v -> {
+      log.info("Plugins directory {}: {} plugin(s) loaded{}", jarsDir, plugins.size(),
+          broken.isEmpty() ? "" : ", broken: " + broken.keySet());
+      scheduleScan();
+    });
+  }
+
+  private synchronized <T> Future<T> serially(Supplier<Future<T>> operation) {
+    Future<T> result = last.transform(ignored -> {
+      try {
+        return operation.get();
+      } catch (Throwable t) {
+        return Future.failedFuture(t);
+      }
+    });
+    last = result;
+    return result;
+  }
+
+  private void scheduleScan() {
+    if (scanIntervalMs > 0 && !closed) {
+      timerId = vertx.setTimer(scanIntervalMs, id -> {
+        if (scanning) {
+          scheduleScan();
+          return;
+        }
+        scanning = true;
+        serially(() -> scanNow(false)).onComplete(ar -> {
+          scanning = false;
+          if (ar.failed()) {
+            log.warn("Scanning plugins directory {} failed: {}", jarsDir, ar.cause().getMessage());
+          }
+          scheduleScan();
+        });
+      });
+    }
+  }
+
+  /**
+   * Acts on changes in the directory: loads new or changed jars (at start at once, later only when
+   * a file looks the same on two scans in a row, so a half-copied jar is not read) and removes the
+   * plugins whose jar was deleted.
+   */
+  private Future<Void> scanNow(boolean initial) {
+    return vertx.executeBlocking(() -> {
+      Map<String, String> now = new TreeMap<>();
+      try (Stream<Path> files = Files.list(jarsDir)) {
+        for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f)).toList()) {
+          FileTime time = Files.getLastModifiedTime(file);
+          now.put(file.getFileName().toString(), Files.size(file) + "@" + time.toMillis());
+        }
+      }
+      return now;
+    }).compose(now -> {
+      List<String> ready = new ArrayList<>();
+      now.forEach((name, stamp) -> {
+        boolean stable = initial || stamp.equals(seen.get(name));
+        if (stable && !stamp.equals(handled.get(name))) {
+          ready.add(name);
+        }
+      });
+      seen.clear();
+      seen.putAll(now);
+      Future<Void> chain = Future.succeededFuture();
+      for (String name : ready) {
+        String stamp = now.get(name);
+        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory").transform(ar -> {
+          handled.put(name, stamp);
+          return Future.succeededFuture();
+        }));
+      }
+      handled.keySet().removeIf(name -> !now.containsKey(name));
+      broken.keySet().removeIf(name -> !now.containsKey(name));
+      for (LoadedPlugin plugin : List.copyOf(plugins.values())) {
+        if (!now.containsKey(plugin.source.getFileName().toString())) {
+          chain = chain.compose(v -> unload(plugin.descriptor.id(), false, "its jar was deleted from " + jarsDir)
+              .recover(e -> {
+                log.error("Plugin {}: its jar was deleted from {} but it stays loaded: {}", plugin.descriptor.id(),
+                    jarsDir, e.getMessage());
+                return Future.succeededFuture();
+              }).mapEmpty());
+        }
+      }
+      return chain;
+    });
+  }
+
+  /** Installs (or upgrades to) an uploaded jar: checked and started before it replaces anything. */
+  public Future<JsonObject> install(Buffer jar) {
+    return serially(() -> vertx.executeBlocking(() -> {
+      Path upload = Files.createTempFile(jarsDir.getParent(), "plugin-upload-", ".tmp");
+      Files.write(upload, jar.getBytes());
+      return upload;
+    }).compose(upload -> installFile(upload, "upload").eventually(() -> vertx.executeBlocking(() -> {
+      Files.deleteIfExists(upload);
+      return null;
+    }))));
+  }
+
+  /**
+   * Loads a jar and activates it. An upload is first moved into the directory as
+   * {@code <id>-<version>.jar}; the upgraded version's jar is then deleted from it.
+   */
+  private Future<JsonObject> installFile(Path jar, String origin) {
+    String fileName = jar.getFileName().toString();
+    return vertx.executeBlocking(() -> LoadedPlugin.open(jar, runtimeDir, PluginManager.class.getClassLoader()))
+        .compose(opened -> activate(opened, jar.startsWith(jarsDir) ? null : jar))
+        .onSuccess(json -> {
+          broken.remove(fileName);
+          log.info("Plugin {} {} installed from {} ({}): target types {}", json.getString("id"), json.getString("version"),
+              origin, json.getString("jar"), json.getValue("target-types"));
+        })
+        .onFailure(e -> {
+          if (jar.startsWith(jarsDir)) {
+            broken.put(fileName, String.valueOf(e.getMessage()));
+          }
+          log.error("Plugin jar {} from {} was not installed: {}", fileName, origin, e.getMessage());
+        });
+  }
+
+  private Future<JsonObject> activate(LoadedPlugin fresh, Path upload) {
+    String id = fresh.descriptor.id();
+    LoadedPlugin old = plugins.get(id);
+    Set<String> oldTypes = old == null ? Set.of() : old.targets.keySet();
+    try {
+      checkTypes(fresh, oldTypes);
+    } catch (PluginException e) {
+      return fresh.close().transform(ignored -> Future.failedFuture(e));
+    }
+    return fresh.init(registry.targetContext())
+        .recover(e -> Future.failedFuture(e instanceof PluginException ? e : new PluginException(
+            PluginException.Kind.FAILED_START, "plugin " + id + " " + fresh.descriptor.version() + " failed to start: " + e)))
+        .compose(v -> upload == null ? Future.succeededFuture(fresh) : vertx.executeBlocking(() -> {
+          Path target = jarsDir.resolve(id + "-" + fresh.descriptor.version() + ".jar");
+          Files.move(upload, target, StandardCopyOption.REPLACE_EXISTING);
+          handled.put(target.getFileName().toString(), Files.size(target) + "@" + Files.getLastModifiedTime(target).toMillis());
+          fresh.source = target;
+          return fresh;
+        }))
+        .compose(active -> {
+          plugins.put(id, active);
+          registry.addTargets(active.targets);
+          Set<String> affected = new HashSet<>(oldTypes);
+          affected.addAll(active.targets.keySet());
+          if (old != null) {
+            log.info("Plugin {}: upgrading {} -> {}; namespaces {} switch over after draining in-flight deliveries", id,
+                old.descriptor.version(), active.descriptor.version(), users.namespacesUsing(affected));
+          }
+          return users.restartDeliveries(affected).transform(ignored -> retire(old, active.source)).map(active.toJson());
+        });
+  }
+
+  /** A plugin may not take a built-in type or another plugin's, nor drop a type namespaces still use. */
+  private void checkTypes(LoadedPlugin fresh, Set<String> oldTypes) {
+    for (String type : fresh.targets.keySet()) {
+      if (registry.isBuiltInTarget(type)) {
+        throw new PluginException(PluginException.Kind.CONFLICT, "plugin " + fresh.descriptor.id() + " provides target type \""
+            + type + "\", which is built into the node");
+      }
+      for (LoadedPlugin other : plugins.values()) {
+        if (!other.descriptor.id().equals(fresh.descriptor.id()) && other.targets.containsKey(type)) {
+          throw new PluginException(PluginException.Kind.CONFLICT, "plugin " + fresh.descriptor.id()
+              + " provides target type \"" + type + "\", which plugin " + other.descriptor.id() + " already provides");
+        }
+      }
+    }
+    Set<String> dropped = new HashSet<>(oldTypes);
+    dropped.removeAll(fresh.targets.keySet());
+    List<String> using = users.namespacesUsing(dropped);
+    if (!dropped.isEmpty() && !using.isEmpty()) {
+      throw new PluginException(PluginException.Kind.CONFLICT, "plugin " + fresh.descriptor.id() + " "
+          + fresh.descriptor.version() + " no longer provides target type(s) " + dropped + ", which namespaces " + using
+          + " use; change those namespaces first");
+    }
+  }
+
+  /** Closes a replaced version and deletes its jar from the directory when the new one has another file. */
+  private Future<Void> retire(LoadedPlugin old, Path keep) {
+    if (old == null) {
+      return Future.succeededFuture();
+    }
+    Set<String> gone = new HashSet<>(old.targets.keySet());
+    plugins.values().forEach(p -> gone.removeAll(p.targets.keySet()));
+    registry.removeTargets(gone);
+    return old.close().compose(v -> vertx.executeBlocking(() -> {
+      if (!old.source.equals(keep)) {
+        Files.deleteIfExists(old.source);
+        handled.remove(old.source.getFileName().toString());
+      }
+      return null;
+    })).onSuccess(v -> log.info("Plugin {} {} unloaded", old.descriptor.id(), old.descriptor.version())).mapEmpty();
+  }
+
+  /**
+   * Removes a plugin. Refused while namespaces use its types, unless {@code force}: those
+   * namespaces then keep taking writes while their deliveries pause, entries waiting in the queue
+   * until the type is installed again.
+   */
+  public Future<JsonObject> remove(String id, boolean force) {
+    return serially(() -> unload(id, force, "removed through the admin API"));
+  }
+
+  private Future<JsonObject> unload(String id, boolean force, String why) {
+    LoadedPlugin plugin = plugins.get(id);
+    if (plugin == null) {
+      return Future.failedFuture(new PluginException(PluginException.Kind.NOT_FOUND, "no plugin " + id
+          + " is installed; installed: " + new TreeMap<>(plugins).keySet()));
+    }
+    Set<String> types = plugin.targets.keySet();
+    List<String> using = users.namespacesUsing(types);
+    if (!using.isEmpty() && !force) {
+      return Future.failedFuture(new PluginException(PluginException.Kind.CONFLICT, "plugin " + id
+          + " provides target type(s) " + types + ", which namespaces " + using + " use; change or delete them first, or"
+          + " remove with force (their deliveries pause and entries wait in the queue until the type is back)"));
+    }
+    plugins.remove(id);
+    registry.removeTargets(types);
+    log.info("Plugin {} {}: {}; {}", id, plugin.descriptor.version(), why, using.isEmpty() ? "no namespace uses it"
+        : "deliveries of " + using + " pause until target type(s) " + types + " are installed again");
+    return users.restartDeliveries(types)
+        .transform(ignored -> retire(plugin, null))
+        .map(v -> new JsonObject().put("removed", id).put("version", plugin.descriptor.version())
+            .put("paused-namespaces", new JsonArray(new ArrayList<>(using))));
+  }
+
+  /** Installed plugins, jars that failed, and the node's built-in types. */
+  public JsonObject toJson() {
+    JsonArray installed = new JsonArray();
+    new TreeMap<>(plugins).values().forEach(p -> installed.add(p.toJson()
+        .put("namespaces", new JsonArray(new ArrayList<>(users.namespacesUsing(p.targets.keySet()))))));
+    JsonArray failed = new JsonArray();
+    new TreeMap<>(broken).forEach((file, problem) -> failed.add(new JsonObject().put("jar", file).put("problem", problem)));
+    return new JsonObject().put("plugins", installed).put("broken", failed)
+        .put("built-in", new JsonObject().put("targets", new JsonArray(new ArrayList<>(registry.builtInTargets())))
+            .put("backends", new JsonArray(new ArrayList<>(registry.backends().keySet()))))
+        .put("directory", jarsDir.toAbsolutePath().toString());
+  }
+
+  /** Jars in the plugins directory that could not be installed, as "file: problem". */
+  public List<String> brokenJars() {
+    List<String> out = new ArrayList<>();
+    new TreeMap<>(broken).forEach((file, problem) -> out.add(file + ": " + problem));
+    return out;
+  }
+
+  /** A weak handle on an installed plugin's class loader (for tests that check it is released). */
+  public WeakReference<ClassLoader> classLoaderOf(String id) {
+    LoadedPlugin plugin = plugins.get(id);
+    if (plugin == null) {
+      throw new PluginException(PluginException.Kind.NOT_FOUND, "no plugin " + id + " is installed");
+    }
+    return plugin.loaderReference();
+  }
+
+  /** Stops watching and closes every plugin; call after the namespaces stopped. */
+  public Future<Void> close() {
+    closed = true;
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    return serially(() -> Future.join(plugins.values().stream().map(LoadedPlugin::close).toList()).mapEmpty())
+        .onComplete(v -> plugins.clear()).mapEmpty();
+  }
+}
