@@ -81,7 +81,9 @@ public final class Node {
         .compose(store -> {
           // hot-loaded plugins first: stored namespaces may use their target types
           pluginManager = new PluginManager(vertx, plugins, options.dataDir(), options.pluginScanIntervalMs());
-          return pluginManager.start().map(store);
+          return pluginManager.start()
+              .compose(v -> mesh == null ? Future.succeededFuture() : pluginManager.joinMesh(mesh, vertx.getOrCreateContext()))
+              .map(store);
         })
         .compose(store -> {
           namespaces = new NamespaceManager(vertx, plugins, store, metrics, options.nodeId());

@@ -85,7 +85,7 @@ public final class AdminVerticle extends AbstractVerticle {
     Router router = Router.router(vertx);
     router.post("/v1/plugins").handler(BodyHandler.create().setBodyLimit(MAX_PLUGIN_BYTES).setHandleFileUploads(false));
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
-    router.get("/v1/plugins").handler(ctx -> json(ctx, 200, plugins.toJson().put("node", nodeId)));
+    router.get("/v1/plugins").handler(this::listPlugins);
     router.post("/v1/plugins").handler(ctx -> {
       if (ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
         error(ctx, 400, "the request body must be the plugin jar (e.g. curl --data-binary @plugin.jar)");
@@ -215,6 +215,38 @@ public final class AdminVerticle extends AbstractVerticle {
           .put("generation", assignment.generation()).put("leader", live.isEmpty() ? null : live.get(0))
           .put("nodes", nodes).put("shards", new JsonArray(new ArrayList<>(shards.values())))
           .put("pinned-namespaces", pinned));
+    });
+  }
+
+  /** This node's plugins; in a mesh, also every live node's, so a user sees what is loaded where. */
+  private void listPlugins(RoutingContext ctx) {
+    JsonObject local = plugins.toJson().put("node", nodeId);
+    if (mesh == null || "true".equals(ctx.queryParams().get("local"))) {
+      json(ctx, 200, local);
+      return;
+    }
+    mesh.nodeInfos().onFailure(ctx::fail).onSuccess(infos -> {
+      JsonObject byNode = new JsonObject().put(nodeId, local);
+      List<Future<Void>> calls = new ArrayList<>();
+      for (String id : mesh.liveNodes()) {
+        JsonObject info = infos.get(id);
+        if (id.equals(nodeId) || info == null || info.getString("admin") == null) {
+          continue;
+        }
+        String[] hostPort = info.getString("admin").split(":");
+        calls.add(forwarder.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(hostPort[0])
+                .setPort(Integer.parseInt(hostPort[1])).setURI("/v1/plugins?local=true").setTimeout(5_000))
+            .compose(request -> request.send().compose(response -> response.body()))
+            .map(body -> {
+              byNode.put(id, new JsonObject(body));
+              return (Void) null;
+            })
+            .recover(e -> {
+              byNode.put(id, new JsonObject().put("error", "node did not answer: " + e.getMessage()));
+              return Future.succeededFuture();
+            }));
+      }
+      Future.join(calls).onComplete(done -> json(ctx, 200, local.copy().put("nodes", byNode)));
     });
   }
 

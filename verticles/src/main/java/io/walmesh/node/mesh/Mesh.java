@@ -58,6 +58,7 @@ public final class Mesh {
   static final String ASSIGNMENT = "walmesh.assignment";
   static final String STATES = "walmesh.namespace-states";
   static final String NODES = "walmesh.nodes";
+  static final String PLUGINS = "walmesh.plugin-jars";
   static final String NODE_ID = "walmesh.node-id";
   static final String ROLES = "walmesh.roles";
   static final String SHARDS = "walmesh.shards";
@@ -70,6 +71,7 @@ public final class Mesh {
   private final IMap<String, String> assignmentMap;
   private final IMap<String, String> states;
   private final IMap<String, String> nodes;
+  private final IMap<String, byte[]> pluginJars;
   private final ScheduledExecutorService coordinator;
   /** Departed members the leader still counts, by node id: when they left, and their member info. */
   private final Map<String, Departed> departed = new ConcurrentHashMap<>();
@@ -89,6 +91,7 @@ public final class Mesh {
     this.assignmentMap = hz.getMap(ASSIGNMENT);
     this.states = hz.getMap(STATES);
     this.nodes = hz.getMap(NODES);
+    this.pluginJars = hz.getMap(PLUGINS);
     this.coordinator = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "walmesh-mesh-coordinator");
       t.setDaemon(true);
@@ -138,8 +141,8 @@ public final class Mesh {
       join.getKubernetesConfig().setEnabled(true).setProperty("namespace", options.kubernetesNamespace())
           .setProperty("service-name", options.kubernetesService());
     }
-    // the namespace documents, assignment and states survive the loss of up to two members
-    for (String map : List.of(DOCS, ASSIGNMENT, STATES, NODES)) {
+    // the namespace documents, assignment, states and plugin jars survive the loss of up to two members
+    for (String map : List.of(DOCS, ASSIGNMENT, STATES, NODES, PLUGINS)) {
       config.getMapConfig(map).setBackupCount(2);
     }
     return config;
@@ -317,6 +320,60 @@ public final class Mesh {
       states.delete(name);
       return null;
     });
+  }
+
+  // ---- plugin jars ----
+
+  /** The plugin jars installed in the mesh, by plugin id, read on a worker. */
+  public Future<Map<String, byte[]>> pluginJars() {
+    return vertx.executeBlocking(() -> new LinkedHashMap<>(pluginJars));
+  }
+
+  /** Makes a plugin jar the mesh's version of its plugin; every node installs it. */
+  public Future<Void> publishPlugin(String id, byte[] jar) {
+    return vertx.executeBlocking(() -> {
+      pluginJars.set(id, jar);
+      return null;
+    });
+  }
+
+  /** Removes a plugin from the mesh; every node unloads it. */
+  public Future<Void> unpublishPlugin(String id) {
+    return vertx.executeBlocking(() -> {
+      pluginJars.delete(id);
+      return null;
+    });
+  }
+
+  /** Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, null) when removed. */
+  public void listenPlugins(Context context, BiConsumer<String, byte[]> onChange) {
+    pluginJars.addEntryListener(new PluginListener(context, onChange), true);
+  }
+
+  private static final class PluginListener implements EntryAddedListener<String, byte[]>,
+      EntryUpdatedListener<String, byte[]>, EntryRemovedListener<String, byte[]> {
+    private final Context context;
+    private final BiConsumer<String, byte[]> onChange;
+
+    PluginListener(Context context, BiConsumer<String, byte[]> onChange) {
+      this.context = context;
+      this.onChange = onChange;
+    }
+
+    @Override
+    public void entryAdded(EntryEvent<String, byte[]> event) {
+      context.runOnContext(v -> onChange.accept(event.getKey(), event.getValue()));
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, byte[]> event) {
+      context.runOnContext(v -> onChange.accept(event.getKey(), event.getValue()));
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, byte[]> event) {
+      context.runOnContext(v -> onChange.accept(event.getKey(), null));
+    }
   }
 
   // ---- states and node info ----

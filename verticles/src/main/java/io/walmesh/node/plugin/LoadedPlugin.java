@@ -173,6 +173,14 @@ final class LoadedPlugin {
         .put("loaded-at-ms", loadedAtMs).put("target-types", new JsonArray(new ArrayList<>(targets.keySet())));
   }
 
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static String sha256(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");

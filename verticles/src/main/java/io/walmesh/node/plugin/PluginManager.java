@@ -1,12 +1,11 @@
 package io.walmesh.node.plugin;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import io.walmesh.node.mesh.Mesh;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +69,7 @@ public final class PluginManager {
   private long timerId = -1;
   private boolean scanning;
   private volatile boolean closed;
+  private Mesh mesh;
 
   public PluginManager(Vertx vertx, PluginRegistry registry, Path dataDir, long scanIntervalMs) {
     this.vertx = vertx;
@@ -161,16 +162,19 @@ public final class PluginManager {
       Future<Void> chain = Future.succeededFuture();
       for (String name : ready) {
         String stamp = now.get(name);
-        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory").transform(ar -> {
-          handled.put(name, stamp);
-          return Future.succeededFuture();
-        }));
+        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory")
+            .compose(json -> initial ? Future.succeededFuture() : publishFile(json.getString("id"), jarsDir.resolve(name)))
+            .transform(ar -> {
+              handled.put(name, stamp);
+              return Future.succeededFuture();
+            }));
       }
       handled.keySet().removeIf(name -> !now.containsKey(name));
       broken.keySet().removeIf(name -> !now.containsKey(name));
       for (LoadedPlugin plugin : List.copyOf(plugins.values())) {
         if (!now.containsKey(plugin.source.getFileName().toString())) {
           chain = chain.compose(v -> unload(plugin.descriptor.id(), false, "its jar was deleted from " + jarsDir)
+              .compose(json -> unpublish(plugin.descriptor.id()).map(json))
               .recover(e -> {
                 log.error("Plugin {}: its jar was deleted from {} but it stays loaded: {}", plugin.descriptor.id(),
                     jarsDir, e.getMessage());
@@ -182,16 +186,76 @@ public final class PluginManager {
     });
   }
 
-  /** Installs (or upgrades to) an uploaded jar: checked and started before it replaces anything. */
+  /**
+   * Installs (or upgrades to) an uploaded jar: checked and started before it replaces anything; in
+   * a mesh, then published so that every node installs it.
+   */
   public Future<JsonObject> install(Buffer jar) {
-    return serially(() -> vertx.executeBlocking(() -> {
+    return serially(() -> installBytes(jar.getBytes(), "upload", true));
+  }
+
+  private Future<JsonObject> installBytes(byte[] jar, String origin, boolean publish) {
+    return vertx.executeBlocking(() -> {
       Path upload = Files.createTempFile(jarsDir.getParent(), "plugin-upload-", ".tmp");
-      Files.write(upload, jar.getBytes());
+      Files.write(upload, jar);
       return upload;
-    }).compose(upload -> installFile(upload, "upload").eventually(() -> vertx.executeBlocking(() -> {
+    }).compose(upload -> installFile(upload, origin).eventually(() -> vertx.executeBlocking(() -> {
       Files.deleteIfExists(upload);
       return null;
-    }))));
+    }))).compose(json -> publish ? publish(json.getString("id"), jar).map(json) : Future.succeededFuture(json));
+  }
+
+  private Future<Void> publish(String id, byte[] jar) {
+    if (mesh == null) {
+      return Future.succeededFuture();
+    }
+    return mesh.publishPlugin(id, jar).onSuccess(v -> log.info("Plugin {} published to mesh {}: every node installs it", id,
+        mesh.options().name()));
+  }
+
+  private Future<Void> publishFile(String id, Path jar) {
+    if (mesh == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> Files.readAllBytes(jar)).compose(bytes -> publish(id, bytes));
+  }
+
+  /**
+   * Joins the mesh's plugins: the mesh's version of a plugin wins over this node's; plugins only
+   * this node has are published. Then follows the mesh: a plugin installed or removed on any node
+   * is installed or removed here. Call after {@link #start()}, before the namespaces load.
+   */
+  public Future<Void> joinMesh(Mesh mesh, Context context) {
+    this.mesh = mesh;
+    return serially(() -> mesh.pluginJars().compose(remote -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Map.Entry<String, byte[]> entry : remote.entrySet()) {
+        chain = chain.compose(v -> followMesh(entry.getKey(), entry.getValue()));
+      }
+      for (LoadedPlugin local : List.copyOf(plugins.values())) {
+        if (!remote.containsKey(local.descriptor.id())) {
+          chain = chain.compose(v -> publishFile(local.descriptor.id(), local.source));
+        }
+      }
+      return chain;
+    })).onSuccess(v -> mesh.listenPlugins(context, (id, jar) -> serially(() -> followMesh(id, jar))));
+  }
+
+  /** Applies one plugin change of the mesh here; a failure is reported, never fatal. */
+  private Future<Void> followMesh(String id, byte[] jar) {
+    LoadedPlugin local = plugins.get(id);
+    Future<?> applied;
+    if (jar == null) {
+      applied = local == null ? Future.succeededFuture() : unload(id, true, "removed from the mesh");
+    } else if (local != null && local.sha256.equals(LoadedPlugin.sha256(jar))) {
+      applied = Future.succeededFuture();
+    } else {
+      applied = installBytes(jar, "the mesh", false);
+    }
+    return applied.<Void>mapEmpty().onSuccess(v -> broken.remove("mesh:" + id)).recover(e -> {
+      broken.put("mesh:" + id, "the mesh's version of plugin " + id + " could not be installed here: " + e.getMessage());
+      return Future.succeededFuture();
+    });
   }
 
   /**
@@ -294,7 +358,11 @@ public final class PluginManager {
    * until the type is installed again.
    */
   public Future<JsonObject> remove(String id, boolean force) {
-    return serially(() -> unload(id, force, "removed through the admin API"));
+    return serially(() -> unload(id, force, "removed through the admin API").compose(json -> unpublish(id).map(json)));
+  }
+
+  private Future<Void> unpublish(String id) {
+    return mesh == null ? Future.succeededFuture() : mesh.unpublishPlugin(id);
   }
 
   private Future<JsonObject> unload(String id, boolean force, String why) {
