@@ -23,7 +23,11 @@ final class NamespaceCommands implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** Reads a document from a file, or from standard input when the file is {@code -}. */
   static String read(Path file) throws IOException {
+    if (file.toString().equals("-")) {
+      return new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
     if (!Files.isReadable(file)) {
       throw new IOException("cannot read " + file.toAbsolutePath());
     }
@@ -58,7 +62,7 @@ final class NamespaceCommands implements Runnable {
   static final class Create implements Callable<Integer> {
     @Mixin
     AdminClient admin;
-    @Option(names = {"-f", "--file"}, required = true, description = "The namespace document (JSON).")
+    @Option(names = {"-f", "--file"}, required = true, description = "The namespace document (JSON); - reads standard input.")
     Path file;
 
     @Override
@@ -73,7 +77,7 @@ final class NamespaceCommands implements Runnable {
     AdminClient admin;
     @Parameters(paramLabel = "NAME")
     String name;
-    @Option(names = {"-f", "--file"}, required = true, description = "The namespace document (JSON).")
+    @Option(names = {"-f", "--file"}, required = true, description = "The namespace document (JSON); - reads standard input.")
     Path file;
 
     @Override
