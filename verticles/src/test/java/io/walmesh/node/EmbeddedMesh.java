@@ -63,7 +63,12 @@ final class EmbeddedMesh implements AutoCloseable {
 
   /** Starts node {@code id} in this JVM in member slot {@code slot}, allowed {@code shards} (empty: any). */
   Node start(String id, int slot, Set<String> shards) {
-    Node node = await(new Node(new NodeOptions().nodeId(id).dataDir(dir.resolve(id)).grpc("127.0.0.1", 0)
+    return start(id, slot, shards, 0);
+  }
+
+  /** Starts node {@code id} in this JVM with a fixed gRPC port (0: any), e.g. to restart it where clients expect it. */
+  Node start(String id, int slot, Set<String> shards, int grpcPort) {
+    Node node = await(new Node(new NodeOptions().nodeId(id).dataDir(dir.resolve(id)).grpc("127.0.0.1", grpcPort)
         .admin("127.0.0.1", 0).cluster(clusterOptions(slot, shards))).start());
     nodes.put(id, node);
     adminPorts.put(id, node.adminPort());

@@ -195,9 +195,15 @@ public final class ConsumerVerticle extends AbstractVerticle {
         result = Future.failedFuture(DeliveryException.retryable("target " + targetName + " threw " + t));
       }
     }
-    return result.onComplete(ar -> metrics.deliveries(config.name(), targetName, ar.succeeded() ? "success"
-        : ar.cause() instanceof DeliveryException de && de.kind() == DeliveryException.Kind.PERMANENT
-        ? "permanent" : "retryable").increment());
+    return result.onComplete(ar -> {
+      metrics.deliveries(config.name(), targetName, ar.succeeded() ? "success"
+          : ar.cause() instanceof DeliveryException de && de.kind() == DeliveryException.Kind.PERMANENT
+          ? "permanent" : "retryable").increment();
+      if (ar.succeeded()) {
+        metrics.deliveredAge(config.name(), targetName).record(
+            Math.max(0, System.currentTimeMillis() - delivery.writeTimeMs()), java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    });
   }
 
   @Override

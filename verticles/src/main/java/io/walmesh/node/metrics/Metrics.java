@@ -22,6 +22,8 @@ import java.util.function.Supplier;
  *   <li>{@code walmesh_write_latency_seconds{namespace}}: time from request to durable answer.</li>
  *   <li>{@code walmesh_deliveries_total{namespace,target,result}}: delivery attempts
  *       ({@code success}, {@code retryable}, {@code permanent}).</li>
+ *   <li>{@code walmesh_delivered_age_seconds{namespace,target}}: time from write to successful
+ *       delivery per target (a region's replication lag when the target is a remote walmesh).</li>
  *   <li>{@code walmesh_retries_total{namespace}}, {@code walmesh_dead_lettered_total{namespace}}.</li>
  *   <li>{@code walmesh_entries_pending{namespace}}, {@code walmesh_dlq_entries{namespace}},
  *       {@code walmesh_delivery_lag_seconds{namespace}} (how late the oldest due entry is).</li>
@@ -31,6 +33,7 @@ public final class Metrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   /** Counters by name and tags: looked up on every write and delivery, built once. */
   private final java.util.Map<String, Counter> counters = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
   public String scrape() {
     return registry.scrape();
@@ -52,6 +55,18 @@ public final class Metrics {
     return counters.computeIfAbsent("deliveries|" + namespace + "|" + target + "|" + result, k ->
         Counter.builder("walmesh.deliveries").description("Delivery attempts by outcome")
             .tag("namespace", namespace).tag("target", target).tag("result", result).register(registry));
+  }
+
+  /**
+   * Time from an entry's write to its delivery to one target: the end-to-end lag of that target,
+   * and the replication lag of a region when the target is a remote walmesh.
+   */
+  public Timer deliveredAge(String namespace, String target) {
+    return timers.computeIfAbsent("age|" + namespace + "|" + target, k -> Timer.builder("walmesh.delivered.age")
+        .description("Time from an entry's write to its successful delivery to a target")
+        .tag("namespace", namespace).tag("target", target).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+        .register(registry));
   }
 
   public Counter retries(String namespace) {

@@ -1,0 +1,89 @@
+package io.walmesh.target.walmesh;
+
+import com.google.protobuf.ByteString;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteAheadLogGrpcClient;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.walmesh.spi.target.Delivery;
+import io.walmesh.spi.target.DeliveryException;
+import io.walmesh.spi.target.Target;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes each delivery to the remote namespace with {@code WriteToLog}, and succeeds only when the
+ * remote answers {@code SUCCESS} (the entry is durable there). The write keeps the entry's key,
+ * payload, headers and <em>original write time</em> (so the remote's versioned targets order it
+ * among writes from other regions by when it happened), and carries the idempotency key
+ * {@code <namespace>/<entry id>}: a redelivery within the remote namespace's dedupe window is
+ * stored once. An invalid request (INVALID_ARGUMENT, e.g. a payload over the remote's limit) goes
+ * to the DLQ; anything else, the remote being down included, is retried with backoff, and the
+ * remote region catches up when it is back.
+ */
+final class WalmeshTarget implements Target {
+  private final GrpcClient client;
+  private final String name;
+  private final WalmeshTargetOptions options;
+  private int next;
+
+  WalmeshTarget(Vertx vertx, String name, WalmeshTargetOptions options) {
+    this.client = GrpcClient.client(vertx);
+    this.name = name;
+    this.options = options;
+  }
+
+  @Override
+  public Future<Void> deliver(Delivery delivery) {
+    SocketAddress endpoint = options.endpoints.get(Math.floorMod(next++, options.endpoints.size()));
+    String namespace = options.namespace != null ? options.namespace : delivery.namespace();
+    WriteToLogRequest.Builder request = WriteToLogRequest.newBuilder()
+        .setNamespace(namespace)
+        .setPayload(ByteString.copyFrom(delivery.payload().getBytes()))
+        .setKey(delivery.key())
+        .setIdempotencyKey(delivery.namespace() + "/" + delivery.entryId())
+        .setLifecycle(Lifecycle.newBuilder().setWriteTimeMs(delivery.writeTimeMs()))
+        .putAllHeaders(delivery.headers());
+    if (!options.target.isEmpty()) {
+      request.getTargetBuilder().setName(options.target);
+    }
+    String where = "walmesh target " + name + " (namespace " + namespace + " at " + endpoint.host() + ":"
+        + endpoint.port() + ")";
+    return client.request(endpoint, WriteAheadLogGrpcClient.WriteToLog).compose(call -> {
+      call.timeout(options.timeoutMs, TimeUnit.MILLISECONDS);
+      call.end(request.build());
+      return call.response().compose(response -> {
+        List<WriteToLogResponse> body = new ArrayList<>(1);
+        response.handler(body::add);
+        return response.end().transform(ignored -> answer(where, response.status(), response.statusMessage(),
+            body.isEmpty() ? null : body.get(0)));
+      });
+    }).recover(e -> Future.failedFuture(e instanceof DeliveryException ? e
+        : DeliveryException.retryable(where + " unreachable: " + e.getMessage())));
+  }
+
+  private static Future<Void> answer(String where, GrpcStatus status, String message, WriteToLogResponse response) {
+    if (status == GrpcStatus.OK && response != null && response.getDurable() == Trilean.SUCCESS) {
+      return Future.succeededFuture();
+    }
+    if (status == GrpcStatus.OK) {
+      return Future.failedFuture(DeliveryException.retryable(where + " answered "
+          + (response == null ? "nothing" : response.getDurable() + ": " + response.getMessage())));
+    }
+    String problem = where + " refused: " + status + (message == null ? "" : " " + message);
+    return Future.failedFuture(status == GrpcStatus.INVALID_ARGUMENT
+        ? DeliveryException.permanent(problem) : DeliveryException.retryable(problem));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return client.close();
+  }
+}
