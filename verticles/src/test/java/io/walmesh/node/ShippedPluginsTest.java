@@ -8,6 +8,10 @@ import static org.awaitility.Awaitility.await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.cli.WalmeshCommand;
+import io.walmesh.testkit.Memcached;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,5 +65,47 @@ class ShippedPluginsTest extends SingleNodeTest {
     assertThat(cli("plugins", "remove", "--admin", adminUrl, "example-jsonl")).as("refused while audit uses it").isEqualTo(1);
     assertThat(admin.call("DELETE", "/v1/namespaces/audit?force=true", null).status()).isEqualTo(200);
     assertThat(cli("plugins", "remove", "--admin", adminUrl, "example-jsonl")).isZero();
+  }
+
+  @Test
+  void theMemcachedPluginHotLoadsAndAppliesSetsAndDeletesInKeyOrder() throws Exception {
+    try (Memcached memcached = Memcached.startNew()) {
+      String adminUrl = "http://127.0.0.1:" + node.adminPort();
+      assertThat(cli("plugins", "install", "--admin", adminUrl, shippedJar("walmesh.test.plugin.memcached").toString()))
+          .isZero();
+      TestNodes.create(admin, new JsonObject().put("name", "evcache").put("ordering", "per-key")
+          .put("targets", new JsonArray().add(new JsonObject().put("name", "cache").put("type", "memcached")
+              .put("config", new JsonObject().put("servers", new JsonArray().add(memcached.server())))))
+          .put("retry", new JsonObject().put("max-attempts", 100).put("initial-backoff-ms", 50))
+          .put("consumer", new JsonObject().put("poll-interval-ms", 20)));
+      for (int i = 1; i <= 10; i++) {
+        PluginHotLoadTest.entryId(write(grpc, request("evcache", "{\"op\":\"set\",\"value\":\"v" + i + "\"}")
+            .setKey("session:1").build()));
+        PluginHotLoadTest.entryId(write(grpc, request("evcache", "{\"op\":\"set\",\"value\":\"w" + i + "\"}")
+            .setKey("session:2").build()));
+      }
+      PluginHotLoadTest.entryId(write(grpc, request("evcache", "{\"op\":\"delete\"}").setKey("session:2").build()));
+
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        assertThat(get(memcached, "session:1")).isEqualTo("v10");
+        assertThat(get(memcached, "session:2")).isNull();
+      });
+      assertThat(admin.call("DELETE", "/v1/namespaces/evcache?force=true", null).status()).isEqualTo(200);
+      assertThat(cli("plugins", "remove", "--admin", adminUrl, "memcached")).isZero();
+    }
+  }
+
+  /** Reads a key with the plain memcached text protocol; null when absent. */
+  static String get(Memcached memcached, String key) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", memcached.port())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(("get " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      String header = in.readLine();
+      if (header == null || header.equals("END")) {
+        return null;
+      }
+      return in.readLine();
+    }
   }
 }

@@ -1,0 +1,31 @@
+package io.walmesh.target.cassandra;
+
+import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.target.Target;
+import io.walmesh.spi.target.TargetFactory;
+
+/** The {@code cassandra} target type; see {@link CassandraTargetOptions} for its config, {@link CassandraMutation} for payloads. */
+public final class CassandraTargetFactory implements TargetFactory {
+  public static final String TYPE = "cassandra";
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String description() {
+    return "applies put / delete / CQL mutations to Cassandra, USING TIMESTAMP of the entry's write time";
+  }
+
+  @Override
+  public void validate(JsonObject config, String configPath) {
+    new CassandraTargetOptions(config, configPath);
+  }
+
+  @Override
+  public Target create(PluginContext context, String name, JsonObject config) {
+    return new CassandraTarget(context, name, new CassandraTargetOptions(config, "config"));
+  }
+}
