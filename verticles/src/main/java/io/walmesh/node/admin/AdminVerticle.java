@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/namespaces/:name/dlq[?limit=N]      list dead letters
  * POST   /v1/namespaces/:name/dlq/replay         replay (body {"entry-ids": [...]}; none: all)
  * POST   /v1/namespaces/:name/dlq/purge          purge (body {"entry-ids": [...]}; none: all)
+ * POST   /v1/namespaces/:name/replay             replay retained entries (body {"from", "to", "target", "exclude"})
+ * GET    /v1/namespaces/:name/replay/:id         a replay's progress
  * GET    /metrics                                Prometheus text format
  * GET    /v1/cluster                             the mesh: nodes, shards, owners, assignment generation
  * GET    /v1/plugins                             hot-loaded plugins, broken jars, built-in types
@@ -98,6 +100,7 @@ public final class AdminVerticle extends AbstractVerticle {
     forwarder = vertx.createHttpClient();
     router.route("/v1/namespaces/:name").handler(this::forwardWhenElsewhere);
     router.route("/v1/namespaces/:name/dlq*").handler(this::forwardWhenElsewhere);
+    router.route("/v1/namespaces/:name/replay*").handler(this::forwardWhenElsewhere);
     router.get("/v1/cluster").handler(this::cluster);
     router.get("/v1/health").handler(this::health);
     router.get("/v1/namespaces").handler(ctx -> json(ctx, 200, new JsonObject().put("namespaces",
@@ -118,6 +121,9 @@ public final class AdminVerticle extends AbstractVerticle {
         ids -> namespaces.backend(ctx.pathParam("name")).replayDeadLetters(ids)));
     router.post("/v1/namespaces/:name/dlq/purge").handler(ctx -> dlqAction(ctx, "purged",
         ids -> namespaces.backend(ctx.pathParam("name")).purgeDeadLetters(ids)));
+    router.post("/v1/namespaces/:name/replay").handler(this::startReplay);
+    router.get("/v1/namespaces/:name/replay/:id").handler(ctx -> respond(ctx, 200,
+        namespaces.backend(ctx.pathParam("name")).replayStatus(ctx.pathParam("id")).map(AdminVerticle::replayJson)));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
@@ -143,7 +149,8 @@ public final class AdminVerticle extends AbstractVerticle {
   private void forwardWhenElsewhere(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     HttpMethod method = ctx.request().method();
-    boolean aboutRuntime = method == HttpMethod.GET || method == HttpMethod.DELETE || ctx.request().path().contains("/dlq");
+    boolean aboutRuntime = method == HttpMethod.GET || method == HttpMethod.DELETE || ctx.request().path().contains("/dlq")
+        || ctx.request().path().contains("/replay");
     if (mesh == null || !aboutRuntime || ctx.request().getHeader(FORWARDED) != null || !namespaces.exists(name)
         || namespaces.runsHere(name)) {
       ctx.next();
@@ -151,7 +158,7 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     java.util.Optional<String> runner = namespaces.runner(name);
     if (runner.isEmpty() || runner.get().equals(nodeId)) {
-      if (ctx.request().path().contains("/dlq")) {
+      if (ctx.request().path().contains("/dlq") || ctx.request().path().contains("/replay")) {
         error(ctx, 503, "no node runs namespace " + name + " right now: " + namespaces.whyUnavailable(name));
       } else {
         ctx.next();
@@ -324,6 +331,65 @@ public final class AdminVerticle extends AbstractVerticle {
     respond(ctx, 200, action.apply(ids).map(n -> new JsonObject().put("namespace", ctx.pathParam("name")).put(verb, n)));
   }
 
+  /** Starts a replay: {"from": time, "to": time, "target": name, "exclude": [entry ids]}; times ISO-8601 or epoch ms. */
+  private void startReplay(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    JsonObject body = body(ctx);
+    for (String field : body.fieldNames()) {
+      if (!java.util.Set.of("from", "to", "target", "exclude").contains(field)) {
+        throw new ConfigException(field, "unknown field; a replay takes from, to, target and exclude");
+      }
+    }
+    if (!body.containsKey("from")) {
+      throw new ConfigException("from", "is required: the first write time to replay (ISO-8601 or epoch ms)");
+    }
+    long from = instant(body.getValue("from"), "from");
+    long to = body.containsKey("to") ? instant(body.getValue("to"), "to") : System.currentTimeMillis() + 1;
+    if (to <= from) {
+      throw new ConfigException("to", "must be after from");
+    }
+    String target = body.getValue("target") == null ? "" : String.valueOf(body.getValue("target"));
+    if (!target.isEmpty() && namespaces.status(name).map(s -> s.config().target(target).isEmpty()).orElse(false)) {
+      throw new ConfigException("target", "namespace " + name + " has no target \"" + target + "\"");
+    }
+    java.util.Set<String> exclude = new java.util.HashSet<>();
+    Object raw = body.getValue("exclude");
+    if (raw != null) {
+      if (!(raw instanceof JsonArray array) || array.stream().anyMatch(v -> !(v instanceof String))) {
+        throw new ConfigException("exclude", "must be an array of entry id strings");
+      }
+      array.forEach(v -> exclude.add((String) v));
+    }
+    io.walmesh.spi.backend.ReplayRequest request = new io.walmesh.spi.backend.ReplayRequest(from, to, target, exclude);
+    respond(ctx, 202, namespaces.backend(name).replay(request).map(status -> {
+      log.info("Namespace {}: replay {} queued {} entries written in [{}, {}) for {}, {} excluded", name, status.id(),
+          status.queued(), java.time.Instant.ofEpochMilli(from), java.time.Instant.ofEpochMilli(to),
+          target.isEmpty() ? "their targets" : "target " + target, status.excluded());
+      return replayJson(status);
+    }));
+  }
+
+  private static long instant(Object value, String field) {
+    if (value instanceof Number n && n.longValue() >= 0) {
+      return n.longValue();
+    }
+    if (value instanceof String text) {
+      try {
+        return java.time.Instant.parse(text).toEpochMilli();
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new ConfigException(field, "must be an ISO-8601 instant like 2026-11-30T10:00:00Z or epoch milliseconds,"
+            + " got \"" + text + "\"");
+      }
+    }
+    throw new ConfigException(field, "must be an ISO-8601 instant or epoch milliseconds, got " + value);
+  }
+
+  private static JsonObject replayJson(io.walmesh.spi.backend.ReplayStatus status) {
+    return new JsonObject().put("replay-id", status.id()).put("queued", status.queued())
+        .put("excluded", status.excluded()).put("remaining", status.remaining())
+        .put("delivered", status.queued() - status.remaining()).put("done", status.done());
+  }
+
   private static JsonObject body(RoutingContext ctx) {
     try {
       JsonObject json = ctx.body().asJsonObject();
@@ -351,6 +417,10 @@ public final class AdminVerticle extends AbstractVerticle {
         case CONFLICT -> 409;
         case FAILED_START -> 422;
       }, pe.getMessage());
+    } else if (cause instanceof UnsupportedOperationException unsupported) {
+      error(ctx, 409, unsupported.getMessage());
+    } else if (cause instanceof java.util.NoSuchElementException missing) {
+      error(ctx, 404, missing.getMessage());
     } else if (cause instanceof NamespaceException ne) {
       error(ctx, switch (ne.kind()) {
         case NOT_FOUND -> 404;

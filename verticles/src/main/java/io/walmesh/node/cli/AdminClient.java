@@ -28,6 +28,22 @@ class AdminClient {
 
   /** Calls the admin API with a body of any type; prints the JSON answer, or the error, and returns the exit code. */
   int call(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
+    Answer answer = send(method, path, contentType, body);
+    if (answer.exitCode() == 0) {
+      System.out.println(answer.body());
+    }
+    return answer.exitCode();
+  }
+
+  /** An admin API answer: the exit code the CLI ends with (0 when the call succeeded), and the body on success. */
+  record Answer(int exitCode, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  /** Calls the admin API; prints an error (and answers its exit code) but not a successful body. */
+  Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin.replaceAll("/+$", "") + path))
         .timeout(Duration.ofSeconds(120))
         .header("Content-Type", contentType)
@@ -38,13 +54,13 @@ class AdminClient {
           .send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       System.err.println("error: no walmesh node answers at " + admin + " (start one with `walmesh dev`, or set --admin)");
-      return 3;
+      return new Answer(3, null);
     } catch (IOException e) {
       System.err.println("error: calling " + admin + path + " failed: " + e.getMessage());
-      return 3;
+      return new Answer(3, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 3;
+      return new Answer(3, null);
     }
     if (response.statusCode() >= 400) {
       String message = response.body();
@@ -54,9 +70,8 @@ class AdminClient {
         // not JSON: print as is
       }
       System.err.println("error (" + response.statusCode() + "): " + message);
-      return 1;
+      return new Answer(1, null);
     }
-    System.out.println(response.body());
-    return 0;
+    return new Answer(0, response.body());
   }
 }

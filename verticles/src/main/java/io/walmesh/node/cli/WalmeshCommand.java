@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         NamespaceCommands.class,
         DlqCommands.class,
         PluginCommands.class,
+        ReplayCommand.class,
         WriteCommand.class,
         HealthCommand.class,
         ClusterCommand.class,

@@ -10,11 +10,15 @@ import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendSpec;
 import io.walmesh.spi.backend.BackendStats;
 import io.walmesh.spi.backend.Lease;
+import io.walmesh.spi.backend.ReplayRequest;
+import io.walmesh.spi.backend.ReplayStatus;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,7 +28,9 @@ import org.rocksdb.RocksIterator;
 
 /**
  * The {@code local} backend of one namespace: entries in the node's {@link LocalLog}, indexed by a
- * {@link Schedule} that only the log thread touches.
+ * {@link Schedule} that only the log thread touches. With {@code retention-ms}, a delivered entry
+ * moves to the log's retained part instead of being deleted, and stays there, replayable, until it
+ * is older than the retention.
  */
 final class LocalBackend implements Backend {
   private final Vertx vertx;
@@ -39,6 +45,14 @@ final class LocalBackend implements Backend {
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
   private long sweepTimer = -1;
+  /** How long delivered entries are kept for replay; zero: deleted when delivered. */
+  private final long retentionMs;
+  /** Replays started since the backend opened: their sequences, and how many entries they skipped. Log thread only. */
+  private final Map<String, Replayed> replays = new HashMap<>();
+  private final AtomicLong replayIds = new AtomicLong();
+
+  private record Replayed(List<Long> seqs, long excluded) {
+  }
 
   LocalBackend(Vertx vertx, LocalLog log, BackendSpec spec) {
     this.vertx = vertx;
@@ -46,6 +60,7 @@ final class LocalBackend implements Backend {
     this.spec = spec;
     this.prefix = Keys.prefix(spec.namespace());
     this.schedule = new Schedule(spec.orderedByKey());
+    this.retentionMs = LocalBackendFactory.retentionMs(spec);
   }
 
   /** Rebuilds the schedule from the stored entries; entries leased before a crash are pending again. */
@@ -67,12 +82,38 @@ final class LocalBackend implements Backend {
       refreshStats();
       return false;
     }, () -> {
-      if (!spec.dedupeWindow().isZero()) {
-        long interval = Math.max(1_000, Math.min(600_000, spec.dedupeWindow().toMillis() / 2));
-        sweepTimer = vertx.setPeriodic(interval, id -> sweepIdempotencyKeys());
+      long window = Math.min(spec.dedupeWindow().isZero() ? Long.MAX_VALUE : spec.dedupeWindow().toMillis(),
+          retentionMs == 0 ? Long.MAX_VALUE : retentionMs);
+      if (window != Long.MAX_VALUE) {
+        long interval = Math.max(1_000, Math.min(600_000, window / 2));
+        sweepTimer = vertx.setPeriodic(interval, id -> {
+          if (!spec.dedupeWindow().isZero()) {
+            sweepIdempotencyKeys();
+          }
+          if (retentionMs > 0) {
+            sweepRetained();
+          }
+        });
       }
       return (Backend) this;
     });
+  }
+
+  /** Deletes retained entries written longer ago than the retention. */
+  Future<Integer> sweepRetained() {
+    int[] swept = {0};
+    return run(batch -> {
+      long oldest = System.currentTimeMillis() - retentionMs;
+      try (RocksIterator it = log.iterator(log.delivered)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          if (parse(it.value()).getWriteTimeMs() < oldest) {
+            batch.writes.delete(log.delivered, it.key());
+            swept[0]++;
+          }
+        }
+      }
+      return false;
+    }, () -> swept[0]);
   }
 
   /** Forgets idempotency keys older than the dedupe window, so the log does not grow without bound. */
@@ -209,10 +250,77 @@ final class LocalBackend implements Backend {
   @Override
   public Future<Void> ack(Lease lease) {
     long seq = (Long) lease.token();
+    // a replayed entry is retained already, under its first sequence
+    boolean retain = retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(REPLAY_HEADER);
     return settle(seq, batch -> {
       batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
+      if (retain) {
+        batch.writes.put(log.delivered, Keys.seqKey(prefix, seq), lease.entry().toBuilder().clearDeliveredTargets()
+            .setAttempts(0).setLastError("").build().toByteArray());
+      }
       return false;
     }, () -> schedule.remove(seq));
+  }
+
+  /** The header a replayed entry carries: the id of the replay that queued it. */
+  static final String REPLAY_HEADER = "walmesh-replay-id";
+
+  @Override
+  public Future<ReplayStatus> replay(ReplayRequest request) {
+    if (retentionMs == 0) {
+      return Future.failedFuture(new UnsupportedOperationException("namespace " + spec.namespace() + " keeps no"
+          + " delivered entries; set backend.config.retention-ms to replay what is delivered from then on"));
+    }
+    String id = spec.namespace() + "-" + System.currentTimeMillis() + "-" + replayIds.incrementAndGet();
+    List<Long> seqs = new ArrayList<>();
+    List<EntryRecord> records = new ArrayList<>();
+    long[] excluded = {0};
+    return run(batch -> {
+      long now = System.currentTimeMillis();
+      try (RocksIterator it = log.iterator(log.delivered)) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+          EntryRecord kept = parse(it.value());
+          if (kept.getWriteTimeMs() < request.fromMs() || kept.getWriteTimeMs() >= request.toMs()) {
+            continue;
+          }
+          if (request.excludedEntryIds().contains(kept.getEntryId())) {
+            excluded[0]++;
+            continue;
+          }
+          EntryRecord.Builder again = kept.toBuilder().setAttempts(0).setDueAtMs(now).putHeaders(REPLAY_HEADER, id);
+          if (!request.target().isEmpty()) {
+            again.setTarget(request.target());
+          }
+          long seq = batch.nextSeq();
+          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), again.build().toByteArray());
+          seqs.add(seq);
+          records.add(kept);
+        }
+      }
+      return !seqs.isEmpty();
+    }, () -> {
+      long now = System.currentTimeMillis();
+      for (int i = 0; i < seqs.size(); i++) {
+        schedule.add(seqs.get(i), now, records.get(i).getKey());
+      }
+      replays.put(id, new Replayed(seqs, excluded[0]));
+      refreshStats();
+      notifyAvailable();
+      return new ReplayStatus(id, seqs.size(), excluded[0], seqs.size());
+    });
+  }
+
+  @Override
+  public Future<ReplayStatus> replayStatus(String id) {
+    return run(batch -> false, () -> {
+      Replayed replayed = replays.get(id);
+      if (replayed == null) {
+        throw new java.util.NoSuchElementException("no replay " + id + " of namespace " + spec.namespace()
+            + " since this node started");
+      }
+      long remaining = replayed.seqs().stream().filter(schedule::contains).count();
+      return new ReplayStatus(id, replayed.seqs().size(), replayed.excluded(), remaining);
+    });
   }
 
   @Override
@@ -342,7 +450,7 @@ final class LocalBackend implements Backend {
     stopSweeper();
     listeners.clear();
     return run(batch -> {
-      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency);
+      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered);
       return false;
     }, () -> {
       schedule.clear();

@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * The {@code local} backend type: every local namespace of the node shares one {@link LocalLog}
- * under {@code <data-dir>/plugins/local/log}. It takes no options: durability is always
- * fsync-before-acknowledge, with group commit.
+ * under {@code <data-dir>/plugins/local/log}. Durability is always fsync-before-acknowledge, with
+ * group commit. Its one option, {@code retention-ms} (default 0, at most a year), keeps delivered
+ * entries that long so they can be replayed.
  */
 public final class LocalBackendFactory implements BackendFactory {
   public static final String TYPE = "local";
@@ -34,9 +35,19 @@ public final class LocalBackendFactory implements BackendFactory {
     });
   }
 
+  /** The most {@code retention-ms} may be: a year. */
+  static final long MAX_RETENTION_MS = 365L * 86_400_000L;
+
   @Override
   public void validate(BackendSpec spec) {
-    new ConfigReader(spec.config(), spec.configPath()).rejectUnknown(Set.of());
+    retentionMs(spec);
+  }
+
+  /** How long delivered entries are kept for replay; checks the backend config, naming a bad field. */
+  static long retentionMs(BackendSpec spec) {
+    ConfigReader reader = new ConfigReader(spec.config(), spec.configPath());
+    reader.rejectUnknown(Set.of("retention-ms"));
+    return reader.optLong("retention-ms", 0, 0, MAX_RETENTION_MS);
   }
 
   @Override

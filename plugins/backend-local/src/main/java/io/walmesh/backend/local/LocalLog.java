@@ -65,6 +65,8 @@ final class LocalLog implements AutoCloseable {
   final ColumnFamilyHandle entries;
   final ColumnFamilyHandle deadLetters;
   final ColumnFamilyHandle idempotency;
+  /** Delivered entries kept for replay, by namespace prefix and sequence (namespaces with retention only). */
+  final ColumnFamilyHandle delivered;
   private final ColumnFamilyHandle meta;
   private final LinkedBlockingQueue<LogTask> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
@@ -84,7 +86,8 @@ final class LocalLog implements AutoCloseable {
         new ColumnFamilyDescriptor("entries".getBytes(), cfOptions),
         new ColumnFamilyDescriptor("dead-letters".getBytes(), cfOptions),
         new ColumnFamilyDescriptor("idempotency".getBytes(), cfOptions),
-        new ColumnFamilyDescriptor("meta".getBytes(), cfOptions));
+        new ColumnFamilyDescriptor("meta".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("delivered".getBytes(), cfOptions));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -95,6 +98,7 @@ final class LocalLog implements AutoCloseable {
     deadLetters = handles.get(2);
     idempotency = handles.get(3);
     meta = handles.get(4);
+    delivered = handles.get(5);
     byte[] reserved = db.get(meta, SEQ_RESERVED_KEY);
     // Sequences below the last durable reservation may have been used: start past it.
     nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();

@@ -105,6 +105,11 @@ final class Schedule {
     return true;
   }
 
+  /** Whether an entry is pending or leased. */
+  boolean contains(long seq) {
+    return items.containsKey(seq);
+  }
+
   int size() {
     return items.size();
   }

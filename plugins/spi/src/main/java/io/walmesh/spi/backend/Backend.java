@@ -51,6 +51,21 @@ public interface Backend {
   /** Deletes dead-lettered entries; empty ids: all. */
   Future<Integer> purgeDeadLetters(List<String> entryIds);
 
+  /**
+   * Puts the retained (already delivered) entries written in a time range back in the queue, due
+   * now, each keeping its entry id and write time; fails when this backend keeps no delivered
+   * entries.
+   */
+  default Future<ReplayStatus> replay(ReplayRequest request) {
+    return Future.failedFuture(new UnsupportedOperationException("this backend does not retain delivered entries,"
+        + " so it cannot replay them"));
+  }
+
+  /** The progress of a replay started since this backend opened; fails when the id is unknown. */
+  default Future<ReplayStatus> replayStatus(String id) {
+    return Future.failedFuture(new java.util.NoSuchElementException("no replay " + id + " on this node"));
+  }
+
   /** Counts for metrics and the admin API; must be cheap. */
   BackendStats stats();
 
