@@ -42,6 +42,10 @@ class CliTest {
     assertThat(run("dev", "--help").out()).contains("--data-dir", "--grpc-port", "--admin-port");
     assertThat(run("dlq", "replay", "--help").out()).contains("--id", "--admin");
     assertThat(run("namespaces", "create", "--help").out()).contains("--file");
+    assertThat(run("--help").out()).contains("plugins", "replay");
+    assertThat(run("plugins", "install", "--help").out()).contains("JAR", "upgrades");
+    assertThat(run("plugins", "remove", "--help").out()).contains("--force");
+    assertThat(run("replay", "--help").out()).contains("--from", "--to", "--exclude", "--target", "retention-ms");
   }
 
   @Test
