@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import io.walmesh.node.internal.SerialQueue;
 import io.walmesh.node.mesh.Mesh;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class PluginManager {
       return Future.succeededFuture();
     }
   };
-  private Future<?> last = Future.succeededFuture();
+  private final SerialQueue changes = new SerialQueue();
   private long timerId = -1;
   private boolean scanning;
   private volatile boolean closed;
@@ -103,16 +104,9 @@ public final class PluginManager {
     });
   }
 
-  private synchronized <T> Future<T> serially(Supplier<Future<T>> operation) {
-    Future<T> result = last.transform(ignored -> {
-      try {
-        return operation.get();
-      } catch (Throwable t) {
-        return Future.failedFuture(t);
-      }
-    });
-    last = result;
-    return result;
+  /** Runs changes one after another. */
+  private <T> Future<T> serially(Supplier<Future<T>> operation) {
+    return changes.submit(operation);
   }
 
   private void scheduleScan() {

@@ -3,6 +3,7 @@ package io.walmesh.node.runtime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.node.internal.SerialQueue;
 import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
@@ -56,7 +57,7 @@ public final class NamespaceManager implements PluginUsers {
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
   private final String nodeId;
   private Mesh mesh;
-  private Future<?> last = Future.succeededFuture();
+  private final SerialQueue changes = new SerialQueue();
 
   public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, String nodeId) {
     this.nodeId = nodeId;
@@ -66,17 +67,9 @@ public final class NamespaceManager implements PluginUsers {
     this.metrics = metrics;
   }
 
-  /** Runs namespace changes one after another. */
-  private synchronized <T> Future<T> serially(Supplier<Future<T>> operation) {
-    Future<T> result = last.transform(ignored -> {
-      try {
-        return operation.get();
-      } catch (Throwable t) {
-        return Future.failedFuture(t);
-      }
-    });
-    last = result;
-    return result;
+  /** Runs changes one after another. */
+  private <T> Future<T> serially(Supplier<Future<T>> operation) {
+    return changes.submit(operation);
   }
 
   /** Loads every stored namespace and starts it; a broken document is reported, not fatal. */

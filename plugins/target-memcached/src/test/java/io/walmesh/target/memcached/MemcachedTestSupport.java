@@ -13,14 +13,13 @@ import io.walmesh.spi.target.Delivery;
 import io.walmesh.spi.target.DeliveryException;
 import io.walmesh.spi.target.Target;
 import io.walmesh.spi.target.TargetFactory;
+import io.walmesh.testkit.TargetTests;
 import io.walmesh.testkit.Memcached;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 abstract class MemcachedTestSupport {
   static final long T0 = 1_700_000_000_000L;
-  private static final AtomicInteger ENTRY_IDS = new AtomicInteger(1_000);
 
   static Vertx vertx;
   static Memcached memcached;
@@ -73,18 +71,11 @@ abstract class MemcachedTestSupport {
   }
 
   static TargetFactory factory() {
-    for (TargetFactory factory : ServiceLoader.load(TargetFactory.class)) {
-      if (factory.type().equals("memcached")) {
-        return factory;
-      }
-    }
-    throw new AssertionError("no TargetFactory of type memcached in META-INF/services");
+    return TargetTests.factory("memcached");
   }
 
   static Target newTarget(JsonObject config) {
-    TargetFactory factory = factory();
-    factory.validate(config, "targets[0].config");
-    return factory.create(new PluginContext(vertx, dataDir, "test"), "cache", config);
+    return TargetTests.newTarget("memcached", new PluginContext(vertx, dataDir, "test"), "cache", config);
   }
 
   static Delivery delivery(String entryKey, long writeTimeMs, JsonObject payload) {
@@ -92,14 +83,12 @@ abstract class MemcachedTestSupport {
   }
 
   static Delivery delivery(String entryKey, long writeTimeMs, Buffer payload) {
-    return new Delivery("ns", "entry-" + ENTRY_IDS.incrementAndGet(), entryKey, payload, Map.of(), Map.of(),
-        writeTimeMs, 1);
+    return TargetTests.delivery(entryKey, writeTimeMs, payload);
   }
 
   /** The same entry again, as a redelivery: same id, payload and write time, next attempt. */
   static Delivery again(Delivery d) {
-    return new Delivery(d.namespace(), d.entryId(), d.key(), d.payload(), d.headers(), d.attributes(),
-        d.writeTimeMs(), d.attempt() + 1);
+    return TargetTests.again(d);
   }
 
   void deliver(Delivery delivery) {

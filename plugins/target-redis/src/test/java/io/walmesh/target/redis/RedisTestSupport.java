@@ -19,16 +19,15 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
+import io.walmesh.testkit.TargetTests;
 import io.walmesh.testkit.EmbeddedRedis;
 
 /**
@@ -37,7 +36,6 @@ import io.walmesh.testkit.EmbeddedRedis;
  */
 abstract class RedisTestSupport {
   static final long T0 = 1_700_000_000_000L;
-  private static final AtomicInteger ENTRY_IDS = new AtomicInteger();
 
   static Vertx vertx;
   static EmbeddedRedis redis;
@@ -74,18 +72,11 @@ abstract class RedisTestSupport {
   }
 
   static TargetFactory factory() {
-    for (TargetFactory factory : ServiceLoader.load(TargetFactory.class)) {
-      if (factory.type().equals("redis")) {
-        return factory;
-      }
-    }
-    throw new AssertionError("no TargetFactory of type redis in META-INF/services");
+    return TargetTests.factory("redis");
   }
 
   static Target newTarget(JsonObject config) {
-    TargetFactory factory = factory();
-    factory.validate(config, "targets[0].config");
-    return factory.create(new PluginContext(vertx, dataDir, "test"), "cache", config);
+    return TargetTests.newTarget("redis", new PluginContext(vertx, dataDir, "test"), "cache", config);
   }
 
   static Delivery delivery(String entryKey, long writeTimeMs, JsonObject payload) {
@@ -93,14 +84,12 @@ abstract class RedisTestSupport {
   }
 
   static Delivery delivery(String entryKey, long writeTimeMs, Buffer payload) {
-    return new Delivery("ns", "entry-" + ENTRY_IDS.incrementAndGet(), entryKey, payload, Map.of(), Map.of(),
-        writeTimeMs, 1);
+    return TargetTests.delivery(entryKey, writeTimeMs, payload);
   }
 
   /** The same entry again, as a redelivery: same id, payload and write time, next attempt. */
   static Delivery again(Delivery d) {
-    return new Delivery(d.namespace(), d.entryId(), d.key(), d.payload(), d.headers(), d.attributes(),
-        d.writeTimeMs(), d.attempt() + 1);
+    return TargetTests.again(d);
   }
 
   void deliver(Delivery delivery) {
