@@ -159,14 +159,17 @@ final class CassandraTarget implements Target {
    * from the start: the statements already applied rewrite the same cells with the same timestamps.
    */
   private Future<Void> inOrder(CassandraMutation.Parsed parsed, List<PreparedStatement> ready) {
-    Future<Void> chain = Future.succeededFuture();
+    // bind every statement first: a value that does not convert fails the set before any of it runs
+    List<BoundStatement> bound = new ArrayList<>();
     for (int i = 0; i < ready.size(); i++) {
+      bound.add(bind(parsed.statements().get(i), ready.get(i)));
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < bound.size(); i++) {
       int index = i;
-      chain = chain.compose(v -> {
-        CqlStatement statement = parsed.statements().get(index);
-        return client.execute(bind(statement, ready.get(index))).<Void>mapEmpty().recover(e -> Future.failedFuture(
-            CassandraFailures.classify(e, label() + " sequence[" + index + "] " + statement.what(), options.timeoutMs)));
-      });
+      chain = chain.compose(v -> client.execute(bound.get(index)).<Void>mapEmpty().recover(e -> Future.failedFuture(
+          CassandraFailures.classify(e, label() + " sequence[" + index + "] " + parsed.statements().get(index).what(),
+              options.timeoutMs))));
     }
     return chain;
   }
