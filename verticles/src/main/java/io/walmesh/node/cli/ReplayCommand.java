@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = {"Delivers again the entries of a namespace written from --from (to --to), skipping --exclude ids:",
         "the recovery after a target's data was corrupted or lost. The namespace must retain delivered entries",
-        "(backend.config.retention-ms on the local backend). Prints progress until every replayed entry is settled."})
+        "(backend.config.retention-ms on the local backend; a kafka namespace replays from its topic).",
+        "Prints progress until every replayed entry is settled."})
 final class ReplayCommand implements Callable<Integer> {
   @Mixin
   AdminClient admin;

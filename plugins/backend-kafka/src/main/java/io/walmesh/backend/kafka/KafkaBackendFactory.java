@@ -140,6 +140,19 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
     return config;
   }
 
+  /** A consumer in no group, for reading a topic by time (replays); it commits nothing. */
+  static KafkaConsumer<byte[], byte[]> reader(KafkaBackendOptions options, String clientId) {
+    Map<String, Object> config = common(options, clientId);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+    config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+    config.putAll(options.kafka);
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return new KafkaConsumer<>(config, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+  }
+
   private static Map<String, Object> consumerConfig(KafkaBackendOptions options, String clientId, String group) {
     Map<String, Object> config = common(options, clientId);
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
