@@ -3,6 +3,8 @@ package io.walmesh.target.walmesh;
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
@@ -35,7 +37,9 @@ final class WalmeshTarget implements Target {
   private int next;
 
   WalmeshTarget(Vertx vertx, String name, WalmeshTargetOptions options) {
-    this.client = GrpcClient.client(vertx);
+    // bounds connecting too, so a region that does not answer SYNs costs one timeout, not the OS's
+    this.client = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)));
     this.name = name;
     this.options = options;
   }
@@ -56,7 +60,9 @@ final class WalmeshTarget implements Target {
     }
     String where = "walmesh target " + name + " (namespace " + namespace + " at " + endpoint.host() + ":"
         + endpoint.port() + ")";
-    return client.request(endpoint, WriteAheadLogGrpcClient.WriteToLog).compose(call -> {
+    return client.request(endpoint, WriteAheadLogGrpcClient.WriteToLog)
+        .timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
+        .compose(call -> {
       call.timeout(options.timeoutMs, TimeUnit.MILLISECONDS);
       call.end(request.build());
       return call.response().compose(response -> {
