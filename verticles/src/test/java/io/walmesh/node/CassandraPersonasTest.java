@@ -130,7 +130,7 @@ class CassandraPersonasTest extends SingleNodeTest {
       System.setOut(previous);
     }
     assertThat(exit).as(out.toString()).isZero();
-    assertThat(out.toString()).contains("6/6 delivered, 0 remaining, 1 excluded");
+    assertThat(out.toString()).contains("6/6 settled (0 dead-lettered), 0 remaining, 1 excluded");
 
     List<Row> rows = cql.execute("SELECT id, name FROM shop.profiles").all();
     assertThat(rows).hasSize(6);

@@ -137,7 +137,8 @@ class PluginHotLoadTest extends SingleNodeTest {
     });
     writer.start();
     await().atMost(Duration.ofSeconds(10)).until(() -> acked.size() >= 20);
-    AdminHttp.Response upgraded = admin.postFile("/v1/plugins", echoJar("2.0.0"));
+    Path v2 = echoJar("2.0.0");
+    AdminHttp.Response upgraded = admin.postFile("/v1/plugins", v2);
     assertThat(upgraded.status()).as(upgraded.text()).isEqualTo(201);
     int ackedAtUpgrade = acked.size();
     await().atMost(Duration.ofSeconds(10)).until(() -> acked.size() >= ackedAtUpgrade + 20);
@@ -149,6 +150,12 @@ class PluginHotLoadTest extends SingleNodeTest {
     assertThat(deliveredIds("echo.out", "2.0.0")).as("entries written after the upgrade went through v2").isNotEmpty();
     String after = entryId(write(grpc, request("hot", "after").build()));
     await().atMost(Duration.ofSeconds(10)).until(() -> deliveredIds("echo.out", "2.0.0").contains(after));
+    // the same jar again (a retried upload) changes nothing and leaves the running version intact
+    AdminHttp.Response same = admin.postFile("/v1/plugins", v2);
+    assertThat(same.status()).isEqualTo(201);
+    assertThat(same.body().getBoolean("unchanged")).isTrue();
+    String stillThere = entryId(write(grpc, request("hot", "after-same").build()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> deliveredIds("echo.out", "2.0.0").contains(stillThere));
 
     JsonObject list = admin.get("/v1/plugins").body();
     assertThat(list.getJsonArray("plugins")).hasSize(1);

@@ -360,7 +360,10 @@ public final class AdminVerticle extends AbstractVerticle {
       }
       array.forEach(v -> exclude.add((String) v));
     }
-    io.walmesh.spi.backend.ReplayRequest request = new io.walmesh.spi.backend.ReplayRequest(from, to, target, exclude);
+    boolean targetIsDefault = !target.isEmpty() && namespaces.status(name).map(s -> s.config().targetsFor("").stream()
+        .anyMatch(t -> t.name().equals(target))).orElse(false);
+    io.walmesh.spi.backend.ReplayRequest request = new io.walmesh.spi.backend.ReplayRequest(from, to, target,
+        targetIsDefault, exclude);
     respond(ctx, 202, namespaces.backend(name).replay(request).map(status -> {
       log.info("Namespace {}: replay {} queued {} entries written in [{}, {}) for {}, {} excluded", name, status.id(),
           status.queued(), java.time.Instant.ofEpochMilli(from), java.time.Instant.ofEpochMilli(to),
@@ -387,7 +390,8 @@ public final class AdminVerticle extends AbstractVerticle {
   private static JsonObject replayJson(io.walmesh.spi.backend.ReplayStatus status) {
     return new JsonObject().put("replay-id", status.id()).put("queued", status.queued())
         .put("excluded", status.excluded()).put("remaining", status.remaining())
-        .put("delivered", status.queued() - status.remaining()).put("done", status.done());
+        .put("settled", status.queued() - status.remaining())
+        .put("dead-lettered", status.deadLettered() < 0 ? null : status.deadLettered()).put("done", status.done());
   }
 
   private static JsonObject body(RoutingContext ctx) {

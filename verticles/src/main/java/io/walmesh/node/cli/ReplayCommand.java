@@ -60,10 +60,20 @@ final class ReplayCommand implements Callable<Integer> {
     }
     while (true) {
       long queued = status.getLong("queued");
-      long remaining = status.getLong("remaining");
-      System.out.println("replay " + status.getString("replay-id") + ": " + (queued - remaining) + "/" + queued
-          + " delivered, " + remaining + " remaining, " + status.getLong("excluded") + " excluded");
+      Long dead = status.getLong("dead-lettered");
+      System.out.println("replay " + status.getString("replay-id") + ": " + status.getLong("settled") + "/" + queued
+          + " settled" + (dead == null ? "" : " (" + dead + " dead-lettered)") + ", " + status.getLong("remaining")
+          + " remaining, " + status.getLong("excluded") + " excluded");
       if (status.getBoolean("done")) {
+        if (dead != null && dead > 0) {
+          System.err.println("replay " + status.getString("replay-id") + ": " + dead + " entries went to the DLQ; see"
+              + " `walmesh dlq list " + namespace + "`");
+          return 1;
+        }
+        if (dead == null) {
+          System.out.println("replay " + status.getString("replay-id") + ": done; entries that failed for good are in"
+              + " `walmesh dlq list " + namespace + "`");
+        }
         return 0;
       }
       Thread.sleep(pollMs);

@@ -52,8 +52,14 @@ public final class ConsumerVerticle extends AbstractVerticle {
 
   @Override
   public void start() {
-    backend.onAvailable(() -> context.runOnContext(v -> wake()));
     pump();
+  }
+
+  /** Called (on any thread) when the backend may have new due entries: polls soon. */
+  public void wakeUp() {
+    if (context != null) {
+      context.runOnContext(v -> wake());
+    }
   }
 
   private void wake() {

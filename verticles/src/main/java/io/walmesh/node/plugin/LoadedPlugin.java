@@ -72,8 +72,8 @@ final class LoadedPlugin {
       try (InputStream in = zip.getInputStream(entry)) {
         descriptor = PluginDescriptor.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name);
       }
-      unpacked = runtimeDir.resolve(descriptor.id() + "-" + descriptor.version() + "-" + sha256.substring(0, 12));
-      deleteTree(unpacked);
+      // a directory of its own, even for the same jar installed again while the first copy runs
+      unpacked = Files.createTempDirectory(runtimeDir, descriptor.id() + "-" + descriptor.version() + "-");
       Files.createDirectories(unpacked.resolve("lib"));
       Files.copy(jar, unpacked.resolve("plugin.jar"), StandardCopyOption.REPLACE_EXISTING);
       for (ZipEntry e : zip.stream().toList()) {
@@ -166,6 +166,22 @@ final class LoadedPlugin {
   /** A weak handle on the class loader: it clears once the unloaded plugin is collected. */
   WeakReference<ClassLoader> loaderReference() {
     return new WeakReference<>(loader);
+  }
+
+  /** Compares two plugin versions part by part, numbers as numbers ({@code 1.10.0 > 1.9.0}). */
+  static int compareVersions(String a, String b) {
+    String[] left = a.split("[.+-]");
+    String[] right = b.split("[.+-]");
+    for (int i = 0; i < Math.max(left.length, right.length); i++) {
+      String l = i < left.length ? left[i] : "";
+      String r = i < right.length ? right[i] : "";
+      int c = l.matches("\\d{1,18}") && r.matches("\\d{1,18}") ? Long.compare(Long.parseLong(l), Long.parseLong(r))
+          : l.compareTo(r);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
   }
 
   JsonObject toJson() {

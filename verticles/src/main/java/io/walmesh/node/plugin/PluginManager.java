@@ -156,24 +156,38 @@ public final class PluginManager {
       Future<Void> chain = Future.succeededFuture();
       for (String name : ready) {
         String stamp = now.get(name);
-        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory")
-            .compose(json -> initial ? Future.succeededFuture() : publishFile(json.getString("id"), jarsDir.resolve(name)))
+        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory", initial)
+            .compose(json -> initial ? Future.succeededFuture(true) : publishFile(json.getString("id"), jarsDir.resolve(name))
+                .map(true).recover(e -> {
+                  log.error("Plugin jar {}: installed here but not published to the mesh (tried again on the next scan): {}",
+                      name, e.getMessage());
+                  return Future.succeededFuture(false);
+                }))
             .transform(ar -> {
-              handled.put(name, stamp);
+              if (ar.failed() || ar.result()) {
+                handled.put(name, stamp);
+              }
               return Future.succeededFuture();
             }));
       }
       handled.keySet().removeIf(name -> !now.containsKey(name));
-      broken.keySet().removeIf(name -> !now.containsKey(name));
+      broken.keySet().removeIf(name -> !name.contains(":") && !now.containsKey(name));
       for (LoadedPlugin plugin : List.copyOf(plugins.values())) {
-        if (!now.containsKey(plugin.source.getFileName().toString())) {
+        String jarName = plugin.source.getFileName().toString();
+        if (!now.containsKey(jarName)) {
           chain = chain.compose(v -> unload(plugin.descriptor.id(), false, "its jar was deleted from " + jarsDir)
               .compose(json -> unpublish(plugin.descriptor.id()).map(json))
+              .onSuccess(json -> broken.remove("deleted:" + jarName))
               .recover(e -> {
-                log.error("Plugin {}: its jar was deleted from {} but it stays loaded: {}", plugin.descriptor.id(),
-                    jarsDir, e.getMessage());
+                String problem = "the jar of plugin " + plugin.descriptor.id() + " was deleted, but it stays loaded: "
+                    + e.getMessage() + "; put the jar back, or change those namespaces";
+                if (broken.put("deleted:" + jarName, problem) == null) {
+                  log.error("Plugin {}: {}", plugin.descriptor.id(), problem);
+                }
                 return Future.succeededFuture();
               }).mapEmpty());
+        } else {
+          broken.remove("deleted:" + jarName);
         }
       }
       return chain;
@@ -193,7 +207,7 @@ public final class PluginManager {
       Path upload = Files.createTempFile(jarsDir.getParent(), "plugin-upload-", ".tmp");
       Files.write(upload, jar);
       return upload;
-    }).compose(upload -> installFile(upload, origin).eventually(() -> vertx.executeBlocking(() -> {
+    }).compose(upload -> installFile(upload, origin, false).eventually(() -> vertx.executeBlocking(() -> {
       Files.deleteIfExists(upload);
       return null;
     }))).compose(json -> publish ? publish(json.getString("id"), jar).map(json) : Future.succeededFuture(json));
@@ -221,6 +235,8 @@ public final class PluginManager {
    */
   public Future<Void> joinMesh(Mesh mesh, Context context) {
     this.mesh = mesh;
+    // listen first: a change made while the snapshot is applied queues behind it instead of being missed
+    mesh.listenPlugins(context, (id, jar) -> serially(() -> followMesh(id, jar)));
     return serially(() -> mesh.pluginJars().compose(remote -> {
       Future<Void> chain = Future.succeededFuture();
       for (Map.Entry<String, byte[]> entry : remote.entrySet()) {
@@ -232,7 +248,7 @@ public final class PluginManager {
         }
       }
       return chain;
-    })).onSuccess(v -> mesh.listenPlugins(context, (id, jar) -> serially(() -> followMesh(id, jar))));
+    }));
   }
 
   /** Applies one plugin change of the mesh here; a failure is reported, never fatal. */
@@ -256,10 +272,10 @@ public final class PluginManager {
    * Loads a jar and activates it. An upload is first moved into the directory as
    * {@code <id>-<version>.jar}; the upgraded version's jar is then deleted from it.
    */
-  private Future<JsonObject> installFile(Path jar, String origin) {
+  private Future<JsonObject> installFile(Path jar, String origin, boolean initial) {
     String fileName = jar.getFileName().toString();
     return vertx.executeBlocking(() -> LoadedPlugin.open(jar, runtimeDir, PluginManager.class.getClassLoader()))
-        .compose(opened -> activate(opened, jar.startsWith(jarsDir) ? null : jar))
+        .compose(opened -> activate(opened, jar.startsWith(jarsDir) ? null : jar, initial))
         .onSuccess(json -> {
           broken.remove(fileName);
           log.info("Plugin {} {} installed from {} ({}): target types {}", json.getString("id"), json.getString("version"),
@@ -273,9 +289,28 @@ public final class PluginManager {
         });
   }
 
-  private Future<JsonObject> activate(LoadedPlugin fresh, Path upload) {
+  private Future<JsonObject> activate(LoadedPlugin fresh, Path upload, boolean initial) {
     String id = fresh.descriptor.id();
     LoadedPlugin old = plugins.get(id);
+    if (old != null && old.sha256.equals(fresh.sha256)) {
+      // the same jar again (a retried upload, a touched file): nothing to switch
+      return fresh.close().map(v -> old.toJson().put("unchanged", true));
+    }
+    boolean keepOldJar = false;
+    if (initial && old != null) {
+      // two jars of one plugin in the directory at start: the newer version runs, the other is reported, not deleted
+      if (LoadedPlugin.compareVersions(fresh.descriptor.version(), old.descriptor.version()) <= 0) {
+        PluginException refused = new PluginException(PluginException.Kind.CONFLICT, "plugin " + id + " "
+            + old.descriptor.version() + " (" + old.source.getFileName() + ") is loaded, and this jar holds version "
+            + fresh.descriptor.version() + "; delete one of the two jars");
+        return fresh.close().transform(ignored -> Future.failedFuture(refused));
+      }
+      keepOldJar = true;
+      broken.put(old.source.getFileName().toString(), "plugin " + id + " " + fresh.descriptor.version() + " ("
+          + fresh.source.getFileName() + ") runs instead of this jar's version " + old.descriptor.version()
+          + "; delete one of the two jars");
+    }
+    boolean deleteOldJar = !keepOldJar;
     Set<String> oldTypes = old == null ? Set.of() : old.targets.keySet();
     try {
       checkTypes(fresh, oldTypes);
@@ -301,7 +336,14 @@ public final class PluginManager {
             log.info("Plugin {}: upgrading {} -> {}; namespaces {} switch over after draining in-flight deliveries", id,
                 old.descriptor.version(), active.descriptor.version(), users.namespacesUsing(affected));
           }
-          return users.restartDeliveries(affected).transform(ignored -> retire(old, active.source)).map(active.toJson());
+          // the new version runs from here on: a failure to clean up the old one is logged, not the install's
+          return users.restartDeliveries(affected)
+              .transform(ignored -> retire(old, deleteOldJar ? active.source : old.source).recover(e -> {
+                log.warn("Plugin {}: the replaced version {} did not close cleanly: {}", id,
+                    old == null ? "" : old.descriptor.version(), e.getMessage());
+                return Future.succeededFuture();
+              }))
+              .map(active.toJson());
         });
   }
 

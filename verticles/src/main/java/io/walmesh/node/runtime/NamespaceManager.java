@@ -520,12 +520,55 @@ public final class NamespaceManager implements PluginUsers {
       Future<Void> chain = Future.succeededFuture();
       for (NamespaceRuntime runtime : List.copyOf(running.values())) {
         if (runtime.usesAny(targetTypes)) {
-          chain = chain.compose(v -> runtime.restartDeliveries().onSuccess(ignored -> log.info(
-              "Namespace {}: deliveries restarted with the target types installed now{}", runtime.config.name(),
-              runtime.deliveriesPaused() == null ? "" : "; " + runtime.deliveriesPaused())));
+          // one namespace's failure must not keep the others on the old plugin
+          chain = chain.transform(ignored -> runtime.restartDeliveries()
+              .onSuccess(v -> log.info("Namespace {}: deliveries restarted with the target types installed now{}",
+                  runtime.config.name(), runtime.deliveriesPaused() == null ? "" : "; " + runtime.deliveriesPaused()))
+              .onFailure(e -> log.error("Namespace {}: restarting deliveries failed: {}", runtime.config.name(),
+                  e.getMessage(), e)));
         }
       }
-      return chain;
+      return chain.transform(ignored -> loadRejected());
+    });
+  }
+
+  /**
+   * Loads the namespace files that were refused for a reason that may have gone (a target type
+   * installed since, e.g.); those that still fail stay reported.
+   */
+  private Future<Void> loadRejected() {
+    if (brokenFiles.isEmpty() || mesh != null) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> {
+      Map<Path, String> documents = new TreeMap<>();
+      for (Path file : brokenFiles.keySet()) {
+        documents.put(file, store.read(file));
+      }
+      return documents;
+    }).compose(documents -> {
+      List<Future<Void>> starts = new ArrayList<>();
+      documents.forEach((file, text) -> {
+        NamespaceConfig config;
+        try {
+          config = NamespaceConfig.parse(text);
+          plugins.validate(config);
+        } catch (ConfigException e) {
+          brokenFiles.put(file, e.getMessage());
+          return;
+        }
+        if (configs.containsKey(config.name())) {
+          return;
+        }
+        brokenFiles.remove(file);
+        if (config.pinnedToNode() && config.homeNode().isEmpty()) {
+          config = config.withHomeNode(nodeId);
+        }
+        configs.put(config.name(), config);
+        log.info("Namespace file {} loads now: {}", file, config.name());
+        starts.add(startRuntime(config, true, true));
+      });
+      return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
   }
 

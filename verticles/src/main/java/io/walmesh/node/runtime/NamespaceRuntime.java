@@ -32,6 +32,7 @@ final class NamespaceRuntime {
   private String producerId;
   private String consumerId;
   private volatile String deliveriesPaused;
+  private volatile ConsumerVerticle consumerVerticle;
 
   NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config, boolean producer,
                    boolean consumer) {
@@ -48,11 +49,18 @@ final class NamespaceRuntime {
     return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config, consumer)).compose(opened -> {
       backend = opened;
       metrics.namespaceGauges(config.name(), this::stats);
+      // one listener for the runtime's life; it wakes whichever consumer runs now
+      backend.onAvailable(() -> {
+        ConsumerVerticle current = consumerVerticle;
+        if (current != null) {
+          current.wakeUp();
+        }
+      });
       if (!consumer) {
         return Future.succeededFuture((String) null);
       }
       createTargets();
-      return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics));
+      return deployConsumer();
     }).compose(id -> {
       consumerId = id;
       return producer ? vertx.deployVerticle(new ProducerVerticle(config, backend, metrics)) : Future.succeededFuture((String) null);
@@ -66,6 +74,11 @@ final class NamespaceRuntime {
     for (TargetConfig target : config.targets()) {
       targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
     }
+  }
+
+  private Future<String> deployConsumer() {
+    ConsumerVerticle verticle = new ConsumerVerticle(config, backend, targets, metrics);
+    return vertx.deployVerticle(verticle).onSuccess(id -> consumerVerticle = verticle);
   }
 
   /** Why deliveries are paused (a target type is not installed), or null while delivering. */
@@ -87,11 +100,13 @@ final class NamespaceRuntime {
     if (!consumer) {
       return Future.succeededFuture();
     }
+    consumerVerticle = null;
     Future<Void> stopped = consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId);
+    // a target that fails to close must not keep the namespace from delivering with the new ones
     return stopped.transform(ignored -> {
       consumerId = null;
       return closeTargets();
-    }).compose(v -> {
+    }).transform(ignored -> {
       try {
         createTargets();
       } catch (RuntimeException e) {
@@ -99,16 +114,32 @@ final class NamespaceRuntime {
         return closeTargets();
       }
       deliveriesPaused = null;
-      return vertx.deployVerticle(new ConsumerVerticle(config, backend, targets, metrics)).map(id -> {
+      return deployConsumer().<Void>map(id -> {
         consumerId = id;
         return null;
+      }).recover(e -> {
+        deliveriesPaused = "deliveries paused: the consumer failed to start: " + e.getMessage();
+        return Future.succeededFuture();
       });
     });
   }
 
+  /** Closes every target; one that fails to close is logged, and the others still close. */
   private Future<Void> closeTargets() {
     List<Future<Void>> closes = new ArrayList<>();
-    targets.values().forEach(t -> closes.add(t.close()));
+    targets.forEach((name, t) -> {
+      Future<Void> closed;
+      try {
+        closed = t.close();
+      } catch (RuntimeException e) {
+        closed = Future.failedFuture(e);
+      }
+      closes.add(closed.recover(e -> {
+        org.slf4j.LoggerFactory.getLogger(NamespaceRuntime.class).warn("Namespace {}: target {} failed to close: {}",
+            config.name(), name, e.getMessage());
+        return Future.succeededFuture();
+      }));
+    });
     targets.clear();
     return Future.join(closes).mapEmpty();
   }
@@ -123,6 +154,7 @@ final class NamespaceRuntime {
 
   /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */
   Future<Void> stop() {
+    consumerVerticle = null;
     Future<Void> producerStopped = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
     return producerStopped.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
         .transform(ignored -> closeTargets())

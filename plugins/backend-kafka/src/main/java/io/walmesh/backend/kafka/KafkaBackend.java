@@ -413,6 +413,9 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
                 || !seen.add(entry.getEntryId())) {
               continue;
             }
+            if (!request.selects(entry.getTarget())) {
+              continue;
+            }
             if (request.excludedEntryIds().contains(entry.getEntryId())) {
               excluded++;
               continue;
@@ -424,18 +427,23 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
       long now = System.currentTimeMillis();
       List<TopicPartition> partitions = new ArrayList<>();
       List<Long> offsets = new ArrayList<>();
+      // produced together (the idempotent producer keeps each partition's order), then awaited
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
       for (EntryRecord entry : selected) {
         EntryRecord.Builder again = entry.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0)
             .clearDeliveredTargets().setLastError("").putHeaders(REPLAY_HEADER, id);
         if (!request.target().isEmpty()) {
           again.setTarget(request.target());
         }
-        RecordMetadata md = await(produce(options.topic, again.build(), null));
-        partitions.add(new TopicPartition(md.topic(), md.partition()));
-        offsets.add(md.offset());
+        sent.add(produce(options.topic, again.build(), null));
+      }
+      await(Future.all(sent));
+      for (Future<RecordMetadata> f : sent) {
+        partitions.add(new TopicPartition(f.result().topic(), f.result().partition()));
+        offsets.add(f.result().offset());
       }
       replays.put(id, new Replayed(partitions, offsets, excluded));
-      return new ReplayStatus(id, selected.size(), excluded, selected.size());
+      return new ReplayStatus(id, selected.size(), excluded, selected.size(), -1);
     });
   }
 
@@ -456,7 +464,7 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
               remaining++;
             }
           }
-          return new ReplayStatus(id, replayed.offsets().size(), replayed.excluded(), remaining);
+          return new ReplayStatus(id, replayed.offsets().size(), replayed.excluded(), remaining, -1);
         });
   }
 

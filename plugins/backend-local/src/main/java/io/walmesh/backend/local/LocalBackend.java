@@ -48,7 +48,9 @@ final class LocalBackend implements Backend {
   /** How long delivered entries are kept for replay; zero: deleted when delivered. */
   private final long retentionMs;
   /** Replays started since the backend opened: their sequences, and how many entries they skipped. Log thread only. */
-  private final Map<String, Replayed> replays = new HashMap<>();
+  private final Map<String, Replayed> replays = new java.util.LinkedHashMap<>();
+  /** How many replays' progress is remembered; the oldest is forgotten first. */
+  private static final int MAX_REMEMBERED_REPLAYS = 100;
   private final AtomicLong replayIds = new AtomicLong();
 
   private record Replayed(List<Long> seqs, long excluded) {
@@ -106,10 +108,11 @@ final class LocalBackend implements Backend {
       long oldest = System.currentTimeMillis() - retentionMs;
       try (RocksIterator it = log.iterator(log.delivered)) {
         for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          if (parse(it.value()).getWriteTimeMs() < oldest) {
-            batch.writes.delete(log.delivered, it.key());
-            swept[0]++;
+          if (parse(it.value()).getWriteTimeMs() >= oldest) {
+            break; // kept in sequence order, which follows write time: the rest is younger
           }
+          batch.writes.delete(log.delivered, it.key());
+          swept[0]++;
         }
       }
       return false;
@@ -283,6 +286,9 @@ final class LocalBackend implements Backend {
           if (kept.getWriteTimeMs() < request.fromMs() || kept.getWriteTimeMs() >= request.toMs()) {
             continue;
           }
+          if (!request.selects(kept.getTarget())) {
+            continue;
+          }
           if (request.excludedEntryIds().contains(kept.getEntryId())) {
             excluded[0]++;
             continue;
@@ -303,10 +309,13 @@ final class LocalBackend implements Backend {
       for (int i = 0; i < seqs.size(); i++) {
         schedule.add(seqs.get(i), now, records.get(i).getKey());
       }
+      if (replays.size() >= MAX_REMEMBERED_REPLAYS) {
+        replays.remove(replays.keySet().iterator().next());
+      }
       replays.put(id, new Replayed(seqs, excluded[0]));
       refreshStats();
       notifyAvailable();
-      return new ReplayStatus(id, seqs.size(), excluded[0], seqs.size());
+      return new ReplayStatus(id, seqs.size(), excluded[0], seqs.size(), 0);
     });
   }
 
@@ -319,7 +328,13 @@ final class LocalBackend implements Backend {
             + " since this node started");
       }
       long remaining = replayed.seqs().stream().filter(schedule::contains).count();
-      return new ReplayStatus(id, replayed.seqs().size(), replayed.excluded(), remaining);
+      long dead = 0;
+      for (long seq : replayed.seqs()) {
+        if (!schedule.contains(seq) && log.get(log.deadLetters, Keys.seqKey(prefix, seq)) != null) {
+          dead++;
+        }
+      }
+      return new ReplayStatus(id, replayed.seqs().size(), replayed.excluded(), remaining, dead);
     });
   }
 

@@ -168,9 +168,21 @@ final class LocalLog implements AutoCloseable {
     List<LogTask> prepared = new ArrayList<>(tasks.size());
     for (LogTask task : tasks) {
       try {
+        batch.writes.setSavePoint();
+      } catch (Throwable t) {
+        task.complete(t);
+        continue;
+      }
+      try {
         sync |= task.prepare(batch);
+        batch.writes.popSavePoint();
         prepared.add(task);
       } catch (Throwable t) {
+        try {
+          batch.writes.rollbackToSavePoint(); // a task that failed half way leaves none of its writes
+        } catch (Throwable rollback) {
+          log.error("Local log: rolling back a failed task's writes failed", rollback);
+        }
         task.complete(t);
       }
     }

@@ -9,15 +9,26 @@ import java.util.Set;
  *
  * @param fromMs the first write time replayed (epoch ms, inclusive)
  * @param toMs the end of the range (epoch ms, exclusive); {@code Long.MAX_VALUE} for "until now"
- * @param target the one target to deliver to, or empty for each entry's original targets
+ * @param target the one target to deliver to, or empty for each entry's original targets; with a
+ *     target, only entries written for it are replayed: those that named it, and those that named
+ *     none when {@code targetIsDefault}
+ * @param targetIsDefault whether {@code target} is one of the namespace's default targets
  * @param excludedEntryIds entries not to replay (e.g. the bad mutation that caused the corruption)
  */
-public record ReplayRequest(long fromMs, long toMs, String target, Set<String> excludedEntryIds) {
+public record ReplayRequest(long fromMs, long toMs, String target, boolean targetIsDefault, Set<String> excludedEntryIds) {
   public ReplayRequest {
     target = target == null ? "" : target;
     excludedEntryIds = Set.copyOf(Objects.requireNonNull(excludedEntryIds, "excludedEntryIds"));
     if (toMs <= fromMs) {
       throw new IllegalArgumentException("the replay range is empty: to (" + toMs + ") must be after from (" + fromMs + ")");
     }
+  }
+
+  /** Whether an entry written for {@code entryTarget} (empty: the default targets) belongs to this replay. */
+  public boolean selects(String entryTarget) {
+    if (target.isEmpty()) {
+      return true;
+    }
+    return entryTarget.isEmpty() ? targetIsDefault : entryTarget.equals(target);
   }
 }
