@@ -51,7 +51,13 @@ class PluginHotLoadTest extends SingleNodeTest {
 
   @AfterEach
   void unlisten() {
-    consumers.forEach(MessageConsumer::unregister);
+    for (MessageConsumer<String> consumer : consumers) {
+      try {
+        consumer.unregister();
+      } catch (RuntimeException closedWithARestartedNode) {
+        // its Vert.x is gone
+      }
+    }
   }
 
   /** A plugin whose target type sends "<version>|<entry id>|<payload>" to an event-bus address. */
@@ -184,6 +190,29 @@ class PluginHotLoadTest extends SingleNodeTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> deliveredIds("echo.out", "2.1.0").contains(waiting));
     assertThat(admin.get("/v1/namespaces/hot").body().getString("state")).isEqualTo("running");
     assertThat(admin.call("DELETE", "/v1/namespaces/hot?force=true", null).status()).isEqualTo(200);
+    assertThat(admin.call("DELETE", "/v1/plugins/echo", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void aNamespaceWhosePluginIsGoneAtRestartLoadsWhenThePluginIsBackAndDeliversWhatWaited() {
+    assertThat(admin.postFile("/v1/plugins", echoJar("1.0.0")).status()).isEqualTo(201);
+    TestNodes.create(admin, namespace("comeback", "echo", "echo.restart"));
+    assertThat(admin.call("DELETE", "/v1/plugins/echo?force=true", null).status()).isEqualTo(200);
+    String waiting = entryId(write(grpc, request("comeback", "waited").build()));
+
+    restartNode();
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    node.vertx().eventBus().<String>consumer("echo.restart", m -> {
+      lines.add(m.body());
+      m.reply(null);
+    });
+    assertThat(admin.get("/v1/namespaces/comeback").status()).as("its type is not installed").isEqualTo(404);
+    assertThat(admin.get("/v1/health").body().getString("status")).isEqualTo("DEGRADED");
+
+    assertThat(admin.postFile("/v1/plugins", echoJar("1.0.1")).status()).isEqualTo(201);
+    await().atMost(Duration.ofSeconds(15)).until(() -> lines.contains("1.0.1|" + waiting + "|waited"));
+    assertThat(admin.get("/v1/namespaces/comeback").body().getString("state")).isEqualTo("running");
+    assertThat(admin.call("DELETE", "/v1/namespaces/comeback?force=true", null).status()).isEqualTo(200);
     assertThat(admin.call("DELETE", "/v1/plugins/echo", null).status()).isEqualTo(200);
   }
 

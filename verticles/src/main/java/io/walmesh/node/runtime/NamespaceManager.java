@@ -54,6 +54,8 @@ public final class NamespaceManager implements PluginUsers {
   private final Map<String, NamespaceRuntime> running = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<Path, String> brokenFiles = new ConcurrentHashMap<>();
+  /** Mesh documents this node refused (e.g. a target type not installed here yet), by name. */
+  private final Map<String, String> rejectedDocs = new ConcurrentHashMap<>();
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
   private final String nodeId;
   private Mesh mesh;
@@ -131,6 +133,7 @@ public final class NamespaceManager implements PluginUsers {
   public Future<Void> applyRemote(String name, String json) {
     return this.<Void>serially(() -> {
       if (json == null) {
+        rejectedDocs.remove(name);
         NamespaceRuntime runtime = running.remove(name);
         configs.remove(name);
         failures.remove(name);
@@ -147,9 +150,11 @@ public final class NamespaceManager implements PluginUsers {
         plugins.validate(config);
       } catch (ConfigException e) {
         failures.put(name, "invalid on this node: " + e.getMessage());
+        rejectedDocs.put(name, json); // tried again when plugin types are installed here
         log.error("Namespace {} from the mesh cannot run on this node: {}", name, e.getMessage());
         return Future.succeededFuture();
       }
+      rejectedDocs.remove(name);
       NamespaceConfig old = configs.put(name, config);
       Future<Void> saved = config.equals(old) ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
         store.save(config);
@@ -537,7 +542,12 @@ public final class NamespaceManager implements PluginUsers {
    * installed since, e.g.); those that still fail stay reported.
    */
   private Future<Void> loadRejected() {
-    if (brokenFiles.isEmpty() || mesh != null) {
+    if (mesh != null) {
+      // queued behind this change, not awaited: it runs through the same one-at-a-time queue
+      Map.copyOf(rejectedDocs).forEach((name, json) -> applyRemote(name, json));
+      return Future.succeededFuture();
+    }
+    if (brokenFiles.isEmpty()) {
       return Future.succeededFuture();
     }
     return vertx.executeBlocking(() -> {
