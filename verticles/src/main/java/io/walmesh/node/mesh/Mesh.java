@@ -324,7 +324,10 @@ public final class Mesh {
 
   // ---- plugin jars ----
 
-  /** The plugin jars installed in the mesh, by plugin id, read on a worker. */
+  /**
+   * The plugin jars of the mesh, by plugin id, read on a worker; an empty array is a removed
+   * plugin's tombstone (so a node that was away while it was removed removes it too).
+   */
   public Future<Map<String, byte[]>> pluginJars() {
     return vertx.executeBlocking(() -> new LinkedHashMap<>(pluginJars));
   }
@@ -337,15 +340,15 @@ public final class Mesh {
     });
   }
 
-  /** Removes a plugin from the mesh; every node unloads it. */
+  /** Removes a plugin from the mesh, leaving a tombstone; every node unloads it. */
   public Future<Void> unpublishPlugin(String id) {
     return vertx.executeBlocking(() -> {
-      pluginJars.delete(id);
+      pluginJars.set(id, new byte[0]);
       return null;
     });
   }
 
-  /** Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, null) when removed. */
+  /** Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, empty jar) when removed. */
   public void listenPlugins(Context context, BiConsumer<String, byte[]> onChange) {
     pluginJars.addEntryListener(new PluginListener(context, onChange), true);
   }

@@ -229,8 +229,9 @@ public final class PluginManager {
   }
 
   /**
-   * Joins the mesh's plugins: the mesh's version of a plugin wins over this node's; plugins only
-   * this node has are published. Then follows the mesh: a plugin installed or removed on any node
+   * Joins the mesh's plugins: the mesh's version of a plugin wins over this node's, a plugin the
+   * mesh removed (its tombstone) is removed here too, and plugins only this node has are published.
+   * Then follows the mesh: a plugin installed or removed on any node
    * is installed or removed here. Call after {@link #start()}, before the namespaces load.
    */
   public Future<Void> joinMesh(Mesh mesh, Context context) {
@@ -255,7 +256,7 @@ public final class PluginManager {
   private Future<Void> followMesh(String id, byte[] jar) {
     LoadedPlugin local = plugins.get(id);
     Future<?> applied;
-    if (jar == null) {
+    if (jar == null || jar.length == 0) { // removed from the mesh (a tombstone)
       applied = local == null ? Future.succeededFuture() : unload(id, true, "removed from the mesh");
     } else if (local != null && local.sha256.equals(LoadedPlugin.sha256(jar))) {
       applied = Future.succeededFuture();
