@@ -44,8 +44,13 @@ class AdminClient {
 
   /** Calls the admin API; prints an error (and answers its exit code) but not a successful body. */
   Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
+    return send(method, path, contentType, body, Duration.ofSeconds(120));
+  }
+
+  /** Calls the admin API, waiting up to {@code timeout} for the answer. */
+  Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body, Duration timeout) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin.replaceAll("/+$", "") + path))
-        .timeout(Duration.ofSeconds(120))
+        .timeout(timeout)
         .header("Content-Type", contentType)
         .method(method, body);
     HttpResponse<String> response;

@@ -49,7 +49,9 @@ final class ReplayCommand implements Callable<Integer> {
       body.put("exclude", new JsonArray(new ArrayList<>(exclude)));
     }
     String base = "/v1/namespaces/" + namespace + "/replay";
-    AdminClient.Answer started = admin.send("POST", base, "application/json", HttpRequest.BodyPublishers.ofString(body.encode()));
+    // a Kafka namespace reads its topic before it answers: give a long range time
+    AdminClient.Answer started = admin.send("POST", base, "application/json", HttpRequest.BodyPublishers.ofString(body.encode()),
+        java.time.Duration.ofMinutes(15));
     if (started.exitCode() != 0) {
       return started.exitCode();
     }
