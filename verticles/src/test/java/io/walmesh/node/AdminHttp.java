@@ -12,7 +12,7 @@ final class AdminHttp {
   record Response(int status, JsonObject body, String text) {
   }
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
   AdminHttp(int port) {

@@ -55,7 +55,7 @@ class AdminClient {
         .method(method, body);
     HttpResponse<String> response;
     try {
-      response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+      response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
           .send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       System.err.println("error: no walmesh node answers at " + admin + " (start one with `walmesh dev`, or set --admin)");

@@ -76,9 +76,18 @@ public final class NamespaceManager implements PluginUsers {
 
   /** Loads every stored namespace and starts it; a broken document is reported, not fatal. */
   public Future<Void> loadAll() {
-    return serially(() -> vertx.executeBlocking(() -> {
+    return serially(() -> vertx.executeBlocking(store::files).compose(this::loadFiles))
+        .compose(v -> mesh == null ? Future.succeededFuture() : mirrorMesh());
+  }
+
+  /**
+   * Reads, checks and starts (standalone) or seeds into the mesh the namespaces of these files; a
+   * file that fails is kept in {@link #brokenFiles} with why, and one already loaded is skipped.
+   */
+  private Future<Void> loadFiles(java.util.Collection<Path> files) {
+    return vertx.executeBlocking(() -> {
       Map<Path, String> documents = new TreeMap<>();
-      for (Path file : store.files()) {
+      for (Path file : files) {
         documents.put(file, store.read(file));
       }
       return documents;
@@ -90,9 +99,16 @@ public final class NamespaceManager implements PluginUsers {
           config = NamespaceConfig.parse(text);
           plugins.validate(config);
         } catch (ConfigException e) {
-          brokenFiles.put(file, e.getMessage());
-          log.error("Namespace file {} is invalid and was not loaded: {}", file, e.getMessage());
+          if (!e.getMessage().equals(brokenFiles.put(file, e.getMessage()))) {
+            log.error("Namespace file {} is invalid and was not loaded: {}", file, e.getMessage());
+          }
           return;
+        }
+        if (configs.containsKey(config.name())) {
+          return;
+        }
+        if (brokenFiles.remove(file) != null) {
+          log.info("Namespace file {} loads now: {}", file, config.name());
         }
         if (config.pinnedToNode() && config.homeNode().isEmpty()) {
           config = config.withHomeNode(nodeId); // the log holding it is on this node's disk
@@ -105,7 +121,7 @@ public final class NamespaceManager implements PluginUsers {
         }
       });
       return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
-    })).compose(v -> mesh == null ? Future.succeededFuture() : mirrorMesh());
+    });
   }
 
   /**
@@ -547,39 +563,7 @@ public final class NamespaceManager implements PluginUsers {
       Map.copyOf(rejectedDocs).forEach((name, json) -> applyRemote(name, json));
       return Future.succeededFuture();
     }
-    if (brokenFiles.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return vertx.executeBlocking(() -> {
-      Map<Path, String> documents = new TreeMap<>();
-      for (Path file : brokenFiles.keySet()) {
-        documents.put(file, store.read(file));
-      }
-      return documents;
-    }).compose(documents -> {
-      List<Future<Void>> starts = new ArrayList<>();
-      documents.forEach((file, text) -> {
-        NamespaceConfig config;
-        try {
-          config = NamespaceConfig.parse(text);
-          plugins.validate(config);
-        } catch (ConfigException e) {
-          brokenFiles.put(file, e.getMessage());
-          return;
-        }
-        if (configs.containsKey(config.name())) {
-          return;
-        }
-        brokenFiles.remove(file);
-        if (config.pinnedToNode() && config.homeNode().isEmpty()) {
-          config = config.withHomeNode(nodeId);
-        }
-        configs.put(config.name(), config);
-        log.info("Namespace file {} loads now: {}", file, config.name());
-        starts.add(startRuntime(config, true, true));
-      });
-      return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
-    });
+    return brokenFiles.isEmpty() ? Future.succeededFuture() : loadFiles(List.copyOf(brokenFiles.keySet()));
   }
 
   /** Stops every namespace, draining in-flight work; entries stay stored. */
