@@ -184,7 +184,9 @@ class PluginHotLoadTest extends SingleNodeTest {
     assertThat(forced.body().getJsonArray("paused-namespaces")).containsExactly("hot");
     assertThat(admin.get("/v1/namespaces/hot").body().getString("state")).isEqualTo("paused");
     String waiting = entryId(write(grpc, request("hot", "while-removed").build()));
-    Thread.sleep(500);
+    // no consumer runs while the type is gone: the entry is stored and waits
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        admin.get("/v1/namespaces/hot").body().getJsonObject("stats").getLong("pending") == 1);
     assertThat(deliveredIds("echo.out", null)).doesNotContain(waiting);
     assertThat(admin.postFile("/v1/plugins", echoJar("2.1.0")).status()).isEqualTo(201);
     await().atMost(Duration.ofSeconds(10)).until(() -> deliveredIds("echo.out", "2.1.0").contains(waiting));
@@ -216,12 +218,16 @@ class PluginHotLoadTest extends SingleNodeTest {
     assertThat(admin.call("DELETE", "/v1/plugins/echo", null).status()).isEqualTo(200);
   }
 
-  static boolean collected(WeakReference<ClassLoader> loader) throws InterruptedException {
-    for (int i = 0; i < 50 && loader.get() != null; i++) {
-      System.gc();
-      Thread.sleep(100);
+  static boolean collected(WeakReference<ClassLoader> loader) {
+    try {
+      await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+        System.gc();
+        return loader.get() == null;
+      });
+      return true;
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      return false;
     }
-    return loader.get() == null;
   }
 
   @Test

@@ -23,6 +23,8 @@ import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
 import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.backend.ReplayRequest;
+import io.walmesh.spi.backend.ReplayStatus;
 import io.walmesh.spi.config.ConfigException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -171,9 +173,7 @@ public final class AdminVerticle extends AbstractVerticle {
         return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
             + " runs on node " + runner.get() + ", whose admin address is not known yet; retry shortly"));
       }
-      String[] hostPort = info.getString("admin").split(":");
-      return forwarder.request(new RequestOptions().setMethod(method).setHost(hostPort[0])
-              .setPort(Integer.parseInt(hostPort[1])).setURI(ctx.request().uri()).putHeader(FORWARDED, nodeId)
+      return forwarder.request(toNode(info, method, ctx.request().uri()).putHeader(FORWARDED, nodeId)
               .putHeader("Content-Type", "application/json"))
           .compose(request -> request.send(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer()))
           .compose(response -> response.body().map(body -> {
@@ -182,6 +182,12 @@ public final class AdminVerticle extends AbstractVerticle {
             return null;
           }));
     }).onFailure(ctx::fail);
+  }
+
+  /** A request to another node's admin API, at the address it published in the mesh. */
+  private static RequestOptions toNode(JsonObject nodeInfo, HttpMethod method, String uri) {
+    String[] hostPort = nodeInfo.getString("admin").split(":");
+    return new RequestOptions().setMethod(method).setHost(hostPort[0]).setPort(Integer.parseInt(hostPort[1])).setURI(uri);
   }
 
   private void cluster(RoutingContext ctx) {
@@ -240,9 +246,7 @@ public final class AdminVerticle extends AbstractVerticle {
         if (id.equals(nodeId) || info == null || info.getString("admin") == null) {
           continue;
         }
-        String[] hostPort = info.getString("admin").split(":");
-        calls.add(forwarder.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(hostPort[0])
-                .setPort(Integer.parseInt(hostPort[1])).setURI("/v1/plugins?local=true").setTimeout(5_000))
+        calls.add(forwarder.request(toNode(info, HttpMethod.GET, "/v1/plugins?local=true").setTimeout(5_000))
             .compose(request -> request.send().compose(response -> response.body()))
             .map(body -> {
               byNode.put(id, new JsonObject(body));
@@ -362,7 +366,7 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     boolean targetIsDefault = !target.isEmpty() && namespaces.status(name).map(s -> s.config().targetsFor("").stream()
         .anyMatch(t -> t.name().equals(target))).orElse(false);
-    io.walmesh.spi.backend.ReplayRequest request = new io.walmesh.spi.backend.ReplayRequest(from, to, target,
+    ReplayRequest request = new ReplayRequest(from, to, target,
         targetIsDefault, exclude);
     respond(ctx, 202, namespaces.backend(name).replay(request).map(status -> {
       log.info("Namespace {}: replay {} queued {} entries written in [{}, {}) for {}, {} excluded", name, status.id(),
@@ -387,7 +391,7 @@ public final class AdminVerticle extends AbstractVerticle {
     throw new ConfigException(field, "must be an ISO-8601 instant or epoch milliseconds, got " + value);
   }
 
-  private static JsonObject replayJson(io.walmesh.spi.backend.ReplayStatus status) {
+  private static JsonObject replayJson(ReplayStatus status) {
     return new JsonObject().put("replay-id", status.id()).put("queued", status.queued())
         .put("excluded", status.excluded()).put("remaining", status.remaining())
         .put("settled", status.queued() - status.remaining())

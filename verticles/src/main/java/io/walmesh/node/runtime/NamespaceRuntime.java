@@ -21,6 +21,7 @@ import java.util.Map;
  * and targets, or both (in a mesh a node may run only one of them for a shard).
  */
 final class NamespaceRuntime {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NamespaceRuntime.class);
   final NamespaceConfig config;
   private final Vertx vertx;
   private final PluginRegistry plugins;
@@ -135,7 +136,7 @@ final class NamespaceRuntime {
         closed = Future.failedFuture(e);
       }
       closes.add(closed.recover(e -> {
-        org.slf4j.LoggerFactory.getLogger(NamespaceRuntime.class).warn("Namespace {}: target {} failed to close: {}",
+        log.warn("Namespace {}: target {} failed to close: {}",
             config.name(), name, e.getMessage());
         return Future.succeededFuture();
       }));

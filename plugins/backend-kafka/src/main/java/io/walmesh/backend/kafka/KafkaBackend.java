@@ -364,8 +364,6 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
 
   // ---- replay ----
 
-  /** The header a replayed entry carries: the id of the replay that queued it. */
-  static final String REPLAY_HEADER = "walmesh-replay-id";
   /** Replays started on this node: where their records went in the queue topic, and how many were skipped. */
   private final Map<String, Replayed> replays = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong replayIds = new java.util.concurrent.atomic.AtomicLong();
@@ -374,68 +372,27 @@ final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
   }
 
   /**
-   * Reads the queue topic from the first record produced at or after {@code from} (an entry is
-   * produced no earlier than its write time) up to its end when the replay starts, and produces
-   * again each entry written in the range, once, due now, attempts reset, keeping its id and write
-   * time. The topic's retention bounds how far back a replay can go.
+   * Produces again each entry of the queue topic that the replay covers ({@link ReplayReader}), once,
+   * due now, attempts reset, keeping its id and write time. The topic's retention bounds how far
+   * back a replay can go.
    */
   @Override
   public Future<ReplayStatus> replay(ReplayRequest request) {
     String id = spec.namespace() + "-" + System.currentTimeMillis() + "-" + replayIds.incrementAndGet();
     return onDlqThread(() -> {
-      List<EntryRecord> selected = new ArrayList<>();
-      long excluded = 0;
+      ReplayReader.Selection selection;
       try (KafkaConsumer<byte[], byte[]> reader = KafkaBackendFactory.reader(options, "walmesh-replay-" + id)) {
-        List<TopicPartition> tps = new ArrayList<>();
-        reader.partitionsFor(options.topic, java.time.Duration.ofSeconds(10))
-            .forEach(p -> tps.add(new TopicPartition(options.topic, p.partition())));
-        reader.assign(tps);
-        Map<TopicPartition, Long> end = reader.endOffsets(tps, java.time.Duration.ofSeconds(10));
-        Map<TopicPartition, Long> times = new HashMap<>();
-        tps.forEach(tp -> times.put(tp, request.fromMs()));
-        Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndTimestamp> starts =
-            reader.offsetsForTimes(times, java.time.Duration.ofSeconds(10));
-        for (TopicPartition tp : tps) {
-          var start = starts.get(tp);
-          reader.seek(tp, start == null ? end.get(tp) : start.offset());
-        }
-        Set<String> seen = new java.util.HashSet<>();
-        long deadline = System.currentTimeMillis() + 10 * 60_000;
-        while (tps.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
-          if (System.currentTimeMillis() > deadline) {
-            throw new IllegalStateException("reading topic " + options.topic + " for the replay took over 10 minutes");
-          }
-          for (ConsumerRecord<byte[], byte[]> record : reader.poll(java.time.Duration.ofMillis(500))) {
-            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-            EntryRecord entry = record.offset() < end.get(tp) ? decode(record) : null;
-            if (entry == null || entry.getHeadersMap().containsKey(REPLAY_HEADER)
-                || entry.getWriteTimeMs() < request.fromMs() || entry.getWriteTimeMs() >= request.toMs()
-                || !seen.add(entry.getEntryId())) {
-              continue;
-            }
-            if (!request.selects(entry.getTarget())) {
-              continue;
-            }
-            if (request.excludedEntryIds().contains(entry.getEntryId())) {
-              excluded++;
-              continue;
-            }
-            selected.add(entry);
-          }
-        }
+        selection = ReplayReader.read(reader, options.topic, request, this::decode);
       }
+      List<EntryRecord> selected = selection.entries();
+      long excluded = selection.excluded();
       long now = System.currentTimeMillis();
       List<TopicPartition> partitions = new ArrayList<>();
       List<Long> offsets = new ArrayList<>();
       // produced together (the idempotent producer keeps each partition's order), then awaited
       List<Future<RecordMetadata>> sent = new ArrayList<>();
       for (EntryRecord entry : selected) {
-        EntryRecord.Builder again = entry.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0)
-            .clearDeliveredTargets().setLastError("").putHeaders(REPLAY_HEADER, id);
-        if (!request.target().isEmpty()) {
-          again.setTarget(request.target());
-        }
-        sent.add(produce(options.topic, again.build(), null));
+        sent.add(produce(options.topic, request.requeue(entry, id, now), null));
       }
       await(Future.all(sent));
       for (Future<RecordMetadata> f : sent) {

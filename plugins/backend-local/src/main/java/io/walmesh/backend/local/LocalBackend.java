@@ -254,7 +254,7 @@ final class LocalBackend implements Backend {
   public Future<Void> ack(Lease lease) {
     long seq = (Long) lease.token();
     // a replayed entry is retained already, under its first sequence
-    boolean retain = retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(REPLAY_HEADER);
+    boolean retain = retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(ReplayRequest.REPLAY_HEADER);
     return settle(seq, batch -> {
       batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
       if (retain) {
@@ -264,9 +264,6 @@ final class LocalBackend implements Backend {
       return false;
     }, () -> schedule.remove(seq));
   }
-
-  /** The header a replayed entry carries: the id of the replay that queued it. */
-  static final String REPLAY_HEADER = "walmesh-replay-id";
 
   @Override
   public Future<ReplayStatus> replay(ReplayRequest request) {
@@ -283,22 +280,15 @@ final class LocalBackend implements Backend {
       try (RocksIterator it = log.iterator(log.delivered)) {
         for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
           EntryRecord kept = parse(it.value());
-          if (kept.getWriteTimeMs() < request.fromMs() || kept.getWriteTimeMs() >= request.toMs()) {
-            continue;
-          }
-          if (!request.selects(kept.getTarget())) {
+          if (!request.covers(kept)) {
             continue;
           }
           if (request.excludedEntryIds().contains(kept.getEntryId())) {
             excluded[0]++;
             continue;
           }
-          EntryRecord.Builder again = kept.toBuilder().setAttempts(0).setDueAtMs(now).putHeaders(REPLAY_HEADER, id);
-          if (!request.target().isEmpty()) {
-            again.setTarget(request.target());
-          }
           long seq = batch.nextSeq();
-          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), again.build().toByteArray());
+          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), request.requeue(kept, id, now).toByteArray());
           seqs.add(seq);
           records.add(kept);
         }

@@ -1,5 +1,6 @@
 package io.walmesh.spi.backend;
 
+import io.walmesh.protocol.v1.EntryRecord;
 import java.util.Objects;
 import java.util.Set;
 
@@ -16,12 +17,34 @@ import java.util.Set;
  * @param excludedEntryIds entries not to replay (e.g. the bad mutation that caused the corruption)
  */
 public record ReplayRequest(long fromMs, long toMs, String target, boolean targetIsDefault, Set<String> excludedEntryIds) {
+  /** The header a replayed entry carries: the id of the replay that queued it. */
+  public static final String REPLAY_HEADER = "walmesh-replay-id";
+
   public ReplayRequest {
     target = target == null ? "" : target;
     excludedEntryIds = Set.copyOf(Objects.requireNonNull(excludedEntryIds, "excludedEntryIds"));
     if (toMs <= fromMs) {
       throw new IllegalArgumentException("the replay range is empty: to (" + toMs + ") must be after from (" + fromMs + ")");
     }
+  }
+
+  /**
+   * Whether a retained entry belongs to this replay, exclusions aside: written in the range, for the
+   * replay's target, and not itself a copy an earlier replay queued.
+   */
+  public boolean covers(EntryRecord entry) {
+    return entry.getWriteTimeMs() >= fromMs && entry.getWriteTimeMs() < toMs && selects(entry.getTarget())
+        && !entry.getHeadersMap().containsKey(REPLAY_HEADER);
+  }
+
+  /** The entry as the replay puts it back: due now, attempts reset, marked with the replay's id, for its target. */
+  public EntryRecord requeue(EntryRecord entry, String replayId, long nowMs) {
+    EntryRecord.Builder again = entry.toBuilder().setAttempts(0).setDueAtMs(nowMs).setDeadAtMs(0)
+        .clearDeliveredTargets().setLastError("").putHeaders(REPLAY_HEADER, replayId);
+    if (!target.isEmpty()) {
+      again.setTarget(target);
+    }
+    return again.build();
   }
 
   /** Whether an entry written for {@code entryTarget} (empty: the default targets) belongs to this replay. */
