@@ -14,6 +14,8 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.walmesh.node.internal.ListenerLimits;
+import io.walmesh.node.internal.Text;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.protocol.Addresses;
@@ -47,15 +49,26 @@ public final class GatewayVerticle extends AbstractVerticle {
   static final String UNKNOWN_NAMESPACE = "(unknown)";
   /** The most requests one WriteToLogBatch call may carry. */
   public static final int MAX_BATCH = 1000;
+  /** The largest request message, compressed or inflated: room for the largest payload a namespace may allow plus the other fields. */
+  public static final long MAX_MESSAGE_BYTES = NamespaceConfig.MAX_PAYLOAD_BYTES_LIMIT + (1 << 20);
 
   private final String host;
   private final int port;
   private final Predicate<String> namespaceExists;
   private java.util.function.Function<String, String> whyUnavailable = name -> "";
   private final Metrics metrics;
+  private final ListenerLimits limits;
+  private final RequestBudget budget;
   private HttpServer server;
 
   public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics) {
+    this(host, port, namespaceExists, metrics, ListenerLimits.grpcDefaults(), new RequestBudget(RequestBudget.DEFAULT_MAX_BYTES));
+  }
+
+  public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics, ListenerLimits limits,
+                         RequestBudget budget) {
+    this.limits = limits;
+    this.budget = budget;
     this.metrics = metrics;
     this.host = host;
     this.port = port;
@@ -64,14 +77,21 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
-    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
-        // room for the largest payload a namespace may allow plus the request's other fields
-        .setMaxMessageSize(NamespaceConfig.MAX_PAYLOAD_BYTES_LIMIT + (1 << 20)));
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, this::writeToLog);
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, this::writeToLogBatch);
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
+    grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
+        WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
+    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
+        WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
     MessageConsumer<Object> busGateway = vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
-    Future.join(busGateway.completion(), vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-        .requestHandler(grpc)
+    Future.join(busGateway.completion(), vertx.createHttpServer(limits.apply(new HttpServerOptions().setHost(host).setPort(port)))
+        .connectionHandler(limits.connectionCap("gRPC"))
+        .requestHandler(request -> {
+          // Lets the call reader tell a compressed message without grpc-encoding from an identity one
+          if (request.getHeader("grpc-encoding") == null) {
+            request.headers().set("grpc-encoding", UnaryCall.NO_ENCODING);
+          }
+          grpc.handle(request);
+        })
         .listen()
         .onSuccess(s -> {
           server = s;
@@ -84,6 +104,11 @@ public final class GatewayVerticle extends AbstractVerticle {
   /** The event-bus gateway: the same routing and answers as gRPC, with {@link WriteFailure} codes. */
   private void writeFromBus(Message<Object> message) {
     WriteToLogRequest request;
+    if (message.body() instanceof Buffer bytes && bytes.length() > MAX_MESSAGE_BYTES) {
+      message.fail(WriteFailure.RESOURCE_EXHAUSTED.code(), "the request is " + bytes.length()
+          + " bytes, over this node's limit of " + MAX_MESSAGE_BYTES + " bytes per message");
+      return;
+    }
     try {
       request = message.body() instanceof WriteToLogRequest r ? r
           : WriteToLogRequest.parseFrom(((Buffer) message.body()).getBytes());
@@ -121,44 +146,54 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
   }
 
-  private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call) {
-    call.exceptionHandler(e -> log.debug("gRPC call failed: {}", e.getMessage()));
-    call.handler(request -> route(request, timeoutOf(call)).onSuccess(outcome -> {
+  private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call,
+                          UnaryCall<WriteToLogRequest, WriteToLogResponse> unary, WriteToLogRequest request) {
+    long size = request.getSerializedSize();
+    if (!budget.tryAcquire(size)) {
+      unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
+      return;
+    }
+    route(request, timeoutOf(call)).onComplete(done -> {
+      budget.release(size);
+      Outcome outcome = done.result();
       if (outcome.status() == GrpcStatus.OK) {
-        call.response().send(outcome.response());
+        unary.answer(outcome.response());
       } else {
-        call.response().status(outcome.status()).statusMessage(outcome.message()).end();
+        unary.refuse(outcome.status(), outcome.message());
       }
-    }));
+    });
   }
 
-  private void writeToLogBatch(GrpcServerRequest<WriteToLogBatchRequest, WriteToLogBatchResponse> call) {
-    call.exceptionHandler(e -> log.debug("gRPC call failed: {}", e.getMessage()));
-    call.handler(batch -> {
-      if (batch.getRequestsCount() > MAX_BATCH) {
-        call.response().status(GrpcStatus.INVALID_ARGUMENT)
-            .statusMessage("a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount()).end();
-        return;
-      }
-      long timeout = timeoutOf(call);
-      List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
-      for (WriteToLogRequest request : batch.getRequestsList()) {
-        outcomes.add(route(request, timeout));
-      }
-      Future.join(outcomes).onComplete(done -> {
-        WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
-        for (Future<Outcome> future : outcomes) {
-          Outcome outcome = future.result();
-          WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
-          if (outcome.status() == GrpcStatus.OK) {
-            result.setResponse(outcome.response());
-          } else {
-            result.setStatusMessage(outcome.message());
-          }
-          response.addResults(result);
+  private void writeToLogBatch(GrpcServerRequest<WriteToLogBatchRequest, WriteToLogBatchResponse> call,
+                               UnaryCall<WriteToLogBatchRequest, WriteToLogBatchResponse> unary, WriteToLogBatchRequest batch) {
+    if (batch.getRequestsCount() > MAX_BATCH) {
+      unary.refuse(GrpcStatus.INVALID_ARGUMENT, "a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount());
+      return;
+    }
+    long size = batch.getSerializedSize();
+    if (!budget.tryAcquire(size)) {
+      unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
+      return;
+    }
+    long timeout = timeoutOf(call);
+    List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
+    for (WriteToLogRequest request : batch.getRequestsList()) {
+      outcomes.add(route(request, timeout));
+    }
+    Future.join(outcomes).onComplete(done -> {
+      budget.release(size);
+      WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+      for (Future<Outcome> future : outcomes) {
+        Outcome outcome = future.result();
+        WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
+        if (outcome.status() == GrpcStatus.OK) {
+          result.setResponse(outcome.response());
+        } else {
+          result.setStatusMessage(outcome.message());
         }
-        call.response().send(response.build());
-      });
+        response.addResults(result);
+      }
+      unary.answer(response.build());
     });
   }
 
@@ -173,6 +208,11 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (namespace.isEmpty()) {
       metrics.writes(NO_NAMESPACE, "rejected").increment();
       return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required"));
+    }
+    if (!NamespaceConfig.NAME.matcher(namespace).matches()) {
+      metrics.writes(UNKNOWN_NAMESPACE, "rejected").increment();
+      return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace " + Text.quote(namespace)
+          + " is not a namespace name: names are 1 to 63 of a-z 0-9 . _ - starting with a letter or digit"));
     }
     if (!namespaceExists.test(namespace)) {
       metrics.writes(UNKNOWN_NAMESPACE, "not-found").increment(); // one label: unknown names must not grow the registry

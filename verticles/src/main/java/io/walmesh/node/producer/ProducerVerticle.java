@@ -70,13 +70,20 @@ public final class ProducerVerticle extends AbstractVerticle {
       return;
     }
     if (!request.getNamespace().equals(config.name())) {
-      refuse(message, WriteFailure.INVALID_ARGUMENT, "namespace \"" + request.getNamespace() + "\" was sent to the address of namespace " + config.name());
+      refuse(message, WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
+          + " was sent to the address of namespace " + config.name());
       return;
     }
     try {
       WriteValidator.validate(config, request);
     } catch (WriteValidator.Refusal refusal) {
       refuse(message, refusal.failure, refusal.getMessage());
+      return;
+    }
+    java.util.Optional<String> storage = backend.unavailable();
+    if (storage.isPresent()) {
+      refuse(message, WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
+          + storage.get() + "); the node is recovering: retry later or write through another node");
       return;
     }
     if (inFlight >= config.maxInFlightWrites()) {

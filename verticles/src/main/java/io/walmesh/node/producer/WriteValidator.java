@@ -1,5 +1,6 @@
 package io.walmesh.node.producer;
 
+import io.walmesh.node.internal.Text;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.protocol.WriteFailure;
 import io.walmesh.protocol.v1.Lifecycle;
@@ -7,9 +8,20 @@ import io.walmesh.protocol.v1.WriteToLogRequest;
 
 /** Checks a write against its namespace's config; the message of a refusal names the bad field. */
 final class WriteValidator {
-  /** Entries may be delayed by at most ten years. */
+  /** Entries may be delayed by at most ten years (delay_ms, or deliver_at_ms from now). */
   static final long MAX_DELAY_MS = 10L * 365 * 86_400_000L;
+  /** write_time_ms may be at most this far ahead of the node's clock (clock skew between hosts and regions). */
+  static final long MAX_WRITE_TIME_AHEAD_MS = 5 * 60_000L;
   static final int MAX_KEY_BYTES = 4096;
+  static final int MAX_HEADERS = 64;
+  static final int MAX_HEADER_NAME_BYTES = 256;
+  static final int MAX_HEADER_VALUE_BYTES = 8192;
+  static final int MAX_HEADERS_TOTAL_BYTES = 64 * 1024;
+  static final int MAX_ATTRIBUTES = 32;
+  static final int MAX_ATTRIBUTE_NAME_BYTES = 256;
+  static final int MAX_ATTRIBUTE_VALUE_BYTES = 4096;
+  /** RFC 9110 token characters: what a header name may be made of. */
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
   private WriteValidator() {
   }
@@ -25,21 +37,27 @@ final class WriteValidator {
   }
 
   static void validate(NamespaceConfig config, WriteToLogRequest request) {
+    validate(config, request, System.currentTimeMillis());
+  }
+
+  static void validate(NamespaceConfig config, WriteToLogRequest request, long now) {
     if (request.getPayload().size() > config.maxPayloadBytes()) {
       throw invalid("payload is " + request.getPayload().size() + " bytes, over namespace " + config.name()
           + "'s max-payload-bytes of " + config.maxPayloadBytes());
     }
-    if (request.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
-      throw invalid("key is longer than " + MAX_KEY_BYTES + " bytes");
+    if (utf8Length(request.getKey()) > MAX_KEY_BYTES) {
+      throw invalid("key is longer than the limit of " + MAX_KEY_BYTES + " bytes");
     }
-    if (request.getIdempotencyKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
-      throw invalid("idempotency_key is longer than " + MAX_KEY_BYTES + " bytes");
+    if (utf8Length(request.getIdempotencyKey()) > MAX_KEY_BYTES) {
+      throw invalid("idempotency_key is longer than the limit of " + MAX_KEY_BYTES + " bytes");
     }
+    validateHeaders(request.getHeadersMap());
     if (request.hasTarget() && !request.getTarget().getName().isEmpty()
         && config.target(request.getTarget().getName()).isEmpty()) {
-      throw invalid("target.name \"" + request.getTarget().getName() + "\" is not a target of namespace "
+      throw invalid("target.name " + Text.quote(request.getTarget().getName()) + " is not a target of namespace "
           + config.name() + "; its targets are " + config.targets().stream().map(t -> t.name()).toList());
     }
+    validateAttributes(request.getTarget().getAttributesMap());
     if (request.hasTarget() && request.getTarget().getName().isEmpty() && request.getTarget().getAttributesCount() > 0) {
       throw invalid("target.attributes need target.name");
     }
@@ -56,8 +74,77 @@ final class WriteValidator {
     if (lifecycle.getDeliverAtMs() < 0) {
       throw invalid("lifecycle.deliver_at_ms must not be negative, got " + lifecycle.getDeliverAtMs());
     }
+    if (lifecycle.getDeliverAtMs() > now + MAX_DELAY_MS) {
+      throw invalid("lifecycle.deliver_at_ms must be at most ten years (" + MAX_DELAY_MS + " ms) from now, got "
+          + lifecycle.getDeliverAtMs() + " (" + instant(lifecycle.getDeliverAtMs()) + ")");
+    }
     if (lifecycle.getWriteTimeMs() < 0) {
       throw invalid("lifecycle.write_time_ms must not be negative, got " + lifecycle.getWriteTimeMs());
+    }
+    if (lifecycle.getWriteTimeMs() > now + MAX_WRITE_TIME_AHEAD_MS) {
+      throw invalid("lifecycle.write_time_ms is " + lifecycle.getWriteTimeMs() + " (" + instant(lifecycle.getWriteTimeMs())
+          + "), more than " + MAX_WRITE_TIME_AHEAD_MS + " ms ahead of this node's clock; a write time is when the write"
+          + " happened: leave it 0 to use the node's clock");
+    }
+  }
+
+  private static void validateHeaders(java.util.Map<String, String> headers) {
+    if (headers.size() > MAX_HEADERS) {
+      throw invalid("headers has " + headers.size() + " entries, over the limit of " + MAX_HEADERS);
+    }
+    long total = 0;
+    for (java.util.Map.Entry<String, String> header : headers.entrySet()) {
+      int nameBytes = utf8Length(header.getKey());
+      int valueBytes = utf8Length(header.getValue());
+      if (nameBytes > MAX_HEADER_NAME_BYTES) {
+        throw invalid("a header name is " + nameBytes + " bytes, over the limit of " + MAX_HEADER_NAME_BYTES + ": " + Text.quote(header.getKey()));
+      }
+      if (!TOKEN.matcher(header.getKey()).matches()) {
+        throw invalid("header name " + Text.quote(header.getKey()) + " is not an HTTP token (letters, digits and !#$%&'*+.^_`|~-)");
+      }
+      if (valueBytes > MAX_HEADER_VALUE_BYTES) {
+        throw invalid("header " + Text.quote(header.getKey()) + " has a value of " + valueBytes + " bytes, over the limit of "
+            + MAX_HEADER_VALUE_BYTES);
+      }
+      if (header.getValue().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+        throw invalid("header " + Text.quote(header.getKey()) + " has a value with CR, LF or NUL, which no target may receive");
+      }
+      total += nameBytes + valueBytes;
+    }
+    if (total > MAX_HEADERS_TOTAL_BYTES) {
+      throw invalid("headers add up to " + total + " bytes, over the limit of " + MAX_HEADERS_TOTAL_BYTES);
+    }
+  }
+
+  private static void validateAttributes(java.util.Map<String, String> attributes) {
+    if (attributes.size() > MAX_ATTRIBUTES) {
+      throw invalid("target.attributes has " + attributes.size() + " entries, over the limit of " + MAX_ATTRIBUTES);
+    }
+    for (java.util.Map.Entry<String, String> attribute : attributes.entrySet()) {
+      if (utf8Length(attribute.getKey()) > MAX_ATTRIBUTE_NAME_BYTES) {
+        throw invalid("a target.attributes name is over the limit of " + MAX_ATTRIBUTE_NAME_BYTES + " bytes: " + Text.quote(attribute.getKey()));
+      }
+      if (utf8Length(attribute.getValue()) > MAX_ATTRIBUTE_VALUE_BYTES) {
+        throw invalid("target.attributes " + Text.quote(attribute.getKey()) + " has a value over the limit of "
+            + MAX_ATTRIBUTE_VALUE_BYTES + " bytes");
+      }
+      if (attribute.getKey().chars().anyMatch(c -> c < 0x20 || c == 0x7f)
+          || attribute.getValue().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+        throw invalid("target.attributes " + Text.quote(attribute.getKey()) + " has control characters (CR, LF or NUL)");
+      }
+    }
+  }
+
+  private static int utf8Length(String text) {
+    return text.length() > 4 * MAX_HEADERS_TOTAL_BYTES ? Integer.MAX_VALUE / 2 // no need to encode a huge string to know
+        : text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  private static String instant(long epochMs) {
+    try {
+      return java.time.Instant.ofEpochMilli(epochMs).toString();
+    } catch (java.time.DateTimeException e) {
+      return "out of range";
     }
   }
 

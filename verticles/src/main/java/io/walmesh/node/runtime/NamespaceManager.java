@@ -57,6 +57,8 @@ public final class NamespaceManager implements PluginUsers {
   /** Mesh documents this node refused (e.g. a target type not installed here yet), by name. */
   private final Map<String, String> rejectedDocs = new ConcurrentHashMap<>();
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
+  /** The state of a namespace whose backend cannot store writes durably now (health DOWN). */
+  public static final String UNAVAILABLE = "unavailable";
   private final String nodeId;
   private Mesh mesh;
   private final SerialQueue changes = new SerialQueue();
@@ -352,12 +354,6 @@ public final class NamespaceManager implements PluginUsers {
     return serially(() -> {
       requireKnown(name);
       NamespaceRuntime runtime = running.get(name);
-      BackendStats stats = runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats();
-      if (!force && (stats.pending() > 0 || stats.deadLetters() > 0)) {
-        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " still holds "
-            + stats.pending() + " pending and " + stats.deadLetters()
-            + " dead-lettered entries; deleting it would drop them. Wait for delivery, purge the DLQ, or delete with force=true");
-      }
       if (runtime == null && !force) {
         throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running"
             + (mesh == null ? "" : " on any node") + " (" + failures.getOrDefault(name, "starting")
@@ -367,17 +363,36 @@ public final class NamespaceManager implements PluginUsers {
         log.warn("Namespace {}: deleted while no node runs it; its stored entries stay in the backend", name);
         return mesh.remove(name);
       }
-      running.remove(name);
-      Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
-      return destroyed.compose(v -> vertx.executeBlocking(() -> {
-        store.delete(name);
-        return null;
-      })).compose(v -> mesh == null ? Future.succeededFuture() : mesh.remove(name)).<Void>map(v -> {
-        configs.remove(name);
-        failures.remove(name);
-        log.info("Namespace {} deleted", name);
-        return null;
+      if (force) {
+        return destroy(name, runtime);
+      }
+      // Stop taking writes first (in-flight appends finish and are answered), then count: a write
+      // acknowledged after the count would otherwise be destroyed with the namespace.
+      return runtime.stopWrites().compose(v -> {
+        BackendStats stats = runtime.stats();
+        if (stats.pending() > 0 || stats.leased() > 0 || stats.deadLetters() > 0) {
+          return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
+              NamespaceException.Kind.CONFLICT, "namespace " + name + " still holds " + stats.pending() + " pending, "
+              + stats.leased() + " in delivery and " + stats.deadLetters() + " dead-lettered entries; deleting it would"
+              + " drop them. Wait for delivery, purge the DLQ, or delete with force=true")));
+        }
+        return destroy(name, runtime);
       });
+    });
+  }
+
+  /** Destroys the namespace's stored entries, then forgets its document on this node (and in the mesh). */
+  private Future<Void> destroy(String name, NamespaceRuntime runtime) {
+    running.remove(name);
+    Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
+    return destroyed.compose(v -> vertx.executeBlocking(() -> {
+      store.delete(name);
+      return null;
+    })).compose(v -> mesh == null ? Future.succeededFuture() : mesh.remove(name)).<Void>map(v -> {
+      configs.remove(name);
+      failures.remove(name);
+      log.info("Namespace {} deleted", name);
+      return null;
     });
   }
 
@@ -460,8 +475,12 @@ public final class NamespaceManager implements PluginUsers {
     if (runtime != null && runtime.deliveriesPaused() != null) {
       failure = runtime.deliveriesPaused();
     }
-    String state = runtime != null ? (failure != null ? "paused" : "running") : failure != null ? "failed"
-        : mesh != null ? "elsewhere" : "starting";
+    Optional<String> storage = runtime == null || runtime.backend() == null ? Optional.empty() : runtime.backend().unavailable();
+    if (storage.isPresent()) {
+      failure = "cannot store writes durably: " + storage.get();
+    }
+    String state = storage.isPresent() ? UNAVAILABLE : runtime != null ? (failure != null ? "paused" : "running")
+        : failure != null ? "failed" : mesh != null ? "elsewhere" : "starting";
     return Optional.of(new Status(config, state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 

@@ -149,6 +149,27 @@ final class NamespaceRuntime {
     return backend;
   }
 
+  /** Stops taking writes: unregisters the producer's address and waits for the appends it accepted. */
+  Future<Void> stopWrites() {
+    String id = producerId;
+    if (id == null) {
+      return Future.succeededFuture();
+    }
+    producerId = null;
+    return vertx.undeploy(id);
+  }
+
+  /** Takes writes again after {@link #stopWrites()} (when this node plays the producer). */
+  Future<Void> resumeWrites() {
+    if (!producer || producerId != null) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics)).<Void>map(id -> {
+      producerId = id;
+      return null;
+    });
+  }
+
   BackendStats stats() {
     return backend == null ? new BackendStats(0, 0, 0, 0) : backend.stats();
   }

@@ -41,6 +41,9 @@ final class LocalBackend implements Backend {
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong pending = new AtomicLong();
   private final AtomicLong leased = new AtomicLong();
+  /** Settle writes (ack, retry, dead-letter) that failed in a row: the redelivery backoff grows with it. */
+  private final java.util.concurrent.atomic.AtomicInteger settleFailures = new java.util.concurrent.atomic.AtomicInteger();
+  static final long MAX_SETTLE_BACKOFF_MS = 30_000;
   private final AtomicLong deadLetterCount = new AtomicLong();
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
@@ -354,14 +357,22 @@ final class LocalBackend implements Backend {
   /** Runs a write that settles a lease; on a failed write the entry is released for redelivery. */
   private Future<Void> settle(long seq, Prepare prepare, Runnable onWritten) {
     return run(prepare, () -> {
+      settleFailures.set(0);
       onWritten.run();
       refreshStats();
       notifyAvailable();
       return null;
     }, failure -> {
-      schedule.release(seq, System.currentTimeMillis());
+      // redelivered after a backoff that grows while settling keeps failing, not at once
+      int failures = Math.min(settleFailures.incrementAndGet(), 16);
+      schedule.release(seq, System.currentTimeMillis() + Math.min(MAX_SETTLE_BACKOFF_MS, 100L << failures));
       refreshStats();
     });
+  }
+
+  @Override
+  public java.util.Optional<String> unavailable() {
+    return java.util.Optional.ofNullable(log.unavailable());
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.walmesh.backend.local;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +58,9 @@ final class LocalLog implements AutoCloseable {
     }
   }
 
+  static final long MIN_RETRY_BACKOFF_MS = 100;
+  private static final byte[] PROBE_KEY = "write-probe".getBytes(StandardCharsets.UTF_8);
+  static final long MAX_RETRY_BACKOFF_MS = 10_000;
   private final Path dir;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
@@ -69,10 +73,14 @@ final class LocalLog implements AutoCloseable {
   final ColumnFamilyHandle delivered;
   private final ColumnFamilyHandle meta;
   private final LinkedBlockingQueue<LogTask> queue = new LinkedBlockingQueue<>();
-  private final Thread thread;
   private final AtomicLong syncedWrites = new AtomicLong();
   private final AtomicLong tasksWritten = new AtomicLong();
   private volatile boolean closed;
+  /** Why the log cannot write now (a failed write, a dead thread), or null while it can. */
+  private volatile String unavailable;
+  private long retryAtMs;
+  private long retryBackoffMs = MIN_RETRY_BACKOFF_MS;
+  private volatile Thread thread;
   private long nextSeq;
   private long reservedUntil;
 
@@ -103,14 +111,23 @@ final class LocalLog implements AutoCloseable {
     // Sequences below the last durable reservation may have been used: start past it.
     nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();
     reservedUntil = nextSeq;
-    thread = new Thread(this::run, "walmesh-local-log");
-    thread.setDaemon(true);
-    thread.start();
+    startThread();
     log.info("Local log open at {}", dir);
   }
 
   Path dir() {
     return dir;
+  }
+
+  private synchronized void startThread() {
+    if (closed || (thread != null && thread.isAlive())) {
+      return;
+    }
+    Thread started = new Thread(this::run, "walmesh-local-log");
+    started.setDaemon(true);
+    started.setUncaughtExceptionHandler((t, e) -> unavailable = "the local log thread stopped: " + e);
+    thread = started;
+    started.start();
   }
 
   /** Queues a task for the log thread; fails it at once when the log is closed. */
@@ -119,7 +136,50 @@ final class LocalLog implements AutoCloseable {
       task.complete(new IllegalStateException("the local log at " + dir + " is closed"));
       return;
     }
+    if (!thread.isAlive()) {
+      // the thread died (e.g. out of memory); the tasks it held may or may not be stored, later ones get a new thread
+      log.error("Local log at {}: {}; starting a new log thread", dir, unavailable);
+      startThread();
+    }
     queue.add(task);
+  }
+
+  /** Why the log cannot write now, or null while it can; restarts a dead log thread. */
+  String unavailable() {
+    if (!closed && !thread.isAlive()) {
+      startThread();
+    }
+    return unavailable;
+  }
+
+  /** Remembers a failed write: writes fail fast until a retry (with backoff) finds the log writable again. */
+  private void markFailed(Throwable failure) {
+    if (unavailable == null) {
+      log.error("Local log at {} cannot write ({}); refusing writes and retrying with backoff", dir, failure.getMessage());
+    }
+    unavailable = "the local log at " + dir + " cannot write: " + failure.getMessage();
+    retryAtMs = System.currentTimeMillis() + retryBackoffMs;
+    retryBackoffMs = Math.min(MAX_RETRY_BACKOFF_MS, retryBackoffMs * 2);
+  }
+
+  /** After a failure: once the backoff has passed, probes with a small synced write whether the log writes again. */
+  private boolean writable() {
+    if (unavailable == null) {
+      return true;
+    }
+    if (System.currentTimeMillis() < retryAtMs) {
+      return false;
+    }
+    try (WriteOptions sync = new WriteOptions().setSync(true)) {
+      db.put(meta, sync, PROBE_KEY, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+      log.warn("Local log at {} writes again (after: {})", dir, unavailable);
+      unavailable = null;
+      retryBackoffMs = MIN_RETRY_BACKOFF_MS;
+      return true;
+    } catch (RocksDBException e) {
+      markFailed(e);
+      return false;
+    }
   }
 
   /** How many synced batch writes the log made: fewer than appends when group commit works. */
@@ -150,7 +210,11 @@ final class LocalLog implements AutoCloseable {
         }
         tasks.add(first);
         queue.drainTo(tasks, MAX_TASKS_PER_BATCH - 1);
-        runBatch(tasks);
+        if (writable()) {
+          runBatch(tasks);
+        } else {
+          failFast(tasks);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -197,9 +261,23 @@ final class LocalLog implements AutoCloseable {
     } catch (Throwable t) {
       failure = t;
       log.error("Local log write of {} tasks failed", prepared.size(), t);
+      markFailed(t);
     }
     tasksWritten.addAndGet(prepared.size());
     for (LogTask task : prepared) {
+      try {
+        task.complete(failure);
+      } catch (Throwable t) {
+        log.error("Local log task completion failed", t);
+      }
+    }
+  }
+
+  /** Fails tasks at once, without writing, while the log cannot write. */
+  private void failFast(List<LogTask> tasks) {
+    IllegalStateException failure = new IllegalStateException(unavailable + " (retrying in "
+        + Math.max(0, retryAtMs - System.currentTimeMillis()) + " ms)");
+    for (LogTask task : tasks) {
       try {
         task.complete(failure);
       } catch (Throwable t) {

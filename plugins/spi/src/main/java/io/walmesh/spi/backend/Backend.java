@@ -69,6 +69,15 @@ public interface Backend {
   /** Counts for metrics and the admin API; must be cheap. */
   BackendStats stats();
 
+  /**
+   * Why the backend cannot store writes durably right now (a broken log, a disk error), or empty
+   * when it can. While present, the node refuses writes at once with {@code UNAVAILABLE} and its
+   * health is {@code DOWN}; the backend itself keeps trying to recover.
+   */
+  default java.util.Optional<String> unavailable() {
+    return java.util.Optional.empty();
+  }
+
   /** Stops the backend; entries stay stored. */
   Future<Void> close();
 

@@ -1,0 +1,197 @@
+package io.walmesh.node.gateway;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcMessage;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.walmesh.node.internal.Text;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
+import java.util.zip.GZIPInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One unary gRPC call, read the careful way. Every call gets a gRPC status, whatever the client
+ * sent: a message over the size limit ({@code RESOURCE_EXHAUSTED}, at once, from the length
+ * prefix), a gzip message that inflates past the limit (inflation stops at the limit), an
+ * unsupported {@code grpc-encoding} ({@code UNIMPLEMENTED}), a compressed message without
+ * {@code grpc-encoding}, bytes that are not the request type, a stream that ends before a whole
+ * message, or a second message ({@code INVALID_ARGUMENT}). Status messages are percent-encoded as
+ * the gRPC spec says, so grpc-java, grpc-js and grpcurl all show them as written.
+ */
+final class UnaryCall<Req, Resp> {
+  private static final Logger log = LoggerFactory.getLogger(UnaryCall.class);
+  /** Set by the gateway on calls that name no {@code grpc-encoding}, so a compressed message among them is told apart. */
+  static final String NO_ENCODING = "x-walmesh-no-grpc-encoding";
+  /** The longest status message sent; longer ones are cut (some clients drop a connection on a huge grpc-message). */
+  static final int MAX_STATUS_MESSAGE_CHARS = 1024;
+
+  private final GrpcServerRequest<Req, Resp> call;
+  private final long maxMessageBytes;
+  private boolean received;
+  private boolean answered;
+
+  private UnaryCall(GrpcServerRequest<Req, Resp> call, long maxMessageBytes) {
+    this.call = call;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /**
+   * Reads the call's one request message with {@code decoder} and hands it to {@code handler};
+   * answers the call itself when the client's bytes do not make one valid request.
+   */
+  static <Req, Resp> UnaryCall<Req, Resp> read(GrpcServerRequest<Req, Resp> call, GrpcMessageDecoder<Req> decoder,
+                                               long maxMessageBytes, BiConsumer<UnaryCall<Req, Resp>, Req> handler) {
+    UnaryCall<Req, Resp> unary = new UnaryCall<>(call, maxMessageBytes);
+    call.exceptionHandler(e -> log.debug("gRPC call {} failed: {}", call.fullMethodName(), e.toString()));
+    call.invalidMessageHandler(invalid -> {
+      long size = invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1;
+      unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, "the request message is " + (size < 0 ? "too large" : size + " bytes")
+          + ", over this node's limit of " + maxMessageBytes + " bytes per message");
+    });
+    call.messageHandler(message -> {
+      if (unary.answered) {
+        return;
+      }
+      if (unary.received) {
+        unary.refuse(GrpcStatus.INVALID_ARGUMENT, call.methodName() + " is unary: the call carried more than one request message");
+        return;
+      }
+      unary.received = true;
+      Req request = unary.decode(message, decoder);
+      if (request != null) {
+        handler.accept(unary, request);
+      }
+    });
+    call.endHandler(v -> {
+      if (!unary.received && !unary.answered) {
+        unary.refuse(GrpcStatus.INVALID_ARGUMENT, "the request stream ended before a whole " + call.methodName()
+            + " request message arrived (a truncated or missing message)");
+      }
+    });
+    return unary;
+  }
+
+  private Req decode(GrpcMessage message, GrpcMessageDecoder<Req> decoder) {
+    Buffer payload = message.payload();
+    String encoding = message.encoding();
+    switch (encoding) {
+      case "identity":
+        break;
+      case "gzip":
+        try {
+          payload = gunzip(payload, maxMessageBytes);
+        } catch (TooLarge e) {
+          refuse(GrpcStatus.RESOURCE_EXHAUSTED, "the gzip request message inflates to more than " + maxMessageBytes
+              + " bytes, this node's limit per message");
+          return null;
+        } catch (IOException e) {
+          refuse(GrpcStatus.INVALID_ARGUMENT, "the request message is not valid gzip: " + Text.truncate(String.valueOf(e.getMessage()), 100));
+          return null;
+        }
+        break;
+      case NO_ENCODING:
+        refuse(GrpcStatus.INVALID_ARGUMENT, "the request message has the compressed flag set but the call has no grpc-encoding header");
+        return null;
+      default:
+        call.response().headers().set("grpc-accept-encoding", "gzip,identity");
+        refuse(GrpcStatus.UNIMPLEMENTED, "grpc-encoding " + Text.quote(encoding) + " is not supported; use gzip or identity");
+        return null;
+    }
+    try {
+      return decoder.decode(GrpcMessage.message("identity", message.format(), payload));
+    } catch (Throwable e) { // CodecException, and StackOverflowError on absurdly deep input
+      refuse(GrpcStatus.INVALID_ARGUMENT, "the request is not a valid " + call.fullMethodName() + " request message: "
+          + Text.truncate(rootMessage(e), 100));
+      return null;
+    }
+  }
+
+  /** Whether the call was already answered (a refusal, or {@link #answer}). */
+  boolean answered() {
+    return answered;
+  }
+
+  /** Sends the response message (status OK). */
+  void answer(Resp response) {
+    if (answered) {
+      return;
+    }
+    answered = true;
+    try {
+      call.response().send(response);
+    } catch (IllegalStateException e) { // the client reset the stream meanwhile
+      log.debug("gRPC call {}: the answer could not be sent: {}", call.fullMethodName(), e.getMessage());
+    }
+  }
+
+  /** Ends the call with a non-OK status and a message; the message is cut and encoded as the gRPC spec says. */
+  void refuse(GrpcStatus status, String message) {
+    if (answered) {
+      return;
+    }
+    answered = true;
+    try {
+      // Set as a trailer ourselves: the library's own encoding (form-URL style) shows as %2C, %3B... in grpc-js
+      call.response().status(status);
+      call.response().trailers().set("grpc-message", percentEncode(Text.truncate(message, MAX_STATUS_MESSAGE_CHARS)));
+      call.response().end();
+    } catch (IllegalStateException e) {
+      log.debug("gRPC call {}: the status could not be sent: {}", call.fullMethodName(), e.getMessage());
+    }
+  }
+
+  /** The gRPC spec's encoding of grpc-message: bytes outside 0x20..0x7E and '%' become %XX (of the UTF-8 bytes). */
+  static String percentEncode(String message) {
+    byte[] utf8 = message.getBytes(StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder(utf8.length + 16);
+    for (byte b : utf8) {
+      int c = b & 0xff;
+      if (c >= 0x20 && c <= 0x7e && c != '%') {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  private static final class TooLarge extends IOException {
+    TooLarge() {
+      super(null, null);
+    }
+  }
+
+  /** Inflates gzip bytes, stopping as soon as the output passes {@code limit}. */
+  static Buffer gunzip(Buffer compressed, long limit) throws IOException {
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed.getBytes()), 8192)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(limit, compressed.length() * 4L + 64));
+      byte[] chunk = new byte[8192];
+      long total = 0;
+      int n;
+      while ((n = in.read(chunk)) > 0) {
+        total += n;
+        if (total > limit) {
+          throw new TooLarge();
+        }
+        out.write(chunk, 0, n);
+      }
+      return Buffer.buffer(out.toByteArray());
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root instanceof StackOverflowError ? "nested too deeply" : String.valueOf(root.getMessage());
+  }
+}

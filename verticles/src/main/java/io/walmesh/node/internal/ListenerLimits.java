@@ -1,0 +1,89 @@
+package io.walmesh.node.internal;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How many connections a listener (gRPC or admin) keeps open, and how long an idle one lives.
+ * Without them, idle sockets fill the process's file descriptors, and then the log cannot open a
+ * file. A connection past the cap is closed at once (HTTP/2: GOAWAY) and the refusal is logged at
+ * most every 10 s.
+ *
+ * @param maxConnections connections open at once; past it new ones are closed
+ * @param idleTimeoutMs a connection with no traffic for this long is closed; 0 keeps idle connections
+ */
+public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
+  /** gRPC: {@value} connections. */
+  public static final int DEFAULT_GRPC_MAX_CONNECTIONS = 4096;
+  /** gRPC: idle connections close after {@value} ms. */
+  public static final long DEFAULT_GRPC_IDLE_TIMEOUT_MS = 300_000;
+  /** admin: {@value} connections. */
+  public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 256;
+  /** admin: idle connections close after {@value} ms. */
+  public static final long DEFAULT_ADMIN_IDLE_TIMEOUT_MS = 60_000;
+
+  public static ListenerLimits grpcDefaults() {
+    return new ListenerLimits(DEFAULT_GRPC_MAX_CONNECTIONS, DEFAULT_GRPC_IDLE_TIMEOUT_MS);
+  }
+
+  public static ListenerLimits adminDefaults() {
+    return new ListenerLimits(DEFAULT_ADMIN_MAX_CONNECTIONS, DEFAULT_ADMIN_IDLE_TIMEOUT_MS);
+  }
+
+  public ListenerLimits {
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("max-connections must be at least 1, got " + maxConnections);
+    }
+    if (idleTimeoutMs < 0) {
+      throw new IllegalArgumentException("idle-timeout-ms must not be negative, got " + idleTimeoutMs);
+    }
+  }
+
+  /** Sets the idle timeout on the server's options. */
+  public HttpServerOptions apply(HttpServerOptions options) {
+    if (idleTimeoutMs > 0) {
+      options.setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeoutMs));
+    }
+    return options;
+  }
+
+  /** A connection handler that enforces {@link #maxConnections} for one listener; share it among its servers. */
+  public Handler<HttpConnection> connectionCap(String listener) {
+    return new Cap(listener, maxConnections);
+  }
+
+  private static final class Cap implements Handler<HttpConnection> {
+    private static final Logger log = LoggerFactory.getLogger(ListenerLimits.class);
+    private final String listener;
+    private final int max;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong lastWarning = new AtomicLong();
+
+    Cap(String listener, int max) {
+      this.listener = listener;
+      this.max = max;
+    }
+
+    @Override
+    public void handle(HttpConnection connection) {
+      if (open.incrementAndGet() > max) {
+        open.decrementAndGet();
+        long now = System.currentTimeMillis();
+        long last = lastWarning.get();
+        if (now - last > 10_000 && lastWarning.compareAndSet(last, now)) {
+          log.warn("{} listener: {} connections open, its max-connections; closing new connections (from {})",
+              listener, max, connection.remoteAddress());
+        }
+        connection.close();
+        return;
+      }
+      connection.closeHandler(v -> open.decrementAndGet());
+    }
+  }
+}
