@@ -27,7 +27,16 @@ public final class ChildProcess implements AutoCloseable {
 
   /** Starts {@code mainClass} with {@code args} in a new JVM on this JVM's classpath. */
   public static ChildProcess startJava(String mainClass, List<String> args, Path logFile, String... jvmArgs) {
-    List<String> command = new ArrayList<>();
+    return startJava(List.of(), mainClass, args, logFile, jvmArgs);
+  }
+
+  /**
+   * Like {@link #startJava(String, List, Path, String...)}, run under a launcher command such as
+   * {@code prlimit --nofile=1024:1024} (which limits the child's open files).
+   */
+  public static ChildProcess startJava(List<String> launcher, String mainClass, List<String> args, Path logFile,
+                                       String... jvmArgs) {
+    List<String> command = new ArrayList<>(launcher);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx512m");
     command.add("-XX:+UseSerialGC");
@@ -55,6 +64,16 @@ public final class ChildProcess implements AutoCloseable {
 
   public boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** Waits for the child to exit on its own; its exit status, or -1 when it still runs after the timeout. */
+  public int waitForExit(java.time.Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
   }
 
   /** The child's output so far. */

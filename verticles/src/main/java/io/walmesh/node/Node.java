@@ -9,6 +9,8 @@ import io.walmesh.node.admin.AdminVerticle;
 import io.walmesh.node.mesh.ClusterOptions;
 import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.gateway.GatewayVerticle;
+import io.walmesh.node.runtime.StorageWatchdog;
+import io.walmesh.node.gateway.RequestBudget;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceStore;
 import io.walmesh.node.plugin.PluginManager;
@@ -35,15 +37,17 @@ public final class Node {
   private final NodeOptions options;
   private Vertx vertx;
   private Mesh mesh;
-  private final Metrics metrics = new Metrics();
+  private final Metrics metrics;
   private PluginRegistry plugins;
   private PluginManager pluginManager;
   private NamespaceManager namespaces;
   private GatewayVerticle gateway;
   private AdminVerticle admin;
+  private StorageWatchdog watchdog;
 
   public Node(NodeOptions options) {
     this.options = options;
+    this.metrics = new Metrics(options.maxNamespaceSeries());
   }
 
   /** A standalone node's Vert.x, or a clustered one that joined the mesh. */
@@ -72,7 +76,7 @@ public final class Node {
   }
 
   private void startOn(CompletableFuture<Node> result) {
-    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId());
+    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId(), options.destinations());
     vertx.executeBlocking(() -> {
           Files.createDirectories(options.dataDir());
           return new NamespaceStore(options.dataDir().resolve("namespaces"));
@@ -81,6 +85,7 @@ public final class Node {
         .compose(store -> {
           // hot-loaded plugins first: stored namespaces may use their target types
           pluginManager = new PluginManager(vertx, plugins, options.dataDir(), options.pluginScanIntervalMs());
+          pluginManager.limits(options.pluginLimits());
           return pluginManager.start()
               .compose(v -> mesh == null ? Future.succeededFuture() : pluginManager.joinMesh(mesh, vertx.getOrCreateContext()))
               .map(store);
@@ -102,18 +107,25 @@ public final class Node {
           vertx.setPeriodic(RECONCILE_EVERY_MS, id -> namespaces.reconcile());
           return namespaces.reconcile();
         })
-        .compose(v -> options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture())
+        .compose(v -> {
+          watchdog = new StorageWatchdog(vertx, namespaces::storageUnavailable, options.storageUnavailableExitMs(),
+              Node::exitProcess).start();
+          return options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture();
+        })
         .compose(v -> {
           if (mesh != null && !mesh.options().hasRole(ClusterOptions.GATEWAY)) {
             return Future.succeededFuture();
           }
-          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics)
+          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
+              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight()))
               .whyUnavailable(namespaces::whyUnavailable);
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {
           admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh,
-              pluginManager);
+              pluginManager)
+              .limits(options.adminLimits())
+              .maxConcurrentUploads(options.maxConcurrentUploads());
           return vertx.deployVerticle(admin);
         })
         .compose(v -> mesh == null ? Future.succeededFuture() : mesh.publishNode(new JsonObject()
@@ -184,8 +196,26 @@ public final class Node {
     return pluginManager;
   }
 
+  /** Exits the JVM (shutdown hooks run), and halts it if they have not finished within 20 s. */
+  private static void exitProcess(int status) {
+    Thread halt = new Thread(() -> {
+      try {
+        Thread.sleep(20_000);
+      } catch (InterruptedException ignored) {
+        // exiting anyway
+      }
+      Runtime.getRuntime().halt(status);
+    }, "walmesh-exit-halt");
+    halt.setDaemon(true);
+    halt.start();
+    new Thread(() -> System.exit(status), "walmesh-exit").start();
+  }
+
   /** Stops taking writes, drains in-flight work, closes the log and Vert.x. */
   public Future<Void> stop() {
+    if (watchdog != null) {
+      watchdog.stop();
+    }
     return Future.<Void>succeededFuture()
         .transform(v -> gateway == null ? Future.succeededFuture() : undeploy(gateway.deploymentID()))
         .transform(v -> admin == null ? Future.succeededFuture() : undeploy(admin.deploymentID()))

@@ -2,7 +2,13 @@ package io.walmesh.node;
 
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.node.admin.AdminVerticle;
+import io.walmesh.node.gateway.RequestBudget;
+import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.plugin.PluginLimits;
+import io.walmesh.node.internal.ListenerLimits;
 import io.walmesh.node.mesh.ClusterOptions;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.config.ConfigException;
 import io.walmesh.spi.config.ConfigReader;
 import java.nio.file.Path;
@@ -15,10 +21,18 @@ import java.util.UUID;
  * {
  *   "node-id": "node-1",                               default: a random id
  *   "data-dir": "./walmesh-data",                      entries, namespaces, plugin data
- *   "grpc":  {"host": "127.0.0.1", "port": 9090},
- *   "admin": {"host": "127.0.0.1", "port": 8080},
+ *   "grpc":  {"host": "127.0.0.1", "port": 9090,      also "max-connections" (4096), "idle-timeout-ms" (300000),
+ *             "max-request-bytes-in-flight" (256 MiB or a quarter of the heap)}
+ *   "admin": {"host": "127.0.0.1", "port": 8080},     also "max-connections" (256), "idle-timeout-ms" (60000),
+ *             "max-concurrent-uploads" (2)}
+ *   "storage-unavailable-exit-ms": 60000,              exit (status 75) when storage cannot write this long; 0: never
+ *   "metrics": {"max-namespace-series": 200},
+ *   "plugins": {"max-jar-bytes": 268435456, "max-unpacked-bytes": 1073741824, "max-entry-bytes": 268435456,
+ *               "max-entries": 100000},
  *   "demo-namespace": false,                           create the "demo" namespace when absent
- *   "cluster": {...}                                   join a mesh; see {@link ClusterOptions}
+ *   "cluster": {...},                                  join a mesh; see {@link ClusterOptions}
+ *   "targets": {"deny-destinations": ["169.254.0.0/16", "fe80::/10"]}
+ *                                                      addresses no target may connect to (the default)
  * }
  * </pre>
  */
@@ -29,9 +43,17 @@ public final class NodeOptions {
   public static final String DEFAULT_DATA_DIR = "walmesh-data";
   /** How often the plugins directory is scanned for new, changed and deleted jars: {@value} ms. */
   public static final long DEFAULT_PLUGIN_SCAN_INTERVAL_MS = 2_000;
+  /** A node whose storage cannot write for {@value} ms exits so a supervisor restarts it. */
+  public static final long DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS = 60_000;
   private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
-      "cluster", "plugin-scan-interval-ms");
-  private static final Set<String> LISTEN_FIELDS = Set.of("host", "port");
+      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms");
+  private static final Set<String> TARGETS_FIELDS = Set.of("deny-destinations");
+  private static final Set<String> LISTEN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms");
+  private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
+      "max-concurrent-uploads");
+  private static final Set<String> PLUGINS_FIELDS = Set.of("max-jar-bytes", "max-unpacked-bytes", "max-entry-bytes", "max-entries");
+  private static final Set<String> GRPC_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
+      "max-request-bytes-in-flight");
 
   private String nodeId = "node-" + UUID.randomUUID().toString().substring(0, 8);
   private Path dataDir = Path.of(DEFAULT_DATA_DIR);
@@ -40,8 +62,16 @@ public final class NodeOptions {
   private String adminHost = DEFAULT_HOST;
   private int adminPort = DEFAULT_ADMIN_PORT;
   private boolean demoNamespace;
+  private ListenerLimits grpcLimits = ListenerLimits.grpcDefaults();
+  private ListenerLimits adminLimits = ListenerLimits.adminDefaults();
+  private long maxRequestBytesInFlight = RequestBudget.DEFAULT_MAX_BYTES;
+  private long storageUnavailableExitMs = DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS;
+  private int maxConcurrentUploads = AdminVerticle.DEFAULT_MAX_CONCURRENT_UPLOADS;
+  private int maxNamespaceSeries = Metrics.DEFAULT_MAX_NAMESPACE_SERIES;
+  private PluginLimits pluginLimits = PluginLimits.DEFAULTS;
   private ClusterOptions cluster;
   private long pluginScanIntervalMs = DEFAULT_PLUGIN_SCAN_INTERVAL_MS;
+  private DestinationPolicy destinations = DestinationPolicy.defaults();
 
   public NodeOptions() {
   }
@@ -60,19 +90,63 @@ public final class NodeOptions {
     options.nodeId = reader.optString("node-id", options.nodeId);
     options.dataDir = Path.of(reader.optString("data-dir", DEFAULT_DATA_DIR));
     ConfigReader grpc = reader.object("grpc");
-    grpc.rejectUnknown(LISTEN_FIELDS);
+    grpc.rejectUnknown(GRPC_FIELDS);
     options.grpcHost = grpc.optString("host", DEFAULT_HOST);
     options.grpcPort = grpc.optInt("port", DEFAULT_GRPC_PORT, 0, 65535);
+    options.grpcLimits = readLimits(grpc, ListenerLimits.grpcDefaults());
+    options.maxRequestBytesInFlight = grpc.optLong("max-request-bytes-in-flight", RequestBudget.DEFAULT_MAX_BYTES, 1 << 20,
+        Long.MAX_VALUE);
     ConfigReader admin = reader.object("admin");
-    admin.rejectUnknown(LISTEN_FIELDS);
+    admin.rejectUnknown(ADMIN_FIELDS);
     options.adminHost = admin.optString("host", DEFAULT_HOST);
     options.adminPort = admin.optInt("port", DEFAULT_ADMIN_PORT, 0, 65535);
+    options.adminLimits = readLimits(admin, ListenerLimits.adminDefaults());
+    options.maxConcurrentUploads = admin.optInt("max-concurrent-uploads", AdminVerticle.DEFAULT_MAX_CONCURRENT_UPLOADS, 1, 64);
+    ConfigReader metrics = reader.object("metrics");
+    metrics.rejectUnknown(Set.of("max-namespace-series"));
+    options.maxNamespaceSeries = metrics.optInt("max-namespace-series", Metrics.DEFAULT_MAX_NAMESPACE_SERIES, 0, 100_000);
+    ConfigReader plugins = reader.object("plugins");
+    plugins.rejectUnknown(PLUGINS_FIELDS);
+    options.pluginLimits = new PluginLimits(
+        plugins.optLong("max-jar-bytes", PluginLimits.DEFAULT_MAX_JAR_BYTES, 1024, Long.MAX_VALUE),
+        plugins.optLong("max-unpacked-bytes", PluginLimits.DEFAULT_MAX_UNPACKED_BYTES, 1024, Long.MAX_VALUE),
+        plugins.optLong("max-entry-bytes", PluginLimits.DEFAULT_MAX_ENTRY_BYTES, 1024, Long.MAX_VALUE),
+        plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE));
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
+    options.storageUnavailableExitMs = reader.optLong("storage-unavailable-exit-ms", DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS, 0,
+        86_400_000L);
     options.pluginScanIntervalMs = reader.optLong("plugin-scan-interval-ms", DEFAULT_PLUGIN_SCAN_INTERVAL_MS, 0, 3_600_000);
     if (reader.has("cluster")) {
       options.cluster = ClusterOptions.read(reader.object("cluster"));
     }
+    ConfigReader targets = reader.object("targets");
+    targets.rejectUnknown(TARGETS_FIELDS);
+    if (targets.has("deny-destinations")) {
+      java.util.List<String> blocks = new java.util.ArrayList<>();
+      io.vertx.core.json.JsonArray array = targets.array("deny-destinations");
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String block)) {
+          throw new ConfigException(targets.field("deny-destinations") + "[" + i + "]", "must be a CIDR block string");
+        }
+        blocks.add(block);
+      }
+      try {
+        options.destinations = DestinationPolicy.denying(blocks);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(targets.field("deny-destinations"), e.getMessage());
+      }
+    }
     return options;
+  }
+
+  /** The addresses no target may connect to ({@code targets.deny-destinations}); default link-local. */
+  public DestinationPolicy destinations() {
+    return destinations;
+  }
+
+  public NodeOptions destinations(DestinationPolicy destinations) {
+    this.destinations = java.util.Objects.requireNonNull(destinations, "destinations");
+    return this;
   }
 
   /** How often the plugins directory is scanned, in ms; 0 turns the scan off (the admin API still installs). */
@@ -94,6 +168,70 @@ public final class NodeOptions {
 
   public NodeOptions nodeId(String nodeId) {
     this.nodeId = nodeId;
+    return this;
+  }
+
+  private static ListenerLimits readLimits(ConfigReader listener, ListenerLimits defaults) {
+    return new ListenerLimits(listener.optInt("max-connections", defaults.maxConnections(), 1, 1_000_000),
+        listener.optLong("idle-timeout-ms", defaults.idleTimeoutMs(), 0, 86_400_000L));
+  }
+
+  /** Connection cap and idle timeout of the gRPC listener ({@code grpc.max-connections}, {@code grpc.idle-timeout-ms}). */
+  public ListenerLimits grpcLimits() {
+    return grpcLimits;
+  }
+
+  /** Connection cap and idle timeout of the admin listener ({@code admin.max-connections}, {@code admin.idle-timeout-ms}). */
+  public ListenerLimits adminLimits() {
+    return adminLimits;
+  }
+
+  public NodeOptions listenerLimits(ListenerLimits grpc, ListenerLimits admin) {
+    this.grpcLimits = grpc;
+    this.adminLimits = admin;
+    return this;
+  }
+
+  /** Bytes of decoded write requests the node holds at once ({@code grpc.max-request-bytes-in-flight}). */
+  public long maxRequestBytesInFlight() {
+    return maxRequestBytesInFlight;
+  }
+
+  public NodeOptions maxRequestBytesInFlight(long bytes) {
+    this.maxRequestBytesInFlight = bytes;
+    return this;
+  }
+
+  /**
+   * How long the node stays up while some namespace cannot store writes (health DOWN, writes
+   * refused) before it exits with status 75 for a supervisor to restart it; 0 never exits.
+   */
+  public long storageUnavailableExitMs() {
+    return storageUnavailableExitMs;
+  }
+
+  public NodeOptions storageUnavailableExitMs(long ms) {
+    this.storageUnavailableExitMs = ms;
+    return this;
+  }
+
+  /** Plugin uploads the admin API takes at once ({@code admin.max-concurrent-uploads}). */
+  public int maxConcurrentUploads() {
+    return maxConcurrentUploads;
+  }
+
+  /** Namespaces with their own metric series; the rest count under namespace="(other)" ({@code metrics.max-namespace-series}). */
+  public int maxNamespaceSeries() {
+    return maxNamespaceSeries;
+  }
+
+  /** Size limits on plugin jars ({@code plugins.max-jar-bytes}, ...). */
+  public PluginLimits pluginLimits() {
+    return pluginLimits;
+  }
+
+  public NodeOptions pluginLimits(PluginLimits limits) {
+    this.pluginLimits = limits;
     return this;
   }
 

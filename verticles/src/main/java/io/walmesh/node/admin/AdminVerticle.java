@@ -3,7 +3,13 @@ package io.walmesh.node.admin;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.buffer.Buffer;
@@ -14,7 +20,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.plugin.PluginException;
 import io.walmesh.node.plugin.PluginManager;
@@ -26,6 +31,7 @@ import io.walmesh.protocol.v1.EntryRecord;
 import io.walmesh.spi.backend.ReplayRequest;
 import io.walmesh.spi.backend.ReplayStatus;
 import io.walmesh.spi.config.ConfigException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -50,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * GET    /metrics                                Prometheus text format
  * GET    /v1/cluster                             the mesh: nodes, shards, owners, assignment generation
  * GET    /v1/plugins                             hot-loaded plugins, broken jars, built-in types
- * POST   /v1/plugins                             install or upgrade (body: the plugin jar)
+ * POST   /v1/plugins                             install or upgrade (body: the plugin jar; ?filename=NAME names it in errors)
  * DELETE /v1/plugins/:id[?force=true]            remove (refused while namespaces use it)
  * </pre>
  * In a mesh, a request about one namespace (GET, DELETE, DLQ) reaching a node that does not run it
@@ -58,10 +64,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
-  private static final int MAX_BODY_BYTES = 1 << 20;
-  private static final int MAX_PLUGIN_BYTES = 256 << 20;
+  /** The largest JSON request body (every route but the plugin upload). */
+  public static final int MAX_BODY_BYTES = 1 << 20;
+  /** How many plugin uploads may stream at once, by default; more are answered 429. */
+  public static final int DEFAULT_MAX_CONCURRENT_UPLOADS = 2;
+  /** Replay times: from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, in epoch ms. */
+  static final long MAX_TIME_MS = java.time.Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
+  /** The longest error message answered: a refusal names the field and limit, never echoes the input. */
+  private static final int MAX_ERROR_CHARS = 2_000;
   private static final int DEFAULT_DLQ_LIMIT = 100;
   private static final String FORWARDED = "Walmesh-Forwarded-By";
+  private static final String BODY = "walmesh.admin.body";
 
   private final String host;
   private final int port;
@@ -72,6 +85,19 @@ public final class AdminVerticle extends AbstractVerticle {
   private final PluginManager plugins;
   private HttpServer server;
   private HttpClient forwarder;
+  private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
+  /** Plugin uploads streaming or installing now (touched on this verticle's event loop only). */
+  private int uploads;
+  /** The scrape running on a worker, if any: a concurrent scrape waits for it instead of starting another. */
+  private Future<String> scrapeInFlight;
+
+  private io.walmesh.node.internal.ListenerLimits limits = io.walmesh.node.internal.ListenerLimits.adminDefaults();
+
+  /** The admin listener's connection cap and idle timeout (default {@link io.walmesh.node.internal.ListenerLimits#adminDefaults()}). */
+  public AdminVerticle limits(io.walmesh.node.internal.ListenerLimits limits) {
+    this.limits = limits;
+    return this;
+  }
 
   public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, Mesh mesh,
                        PluginManager plugins) {
@@ -84,19 +110,22 @@ public final class AdminVerticle extends AbstractVerticle {
     this.metrics = metrics;
   }
 
+  /** How many plugin uploads may stream at once (default {@link #DEFAULT_MAX_CONCURRENT_UPLOADS}); set before deploying. */
+  public AdminVerticle maxConcurrentUploads(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max concurrent uploads must be at least 1, got " + max);
+    }
+    this.maxConcurrentUploads = max;
+    return this;
+  }
+
   @Override
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
-    router.post("/v1/plugins").handler(BodyHandler.create().setBodyLimit(MAX_PLUGIN_BYTES).setHandleFileUploads(false));
-    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES));
+    // the jar streams to a file, never into memory; so before the body handler of the JSON routes
+    router.post("/v1/plugins").handler(this::uploadPlugin);
+    router.route().handler(this::readBody);
     router.get("/v1/plugins").handler(this::listPlugins);
-    router.post("/v1/plugins").handler(ctx -> {
-      if (ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
-        error(ctx, 400, "the request body must be the plugin jar (e.g. curl --data-binary @plugin.jar)");
-        return;
-      }
-      respond(ctx, 201, plugins.install(ctx.body().buffer()));
-    });
     router.delete("/v1/plugins/:id").handler(ctx -> respond(ctx, 200,
         plugins.remove(ctx.pathParam("id"), "true".equals(ctx.queryParams().get("force")))));
     forwarder = vertx.createHttpClient();
@@ -126,13 +155,13 @@ public final class AdminVerticle extends AbstractVerticle {
     router.post("/v1/namespaces/:name/replay").handler(this::startReplay);
     router.get("/v1/namespaces/:name/replay/:id").handler(ctx -> respond(ctx, 200,
         namespaces.backend(ctx.pathParam("name")).replayStatus(ctx.pathParam("id")).map(AdminVerticle::replayJson)));
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
+    router.get("/metrics").handler(this::scrape);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
         + ctx.request().path() + "; see docs/admin-api.md"));
     router.route().failureHandler(this::failure);
 
-    vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
+    vertx.createHttpServer(limits.apply(new HttpServerOptions().setHost(host).setPort(port)))
+        .connectionHandler(limits.connectionCap("admin"))
         .requestHandler(router)
         .listen()
         .onSuccess(s -> {
@@ -145,6 +174,268 @@ public final class AdminVerticle extends AbstractVerticle {
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * {@code POST /v1/plugins}: the body, with any content type or none, is the jar. It streams to a
+   * file in the data directory (never into memory) and is refused with 413 as soon as it is over the
+   * plugins' max-jar-bytes, the file deleted and the connection closed; at most
+   * {@link #maxConcurrentUploads} uploads run at once, more get 429.
+   */
+  private void uploadPlugin(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    request.pause();
+    long limit = plugins.limits().maxJarBytes();
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null) {
+      long declared;
+      try {
+        declared = Long.parseLong(length.trim());
+      } catch (NumberFormatException e) {
+        refuse(ctx, 400, "Content-Length is not a number");
+        return;
+      }
+      if (declared > limit) {
+        refuse(ctx, 413, uploadTooLarge(limit));
+        return;
+      }
+    }
+    if (uploads >= maxConcurrentUploads) {
+      ctx.response().putHeader("Retry-After", "5");
+      refuse(ctx, 429, "too many plugin uploads at once: at most " + maxConcurrentUploads
+          + " may run at a time; retry when one finished");
+      return;
+    }
+    uploads++;
+    new Upload(ctx, limit).start();
+  }
+
+  /**
+   * Reads the body of the JSON routes into memory, up to {@link #MAX_BODY_BYTES}, whatever its content
+   * type: {@code curl -d} sends a JSON body as a form, which is never decoded as one. Over the limit,
+   * 413 at once, and the connection is closed.
+   */
+  private void readBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    long declared;
+    try {
+      declared = length == null ? -1 : Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      refuse(ctx, 400, "Content-Length is not a number");
+      return;
+    }
+    boolean chunked = request.version() == HttpVersion.HTTP_2 || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    if (request.isEnded() || declared == 0 || (declared < 0 && !chunked)) {
+      ctx.put(BODY, Buffer.buffer());
+      ctx.next();
+      return;
+    }
+    if (declared > MAX_BODY_BYTES) {
+      refuse(ctx, 413, "request body over " + MAX_BODY_BYTES + " bytes");
+      return;
+    }
+    if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+      ctx.response().writeContinue();
+    }
+    Buffer body = Buffer.buffer();
+    boolean[] refused = {false};
+    request.handler(chunk -> {
+      if (refused[0]) {
+        return;
+      }
+      if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+        refused[0] = true;
+        request.pause();
+        refuse(ctx, 413, "request body over " + MAX_BODY_BYTES + " bytes");
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.exceptionHandler(e -> refused[0] = true); // the client went away
+    request.endHandler(v -> {
+      if (!refused[0]) {
+        ctx.put(BODY, body);
+        ctx.next();
+      }
+    });
+    request.resume();
+  }
+
+  /** The body {@link #readBody} read; empty when there was none. */
+  private static Buffer bodyOf(RoutingContext ctx) {
+    Buffer body = ctx.get(BODY);
+    return body == null ? Buffer.buffer() : body;
+  }
+
+  private static String uploadTooLarge(long limit) {
+    return "plugin jar over " + limit + " bytes (the plugins' max-jar-bytes limit); the upload was refused";
+  }
+
+  /** One plugin upload streaming to a file. Its callbacks all run on this verticle's event loop. */
+  private final class Upload {
+    private final RoutingContext ctx;
+    private final HttpServerRequest request;
+    private final long limit;
+    private Path file;
+    private AsyncFile out;
+    private long received;
+    /** Refused, failed or the client went away: the rest of the body is ignored. */
+    private boolean stopped;
+    private boolean released;
+
+    Upload(RoutingContext ctx, long limit) {
+      this.ctx = ctx;
+      this.request = ctx.request();
+      this.limit = limit;
+    }
+
+    void start() {
+      vertx.executeBlocking(plugins::newUploadFile)
+          .compose(path -> {
+            file = path;
+            return vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setTruncateExisting(true));
+          })
+          .onFailure(e -> stop(500, e))
+          .onSuccess(opened -> {
+            out = opened;
+            out.exceptionHandler(e -> stop(500, e));
+            request.handler(this::chunk);
+            request.endHandler(v -> ended());
+            request.exceptionHandler(e -> stop(0, e));
+            ctx.response().closeHandler(v -> stop(0, null));
+            if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+              ctx.response().writeContinue();
+            }
+            request.resume();
+          });
+    }
+
+    private void chunk(Buffer data) {
+      if (stopped) {
+        return;
+      }
+      received += data.length();
+      if (received > limit) {
+        stop(413, null);
+        return;
+      }
+      out.write(data);
+      if (out.writeQueueFull()) {
+        request.pause();
+        out.drainHandler(v -> {
+          if (!stopped) {
+            request.resume();
+          }
+        });
+      }
+    }
+
+    private void ended() {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      out.close().onComplete(closed -> {
+        if (closed.failed()) {
+          cleanUp();
+          ctx.fail(closed.cause());
+        } else if (received == 0) {
+          cleanUp();
+          error(ctx, 400, "the request body must be the plugin jar (e.g. curl --data-binary @plugin.jar)");
+        } else {
+          // installUpload moves the file into the plugins directory, or deletes it; errors name the
+          // jar by the client's ?filename= (walmesh plugins install sends it), never by the temp file
+          plugins.installUpload(file, ctx.queryParams().get("filename")).onComplete(ar -> {
+            release();
+            if (ar.succeeded()) {
+              json(ctx, 201, ar.result());
+            } else {
+              ctx.fail(ar.cause());
+            }
+          });
+        }
+      });
+    }
+
+    /** Stops reading, deletes the file, answers {@code status} (0: no answer, the client is gone). */
+    private void stop(int status, Throwable cause) {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      request.pause();
+      if (cause != null && status != 0) {
+        log.error("Plugin upload failed after {} bytes", received, cause);
+      }
+      if (out == null) {
+        cleanUp();
+      } else {
+        out.close().onComplete(ignored -> cleanUp());
+      }
+      if (status == 413) {
+        refuse(ctx, 413, uploadTooLarge(limit));
+      } else if (status != 0) {
+        refuse(ctx, status, "internal error storing the upload; the node's log has the details");
+      }
+    }
+
+    private void cleanUp() {
+      if (file != null) {
+        vertx.fileSystem().delete(file.toString()).onFailure(e -> log.warn("Could not delete upload {}: {}", file,
+            e.getMessage()));
+      }
+      release();
+    }
+
+    private void release() {
+      if (!released) {
+        released = true;
+        uploads--;
+      }
+    }
+  }
+
+  /**
+   * Answers an error and then closes the connection (HTTP/1) or resets the stream (HTTP/2) instead
+   * of reading the rest of a body that is refused.
+   */
+  private static void refuse(RoutingContext ctx, int status, String message) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended()) {
+      return;
+    }
+    boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+    if (!http2) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("error", printable(message, MAX_ERROR_CHARS)).encodePrettily())
+        .onComplete(ignored -> {
+          if (http2) {
+            response.reset(8); // CANCEL: the client stops sending the body
+          } else {
+            ctx.request().connection().close();
+          }
+        });
+  }
+
+  /** {@code GET /metrics}, on a worker thread; a scrape asked for while one runs gets that one's result. */
+  private void scrape(RoutingContext ctx) {
+    Future<String> scrape = scrapeInFlight;
+    if (scrape == null) {
+      Future<String> running = vertx.executeBlocking(metrics::scrape, false);
+      scrape = running;
+      scrapeInFlight = running;
+      // may run at once when the scrape already finished: clear only our own scrape
+      running.onComplete(done -> {
+        if (scrapeInFlight == running) {
+          scrapeInFlight = null;
+        }
+      });
+    }
+    scrape.onFailure(ctx::fail).onSuccess(text -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text));
   }
 
   /** In a mesh: a request about a namespace this node does not run goes to a node that runs it. */
@@ -175,7 +466,7 @@ public final class AdminVerticle extends AbstractVerticle {
       }
       return forwarder.request(toNode(info, method, ctx.request().uri()).putHeader(FORWARDED, nodeId)
               .putHeader("Content-Type", "application/json"))
-          .compose(request -> request.send(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer()))
+          .compose(request -> request.send(bodyOf(ctx)))
           .compose(response -> response.body().map(body -> {
             ctx.response().setStatusCode(response.statusCode()).putHeader("Content-Type", "application/json")
                 .putHeader(FORWARDED, runner.get()).end(body);
@@ -264,24 +555,32 @@ public final class AdminVerticle extends AbstractVerticle {
   private void health(RoutingContext ctx) {
     JsonObject states = new JsonObject();
     boolean allRunning = true;
+    JsonObject down = new JsonObject();
     for (NamespaceManager.Status status : namespaces.list()) {
       states.put(status.config().name(), status.state());
       allRunning &= status.state().equals("running") || status.state().equals("elsewhere");
+      if (status.state().equals(NamespaceManager.UNAVAILABLE)) {
+        down.put(status.config().name(), status.error());
+      }
     }
     JsonArray broken = new JsonArray();
     namespaces.brokenFiles().forEach((file, problem) -> broken.add(new JsonObject().put("file", file.toString()).put("problem", problem)));
     List<String> brokenPlugins = new ArrayList<>(namespaces.brokenPlugins());
     brokenPlugins.addAll(plugins.brokenJars());
+    // DOWN: some namespace cannot store writes durably (its writes are refused with UNAVAILABLE)
     JsonObject body = new JsonObject()
-        .put("status", allRunning && broken.isEmpty() && brokenPlugins.isEmpty() ? "UP" : "DEGRADED")
+        .put("status", !down.isEmpty() ? "DOWN" : allRunning && broken.isEmpty() && brokenPlugins.isEmpty() ? "UP" : "DEGRADED")
         .put("node", nodeId).put("namespaces", states);
+    if (!down.isEmpty()) {
+      body.put("unavailable", down);
+    }
     if (!broken.isEmpty()) {
       body.put("broken-namespace-files", broken);
     }
     if (!brokenPlugins.isEmpty()) {
       body.put("broken-plugins", new JsonArray(new ArrayList<>(brokenPlugins)));
     }
-    json(ctx, 200, body);
+    json(ctx, down.isEmpty() ? 200 : 503, body);
   }
 
   private void listDeadLetters(RoutingContext ctx) {
@@ -323,7 +622,7 @@ public final class AdminVerticle extends AbstractVerticle {
   }
 
   private void dlqAction(RoutingContext ctx, String verb, Function<List<String>, Future<Integer>> action) {
-    JsonObject body = ctx.body().isEmpty() ? new JsonObject() : body(ctx);
+    JsonObject body = bodyOf(ctx).length() == 0 ? new JsonObject() : body(ctx);
     List<String> ids = new ArrayList<>();
     Object raw = body.getValue("entry-ids");
     if (raw != null) {
@@ -376,19 +675,41 @@ public final class AdminVerticle extends AbstractVerticle {
     }));
   }
 
-  private static long instant(Object value, String field) {
-    if (value instanceof Number n && n.longValue() >= 0) {
-      return n.longValue();
+  /** A replay time: an ISO-8601 instant or epoch ms, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z. */
+  static long instant(Object value, String field) {
+    String range = "must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (epoch milliseconds 0 to "
+        + MAX_TIME_MS + ")";
+    if (value instanceof Number n) {
+      java.math.BigDecimal exact;
+      try {
+        exact = new java.math.BigDecimal(n.toString());
+      } catch (NumberFormatException e) { // NaN, Infinity
+        throw new ConfigException(field, "must be epoch milliseconds (an integer) or an ISO-8601 instant");
+      }
+      if (exact.signum() < 0 || exact.compareTo(java.math.BigDecimal.valueOf(MAX_TIME_MS)) > 0) {
+        throw new ConfigException(field, range);
+      }
+      if (exact.stripTrailingZeros().scale() > 0) {
+        throw new ConfigException(field, "must be whole epoch milliseconds, not a fraction");
+      }
+      return exact.longValueExact();
     }
     if (value instanceof String text) {
+      java.time.Instant instant;
       try {
-        return java.time.Instant.parse(text).toEpochMilli();
+        instant = java.time.Instant.parse(text);
       } catch (java.time.format.DateTimeParseException e) {
         throw new ConfigException(field, "must be an ISO-8601 instant like 2026-11-30T10:00:00Z or epoch milliseconds,"
-            + " got \"" + text + "\"");
+            + " (got a string of " + text.length() + " characters that is neither)");
       }
+      if (instant.isBefore(java.time.Instant.EPOCH) || instant.isAfter(java.time.Instant.ofEpochMilli(MAX_TIME_MS))) {
+        throw new ConfigException(field, range);
+      }
+      return instant.toEpochMilli();
     }
-    throw new ConfigException(field, "must be an ISO-8601 instant or epoch milliseconds, got " + value);
+    throw new ConfigException(field, "must be an ISO-8601 instant or epoch milliseconds, got a JSON "
+        + (value == null ? "null" : value instanceof JsonObject ? "object" : value instanceof JsonArray ? "array"
+        : value instanceof Boolean ? "boolean" : "value"));
   }
 
   private static JsonObject replayJson(ReplayStatus status) {
@@ -400,13 +721,22 @@ public final class AdminVerticle extends AbstractVerticle {
 
   private static JsonObject body(RoutingContext ctx) {
     try {
-      JsonObject json = ctx.body().asJsonObject();
+      Buffer raw = bodyOf(ctx);
+      JsonObject json = raw.length() == 0 ? null : new JsonObject(raw);
       if (json == null) {
         throw new ConfigException("(body)", "a JSON object is required");
       }
       return json;
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("(body)", "not a JSON object: " + e.getMessage());
+      // the parser's message quotes the input: only its position is kept
+      java.util.regex.Matcher at = java.util.regex.Pattern.compile("line: (\\d+), column: (\\d+)")
+          .matcher(String.valueOf(e.getMessage()));
+      throw new ConfigException("(body)", "not a JSON object: " + (e instanceof ClassCastException ? "valid JSON, but not an object"
+          : "invalid JSON" + (at.find() ? " at line " + at.group(1) + ", column " + at.group(2) : "")));
+    } catch (ConfigException e) {
+      throw e;
+    } catch (RuntimeException e) { // e.g. the literal null
+      throw new ConfigException("(body)", "not a JSON object");
     }
   }
 
@@ -417,13 +747,15 @@ public final class AdminVerticle extends AbstractVerticle {
   private void failure(RoutingContext ctx) {
     Throwable cause = ctx.failure();
     if (cause instanceof ConfigException ce) {
-      json(ctx, 400, new JsonObject().put("error", ce.getMessage()).put("field", ce.field()));
+      json(ctx, 400, new JsonObject().put("error", printable(ce.getMessage(), MAX_ERROR_CHARS))
+          .put("field", ce.field() == null ? null : printable(ce.field(), 200)));
     } else if (cause instanceof PluginException pe) {
       error(ctx, switch (pe.kind()) {
         case BAD_JAR -> 400;
         case NOT_FOUND -> 404;
         case CONFLICT -> 409;
         case FAILED_START -> 422;
+        case TOO_LARGE -> 413;
       }, pe.getMessage());
     } else if (cause instanceof UnsupportedOperationException unsupported) {
       error(ctx, 409, unsupported.getMessage());
@@ -434,17 +766,34 @@ public final class AdminVerticle extends AbstractVerticle {
         case NOT_FOUND -> 404;
         case ALREADY_EXISTS, CONFLICT -> 409;
       }, ne.getMessage());
-    } else if (cause == null) {
-      error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500, ctx.statusCode() == 413
-          ? "request body over " + (ctx.request().path().startsWith("/v1/plugins") ? MAX_PLUGIN_BYTES : MAX_BODY_BYTES) + " bytes" : "request failed");
+    } else if (cause == null && ctx.statusCode() == 413) {
+      refuse(ctx, 413, "request body over " + MAX_BODY_BYTES + " bytes");
+    } else if (cause == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      error(ctx, ctx.statusCode(), "bad request");
     } else {
-      log.error("Admin request {} {} failed", ctx.request().method(), ctx.request().path(), cause);
-      error(ctx, 500, "internal error: " + cause.getMessage());
+      // last resort: the detail goes to the log, never to the client
+      String ref = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+      log.error("Admin request {} {} failed (ref {})", ctx.request().method(), printable(ctx.request().path(), 200), ref,
+          cause);
+      error(ctx, 500, "internal error (ref " + ref + "); the node's log has the details");
     }
   }
 
   private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, new JsonObject().put("error", message));
+    json(ctx, status, new JsonObject().put("error", printable(message, MAX_ERROR_CHARS)));
+  }
+
+  /** Text safe to answer: control characters replaced, at most {@code max} characters. */
+  static String printable(String text, int max) {
+    if (text == null) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder(Math.min(text.length(), max) + 3);
+    for (int i = 0; i < text.length() && i < max; i++) {
+      char c = text.charAt(i);
+      out.append(Character.isISOControl(c) || c == '\uFFFD' || Character.isSurrogate(c) ? '?' : c);
+    }
+    return text.length() > max ? out.append("...").toString() : out.toString();
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

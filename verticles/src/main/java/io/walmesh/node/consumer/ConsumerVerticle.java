@@ -38,6 +38,9 @@ public final class ConsumerVerticle extends AbstractVerticle {
   private final Metrics metrics;
   private int inFlight;
   private boolean polling;
+  /** Polls that failed in a row; the next poll waits longer each time, up to {@link #MAX_POLL_BACKOFF_MS}. */
+  private int pollFailures;
+  static final long MAX_POLL_BACKOFF_MS = 5_000;
   private boolean wakeRequested;
   private boolean stopping;
   private long timerId = -1;
@@ -84,10 +87,19 @@ public final class ConsumerVerticle extends AbstractVerticle {
     backend.poll(Math.min(room, config.maxMessagesPerPoll())).onComplete(ar -> {
       polling = false;
       if (ar.failed()) {
-        log.warn("Namespace {}: polling the backend failed, retrying in {} ms: {}", config.name(),
-            config.pollIntervalMs(), ar.cause().getMessage());
-        scheduleTimer();
+        // back off while the backend keeps failing (a broken log, a broker down): no busy loop, no log flood
+        pollFailures++;
+        long delay = Math.min(MAX_POLL_BACKOFF_MS, config.pollIntervalMs() << Math.min(pollFailures, 20));
+        if (pollFailures == 1 || pollFailures % 20 == 0) {
+          log.warn("Namespace {}: polling the backend failed ({} in a row), retrying in {} ms: {}", config.name(),
+              pollFailures, delay, ar.cause().getMessage());
+        }
+        scheduleTimer(delay);
         return;
+      }
+      if (pollFailures > 0) {
+        log.info("Namespace {}: polling the backend works again after {} failures", config.name(), pollFailures);
+        pollFailures = 0;
       }
       List<Lease> leases = ar.result();
       for (Lease lease : leases) {
@@ -116,8 +128,12 @@ public final class ConsumerVerticle extends AbstractVerticle {
   }
 
   private void scheduleTimer() {
+    scheduleTimer(config.pollIntervalMs());
+  }
+
+  private void scheduleTimer(long delayMs) {
     if (!stopping && timerId < 0) {
-      timerId = vertx.setTimer(config.pollIntervalMs(), id -> {
+      timerId = vertx.setTimer(Math.max(1, delayMs), id -> {
         timerId = -1;
         pump();
       });

@@ -155,7 +155,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     route(request, timeoutOf(call)).onComplete(done -> {
       budget.release(size);
-      Outcome outcome = done.result();
+      Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
       } else {
@@ -184,7 +184,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       budget.release(size);
       WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
       for (Future<Outcome> future : outcomes) {
-        Outcome outcome = future.result();
+        Outcome outcome = outcomeOf(future);
         WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
         if (outcome.status() == GrpcStatus.OK) {
           result.setResponse(outcome.response());
@@ -195,6 +195,15 @@ public final class GatewayVerticle extends AbstractVerticle {
       }
       unary.answer(response.build());
     });
+  }
+
+  /** A routed write's outcome; a routing bug answers INTERNAL (and is logged) rather than leaving the call unanswered. */
+  private static Outcome outcomeOf(io.vertx.core.AsyncResult<Outcome> routed) {
+    if (routed.succeeded() && routed.result() != null) {
+      return routed.result();
+    }
+    log.error("Routing a write failed", routed.cause());
+    return Outcome.refused(GrpcStatus.INTERNAL, "the node failed to route the write: " + routed.cause());
   }
 
   /** Answers UNKNOWN a little before the client's deadline, so the client hears it. */

@@ -56,39 +56,78 @@ final class LoadedPlugin {
   }
 
   /**
-   * Opens a plugin jar (blocking): checks its descriptor, unpacks it under {@code runtimeDir} and
-   * finds its factories; throws a {@link PluginException} of kind BAD_JAR naming the problem.
+   * Opens a plugin jar (blocking): checks it against {@code limits} and its descriptor, unpacks it
+   * under {@code runtimeDir} and finds its factories; throws a {@link PluginException} of kind
+   * BAD_JAR or TOO_LARGE naming the problem. Nothing is unpacked before the jar's entry count, entry
+   * names and declared sizes passed; while unpacking, the bytes actually inflated are counted too.
    */
-  static LoadedPlugin open(Path jar, Path runtimeDir, ClassLoader parent) {
-    String name = jar.getFileName().toString();
+  static LoadedPlugin open(Path jar, Path runtimeDir, ClassLoader parent, PluginLimits limits) {
+    return open(jar, jar.getFileName().toString(), runtimeDir, parent, limits);
+  }
+
+  /** {@link #open(Path, Path, ClassLoader, PluginLimits)}, naming the jar {@code name} in errors (an upload's own file name). */
+  static LoadedPlugin open(Path jar, String name, Path runtimeDir, ClassLoader parent, PluginLimits limits) {
+    long jarBytes;
+    try {
+      jarBytes = Files.size(jar);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading plugin jar " + jar + ": " + e.getMessage(), e);
+    }
+    if (jarBytes > limits.maxJarBytes()) {
+      throw tooLarge(name, "is " + jarBytes + " bytes, over the limit of " + limits.maxJarBytes()
+          + " bytes (max-jar-bytes)");
+    }
     String sha256 = sha256(jar);
     PluginDescriptor descriptor;
-    Path unpacked;
+    Path unpacked = null;
+    boolean done = false;
     try (ZipFile zip = new ZipFile(jar.toFile())) {
+      List<ZipEntry> entries = checkEntries(zip, name, limits, true);
       ZipEntry entry = zip.getEntry(PluginDescriptor.PATH);
       if (entry == null) {
         throw PluginDescriptor.bad(name, "has no " + PluginDescriptor.PATH + "; see docs/plugins.md for the plugin jar layout");
       }
+      Budget budget = new Budget(name, limits);
       try (InputStream in = zip.getInputStream(entry)) {
-        descriptor = PluginDescriptor.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name);
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        budget.copy(in, text, entry.getName(), PluginLimits.MAX_METADATA_BYTES);
+        descriptor = PluginDescriptor.parse(text.toString(StandardCharsets.UTF_8), name);
       }
       // a directory of its own, even for the same jar installed again while the first copy runs
       unpacked = Files.createTempDirectory(runtimeDir, descriptor.id() + "-" + descriptor.version() + "-");
-      Files.createDirectories(unpacked.resolve("lib"));
+      Path lib = unpacked.resolve("lib");
+      Files.createDirectories(lib);
       Files.copy(jar, unpacked.resolve("plugin.jar"), StandardCopyOption.REPLACE_EXISTING);
-      for (ZipEntry e : zip.stream().toList()) {
+      for (ZipEntry e : entries) {
         String path = e.getName();
-        if (!e.isDirectory() && path.startsWith("lib/") && path.endsWith(".jar") && path.indexOf('/', 4) < 0
-            && !path.contains("..")) {
+        if (e.isDirectory()) {
+          continue;
+        }
+        if (path.startsWith("lib/") && path.endsWith(".jar") && path.indexOf('/', 4) < 0) {
+          Path target = unpacked.resolve(path).normalize();
+          if (!lib.equals(target.getParent())) {
+            throw PluginDescriptor.bad(name, "entry " + printable(path, 120) + " would unpack outside lib/");
+          }
+          try (InputStream in = zip.getInputStream(e); java.io.OutputStream out = Files.newOutputStream(target)) {
+            budget.copy(in, out, path, limits.maxEntryBytes());
+          }
+          checkNested(target, path, budget);
+        } else if (path.startsWith("META-INF/services/")) {
+          // the node reads these (ServiceLoader): their real size counts, not the declared one
           try (InputStream in = zip.getInputStream(e)) {
-            Files.copy(in, unpacked.resolve(path), StandardCopyOption.REPLACE_EXISTING);
+            budget.copy(in, null, path, PluginLimits.MAX_METADATA_BYTES);
           }
         }
       }
+      done = true;
     } catch (ZipException e) {
-      throw PluginDescriptor.bad(name, "is not a readable jar (" + e.getMessage() + ")");
+      throw PluginDescriptor.bad(name, "is not a readable jar (" + printable(String.valueOf(e.getMessage()), 200) + ")");
     } catch (IOException e) {
       throw new UncheckedIOException("reading plugin jar " + jar + ": " + e.getMessage(), e);
+    } finally {
+      if (!done && unpacked != null) {
+        deleteTree(unpacked);
+      }
     }
     PluginClassLoader loader = new PluginClassLoader(descriptor.id(), urls(unpacked), parent);
     try {
@@ -97,6 +136,121 @@ final class LoadedPlugin {
       closeQuietly(loader);
       deleteTree(unpacked);
       throw e instanceof PluginException pe ? pe : PluginDescriptor.bad(name, "its target factories could not be loaded: " + e);
+    }
+  }
+
+  /**
+   * Checks a jar's central directory before anything is read: the entry count, the entry names (no
+   * absolute path, no "..", no backslash: "zip slip") when {@code names}, and the declared sizes.
+   */
+  private static List<ZipEntry> checkEntries(ZipFile zip, String name, PluginLimits limits, boolean names) {
+    if (zip.size() > limits.maxEntries()) {
+      throw tooLarge(name, "has " + zip.size() + " entries, over the limit of " + limits.maxEntries() + " (max-entries)");
+    }
+    List<ZipEntry> entries = new ArrayList<>();
+    long declared = 0;
+    for (java.util.Enumeration<? extends ZipEntry> all = zip.entries(); all.hasMoreElements(); ) {
+      ZipEntry e = all.nextElement();
+      if (entries.size() >= limits.maxEntries()) {
+        throw tooLarge(name, "has more than " + limits.maxEntries() + " entries (max-entries)");
+      }
+      if (names) {
+        checkName(name, e.getName());
+      }
+      long size = Math.max(0, e.getSize());
+      if (size > limits.maxEntryBytes()) {
+        throw tooLarge(name, "entry " + printable(e.getName(), 120) + " unpacks to " + size + " bytes, over the limit of "
+            + limits.maxEntryBytes() + " bytes per entry (max-entry-bytes)");
+      }
+      declared += size;
+      if (declared > limits.maxUnpackedBytes()) {
+        throw tooLarge(name, "unpacks to more than " + limits.maxUnpackedBytes() + " bytes (max-unpacked-bytes)");
+      }
+      entries.add(e);
+    }
+    return entries;
+  }
+
+  /** An entry name that would land outside the directory it is unpacked into ("zip slip") is refused. */
+  static void checkName(String jarName, String entry) {
+    boolean bad = entry.isEmpty() || entry.startsWith("/") || entry.indexOf('\\') >= 0 || entry.indexOf('\0') >= 0
+        || (entry.length() > 1 && entry.charAt(1) == ':');
+    for (String part : entry.split("/")) {
+      bad |= part.equals("..");
+    }
+    if (bad) {
+      throw PluginDescriptor.bad(jarName, "has an entry named " + printable(entry, 120)
+          + ", which points outside the jar (an absolute path, \"..\" or a backslash); such jars are refused");
+    }
+  }
+
+  /** A nested lib/ jar: its entry count and declared sizes, and the real size of the service files the node reads. */
+  private static void checkNested(Path nested, String path, Budget budget) throws IOException {
+    try (ZipFile zip = new ZipFile(nested.toFile())) {
+      for (ZipEntry e : checkEntries(zip, budget.jar + " " + path, budget.limits, false)) {
+        budget.declare(path + "!/" + e.getName(), Math.max(0, e.getSize()));
+        if (!e.isDirectory() && e.getName().startsWith("META-INF/services/")) {
+          try (InputStream in = zip.getInputStream(e)) {
+            budget.copy(in, null, path + "!/" + e.getName(), PluginLimits.MAX_METADATA_BYTES);
+          }
+        }
+      }
+    } catch (ZipException e) {
+      throw PluginDescriptor.bad(budget.jar, "nests " + printable(path, 120) + ", which is not a readable jar");
+    }
+  }
+
+  private static PluginException tooLarge(String jarName, String problem) {
+    return new PluginException(PluginException.Kind.TOO_LARGE, "plugin jar " + jarName + ": " + problem);
+  }
+
+  /** A name from a jar, safe to show: printable ASCII, quoted, at most {@code max} characters. */
+  static String printable(String text, int max) {
+    StringBuilder out = new StringBuilder("\"");
+    for (int i = 0; i < text.length() && i < max; i++) {
+      char c = text.charAt(i);
+      out.append(c >= 0x20 && c < 0x7f && c != '"' ? c : '?');
+    }
+    return out.append(text.length() > max ? "...\"" : "\"").toString();
+  }
+
+  /**
+   * Counts the bytes a jar unpacks to, as they are inflated (a zip header can lie about them), and
+   * fails as soon as an entry or the total is over its limit; nothing over a limit is written.
+   */
+  private static final class Budget {
+    final String jar;
+    final PluginLimits limits;
+    private final byte[] buffer = new byte[64 * 1024];
+    private long total;
+
+    Budget(String jar, PluginLimits limits) {
+      this.jar = jar;
+      this.limits = limits;
+    }
+
+    void declare(String entry, long bytes) {
+      total += bytes;
+      if (total > limits.maxUnpackedBytes()) {
+        throw tooLarge(jar, "unpacks to more than " + limits.maxUnpackedBytes() + " bytes with its nested jars"
+            + " (max-unpacked-bytes); over it at " + printable(entry, 120));
+      }
+    }
+
+    void copy(InputStream in, java.io.OutputStream out, String entry, long entryLimit) throws IOException {
+      long bytes = 0;
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        bytes += n;
+        if (bytes > entryLimit) {
+          throw tooLarge(jar, "entry " + printable(entry, 120) + " unpacks to more than " + entryLimit + " bytes"
+              + (entryLimit == PluginLimits.MAX_METADATA_BYTES ? " (the limit of a descriptor or service file)"
+              : " (max-entry-bytes)"));
+        }
+        declare(entry, n);
+        if (out != null) {
+          out.write(buffer, 0, n);
+        }
+      }
     }
   }
 

@@ -12,7 +12,9 @@ public final class PluginException extends RuntimeException {
     /** No plugin with that id is installed (HTTP 404). */
     NOT_FOUND,
     /** The plugin clashes with another plugin or is still used by namespaces (HTTP 409). */
-    CONFLICT
+    CONFLICT,
+    /** The jar is over a {@link PluginLimits} bound: too big, too many entries, unpacks too large (HTTP 413). */
+    TOO_LARGE
   }
 
   private final Kind kind;

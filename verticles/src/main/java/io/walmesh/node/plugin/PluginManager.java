@@ -42,6 +42,9 @@ public final class PluginManager {
   private static final Logger log = LoggerFactory.getLogger(PluginManager.class);
   /** How often the plugins directory is scanned, by default. */
   public static final long DEFAULT_SCAN_INTERVAL_MS = 2_000;
+  private static final String UPLOAD_PREFIX = "plugin-upload-";
+  /** How errors name an uploaded jar whose client gave no file name. */
+  static final String UPLOADED = "(uploaded)";
 
   private final Vertx vertx;
   private final PluginRegistry registry;
@@ -71,6 +74,7 @@ public final class PluginManager {
   private boolean scanning;
   private volatile boolean closed;
   private Mesh mesh;
+  private volatile PluginLimits limits = PluginLimits.DEFAULTS;
 
   public PluginManager(Vertx vertx, PluginRegistry registry, Path dataDir, long scanIntervalMs) {
     this.vertx = vertx;
@@ -78,6 +82,26 @@ public final class PluginManager {
     this.jarsDir = dataDir.resolve("plugin-jars");
     this.runtimeDir = dataDir.resolve("plugin-runtime");
     this.scanIntervalMs = scanIntervalMs;
+  }
+
+  /** The bounds every plugin jar must keep (uploaded, dropped into the directory, or from the mesh). */
+  public PluginLimits limits() {
+    return limits;
+  }
+
+  /** Sets the bounds plugin jars must keep from now on; see {@link PluginLimits}. */
+  public PluginManager limits(PluginLimits limits) {
+    this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    return this;
+  }
+
+  /**
+   * A new, empty file for an upload to stream into (blocking): in the data directory, next to the
+   * plugins directory, so that installing it is a rename. The caller deletes it when done;
+   * leftovers of a crash are deleted at the next start.
+   */
+  public Path newUploadFile() throws java.io.IOException {
+    return Files.createTempFile(jarsDir.getParent(), UPLOAD_PREFIX, ".tmp");
   }
 
   /** The directory users drop plugin jars into. */
@@ -96,6 +120,12 @@ public final class PluginManager {
       Files.createDirectories(jarsDir);
       LoadedPlugin.deleteTree(runtimeDir);
       Files.createDirectories(runtimeDir);
+      // uploads a crash interrupted
+      try (Stream<Path> files = Files.list(jarsDir.getParent())) {
+        for (Path file : files.filter(f -> f.getFileName().toString().startsWith(UPLOAD_PREFIX)).toList()) {
+          Files.deleteIfExists(file);
+        }
+      }
       return null;
     }).compose(v -> serially(() -> scanNow(true))).onSuccess(v -> {
       log.info("Plugins directory {}: {} plugin(s) loaded{}", jarsDir, plugins.size(),
@@ -202,12 +232,40 @@ public final class PluginManager {
     return serially(() -> installBytes(jar.getBytes(), "upload", true));
   }
 
+  /**
+   * Installs (or upgrades to) a jar uploaded into {@code upload} (a file from {@link #newUploadFile()}):
+   * like {@link #install(Buffer)}, without holding the jar in memory. The file is moved into the
+   * plugins directory when the plugin starts, and deleted otherwise.
+   */
+  public Future<JsonObject> installUpload(Path upload) {
+    return installUpload(upload, null);
+  }
+
+  /**
+   * {@link #installUpload(Path)}, naming the jar in errors by the file name the client gave
+   * ({@code walmesh plugins install} sends it; only its last path segment counts), or as
+   * "(uploaded)" when it gave none: never by the temporary file, which the user does not know.
+   */
+  public Future<JsonObject> installUpload(Path upload, String clientFileName) {
+    return serially(() -> installFile(upload, "upload", false, uploadName(clientFileName)).eventually(() -> vertx.executeBlocking(() -> {
+      Files.deleteIfExists(upload);
+      return null;
+    })).compose(json -> publishFile(json.getString("id"), jarsDir.resolve(json.getString("jar"))).map(json)));
+  }
+
+  /** How errors name an uploaded jar: the client's file name, printable and short, or "(uploaded)". */
+  static String uploadName(String clientFileName) {
+    String name = clientFileName == null ? "" : clientFileName.strip();
+    name = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
+    return name.isEmpty() ? UPLOADED : io.walmesh.node.internal.Text.truncate(name, io.walmesh.node.internal.Text.MAX_ECHO_CHARS);
+  }
+
   private Future<JsonObject> installBytes(byte[] jar, String origin, boolean publish) {
     return vertx.executeBlocking(() -> {
       Path upload = Files.createTempFile(jarsDir.getParent(), "plugin-upload-", ".tmp");
       Files.write(upload, jar);
       return upload;
-    }).compose(upload -> installFile(upload, origin, false).eventually(() -> vertx.executeBlocking(() -> {
+    }).compose(upload -> installFile(upload, origin, false, "upload".equals(origin) ? UPLOADED : "(from " + origin + ")").eventually(() -> vertx.executeBlocking(() -> {
       Files.deleteIfExists(upload);
       return null;
     }))).compose(json -> publish ? publish(json.getString("id"), jar).map(json) : Future.succeededFuture(json));
@@ -274,8 +332,13 @@ public final class PluginManager {
    * {@code <id>-<version>.jar}; the upgraded version's jar is then deleted from it.
    */
   private Future<JsonObject> installFile(Path jar, String origin, boolean initial) {
+    return installFile(jar, origin, initial, jar.getFileName().toString());
+  }
+
+  /** {@code name}: how errors and the log name the jar (a temporary file's name means nothing to the user). */
+  private Future<JsonObject> installFile(Path jar, String origin, boolean initial, String name) {
     String fileName = jar.getFileName().toString();
-    return vertx.executeBlocking(() -> LoadedPlugin.open(jar, runtimeDir, PluginManager.class.getClassLoader()))
+    return vertx.executeBlocking(() -> LoadedPlugin.open(jar, name, runtimeDir, PluginManager.class.getClassLoader(), limits))
         .compose(opened -> activate(opened, jar.startsWith(jarsDir) ? null : jar, initial))
         .onSuccess(json -> {
           broken.remove(fileName);
@@ -286,7 +349,7 @@ public final class PluginManager {
           if (jar.startsWith(jarsDir)) {
             broken.put(fileName, String.valueOf(e.getMessage()));
           }
-          log.error("Plugin jar {} from {} was not installed: {}", fileName, origin, e.getMessage());
+          log.error("Plugin jar {} from {} was not installed: {}", name, origin, e.getMessage());
         });
   }
 

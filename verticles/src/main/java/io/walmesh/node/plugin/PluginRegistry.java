@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.TargetConfig;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.backend.BackendFactory;
 import io.walmesh.spi.backend.BackendSpec;
@@ -30,15 +31,22 @@ public final class PluginRegistry {
   private final Vertx vertx;
   private final Path dataDir;
   private final String nodeId;
+  private final DestinationPolicy destinations;
   private final Map<String, BackendFactory> backends = new TreeMap<>();
   private final Map<String, TargetFactory> targets = new java.util.concurrent.ConcurrentSkipListMap<>();
   private final java.util.Set<String> builtInTargets = new java.util.TreeSet<>();
   private final List<String> brokenPlugins = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public PluginRegistry(Vertx vertx, Path dataDir, String nodeId) {
+    this(vertx, dataDir, nodeId, DestinationPolicy.defaults());
+  }
+
+  /** A registry whose plugins get {@code destinations}, the node's {@code targets.deny-destinations}. */
+  public PluginRegistry(Vertx vertx, Path dataDir, String nodeId, DestinationPolicy destinations) {
     this.vertx = vertx;
     this.dataDir = dataDir;
     this.nodeId = nodeId;
+    this.destinations = destinations;
   }
 
   /** Discovers and initialises the built-in plugins. */
@@ -101,11 +109,11 @@ public final class PluginRegistry {
   }
 
   public PluginContext context(Path dir) {
-    return new PluginContext(vertx, dir, nodeId);
+    return new PluginContext(vertx, dir, nodeId, destinations);
   }
 
   public PluginContext targetContext() {
-    return new PluginContext(vertx, dataDir.resolve("plugins"), nodeId);
+    return new PluginContext(vertx, dataDir.resolve("plugins"), nodeId, destinations);
   }
 
   /** The backend spec of a namespace. */

@@ -484,6 +484,18 @@ public final class NamespaceManager implements PluginUsers {
     return Optional.of(new Status(config, state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 
+  /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */
+  public Optional<String> storageUnavailable() {
+    for (NamespaceRuntime runtime : running.values()) {
+      Backend backend = runtime.backend();
+      Optional<String> why = backend == null ? Optional.empty() : backend.unavailable();
+      if (why.isPresent()) {
+        return Optional.of("namespace " + runtime.config.name() + ": " + why.get());
+      }
+    }
+    return Optional.empty();
+  }
+
   public List<Status> list() {
     return new TreeMap<>(configs).keySet().stream().map(this::status).flatMap(Optional::stream).toList();
   }

@@ -118,7 +118,7 @@ final class CassandraMutation {
   private static CqlStatement one(JsonObject json, String where, long timestampMicros, String defaultKeyspace) {
     if (json.containsKey("cql")) {
       allowOnly(json, RAW_FIELDS, where, "a raw cql mutation");
-      return RawCql.statement(json, where, timestampMicros);
+      return RawCql.statement(json, where, timestampMicros, defaultKeyspace);
     }
     Object op = json.getValue("op");
     if ("put".equals(op)) {
@@ -154,7 +154,7 @@ final class CassandraMutation {
       cql.append(" AND TTL ?");
       binds.add(ttl);
     }
-    return new CqlStatement(cql.toString(), binds, "put into " + table);
+    return new CqlStatement(cql.toString(), binds, "put into " + table, table.replace("\"", ""));
   }
 
   private static CqlStatement delete(JsonObject json, String where, long timestampMicros, String defaultKeyspace) {
@@ -196,7 +196,7 @@ final class CassandraMutation {
       binds.add(Json.encode(value));
     });
     cql.append(String.join(" AND ", conditions));
-    return new CqlStatement(cql.toString(), binds, "delete from " + table);
+    return new CqlStatement(cql.toString(), binds, "delete from " + table, table.replace("\"", ""));
   }
 
   /** The quoted, keyspace-qualified table of a structured op. */

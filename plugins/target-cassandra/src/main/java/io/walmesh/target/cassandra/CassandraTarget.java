@@ -98,6 +98,13 @@ final class CassandraTarget implements Target {
       return Future.failedFuture(DeliveryException.permanent(label() + ": " + e.getMessage()));
     }
     List<CqlStatement> statements = parsed.statements();
+    for (CqlStatement statement : statements) {
+      if (!options.tableAllowed(statement.table())) {
+        return Future.failedFuture(DeliveryException.permanent(label() + ": " + statement.what() + " writes "
+            + (statement.table() == null ? "a table of no keyspace" : "a table") + " not in the target's allowed-tables "
+            + options.allowedTables));
+      }
+    }
     String what = switch (parsed.mode()) {
       case SINGLE -> statements.get(0).what();
       case BATCH -> "batch of " + statements.size();

@@ -24,6 +24,8 @@ import java.util.Set;
  *       a delivery that takes longer fails and is retried.</li>
  *   <li>{@code consistency}: the write consistency level, default {@code local-quorum}; one of
  *       {@code any, one, two, three, quorum, all, local-quorum, each-quorum, local-one}.</li>
+ *   <li>{@code allowed-tables}: the tables payloads may write, as {@code "keyspace.table"} or
+ *       {@code "keyspace.*"}; default: any. A payload writing elsewhere goes to the DLQ.</li>
  * </ul>
  */
 final class CassandraTargetOptions {
@@ -32,7 +34,7 @@ final class CassandraTargetOptions {
   static final long DEFAULT_TIMEOUT_MS = 5_000;
   static final DefaultConsistencyLevel DEFAULT_CONSISTENCY = DefaultConsistencyLevel.LOCAL_QUORUM;
   static final Set<String> FIELDS = Set.of("contact-points", "local-datacenter", "keyspace", "username", "password",
-      "timeout-ms", "consistency");
+      "timeout-ms", "consistency", "allowed-tables");
 
   final List<InetSocketAddress> contactPoints;
   final String localDatacenter;
@@ -42,6 +44,8 @@ final class CassandraTargetOptions {
   final String password;
   final long timeoutMs;
   final DefaultConsistencyLevel consistency;
+  /** The allowed {@code keyspace.table} and {@code keyspace.*} entries, folded; null when any table is allowed. */
+  final List<String> allowedTables;
 
   CassandraTargetOptions(JsonObject config, String path) {
     ConfigReader reader = new ConfigReader(config, path);
@@ -73,6 +77,36 @@ final class CassandraTargetOptions {
       throw new ConfigException(reader.field("consistency"), "serial levels apply to conditional updates only;"
           + " use e.g. local-quorum");
     }
+    if (reader.has("allowed-tables")) {
+      JsonArray array = reader.array("allowed-tables");
+      if (array.isEmpty()) {
+        throw new ConfigException(reader.field("allowed-tables"), "must name at least one table; leave it out to allow any");
+      }
+      List<String> tables = new ArrayList<>();
+      for (int i = 0; i < array.size(); i++) {
+        String[] parts = array.getValue(i) instanceof String s ? s.split("\\.", -1) : new String[0];
+        if (parts.length != 2 || !CqlNames.isValid(parts[0]) || !(parts[1].equals("*") || CqlNames.isValid(parts[1]))) {
+          throw new ConfigException(reader.field("allowed-tables") + "[" + i + "]",
+              "must be \"keyspace.table\" or \"keyspace.*\" of plain CQL identifiers");
+        }
+        tables.add(CqlNames.fold(parts[0]) + "." + (parts[1].equals("*") ? "*" : CqlNames.fold(parts[1])));
+      }
+      allowedTables = List.copyOf(tables);
+    } else {
+      allowedTables = null;
+    }
+  }
+
+  /** Whether a statement may write {@code table} ({@code keyspace.table}, or null when unknown). */
+  boolean tableAllowed(String table) {
+    if (allowedTables == null) {
+      return true;
+    }
+    if (table == null) {
+      return false;
+    }
+    String keyspace = table.substring(0, table.indexOf('.'));
+    return allowedTables.contains(table) || allowedTables.contains(keyspace + ".*");
   }
 
   private static List<InetSocketAddress> contactPoints(ConfigReader reader) {

@@ -11,8 +11,10 @@ import java.util.List;
  * @param cql the CQL text; it is also the prepared-statement cache key
  * @param values one value per marker, in order; may hold nulls
  * @param what a short description for messages, e.g. {@code put into "shop"."orders"}
+ * @param table the table written, {@code keyspace.table} as Cassandra names it (unquoted, folded
+ *     unless it was a quoted name); null when the statement names no keyspace and the target has none
  */
-record CqlStatement(String cql, List<Object> values, String what) {
+record CqlStatement(String cql, List<Object> values, String what, String table) {
   CqlStatement {
     values = Collections.unmodifiableList(values);
   }

@@ -33,6 +33,13 @@ final class RawCql {
       "^\\s*UPDATE\\s+" + NAME + "(?:\\s*\\.\\s*" + NAME + ")?", Pattern.CASE_INSENSITIVE);
   private static final Pattern DELETE_TABLE = Pattern.compile(
       "^\\s*DELETE\\b.*?\\bFROM\\s+" + NAME + "(?:\\s*\\.\\s*" + NAME + ")?", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern INSERT_TABLE = Pattern.compile(
+      "^\\s*INSERT\\s+INTO\\s+(" + NAME + ")(?:\\s*\\.\\s*(" + NAME + "))?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern UPDATE_NAMES = Pattern.compile(
+      "^\\s*UPDATE\\s+(" + NAME + ")(?:\\s*\\.\\s*(" + NAME + "))?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern DELETE_NAMES = Pattern.compile(
+      "^\\s*DELETE\\b.*?\\bFROM\\s+(" + NAME + ")(?:\\s*\\.\\s*(" + NAME + "))?",
+      Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
   private static final Pattern FIRST_WORD = Pattern.compile("^\\s*([A-Za-z]+)");
   private static final Pattern USING = Pattern.compile("\\bUSING\\b", Pattern.CASE_INSENSITIVE);
   private static final Pattern IF = Pattern.compile("\\bIF\\b", Pattern.CASE_INSENSITIVE);
@@ -41,7 +48,7 @@ final class RawCql {
   }
 
   /** The statement of a raw mutation, with the timestamp (and TTL) markers inserted and bound. */
-  static CqlStatement statement(JsonObject json, String where, long timestampMicros) {
+  static CqlStatement statement(JsonObject json, String where, long timestampMicros, String defaultKeyspace) {
     if (!(json.getValue("cql") instanceof String cql) || cql.isBlank()) {
       throw invalid(where + "\"cql\" must be a non-empty string");
     }
@@ -99,7 +106,38 @@ final class RawCql {
       using.add(ttl);
     }
     binds.addAll(markersBefore, using);
-    return new CqlStatement(rewritten, binds, "cql " + verb);
+    return new CqlStatement(rewritten, binds, "cql " + verb, table(verb, masked, body, defaultKeyspace));
+  }
+
+  /**
+   * The {@code keyspace.table} the statement writes, as Cassandra names it: found in the masked text,
+   * read from the original (quoted names keep their case, plain ones are folded); null when the
+   * statement names no keyspace and there is no default.
+   */
+  private static String table(String verb, String masked, String body, String defaultKeyspace) {
+    Pattern pattern = switch (verb) {
+      case "INSERT" -> INSERT_TABLE;
+      case "UPDATE" -> UPDATE_NAMES;
+      default -> DELETE_NAMES;
+    };
+    Matcher m = pattern.matcher(masked);
+    if (!m.find()) {
+      return null;
+    }
+    String first = name(body.substring(m.start(1), m.end(1)));
+    String second = m.group(2) == null ? null : name(body.substring(m.start(2), m.end(2)));
+    if (!first.matches("\\w+") || (second != null && !second.matches("\\w+"))) {
+      return null; // not a name Cassandra accepts: never matches an allow-list
+    }
+    if (second == null) {
+      return defaultKeyspace == null ? null : defaultKeyspace + "." + first;
+    }
+    return first + "." + second;
+  }
+
+  private static String name(String written) {
+    return written.startsWith("\"") ? written.substring(1, written.length() - 1).replace("\"\"", "\"")
+        : written.toLowerCase(Locale.ROOT);
   }
 
   private static int end(Pattern pattern, String masked, String where, String shape) {

@@ -8,17 +8,32 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.target.Delivery;
 import io.walmesh.spi.target.DeliveryException;
 import io.walmesh.spi.target.Target;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * Sends each delivery as one HTTP request. The body is the payload; walmesh adds
- * {@code Walmesh-Entry-Id}, {@code Walmesh-Namespace}, {@code Walmesh-Key}, {@code Walmesh-Attempt}
- * and {@code Walmesh-Write-Time} headers, the entry's own headers, and each target attribute as
- * {@code Walmesh-Attr-<name>}.
+ * Sends each delivery as one HTTP request. The body is the payload; the headers are, in order of
+ * precedence: walmesh's {@code Walmesh-Entry-Id}, {@code Walmesh-Namespace}, {@code Walmesh-Key},
+ * {@code Walmesh-Attempt}, {@code Walmesh-Write-Time} and {@code Walmesh-Attr-<name>} (one per
+ * target attribute whose name is a header token), the target's static {@code headers}, then those
+ * of the entry's own headers that {@link HttpHeaderRules} lets through, and finally
+ * {@code Content-Type: application/octet-stream} when nobody set one.
+ *
+ * <p>Before connecting, the host is resolved and checked against the node's deny-list and the
+ * target's {@code allowed-destinations}; the request then goes to the checked address. Failure
+ * messages name the URL without credentials or query and quote at most
+ * {@value #BODY_SNIPPET_CHARS} sanitized characters of an error body.
  */
 final class HttpTarget implements Target {
   static final String ENTRY_ID = "Walmesh-Entry-Id";
@@ -27,12 +42,22 @@ final class HttpTarget implements Target {
   static final String ATTEMPT = "Walmesh-Attempt";
   static final String WRITE_TIME = "Walmesh-Write-Time";
   static final String ATTRIBUTE_PREFIX = "Walmesh-Attr-";
+  static final int BODY_SNIPPET_CHARS = 100;
+  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}");
 
+  private final Vertx vertx;
   private final HttpTargetOptions options;
   private final HttpClient client;
+  private final DestinationPolicy policy;
+  private final String what;
+  private final Set<String> configured;
 
-  HttpTarget(Vertx vertx, HttpTargetOptions options) {
+  HttpTarget(Vertx vertx, String name, HttpTargetOptions options, DestinationPolicy policy) {
+    this.vertx = vertx;
     this.options = options;
+    this.policy = policy;
+    this.what = "http target " + name + " (" + options.method + " " + options.displayUrl + ")";
+    this.configured = options.headers.keySet().stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setSsl(options.url.getScheme().equals("https"))
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)),
@@ -41,35 +66,49 @@ final class HttpTarget implements Target {
 
   @Override
   public Future<Void> deliver(Delivery delivery) {
+    // built with add/set one by one: MultiMap.setAll(Map) clears what was set before
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    headers.set("Content-Type", "application/octet-stream");
-    headers.setAll(options.headers);
-    headers.setAll(delivery.headers());
+    for (Map.Entry<String, String> header : delivery.headers().entrySet()) {
+      if (HttpHeaderRules.forwardable(header.getKey(), header.getValue(), configured)) {
+        headers.set(header.getKey(), header.getValue());
+      }
+    }
+    options.headers.forEach(headers::set);
+    if (!headers.contains("Content-Type")) {
+      headers.set("Content-Type", "application/octet-stream");
+    }
     for (Map.Entry<String, String> attribute : delivery.attributes().entrySet()) {
-      headers.set(ATTRIBUTE_PREFIX + attribute.getKey(), attribute.getValue());
+      String value = attribute.getValue();
+      if (TOKEN.matcher(attribute.getKey()).matches() && value != null
+          && HttpHeaderRules.forwardable("x", value, Set.of())) {
+        headers.set(ATTRIBUTE_PREFIX + attribute.getKey(), value);
+      }
     }
     headers.set(ENTRY_ID, delivery.entryId());
     headers.set(NAMESPACE, delivery.namespace());
-    headers.set(KEY, delivery.key());
+    headers.set(KEY, HttpHeaderRules.forwardable("x", delivery.key(), Set.of()) ? delivery.key()
+        : URLEncoder.encode(delivery.key(), StandardCharsets.UTF_8));
     headers.set(ATTEMPT, Integer.toString(delivery.attempt()));
     headers.set(WRITE_TIME, Long.toString(delivery.writeTimeMs()));
-    RequestOptions request = new RequestOptions()
-        .setMethod(HttpMethod.valueOf(options.method))
-        .setHost(options.url.getHost())
-        .setPort(options.port())
-        .setURI(options.pathAndQuery())
-        .setHeaders(headers)
-        .setIdleTimeout(options.timeoutMs);
-    Future<Void> exchange = client.request(request)
-        .compose(req -> req.send(delivery.payload()))
-        .recover(e -> Future.failedFuture(DeliveryException.retryable(
-            options.method + " " + options.url + " failed: " + e.getMessage())))
+    Future<Void> exchange = policy.resolve(vertx, options.host, options.allowed, what)
+        .compose(address -> client.request(new RequestOptions()
+            .setMethod(HttpMethod.valueOf(options.method))
+            // the connection goes to the checked address; Host and TLS SNI keep the configured name
+            .setServer(SocketAddress.inetSocketAddress(options.port(), address.getHostAddress()))
+            .setHost(options.host)
+            .setPort(options.port())
+            .setURI(options.pathAndQuery())
+            .setHeaders(headers)
+            .setIdleTimeout(options.timeoutMs))
+            .compose(req -> req.send(delivery.payload()))
+            .recover(e -> Future.failedFuture(DeliveryException.retryable(
+                what + " failed: " + HttpHeaderRules.sanitize(String.valueOf(e.getMessage()), 200)))))
         .compose(resp -> resp.body().compose(body -> {
           int status = resp.statusCode();
           if (status >= 200 && status < 300) {
             return Future.succeededFuture();
           }
-          String message = options.method + " " + options.url + " answered " + status + snippet(body.toString());
+          String message = what + " answered " + status + snippet(body.toString());
           return Future.failedFuture(options.permanentStatuses.contains(status)
               ? DeliveryException.permanent(message)
               : DeliveryException.retryable(message));
@@ -77,15 +116,13 @@ final class HttpTarget implements Target {
     // timeout-ms bounds the whole exchange, not only the connect and each read
     return exchange.timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
         .recover(e -> Future.<Void>failedFuture(e instanceof DeliveryException ? e : DeliveryException.retryable(
-            options.method + " " + options.url + " did not answer within " + options.timeoutMs + " ms")));
+            what + " did not answer within " + options.timeoutMs + " ms")));
   }
 
-  private static String snippet(String body) {
-    if (body.isBlank()) {
-      return "";
-    }
-    String trimmed = body.strip();
-    return ": " + (trimmed.length() > 200 ? trimmed.substring(0, 200) + "..." : trimmed);
+  /** At most {@value #BODY_SNIPPET_CHARS} printable characters of an error body. */
+  static String snippet(String body) {
+    String clean = HttpHeaderRules.sanitize(body, BODY_SNIPPET_CHARS);
+    return clean.isEmpty() ? "" : ": " + clean;
   }
 
   @Override

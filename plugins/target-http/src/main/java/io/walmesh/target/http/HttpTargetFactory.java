@@ -1,6 +1,8 @@
 package io.walmesh.target.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.target.Target;
 import io.walmesh.spi.target.TargetFactory;
@@ -19,13 +21,22 @@ public final class HttpTargetFactory implements TargetFactory {
     return "POSTs each entry's payload to an HTTP endpoint; 2xx is delivered";
   }
 
+  private volatile DestinationPolicy policy = DestinationPolicy.defaults();
+
+  @Override
+  public Future<Void> init(PluginContext context) {
+    policy = context.destinations();
+    return Future.succeededFuture();
+  }
+
   @Override
   public void validate(JsonObject config, String configPath) {
-    new HttpTargetOptions(config, configPath);
+    new HttpTargetOptions(config, configPath, policy);
   }
 
   @Override
   public Target create(PluginContext context, String name, JsonObject config) {
-    return new HttpTarget(context.vertx(), new HttpTargetOptions(config, "config"));
+    return new HttpTarget(context.vertx(), name, new HttpTargetOptions(config, "config", context.destinations()),
+        context.destinations());
   }
 }

@@ -47,10 +47,20 @@ final class KafkaTarget implements Target {
       return Future.failedFuture(DeliveryException.permanent("no topic: set the target's config \"topic\" or the"
           + " entry's target attribute \"topic\""));
     }
+    if (!options.topicAllowed(topic)) {
+      return Future.failedFuture(DeliveryException.permanent("the topic "
+          + (delivery.attributes().containsKey("topic") ? "of the entry's target attribute \"topic\" " : "")
+          + "is not in the target's allowed-topics " + options.allowedTopics));
+    }
     String key = delivery.attributes().getOrDefault("key", delivery.key());
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null,
         key == null || key.isEmpty() ? null : key.getBytes(StandardCharsets.UTF_8), delivery.payload().getBytes());
-    delivery.headers().forEach((name, value) -> record.headers().add(new RecordHeader(name, bytes(value))));
+    // walmesh-* record headers are walmesh's own (consumers dedupe by walmesh-entry-id): never from an entry
+    delivery.headers().forEach((name, value) -> {
+      if (!name.regionMatches(true, 0, "walmesh-", 0, "walmesh-".length())) {
+        record.headers().add(new RecordHeader(name, bytes(value)));
+      }
+    });
     if (options.walmeshHeaders) {
       record.headers().add(new RecordHeader("walmesh-entry-id", bytes(delivery.entryId())));
       record.headers().add(new RecordHeader("walmesh-namespace", bytes(delivery.namespace())));

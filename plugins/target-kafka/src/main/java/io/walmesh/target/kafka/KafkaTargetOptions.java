@@ -3,7 +3,10 @@ package io.walmesh.target.kafka;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.spi.config.ConfigException;
 import io.walmesh.spi.config.ConfigReader;
+import io.vertx.core.json.JsonArray;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,12 +22,17 @@ import java.util.Set;
  *       {@code walmesh-write-time} and {@code walmesh-attempt} headers, default true (consumers dedupe
  *       redeliveries by the entry id).</li>
  *   <li>{@code kafka}: extra producer properties (e.g. {@code security.protocol}, {@code compression.type}).</li>
+ *   <li>{@code allowed-topics}: the topics a delivery may go to (exact names, or a prefix ending in
+ *       {@code *}, e.g. {@code "orders-*"}); default: any. The configured {@code topic} must be in it;
+ *       an entry whose {@code topic} attribute is not goes to the DLQ.</li>
  * </ul>
  * Per entry, the target attributes {@code topic} and {@code key} override the topic and the record
- * key (default: the entry's key); the entry's headers become record headers.
+ * key (default: the entry's key); the entry's headers become record headers, except those whose name
+ * starts with {@code walmesh-} (any case), which only walmesh sets.
  */
 final class KafkaTargetOptions {
-  static final Set<String> FIELDS = Set.of("bootstrap-servers", "topic", "delivery-timeout-ms", "walmesh-headers", "kafka");
+  static final Set<String> FIELDS = Set.of("bootstrap-servers", "topic", "delivery-timeout-ms", "walmesh-headers", "kafka",
+      "allowed-topics");
   private static final Set<String> RESERVED = Set.of("acks", "enable.idempotence", "key.serializer", "value.serializer",
       "bootstrap.servers");
 
@@ -33,6 +41,8 @@ final class KafkaTargetOptions {
   final int deliveryTimeoutMs;
   final boolean walmeshHeaders;
   final Map<String, Object> kafka = new HashMap<>();
+  /** The allowed topic names and prefixes (ending in *) as written; null when any topic is allowed. */
+  final List<String> allowedTopics;
 
   KafkaTargetOptions(JsonObject json, String path) {
     ConfigReader reader = new ConfigReader(json, path);
@@ -48,5 +58,31 @@ final class KafkaTargetOptions {
       }
       kafka.put(name, String.valueOf(extra.json().getValue(name)));
     }
+    if (reader.has("allowed-topics")) {
+      JsonArray array = reader.array("allowed-topics");
+      if (array.isEmpty()) {
+        throw new ConfigException(reader.field("allowed-topics"), "must name at least one topic; leave it out to allow any");
+      }
+      List<String> topics = new ArrayList<>();
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String t) || !t.matches("[A-Za-z0-9._-]{1,249}\\*?|\\*")) {
+          throw new ConfigException(reader.field("allowed-topics") + "[" + i + "]",
+              "must be a topic name ([A-Za-z0-9._-], at most 249 characters), optionally ending in * for a prefix");
+        }
+        topics.add(t);
+      }
+      allowedTopics = List.copyOf(topics);
+      if (topic != null && !topicAllowed(topic)) {
+        throw new ConfigException(reader.field("topic"), "is not in allowed-topics " + allowedTopics);
+      }
+    } else {
+      allowedTopics = null;
+    }
+  }
+
+  /** Whether a delivery may produce to {@code name}. */
+  boolean topicAllowed(String name) {
+    return allowedTopics == null || allowedTopics.stream().anyMatch(t -> t.endsWith("*")
+        ? name.startsWith(t.substring(0, t.length() - 1)) : name.equals(t));
   }
 }

@@ -1,6 +1,8 @@
 package io.walmesh.target.redis;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.target.Target;
 import io.walmesh.spi.target.TargetFactory;
@@ -19,9 +21,22 @@ public final class RedisTargetFactory implements TargetFactory {
     return "applies set / delete / expire / hset / hdel commands to Redis, versioned by write time";
   }
 
+  private volatile DestinationPolicy policy = DestinationPolicy.defaults();
+
+  @Override
+  public Future<Void> init(PluginContext context) {
+    policy = context.destinations();
+    return Future.succeededFuture();
+  }
+
   @Override
   public void validate(JsonObject config, String configPath) {
     new RedisTargetOptions(config, configPath);
+    // the Redis client resolves names itself: a literal address is checked here, a name is not
+    String host = java.net.URI.create(config.getString("endpoint")).getHost();
+    if (host != null) {
+      policy.checkLiteral(host, configPath + ".endpoint");
+    }
   }
 
   @Override

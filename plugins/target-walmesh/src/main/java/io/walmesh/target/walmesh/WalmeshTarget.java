@@ -13,6 +13,7 @@ import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteAheadLogGrpcClient;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.walmesh.spi.DestinationPolicy;
 import io.walmesh.spi.target.Delivery;
 import io.walmesh.spi.target.DeliveryException;
 import io.walmesh.spi.target.Target;
@@ -34,9 +35,13 @@ final class WalmeshTarget implements Target {
   private final GrpcClient client;
   private final String name;
   private final WalmeshTargetOptions options;
+  private final Vertx vertx;
+  private final DestinationPolicy policy;
   private int next;
 
-  WalmeshTarget(Vertx vertx, String name, WalmeshTargetOptions options) {
+  WalmeshTarget(Vertx vertx, String name, WalmeshTargetOptions options, DestinationPolicy policy) {
+    this.vertx = vertx;
+    this.policy = policy;
     // bounds connecting too, so a region that does not answer SYNs costs one timeout, not the OS's
     this.client = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)));
@@ -60,7 +65,10 @@ final class WalmeshTarget implements Target {
     }
     String where = "walmesh target " + name + " (namespace " + namespace + " at " + endpoint.host() + ":"
         + endpoint.port() + ")";
-    return client.request(endpoint, WriteAheadLogGrpcClient.WriteToLog)
+    // the call goes to the address that was checked against the deny-list and allowed-destinations
+    return policy.resolve(vertx, endpoint.host(), options.allowed, "walmesh target " + name)
+        .compose(address -> client.request(SocketAddress.inetSocketAddress(endpoint.port(), address.getHostAddress()),
+            WriteAheadLogGrpcClient.WriteToLog))
         .timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
         .compose(call -> {
       call.timeout(options.timeoutMs, TimeUnit.MILLISECONDS);

@@ -1,0 +1,116 @@
+package io.walmesh.spi;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.spi.config.ConfigException;
+import io.walmesh.spi.target.DeliveryException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The node-wide deny-list of destination addresses: no target may connect to an address inside one
+ * of these blocks (node config {@code targets.deny-destinations}, default {@link #DEFAULT_DENIED}:
+ * link-local, where cloud metadata services live). Loopback is not denied by default.
+ *
+ * <p>Targets check it twice: a config whose host is a denied IP literal is refused
+ * ({@link #checkLiteral}), and before each connection the host is resolved and refused when
+ * <em>any</em> of its addresses is denied ({@link #resolve}); the connection then goes to the
+ * address that was checked, so a name cannot resolve differently between check and connect.
+ */
+public final class DestinationPolicy {
+  /** The default deny-list: IPv4 and IPv6 link-local. */
+  public static final List<String> DEFAULT_DENIED = List.of("169.254.0.0/16", "fe80::/10");
+  private static final DestinationPolicy DEFAULTS = denying(DEFAULT_DENIED);
+
+  private final List<AddressRange> denied;
+
+  private DestinationPolicy(List<AddressRange> denied) {
+    this.denied = List.copyOf(denied);
+  }
+
+  /** The default policy: {@link #DEFAULT_DENIED}. */
+  public static DestinationPolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /** A policy denying these CIDR blocks; throws {@link IllegalArgumentException} naming the bad element. */
+  public static DestinationPolicy denying(List<String> blocks) {
+    List<AddressRange> ranges = new ArrayList<>();
+    for (int i = 0; i < blocks.size(); i++) {
+      try {
+        ranges.add(AddressRange.parse(blocks.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("[" + i + "] " + e.getMessage(), e);
+      }
+    }
+    return new DestinationPolicy(ranges);
+  }
+
+  /** The denied blocks as written. */
+  public List<String> denied() {
+    return denied.stream().map(AddressRange::text).toList();
+  }
+
+  /** The denied block that holds {@code address}, if any. */
+  public Optional<AddressRange> deniedBy(InetAddress address) {
+    return denied.stream().filter(r -> r.contains(address)).findFirst();
+  }
+
+  /** Refuses a config whose {@code host} is an IP literal inside a denied block; names are checked on connect. */
+  public void checkLiteral(String host, String field) {
+    InetAddress literal = AddressRange.literal(host);
+    if (literal != null) {
+      deniedBy(literal).ifPresent(r -> {
+        throw new ConfigException(field, "the address is in " + r + ", which this node's targets.deny-destinations"
+            + " refuses");
+      });
+    }
+  }
+
+  /**
+   * Resolves {@code host} (an IP literal without DNS, a name on a worker thread) and answers the
+   * address to connect to. Fails with a permanent {@link DeliveryException} when any address is denied
+   * or outside {@code allowed}, and with a retryable one when the name does not resolve.
+   *
+   * @param allowed the target's own allow-list; {@link AllowedDestinations#ANY} for none
+   * @param what names the target in messages, e.g. {@code http target web}
+   */
+  public Future<InetAddress> resolve(Vertx vertx, String host, AllowedDestinations allowed, String what) {
+    Objects.requireNonNull(allowed, "allowed");
+    InetAddress literal = AddressRange.literal(host);
+    if (literal != null) {
+      return check(host, new InetAddress[] {literal}, allowed, what);
+    }
+    return vertx.executeBlocking(() -> InetAddress.getAllByName(host), false)
+        .recover(e -> Future.failedFuture(DeliveryException.retryable(what + ": cannot resolve " + host + " ("
+            + (e instanceof UnknownHostException ? "unknown host" : e.getClass().getSimpleName()) + ")")))
+        .compose(addresses -> check(host, addresses, allowed, what));
+  }
+
+  private Future<InetAddress> check(String host, InetAddress[] addresses, AllowedDestinations allowed, String what) {
+    for (InetAddress address : addresses) {
+      Optional<AddressRange> deny = deniedBy(address);
+      if (deny.isPresent()) {
+        return Future.failedFuture(DeliveryException.permanent(what + ": " + host + " resolves to "
+            + address.getHostAddress() + ", in " + deny.get() + ", which this node's targets.deny-destinations refuses"));
+      }
+      if (!allowed.allows(host, address)) {
+        return Future.failedFuture(DeliveryException.permanent(what + ": " + host + " ("
+            + address.getHostAddress() + ") is not in the target's allowed-destinations " + allowed));
+      }
+    }
+    if (addresses.length == 0) {
+      return Future.failedFuture(DeliveryException.retryable(what + ": " + host + " resolves to no address"));
+    }
+    return Future.succeededFuture(addresses[0]);
+  }
+
+  @Override
+  public String toString() {
+    return denied().toString();
+  }
+}

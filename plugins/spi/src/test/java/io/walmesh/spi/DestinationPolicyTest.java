@@ -1,0 +1,74 @@
+package io.walmesh.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.config.ConfigException;
+import io.walmesh.spi.config.ConfigReader;
+import java.net.InetAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** CIDR blocks, the default deny-list and a target's allow-list, without DNS. */
+class DestinationPolicyTest {
+
+  @Test
+  void theDefaultDeniesLinkLocalInEveryNotationButNotLoopback() throws Exception {
+    DestinationPolicy policy = DestinationPolicy.defaults();
+    for (String denied : List.of("169.254.169.254", "169.254.0.1", "::ffff:169.254.169.254", "fe80::1", "[fe80::1]",
+        "FE80::abcd:1")) {
+      assertThat(policy.deniedBy(AddressRange.literal(denied))).as(denied).isPresent();
+      assertThatThrownBy(() -> policy.checkLiteral(denied, "url")).as(denied).isInstanceOf(ConfigException.class)
+          .extracting(e -> ((ConfigException) e).field()).isEqualTo("url");
+    }
+    for (String allowed : List.of("127.0.0.1", "::1", "10.0.0.1", "169.255.0.1", "fec0::1")) {
+      assertThat(policy.deniedBy(AddressRange.literal(allowed))).as(allowed).isEmpty();
+    }
+    // a name is never resolved by the config check
+    policy.checkLiteral("metadata.google.internal", "url");
+    assertThat(AddressRange.literal("metadata.google.internal")).isNull();
+    assertThat(AddressRange.literal("1.2.3")).isNull();
+    assertThat(policy.deniedBy(InetAddress.getByAddress(new byte[] {(byte) 169, (byte) 254, 1, 1}))).isPresent();
+  }
+
+  @Test
+  void blocksParseStrictly() {
+    assertThat(AddressRange.parse("10.1.2.3/8").contains(AddressRange.literal("10.200.0.1"))).isTrue();
+    assertThat(AddressRange.parse("10.1.2.3/8").contains(AddressRange.literal("11.0.0.1"))).isFalse();
+    assertThat(AddressRange.parse("0.0.0.0/0").contains(AddressRange.literal("::1"))).isFalse();
+    assertThat(AddressRange.parse("192.168.1.7").contains(AddressRange.literal("192.168.1.7"))).isTrue();
+    assertThat(AddressRange.parse("192.168.1.7").contains(AddressRange.literal("192.168.1.8"))).isFalse();
+    for (String bad : List.of("10.0.0.0/33", "fe80::/129", "10.0.0.0/x", "example.com", "10.0.0.256", "")) {
+      assertThatThrownBy(() -> AddressRange.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> DestinationPolicy.denying(List.of("10.0.0.0/8", "nope")))
+        .hasMessageStartingWith("[1] ");
+  }
+
+  @Test
+  void anAllowListMatchesNamesAsConfiguredAndAddressesAsResolved() {
+    AllowedDestinations allowed = AllowedDestinations.read(new ConfigReader(new JsonObject()
+        .put("allowed-destinations", new JsonArray().add("API.example.com").add("10.0.0.0/8")), "c"));
+    allowed.checkConfigured("api.example.com", "c.url");
+    allowed.checkConfigured("other.example.com", "c.url"); // may resolve into 10/8: checked on connect
+    allowed.checkConfigured("10.1.1.1", "c.url");
+    assertThatThrownBy(() -> allowed.checkConfigured("192.168.0.1", "c.url")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("allowed-destinations [API.example.com, 10.0.0.0/8]");
+    assertThat(allowed.allows("api.example.com", AddressRange.literal("192.168.0.1"))).isTrue();
+    assertThat(allowed.allows("other.example.com", AddressRange.literal("192.168.0.1"))).isFalse();
+    assertThat(allowed.allows("other.example.com", AddressRange.literal("10.9.9.9"))).isTrue();
+
+    AllowedDestinations namesOnly = AllowedDestinations.read(new ConfigReader(new JsonObject()
+        .put("allowed-destinations", new JsonArray().add("api.example.com")), "c"));
+    assertThatThrownBy(() -> namesOnly.checkConfigured("other.example.com", "c.url")).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> AllowedDestinations.read(new ConfigReader(new JsonObject()
+        .put("allowed-destinations", new JsonArray()), "c"))).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> AllowedDestinations.read(new ConfigReader(new JsonObject()
+        .put("allowed-destinations", new JsonArray().add("http://x/")), "c")))
+        .isInstanceOf(ConfigException.class).extracting(e -> ((ConfigException) e).field())
+        .isEqualTo("c.allowed-destinations[0]");
+    assertThat(AllowedDestinations.read(new ConfigReader(new JsonObject(), "c")).any()).isTrue();
+  }
+}

@@ -1,0 +1,119 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.await;
+import static io.walmesh.node.TestNodes.create;
+import static io.walmesh.node.TestNodes.namespace;
+import static io.walmesh.node.TestNodes.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import io.vertx.core.Vertx;
+import io.walmesh.node.internal.ListenerLimits;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.testkit.HttpSink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #13 item 3: a flood of idle connections must not fill the node's file descriptors. Each
+ * listener caps its connections and closes idle ones; once the flood is gone, writes and admin
+ * calls work again, and writes acknowledged meanwhile are delivered.
+ */
+class ConnectionLimitsTest {
+  private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EMPTY_SETTINGS = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+
+  @TempDir
+  Path dataDir;
+
+  /** Opens a connection that speaks first (an HTTP/2 preface, or an HTTP/1 request line) and then goes quiet. */
+  private static Socket idle(int port, boolean http2) throws IOException {
+    Socket socket = new Socket("127.0.0.1", port);
+    if (http2) {
+      socket.getOutputStream().write(H2_PREFACE);
+      socket.getOutputStream().write(EMPTY_SETTINGS);
+    } else {
+      socket.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
+  /** Whether the server closed the socket within the timeout (reads to end of stream). */
+  private static boolean closedByServer(Socket socket, Duration within) throws IOException {
+    socket.setSoTimeout((int) within.toMillis());
+    InputStream in = socket.getInputStream();
+    byte[] buffer = new byte[4096];
+    long deadline = System.nanoTime() + within.toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        if (in.read(buffer) < 0) {
+          return true;
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true; // reset
+    }
+    return false;
+  }
+
+  @Test
+  void connectionsAreCappedAndIdleOnesClosedThenTheNodeServesAgain() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    HttpSink sink = new HttpSink(vertx).start();
+    Node node = await(new Node(new NodeOptions().nodeId("limits").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0)
+        .listenerLimits(new ListenerLimits(20, 1_500), new ListenerLimits(10, 1_500))).start());
+    AdminHttp admin = new AdminHttp(node.adminPort());
+    List<Socket> flood = new ArrayList<>();
+    try (GrpcPeers peers = new GrpcPeers(vertx, node.grpcPort())) {
+      create(admin, namespace("limits", sink.url("/apply")));
+      GrpcPeers.JavaAnswer before = peers.write(request("limits", "before").build(), false);
+      assertThat(before.response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+      // grpc-java holds one connection; 30 more idle HTTP/2 connections: the ones past the cap are closed at once
+      for (int i = 0; i < 30; i++) {
+        flood.add(idle(node.grpcPort(), true));
+      }
+      Socket pastCap = idle(node.grpcPort(), true);
+      assertThat(closedByServer(pastCap, Duration.ofMillis(1_000))).as("a connection past max-connections is closed").isTrue();
+      pastCap.close();
+      // the idle ones are closed by the idle timeout, without any client action
+      for (Socket socket : flood) {
+        assertThat(closedByServer(socket, Duration.ofSeconds(10))).as("an idle connection is closed").isTrue();
+      }
+      // the admin listener too
+      List<Socket> adminFlood = new ArrayList<>();
+      for (int i = 0; i < 15; i++) {
+        adminFlood.add(idle(node.adminPort(), false));
+      }
+      for (Socket socket : adminFlood) {
+        assertThat(closedByServer(socket, Duration.ofSeconds(10))).isTrue();
+        socket.close();
+      }
+
+      // after the flood: writes and admin calls work, and what was acknowledged is delivered
+      await().atMost(Duration.ofSeconds(10)).until(() -> peers.write(request("limits", "after").build(), false).code() == Status.Code.OK);
+      assertThat(admin.get("/v1/health").status()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredIds().contains(before.response().getEntryId()));
+    } finally {
+      for (Socket socket : flood) {
+        socket.close();
+      }
+      await(node.stop());
+      sink.close();
+      await(vertx.close());
+    }
+  }
+}
