@@ -24,7 +24,9 @@ import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.plugin.PluginException;
 import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.mesh.MeshAssignment;
+import io.walmesh.node.internal.Text;
 import io.walmesh.node.metrics.Metrics;
+import io.walmesh.node.namespace.Secrets;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
 import io.walmesh.protocol.v1.EntryRecord;
@@ -92,6 +94,8 @@ public final class AdminVerticle extends AbstractVerticle {
   private Future<String> scrapeInFlight;
 
   private io.walmesh.node.internal.ListenerLimits limits = io.walmesh.node.internal.ListenerLimits.adminDefaults();
+  /** Whether the admin API listens on a loopback address only (then the Host header must name it). */
+  private boolean loopbackListener;
 
   /** The admin listener's connection cap and idle timeout (default {@link io.walmesh.node.internal.ListenerLimits#adminDefaults()}). */
   public AdminVerticle limits(io.walmesh.node.internal.ListenerLimits limits) {
@@ -104,6 +108,7 @@ public final class AdminVerticle extends AbstractVerticle {
     this.mesh = mesh;
     this.plugins = plugins;
     this.host = host;
+    this.loopbackListener = host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1");
     this.port = port;
     this.nodeId = nodeId;
     this.namespaces = namespaces;
@@ -124,6 +129,7 @@ public final class AdminVerticle extends AbstractVerticle {
     Router router = Router.router(vertx);
     // the jar streams to a file, never into memory; so before the body handler of the JSON routes
     router.post("/v1/plugins").handler(this::uploadPlugin);
+    router.route().handler(this::refuseBrowsers);
     router.route().handler(this::readBody);
     router.get("/v1/plugins").handler(this::listPlugins);
     router.delete("/v1/plugins/:id").handler(ctx -> respond(ctx, 200,
@@ -136,14 +142,14 @@ public final class AdminVerticle extends AbstractVerticle {
     router.get("/v1/health").handler(this::health);
     router.get("/v1/namespaces").handler(ctx -> json(ctx, 200, new JsonObject().put("namespaces",
         new JsonArray(namespaces.list().stream().map(s -> (Object) s.toJson()).toList()))));
-    router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(c -> c.toJson())));
+    router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(c -> Secrets.redact(c.toJson()))));
     router.get("/v1/namespaces/:name").handler(ctx -> {
       String name = ctx.pathParam("name");
       namespaces.status(name).ifPresentOrElse(s -> json(ctx, 200, s.toJson()),
           () -> error(ctx, 404, "namespace " + name + " does not exist"));
     });
     router.put("/v1/namespaces/:name").handler(ctx ->
-        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(c -> c.toJson())));
+        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(c -> Secrets.redact(c.toJson()))));
     router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
         namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
             .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));
@@ -550,6 +556,37 @@ public final class AdminVerticle extends AbstractVerticle {
       }
       Future.join(calls).onComplete(done -> json(ctx, 200, local.copy().put("nodes", byNode)));
     });
+  }
+
+  /**
+   * The admin API is for the CLI, curl and scripts, never for web pages: a page in a browser could
+   * otherwise send "simple" cross-origin requests to a node on 127.0.0.1 (install a plugin, delete a
+   * namespace), or read answers after rebinding its DNS name to 127.0.0.1. Requests a browser makes
+   * on a page's behalf carry {@code Origin} or {@code Sec-Fetch-Site}; on a loopback listener, the
+   * {@code Host} must also name the loopback address.
+   */
+  private void refuseBrowsers(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
+    String fetchSite = ctx.request().getHeader("Sec-Fetch-Site");
+    if (origin != null || (fetchSite != null && !fetchSite.equals("none"))) {
+      error(ctx, 403, "the admin API does not take requests from web pages (" + (origin != null ? "Origin: "
+          + Text.quote(origin) : "Sec-Fetch-Site: " + Text.quote(fetchSite)) + "); use the walmesh CLI, curl or a script");
+      return;
+    }
+    if (loopbackListener && !loopbackHost(ctx.request().authority() == null ? null : ctx.request().authority().host())) {
+      error(ctx, 403, "this admin API listens on a loopback address and answers only requests for localhost,"
+          + " 127.0.0.1 or [::1], not " + Text.quote(String.valueOf(ctx.request().getHeader("Host"))));
+      return;
+    }
+    ctx.next();
+  }
+
+  private static boolean loopbackHost(String host) {
+    if (host == null) {
+      return true; // HTTP/1.0 without Host: not a browser
+    }
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
   }
 
   private void health(RoutingContext ctx) {

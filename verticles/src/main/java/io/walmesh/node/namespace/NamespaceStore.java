@@ -26,6 +26,16 @@ public final class NamespaceStore {
 
   public NamespaceStore(Path dir) throws IOException {
     this.dir = Files.createDirectories(dir);
+    restrict(this.dir, "rwx------");
+  }
+
+  /** Documents hold secrets (passwords, tokens): only the node's user may read them. */
+  private static void restrict(Path path, String permissions) throws IOException {
+    try {
+      Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system (Windows): its ACLs apply
+    }
   }
 
   public Path dir() {
@@ -47,13 +57,24 @@ public final class NamespaceStore {
     Path target = dir.resolve(config.name() + ".json");
     Path temp = dir.resolve("." + config.name() + ".json.tmp");
     byte[] bytes = config.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8);
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    Files.deleteIfExists(temp);
+    try (FileChannel channel = openPrivate(temp)) {
       channel.write(java.nio.ByteBuffer.wrap(bytes));
       channel.force(true);
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDir();
+  }
+
+  /** A new file only the node's user may read (0600), created with those permissions: never readable by others. */
+  private static FileChannel openPrivate(Path file) throws IOException {
+    java.util.Set<StandardOpenOption> options = java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    try {
+      return FileChannel.open(file, options, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      return FileChannel.open(file, options); // not a POSIX file system
+    }
   }
 
   public void delete(String name) throws IOException {

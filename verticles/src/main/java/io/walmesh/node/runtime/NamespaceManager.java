@@ -8,6 +8,7 @@ import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.NamespaceStore;
+import io.walmesh.node.namespace.Secrets;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.plugin.PluginUsers;
 import io.walmesh.spi.backend.Backend;
@@ -36,7 +37,7 @@ public final class NamespaceManager implements PluginUsers {
   /** A namespace as the admin API shows it. */
   public record Status(NamespaceConfig config, String state, String error, BackendStats stats) {
     public JsonObject toJson() {
-      JsonObject json = new JsonObject().put("config", config.toJson()).put("state", state);
+      JsonObject json = new JsonObject().put("config", Secrets.redact(config.toJson())).put("state", state);
       if (error != null) {
         json.put("error", error);
       }
@@ -241,7 +242,13 @@ public final class NamespaceManager implements PluginUsers {
   }
 
   /** Creates a namespace from its JSON document. */
-  public Future<NamespaceConfig> create(JsonObject document) {
+  public Future<NamespaceConfig> create(JsonObject given) {
+    JsonObject document;
+    try {
+      document = Secrets.restore(given, new JsonObject()); // a new document has no stored secret to keep
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
     if (mesh != null) {
       return createInMesh(document);
     }
@@ -304,7 +311,15 @@ public final class NamespaceManager implements PluginUsers {
   }
 
   /** Replaces a namespace's document and restarts it with the new config, keeping its entries. */
-  public Future<NamespaceConfig> update(String name, JsonObject document) {
+  public Future<NamespaceConfig> update(String name, JsonObject given) {
+    JsonObject document;
+    try {
+      // "(redacted)" placeholders from an earlier GET keep the stored secrets
+      NamespaceConfig stored = configs.get(name);
+      document = Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
     if (mesh != null) {
       return updateInMesh(name, document);
     }

@@ -1,0 +1,97 @@
+package io.walmesh.node;
+
+import static io.walmesh.node.TestNodes.create;
+import static io.walmesh.node.TestNodes.namespace;
+import static io.walmesh.node.TestNodes.request;
+import static io.walmesh.node.TestNodes.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.json.JsonObject;
+import io.walmesh.protocol.v1.Trilean;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Secrets stay on the node, and web pages cannot drive the admin API (issue #15, the parts that
+ * need no identities): a namespace's passwords and tokens are never in an API answer, a document
+ * read and sent back keeps them, its file is readable by the node's user only, and requests a
+ * browser sends on a page's behalf (cross-origin, or after DNS rebinding) are refused.
+ */
+class AdminSecurityTest extends SingleNodeTest {
+
+  private static String raw(int port, String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      InputStream in = socket.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void secretsAreRedactedInAnswersKeptOnUpdateAndStoredPrivately() throws Exception {
+    JsonObject document = namespace("secrets", sink.url("/apply"));
+    document.getJsonArray("targets").getJsonObject(0).getJsonObject("config")
+        .put("headers", new JsonObject().put("Authorization", "Bearer s3cret-token").put("X-Team", "payments"));
+    AdminHttp.Response created = admin.post("/v1/namespaces", document);
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    assertThat(created.text()).doesNotContain("s3cret-token").contains("(redacted)").contains("payments");
+
+    AdminHttp.Response one = admin.get("/v1/namespaces/secrets");
+    assertThat(one.text()).doesNotContain("s3cret-token").contains("(redacted)");
+    assertThat(admin.get("/v1/namespaces").text()).doesNotContain("s3cret-token");
+
+    // get, edit, put back: the placeholder keeps the stored secret
+    JsonObject edited = one.body().getJsonObject("config").copy();
+    edited.getJsonObject("retry").put("max-attempts", 7);
+    AdminHttp.Response updated = admin.call("PUT", "/v1/namespaces/secrets", edited);
+    assertThat(updated.status()).as(updated.text()).isEqualTo(200);
+    assertThat(updated.text()).doesNotContain("s3cret-token");
+    assertThat(write(grpc, request("secrets", "x").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !sink.delivered().isEmpty());
+    assertThat(sink.delivered().get(0).headers()).containsEntry("authorization", "Bearer s3cret-token");
+
+    // the document on disk has the secret (the node needs it after a restart) and only the node's user reads it
+    Path file = dataDir.resolve("namespaces").resolve("secrets.json");
+    assertThat(Files.readString(file)).contains("s3cret-token").contains("\"max-attempts\" : 7");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+
+    // a new document cannot carry the placeholder: there is nothing to keep
+    JsonObject placeholder = namespace("placeholder", sink.url("/apply"));
+    placeholder.getJsonArray("targets").getJsonObject(0).getJsonObject("config")
+        .put("headers", new JsonObject().put("Authorization", "(redacted)"));
+    AdminHttp.Response refused = admin.post("/v1/namespaces", placeholder);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.text()).contains("targets[0].config.headers.Authorization").contains("give the real value");
+  }
+
+  @Test
+  void requestsFromWebPagesAreRefused() throws Exception {
+    int port = node.adminPort();
+    String crossOrigin = raw(port, "POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nOrigin: https://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(crossOrigin).startsWith("HTTP/1.1 403").contains("does not take requests from web pages")
+        .contains("https://evil.example");
+
+    String fetched = raw(port, "DELETE /v1/namespaces/x?force=true HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n");
+    assertThat(fetched).startsWith("HTTP/1.1 403");
+
+    // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 is "same origin" to the browser
+    String rebound = raw(port, "GET /v1/namespaces HTTP/1.1\r\nHost: evil.example:" + port + "\r\nConnection: close\r\n\r\n");
+    assertThat(rebound).startsWith("HTTP/1.1 403").contains("answers only requests for localhost");
+
+    // the CLI, curl and scripts are not affected
+    String curl = raw(port, "GET /v1/health HTTP/1.1\r\nHost: localhost:" + port + "\r\nUser-Agent: curl/8\r\nConnection: close\r\n\r\n");
+    assertThat(curl).startsWith("HTTP/1.1 200");
+    assertThat(admin.get("/v1/health").status()).isEqualTo(200);
+  }
+}
