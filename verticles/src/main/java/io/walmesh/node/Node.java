@@ -62,6 +62,12 @@ public final class Node {
   }
 
   public Future<Node> start() {
+    try {
+      checkExposure(options);
+    } catch (IllegalStateException e) {
+      log.error("walmesh node {} refuses to start: {}", options.nodeId(), e.getMessage());
+      return Future.failedFuture(e);
+    }
     // Completed outside any Vert.x context: a failed start closes Vert.x, whose contexts then run nothing.
     CompletableFuture<Node> result = new CompletableFuture<>();
     createVertx().onFailure(e -> {
@@ -73,6 +79,42 @@ public final class Node {
       startOn(result);
     });
     return Future.fromCompletionStage(result);
+  }
+
+  /**
+   * Secure by default: walmesh has no TLS or caller authentication yet, so a listener beyond
+   * loopback is refused unless the config says {@code "insecure": true}, and then warned about at
+   * every start.
+   */
+  static void checkExposure(NodeOptions options) {
+    List<String> exposed = new java.util.ArrayList<>();
+    if (!loopback(options.grpcHost())) {
+      exposed.add("grpc.host " + options.grpcHost());
+    }
+    if (!loopback(options.adminHost())) {
+      exposed.add("admin.host " + options.adminHost());
+    }
+    if (options.cluster() != null && !loopback(options.cluster().host())) {
+      exposed.add("cluster.host " + options.cluster().host());
+    }
+    if (exposed.isEmpty()) {
+      log.info("walmesh listens on loopback only: other hosts cannot reach this node");
+      return;
+    }
+    String risk = "walmesh has no TLS or caller authentication yet (docs/security.md): anyone who reaches these ports"
+        + " can write to any namespace and use the admin API, which installs plugins (code) in the node, and any process"
+        + " that reaches the cluster port with the cluster name joins the mesh";
+    if (!options.insecure()) {
+      throw new IllegalStateException(String.join(", ", exposed) + " is not a loopback address, and " + risk
+          + ". Listen on 127.0.0.1, or set \"insecure\": true in the node config to accept this behind a firewall"
+          + " or network policy that only trusted hosts pass");
+    }
+    log.warn("INSECURE: {} beyond loopback with \"insecure\": true; {}. Only trusted hosts may reach them.",
+        String.join(", ", exposed), risk);
+  }
+
+  private static boolean loopback(String host) {
+    return host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
   }
 
   private void startOn(CompletableFuture<Node> result) {

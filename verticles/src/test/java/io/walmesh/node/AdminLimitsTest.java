@@ -167,13 +167,13 @@ class AdminLimitsTest extends SingleNodeTest {
   @Test
   void aDeclaredContentLengthOverTheLimitIsRefusedBeforeTheBody() throws Exception {
     AtomicLong ignored = new AtomicLong();
-    try (RawRequest upload = new RawRequest("POST /v1/plugins HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n"
+    try (RawRequest upload = new RawRequest("POST /v1/plugins HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999999\r\n"
         + "Expect: 100-continue\r\n\r\n", 0, false)) {
       assertThat(upload.response(ignored)).startsWith("HTTP/1.1 413").contains("max-jar-bytes")
           .doesNotContain("100 Continue");
     }
     // a JSON route: 1 MiB
-    try (RawRequest json = new RawRequest("POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    try (RawRequest json = new RawRequest("POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         + "Content-Length: 2000000\r\n\r\n", 0, false)) {
       assertThat(json.response(ignored)).startsWith("HTTP/1.1 413").contains("request body over 1048576 bytes");
     }

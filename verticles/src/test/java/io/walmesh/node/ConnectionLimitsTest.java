@@ -43,7 +43,7 @@ class ConnectionLimitsTest {
       socket.getOutputStream().write(H2_PREFACE);
       socket.getOutputStream().write(EMPTY_SETTINGS);
     } else {
-      socket.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     }
     socket.getOutputStream().flush();
     return socket;

@@ -46,7 +46,10 @@ final class PluginCommands implements Runnable {
     @Override
     public Integer call() {
       try {
-        return admin.call("POST", "/v1/plugins", "application/java-archive", HttpRequest.BodyPublishers.ofFile(jar));
+        // the file name lets the node's errors name this jar rather than its own temporary file
+        String name = jar.getFileName() == null ? "" : jar.getFileName().toString();
+        return admin.call("POST", "/v1/plugins?filename=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8),
+            "application/java-archive", HttpRequest.BodyPublishers.ofFile(jar));
       } catch (FileNotFoundException e) {
         System.err.println("error: no such file: " + jar);
         return 2;

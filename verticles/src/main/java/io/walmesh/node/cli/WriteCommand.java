@@ -22,8 +22,16 @@ final class WriteCommand implements Callable<Integer> {
   String payload;
   @Option(names = "--key", defaultValue = "", description = "Ordering key.")
   String key;
-  @Option(names = "--delay-ms", defaultValue = "0", description = "Deliver no earlier than now + this.")
+  @Option(names = "--delay-ms", defaultValue = "0", description = "Deliver no earlier than the write time + this many ms "
+      + "(lifecycle.delay_ms). Not with --deliver-at-ms.")
   long delayMs;
+  @Option(names = "--deliver-at-ms", defaultValue = "0", description = "Deliver no earlier than this instant, in epoch ms "
+      + "(lifecycle.deliver_at_ms); a past instant is due at once. Not with --delay-ms.")
+  long deliverAtMs;
+  @Option(names = "--write-time-ms", defaultValue = "0", description = "The original write time, in epoch ms "
+      + "(lifecycle.write_time_ms): targets version by it, e.g. to replay a mutation with its own clock. "
+      + "At most 5 minutes ahead of the node's clock; 0 (the default): the node's clock.")
+  long writeTimeMs;
   @Option(names = "--idempotency-key", defaultValue = "", description = "A retried write with the same key is stored once.")
   String idempotencyKey;
   @Option(names = "--target", defaultValue = "", description = "One of the namespace's targets (default: its default targets).")
@@ -34,6 +42,26 @@ final class WriteCommand implements Callable<Integer> {
       description = "gRPC host:port (default: $WALMESH_GRPC or 127.0.0.1:9090).")
   String grpc;
 
+  /**
+   * What the node would refuse in the time options (as WriteValidator does), named by the CLI's
+   * options; null when they are fine. How far ahead a time may be is left to the node's clock.
+   */
+  String lifecycleProblem() {
+    if (delayMs < 0) {
+      return "--delay-ms must not be negative, got " + delayMs;
+    }
+    if (deliverAtMs < 0) {
+      return "--deliver-at-ms must not be negative, got " + deliverAtMs;
+    }
+    if (writeTimeMs < 0) {
+      return "--write-time-ms must not be negative, got " + writeTimeMs;
+    }
+    if (delayMs > 0 && deliverAtMs > 0) {
+      return "set --delay-ms or --deliver-at-ms, not both";
+    }
+    return null;
+  }
+
   @Override
   public Integer call() throws Exception {
     int colon = grpc.lastIndexOf(':');
@@ -41,12 +69,17 @@ final class WriteCommand implements Callable<Integer> {
       System.err.println("error: --grpc must be host:port, got " + grpc);
       return 2;
     }
+    String badLifecycle = lifecycleProblem();
+    if (badLifecycle != null) {
+      System.err.println("error: " + badLifecycle);
+      return 2;
+    }
     WriteToLogRequest.Builder request = WriteToLogRequest.newBuilder()
         .setNamespace(namespace)
         .setPayload(ByteString.copyFromUtf8(payload))
         .setKey(key)
         .setIdempotencyKey(idempotencyKey)
-        .setLifecycle(Lifecycle.newBuilder().setDelayMs(delayMs));
+        .setLifecycle(Lifecycle.newBuilder().setDelayMs(delayMs).setDeliverAtMs(deliverAtMs).setWriteTimeMs(writeTimeMs));
     if (!target.isEmpty()) {
       request.setTarget(Target.newBuilder().setName(target));
     }

@@ -133,6 +133,9 @@ public final class Mesh {
     config.getMemberAttributeConfig().setAttribute(SHARDS, String.join(",", options.shards()));
     config.getNetworkConfig().setPort(options.port()).setPortAutoIncrement(true);
     config.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(List.of(options.host()));
+    // Hazelcast listens on every interface unless told not to: bind to cluster.host only (unless it is the wildcard)
+    boolean wildcard = options.host().equals("0.0.0.0") || options.host().equals("::") || options.host().equals("*");
+    config.setProperty("hazelcast.socket.bind.any", String.valueOf(wildcard));
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(options.multicast());
