@@ -10,6 +10,7 @@ import io.walmesh.node.mesh.ClusterOptions;
 import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.gateway.GatewayVerticle;
 import io.walmesh.node.runtime.StorageWatchdog;
+import io.walmesh.node.tls.TlsOptions;
 import io.walmesh.node.gateway.RequestBudget;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceStore;
@@ -159,7 +160,7 @@ public final class Node {
             return Future.succeededFuture();
           }
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
-              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight()))
+              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls())
               .whyUnavailable(namespaces::whyUnavailable);
           return vertx.deployVerticle(gateway);
         })
@@ -167,6 +168,7 @@ public final class Node {
           admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh,
               pluginManager)
               .limits(options.adminLimits())
+              .tls(options.tls())
               .maxConcurrentUploads(options.maxConcurrentUploads());
           return vertx.deployVerticle(admin);
         })
@@ -176,6 +178,7 @@ public final class Node {
             .put("roles", new JsonArray(List.copyOf(mesh.options().roles())))
             .put("shards", new JsonArray(List.copyOf(mesh.options().shards())))))
         .map(v -> {
+          watchTlsFiles();
           log.info("walmesh node {} ready: gRPC {}, admin http://{}:{}/v1/, data in {}{}", options.nodeId(),
               gateway == null ? "off (no gateway role)" : options.grpcHost() + ":" + grpcPort(), options.adminHost(),
               adminPort(), options.dataDir().toAbsolutePath(), mesh == null ? "" : ", mesh " + mesh.options().name());
@@ -236,6 +239,26 @@ public final class Node {
   /** The hot-loaded plugins. */
   public PluginManager pluginManager() {
     return pluginManager;
+  }
+
+  /** Reloads the listeners' certificates when their files change (certificate rotation without a restart). */
+  private void watchTlsFiles() {
+    TlsOptions tls = options.tls();
+    if (tls == null || tls.reloadIntervalMs() == 0) {
+      return;
+    }
+    String[] version = {tls.filesVersion()};
+    vertx.setPeriodic(tls.reloadIntervalMs(), id -> {
+      String now = tls.filesVersion();
+      if (now.equals(version[0])) {
+        return;
+      }
+      version[0] = now;
+      Future.join(gateway == null ? Future.succeededFuture(false) : gateway.reloadTls(), admin.reloadTls())
+          .onSuccess(v -> log.info("TLS certificates reloaded from {}", tls.certPath()))
+          .onFailure(e -> log.error("TLS certificates in {} could not be reloaded; the listeners keep the previous ones: {}",
+              tls.certPath(), e.getMessage()));
+    });
   }
 
   /** Exits the JVM (shutdown hooks run), and halts it if they have not finished within 20 s. */

@@ -97,6 +97,23 @@ public final class AdminVerticle extends AbstractVerticle {
   /** Whether the admin API listens on a loopback address only (then the Host header must name it). */
   private boolean loopbackListener;
 
+  private io.walmesh.node.tls.TlsOptions tls;
+
+  /** Serves over TLS with these files (null: plaintext). */
+  public AdminVerticle tls(io.walmesh.node.tls.TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  private HttpServerOptions withTls(HttpServerOptions options) {
+    return tls == null ? options : tls.apply(options);
+  }
+
+  /** Reads the TLS files again: new connections use them, open ones keep theirs. */
+  public io.vertx.core.Future<Boolean> reloadTls() {
+    return tls == null || server == null ? io.vertx.core.Future.succeededFuture(false) : server.updateSSLOptions(tls.sslOptions(), true);
+  }
+
   /** The admin listener's connection cap and idle timeout (default {@link io.walmesh.node.internal.ListenerLimits#adminDefaults()}). */
   public AdminVerticle limits(io.walmesh.node.internal.ListenerLimits limits) {
     this.limits = limits;
@@ -134,7 +151,9 @@ public final class AdminVerticle extends AbstractVerticle {
     router.get("/v1/plugins").handler(this::listPlugins);
     router.delete("/v1/plugins/:id").handler(ctx -> respond(ctx, 200,
         plugins.remove(ctx.pathParam("id"), "true".equals(ctx.queryParams().get("force")))));
-    forwarder = vertx.createHttpClient();
+    // calls forwarded to another node's admin API: over TLS when this node serves TLS, showing its own certificate
+    forwarder = tls == null ? vertx.createHttpClient() : vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+        .setSsl(true).setKeyCertOptions(tls.sslOptions().getKeyCertOptions()).setTrustOptions(tls.sslOptions().getTrustOptions()));
     router.route("/v1/namespaces/:name").handler(this::forwardWhenElsewhere);
     router.route("/v1/namespaces/:name/dlq*").handler(this::forwardWhenElsewhere);
     router.route("/v1/namespaces/:name/replay*").handler(this::forwardWhenElsewhere);
@@ -166,7 +185,7 @@ public final class AdminVerticle extends AbstractVerticle {
         + ctx.request().path() + "; see docs/admin-api.md"));
     router.route().failureHandler(this::failure);
 
-    vertx.createHttpServer(limits.apply(new HttpServerOptions().setHost(host).setPort(port)))
+    vertx.createHttpServer(withTls(limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(limits.connectionCap("admin"))
         .requestHandler(router)
         .listen()

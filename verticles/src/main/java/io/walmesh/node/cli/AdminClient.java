@@ -20,6 +20,9 @@ class AdminClient {
       description = "Admin API base URL (default: $WALMESH_ADMIN or http://127.0.0.1:8080).")
   String admin;
 
+  @picocli.CommandLine.Mixin
+  TlsClientOptions tls = new TlsClientOptions();
+
   /** Calls the admin API; prints the JSON answer, or the error, and returns the exit code. */
   int call(String method, String path, String body) {
     return call(method, path, "application/json",
@@ -55,14 +58,28 @@ class AdminClient {
         .method(method, body);
     HttpResponse<String> response;
     try {
-      response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
-          .send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpClient.Builder client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+      if (tls.clientTls() != null) {
+        try {
+          client.sslContext(tls.clientTls().sslContext());
+        } catch (Exception e) {
+          System.err.println("error: the TLS files given cannot be used: " + e.getMessage());
+          return new Answer(2, null);
+        }
+      }
+      response = client.build().send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       System.err.println("error: no walmesh node answers at " + admin + " (start one with `walmesh dev`, or set --admin)");
       return new Answer(3, null);
-    } catch (IOException e) {
-      System.err.println("error: calling " + admin + path + " failed: " + e.getMessage());
+    } catch (javax.net.ssl.SSLException e) {
+      System.err.println("error: TLS with " + admin + " failed: " + e.getMessage()
+          + " (an https:// node needs --tls-ca naming the CA that signed its certificate; --tls-cert/--tls-key when it asks for a client certificate)");
       return new Answer(3, null);
+    } catch (IOException e) {
+      System.err.println("error: calling " + admin + path + " failed: " + e.getMessage()
+          + (admin.startsWith("http://") && String.valueOf(e.getMessage()).contains("closed") ? " (does the node use TLS? then use https:// and --tls-ca)" : ""));
+      return new Answer(3, null);
+
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Answer(3, null);

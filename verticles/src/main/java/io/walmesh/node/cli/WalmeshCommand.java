@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         ReplayCommand.class,
         WriteCommand.class,
         HealthCommand.class,
+        CertsCommand.class,
         ClusterCommand.class,
         CommandLine.HelpCommand.class
     })

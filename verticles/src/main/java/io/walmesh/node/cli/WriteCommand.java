@@ -42,6 +42,9 @@ final class WriteCommand implements Callable<Integer> {
       description = "gRPC host:port (default: $WALMESH_GRPC or 127.0.0.1:9090).")
   String grpc;
 
+  @picocli.CommandLine.Mixin
+  TlsClientOptions tls = new TlsClientOptions();
+
   /**
    * What the node would refuse in the time options (as WriteValidator does), named by the CLI's
    * options; null when they are fine. How far ahead a time may be is left to the node's clock.
@@ -87,7 +90,8 @@ final class WriteCommand implements Callable<Integer> {
       request.putAllHeaders(headers);
     }
     Vertx vertx = Vertx.vertx();
-    try (GrpcWriteClient client = new GrpcWriteClient(vertx, grpc.substring(0, colon), Integer.parseInt(grpc.substring(colon + 1)))) {
+    try (GrpcWriteClient client = new GrpcWriteClient(vertx, grpc.substring(0, colon), Integer.parseInt(grpc.substring(colon + 1)),
+        tls.clientTls())) {
       GrpcWriteClient.Result result = client.write(request.build(), 15_000)
           .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       if (!result.ok()) {

@@ -83,7 +83,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
     MessageConsumer<Object> busGateway = vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
-    Future.join(busGateway.completion(), vertx.createHttpServer(limits.apply(new HttpServerOptions().setHost(host).setPort(port)))
+    Future.join(busGateway.completion(), vertx.createHttpServer(withTls(limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(limits.connectionCap("gRPC"))
         .requestHandler(request -> {
           // Lets the call reader tell a compressed message without grpc-encoding from an identity one
@@ -132,6 +132,23 @@ public final class GatewayVerticle extends AbstractVerticle {
         message.fail(outcome.status().code, outcome.message());
       }
     });
+  }
+
+  private io.walmesh.node.tls.TlsOptions tls;
+
+  /** Serves over TLS with these files (null: plaintext). */
+  public GatewayVerticle tls(io.walmesh.node.tls.TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  private HttpServerOptions withTls(HttpServerOptions options) {
+    return tls == null ? options : tls.apply(options);
+  }
+
+  /** Reads the TLS files again: new connections use them, open ones keep theirs. */
+  public io.vertx.core.Future<Boolean> reloadTls() {
+    return tls == null || server == null ? io.vertx.core.Future.succeededFuture(false) : server.updateSSLOptions(tls.sslOptions(), true);
   }
 
   /** The port the gateway listens on (useful when started on port 0). */

@@ -32,7 +32,17 @@ public final class GrpcWriteClient implements AutoCloseable {
   private final SocketAddress server;
 
   public GrpcWriteClient(Vertx vertx, String host, int port) {
-    this.client = GrpcClient.client(vertx);
+    this(vertx, host, port, null);
+  }
+
+  /** A client that speaks TLS when {@code tls} is not null. */
+  public GrpcWriteClient(Vertx vertx, String host, int port, io.walmesh.node.tls.ClientTls tls) {
+    this.client = tls == null ? GrpcClient.client(vertx) : GrpcClient.builder(vertx)
+        .with(new io.vertx.grpc.client.GrpcClientOptions())
+        .with(new io.vertx.core.http.HttpClientOptions().setSsl(true).setUseAlpn(true).setVerifyHost(true)
+            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setTrustOptions(tls.vertxOptions().getTrustOptions()).setKeyCertOptions(tls.vertxOptions().getKeyCertOptions()))
+        .build();
     this.server = SocketAddress.inetSocketAddress(port, host);
   }
 

@@ -1,0 +1,25 @@
+package io.walmesh.node.cli;
+
+import io.walmesh.node.tls.ClientTls;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The CLI's TLS options, shared by the commands that call a node. */
+class TlsClientOptions {
+  @Option(names = "--tls-ca", defaultValue = "${env:WALMESH_CA}",
+      description = "CA certificate (PEM) that signed the node's certificate; turns TLS on for --grpc; use https:// in --admin (default: $WALMESH_CA).")
+  Path ca;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:WALMESH_CERT}",
+      description = "Client certificate (PEM), for nodes that require one (default: $WALMESH_CERT).")
+  Path cert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:WALMESH_KEY}",
+      description = "The client certificate's private key (PEM, PKCS#8) (default: $WALMESH_KEY).")
+  Path key;
+
+  /** The client TLS settings, or null when no TLS option is given. */
+  ClientTls clientTls() {
+    return ca == null && cert == null ? null : new ClientTls(ca, cert, key);
+  }
+}
