@@ -45,10 +45,12 @@ public final class Node {
   private GatewayVerticle gateway;
   private AdminVerticle admin;
   private StorageWatchdog watchdog;
+  private final io.walmesh.node.auth.Authorizer authorizer;
 
   public Node(NodeOptions options) {
     this.options = options;
     this.metrics = new Metrics(options.maxNamespaceSeries());
+    this.authorizer = options.auth() == null ? io.walmesh.node.auth.Authorizer.OPEN : new io.walmesh.node.auth.Authorizer(options.auth());
   }
 
   /** A standalone node's Vert.x, or a clustered one that joined the mesh. */
@@ -89,10 +91,11 @@ public final class Node {
    */
   static void checkExposure(NodeOptions options) {
     List<String> exposed = new java.util.ArrayList<>();
-    if (!loopback(options.grpcHost())) {
+    boolean secured = options.tls() != null && options.auth() != null; // TLS and caller identities: fine beyond loopback
+    if (!loopback(options.grpcHost()) && !secured) {
       exposed.add("grpc.host " + options.grpcHost());
     }
-    if (!loopback(options.adminHost())) {
+    if (!loopback(options.adminHost()) && !secured) {
       exposed.add("admin.host " + options.adminHost());
     }
     if (options.cluster() != null && !loopback(options.cluster().host())) {
@@ -102,9 +105,9 @@ public final class Node {
       log.info("walmesh listens on loopback only: other hosts cannot reach this node");
       return;
     }
-    String risk = "walmesh has no TLS or caller authentication yet (docs/security.md): anyone who reaches these ports"
-        + " can write to any namespace and use the admin API, which installs plugins (code) in the node, and any process"
-        + " that reaches the cluster port with the cluster name joins the mesh";
+    String risk = "without \"tls\" and \"auth\" (docs/security.md), anyone who reaches the gRPC and admin ports can write"
+        + " to any namespace and use the admin API, which installs plugins (code) in the node; and the mesh (cluster.host)"
+        + " has no TLS or member authentication yet: any process that reaches it with the cluster name joins the mesh";
     if (!options.insecure()) {
       throw new IllegalStateException(String.join(", ", exposed) + " is not a loopback address, and " + risk
           + ". Listen on 127.0.0.1, or set \"insecure\": true in the node config to accept this behind a firewall"
@@ -160,7 +163,7 @@ public final class Node {
             return Future.succeededFuture();
           }
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
-              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls())
+              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable);
           return vertx.deployVerticle(gateway);
         })
@@ -169,6 +172,7 @@ public final class Node {
               pluginManager)
               .limits(options.adminLimits())
               .tls(options.tls())
+              .authorizer(authorizer)
               .maxConcurrentUploads(options.maxConcurrentUploads());
           return vertx.deployVerticle(admin);
         })

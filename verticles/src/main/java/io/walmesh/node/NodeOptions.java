@@ -25,6 +25,7 @@ import java.util.UUID;
  *             "max-request-bytes-in-flight" (256 MiB or a quarter of the heap)}
  *   "admin": {"host": "127.0.0.1", "port": 8080},     also "max-connections" (256), "idle-timeout-ms" (60000),
  *             "max-concurrent-uploads" (2)}
+ *   "auth": {...},                                     caller identities and permissions; see {@link io.walmesh.node.auth.AuthOptions}
  *   "tls": {...},                                      TLS on gRPC and admin; see {@link io.walmesh.node.tls.TlsOptions}
  *   "insecure": false,                                 true: allow non-loopback hosts without TLS/auth (warned)
  *   "storage-unavailable-exit-ms": 60000,              exit (status 75) when storage cannot write this long; 0: never
@@ -48,7 +49,7 @@ public final class NodeOptions {
   /** A node whose storage cannot write for {@value} ms exits so a supervisor restarts it. */
   public static final long DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS = 60_000;
   private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
-      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls");
+      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls", "auth");
   private static final Set<String> TARGETS_FIELDS = Set.of("deny-destinations");
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms");
   private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
@@ -70,6 +71,7 @@ public final class NodeOptions {
   private long storageUnavailableExitMs = DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS;
   private boolean insecure;
   private io.walmesh.node.tls.TlsOptions tls;
+  private io.walmesh.node.auth.AuthOptions auth;
   private int maxConcurrentUploads = AdminVerticle.DEFAULT_MAX_CONCURRENT_UPLOADS;
   private int maxNamespaceSeries = Metrics.DEFAULT_MAX_NAMESPACE_SERIES;
   private PluginLimits pluginLimits = PluginLimits.DEFAULTS;
@@ -118,6 +120,9 @@ public final class NodeOptions {
         plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE));
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
     options.insecure = reader.optBoolean("insecure", false);
+    if (reader.has("auth")) {
+      options.auth = io.walmesh.node.auth.AuthOptions.read(reader.object("auth"), Path.of(""));
+    }
     if (reader.has("tls")) {
       options.tls = io.walmesh.node.tls.TlsOptions.read(reader.object("tls"), Path.of(""));
     }
@@ -207,6 +212,16 @@ public final class NodeOptions {
 
   public NodeOptions maxRequestBytesInFlight(long bytes) {
     this.maxRequestBytesInFlight = bytes;
+    return this;
+  }
+
+  /** Caller identities and permissions ({@code "auth"}), or null: every caller may do everything. */
+  public io.walmesh.node.auth.AuthOptions auth() {
+    return auth;
+  }
+
+  public NodeOptions auth(io.walmesh.node.auth.AuthOptions auth) {
+    this.auth = auth;
     return this;
   }
 

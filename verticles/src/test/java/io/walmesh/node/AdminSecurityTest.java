@@ -81,6 +81,11 @@ class AdminSecurityTest extends SingleNodeTest {
     assertThat(crossOrigin).startsWith("HTTP/1.1 403").contains("does not take requests from web pages")
         .contains("https://evil.example");
 
+    // the plugin upload above all: a page must not be able to run code in the node
+    String upload = raw(port, "POST /v1/plugins HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nOrigin: null\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nPK..");
+    assertThat(upload).startsWith("HTTP/1.1 403").contains("does not take requests from web pages");
+
     String fetched = raw(port, "DELETE /v1/namespaces/x?force=true HTTP/1.1\r\nHost: 127.0.0.1:" + port
         + "\r\nSec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n");
     assertThat(fetched).startsWith("HTTP/1.1 403");

@@ -98,6 +98,62 @@ public final class AdminVerticle extends AbstractVerticle {
   private boolean loopbackListener;
 
   private io.walmesh.node.tls.TlsOptions tls;
+  private io.walmesh.node.auth.Authorizer authorizer = io.walmesh.node.auth.Authorizer.OPEN;
+  private static final java.util.regex.Pattern DLQ_PATH = java.util.regex.Pattern.compile("/v1/namespaces/([^/]+)/dlq(/.*)?");
+
+  /** Who may call what (default: everyone, everything). */
+  public AdminVerticle authorizer(io.walmesh.node.auth.Authorizer authorizer) {
+    this.authorizer = authorizer;
+    return this;
+  }
+
+  /**
+   * Identifies the caller (bearer token or TLS client certificate) and checks its admin role:
+   * reads need read-only, changes need operator, plugins need admin; a namespace's dead letters are
+   * also open to principals with a dlq grant on it. {@code GET /v1/health} stays open for probes.
+   */
+  private void authorize(RoutingContext ctx) {
+    if (!authorizer.enabled()) {
+      ctx.next();
+      return;
+    }
+    HttpMethod method = ctx.request().method();
+    String path = ctx.request().path();
+    if (method == HttpMethod.GET && path.equals("/v1/health")) {
+      ctx.next();
+      return;
+    }
+    String authorization = ctx.request().getHeader("Authorization");
+    java.util.Optional<String> principal = authorizer.identify(authorization, ctx.request().connection());
+    String action = method + " " + Text.truncate(path, 200);
+    if (principal.isEmpty()) {
+      authorizer.audit(null, action, "admin", "unauthenticated");
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      error(ctx, 401, authorization != null ? "the bearer token in the Authorization header is not one this node knows"
+          : "this node requires a caller identity: a TLS client certificate or an 'Authorization: Bearer <token>' header"
+          + " (the CLI: --token or $WALMESH_TOKEN)");
+      return;
+    }
+    io.walmesh.node.auth.AdminRole needed = path.startsWith("/v1/plugins") && method != HttpMethod.GET
+        ? io.walmesh.node.auth.AdminRole.ADMIN
+        : method == HttpMethod.GET ? io.walmesh.node.auth.AdminRole.READ_ONLY : io.walmesh.node.auth.AdminRole.OPERATOR;
+    java.util.regex.Matcher dlq = DLQ_PATH.matcher(path);
+    String dlqNamespace = dlq.matches() ? dlq.group(1) : null;
+    io.walmesh.node.auth.AdminRole role = authorizer.role(principal.get());
+    boolean allowed = role.compareTo(needed) >= 0
+        || (dlqNamespace != null && authorizer.mayUseDeadLetters(principal.get(), dlqNamespace));
+    if (!allowed) {
+      authorizer.audit(principal.get(), action, "admin", "denied");
+      error(ctx, 403, "principal " + Text.quote(principal.get()) + " (admin role " + role.label() + ") may not " + action
+          + ": that needs the " + needed.label() + " role" + (dlqNamespace == null ? "" : " or a dlq grant on namespace "
+          + Text.quote(dlqNamespace)) + " (auth.principals in the node config)");
+      return;
+    }
+    if (method != HttpMethod.GET) {
+      authorizer.audit(principal.get(), action, "admin", "allowed");
+    }
+    ctx.next();
+  }
 
   /** Serves over TLS with these files (null: plaintext). */
   public AdminVerticle tls(io.walmesh.node.tls.TlsOptions tls) {
@@ -145,8 +201,9 @@ public final class AdminVerticle extends AbstractVerticle {
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
     // the jar streams to a file, never into memory; so before the body handler of the JSON routes
+    router.route().handler(this::refuseBrowsers); // first: before any route reads a body (the plugin upload too)
+    router.route().handler(this::authorize);
     router.post("/v1/plugins").handler(this::uploadPlugin);
-    router.route().handler(this::refuseBrowsers);
     router.route().handler(this::readBody);
     router.get("/v1/plugins").handler(this::listPlugins);
     router.delete("/v1/plugins/:id").handler(ctx -> respond(ctx, 200,
@@ -489,7 +546,11 @@ public final class AdminVerticle extends AbstractVerticle {
         return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
             + " runs on node " + runner.get() + ", whose admin address is not known yet; retry shortly"));
       }
-      return forwarder.request(toNode(info, method, ctx.request().uri()).putHeader(FORWARDED, nodeId)
+      io.vertx.core.http.RequestOptions forwarded = toNode(info, method, ctx.request().uri()).putHeader(FORWARDED, nodeId);
+      if (ctx.request().getHeader("Authorization") != null) {
+        forwarded.putHeader("Authorization", ctx.request().getHeader("Authorization")); // the caller's identity goes along
+      }
+      return forwarder.request(forwarded
               .putHeader("Content-Type", "application/json"))
           .compose(request -> request.send(bodyOf(ctx)))
           .compose(response -> response.body().map(body -> {

@@ -56,6 +56,9 @@ class AdminClient {
         .timeout(timeout)
         .header("Content-Type", contentType)
         .method(method, body);
+    if (tls.token != null && !tls.token.isBlank()) {
+      request.header("Authorization", "Bearer " + tls.token.trim());
+    }
     HttpResponse<String> response;
     try {
       HttpClient.Builder client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));

@@ -18,6 +18,10 @@ class TlsClientOptions {
       description = "The client certificate's private key (PEM, PKCS#8) (default: $WALMESH_KEY).")
   Path key;
 
+  @Option(names = "--token", defaultValue = "${env:WALMESH_TOKEN}",
+      description = "Bearer token identifying the caller, for nodes with auth (default: $WALMESH_TOKEN).")
+  String token;
+
   /** The client TLS settings, or null when no TLS option is given. */
   ClientTls clientTls() {
     return ca == null && cert == null ? null : new ClientTls(ca, cert, key);

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         WriteCommand.class,
         HealthCommand.class,
         CertsCommand.class,
+        AuthCommand.class,
         ClusterCommand.class,
         CommandLine.HelpCommand.class
     })

@@ -91,7 +91,7 @@ final class WriteCommand implements Callable<Integer> {
     }
     Vertx vertx = Vertx.vertx();
     try (GrpcWriteClient client = new GrpcWriteClient(vertx, grpc.substring(0, colon), Integer.parseInt(grpc.substring(colon + 1)),
-        tls.clientTls())) {
+        tls.clientTls()).bearerToken(tls.token)) {
       GrpcWriteClient.Result result = client.write(request.build(), 15_000)
           .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       if (!result.ok()) {

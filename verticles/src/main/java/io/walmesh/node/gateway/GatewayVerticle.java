@@ -135,6 +135,43 @@ public final class GatewayVerticle extends AbstractVerticle {
   }
 
   private io.walmesh.node.tls.TlsOptions tls;
+  private io.walmesh.node.auth.Authorizer authorizer = io.walmesh.node.auth.Authorizer.OPEN;
+
+  /** Who may write where (default: everyone, everywhere). */
+  public GatewayVerticle authorizer(io.walmesh.node.auth.Authorizer authorizer) {
+    this.authorizer = authorizer;
+    return this;
+  }
+
+  /**
+   * The caller of a gRPC call, when the node identifies callers; answers the call with
+   * UNAUTHENTICATED (and returns null) when it cannot be identified.
+   */
+  private String caller(GrpcServerRequest<?, ?> call, UnaryCall<?, ?> unary) {
+    if (!authorizer.enabled()) {
+      return "";
+    }
+    String authorization = call.headers().get("authorization");
+    java.util.Optional<String> principal = authorizer.identify(authorization, call.connection());
+    if (principal.isEmpty()) {
+      authorizer.audit(null, call.fullMethodName(), "-", "unauthenticated");
+      unary.refuse(GrpcStatus.UNAUTHENTICATED, authorization != null
+          ? "the bearer token in the authorization metadata is not one this node knows"
+          : "this node requires a caller identity: a TLS client certificate or 'authorization: Bearer <token>' metadata");
+      return null;
+    }
+    return principal.get();
+  }
+
+  /** PERMISSION_DENIED when the caller may not write to the request's namespace; null when it may. */
+  private Outcome denied(String principal, WriteToLogRequest request) {
+    if (!authorizer.enabled() || authorizer.mayWrite(principal, request.getNamespace())) {
+      return null;
+    }
+    authorizer.audit(principal, "WriteToLog", "namespace/" + Text.truncate(request.getNamespace(), 64), "denied");
+    return Outcome.refused(GrpcStatus.PERMISSION_DENIED, "principal " + Text.quote(principal) + " may not write to namespace "
+        + Text.quote(request.getNamespace()) + " (auth.principals." + Text.truncate(principal, 64) + ".write)");
+  }
 
   /** Serves over TLS with these files (null: plaintext). */
   public GatewayVerticle tls(io.walmesh.node.tls.TlsOptions tls) {
@@ -165,6 +202,15 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call,
                           UnaryCall<WriteToLogRequest, WriteToLogResponse> unary, WriteToLogRequest request) {
+    String principal = caller(call, unary);
+    if (principal == null) {
+      return;
+    }
+    Outcome denied = denied(principal, request);
+    if (denied != null) {
+      unary.refuse(denied.status(), denied.message());
+      return;
+    }
     long size = request.getSerializedSize();
     if (!budget.tryAcquire(size)) {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
@@ -192,10 +238,16 @@ public final class GatewayVerticle extends AbstractVerticle {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
       return;
     }
+    String principal = caller(call, unary);
+    if (principal == null) {
+      budget.release(size);
+      return;
+    }
     long timeout = timeoutOf(call);
     List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
     for (WriteToLogRequest request : batch.getRequestsList()) {
-      outcomes.add(route(request, timeout));
+      Outcome denied = denied(principal, request);
+      outcomes.add(denied != null ? Future.succeededFuture(denied) : route(request, timeout));
     }
     Future.join(outcomes).onComplete(done -> {
       budget.release(size);

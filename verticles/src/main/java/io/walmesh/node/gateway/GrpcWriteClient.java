@@ -30,6 +30,13 @@ public final class GrpcWriteClient implements AutoCloseable {
 
   private final GrpcClient client;
   private final SocketAddress server;
+  private String bearerToken;
+
+  /** Identifies the caller with a bearer token on every call (for nodes with auth). */
+  public GrpcWriteClient bearerToken(String token) {
+    this.bearerToken = token == null || token.isBlank() ? null : token.trim();
+    return this;
+  }
 
   public GrpcWriteClient(Vertx vertx, String host, int port) {
     this(vertx, host, port, null);
@@ -64,6 +71,9 @@ public final class GrpcWriteClient implements AutoCloseable {
                                         Outcome<Resp, R> outcome) {
     return client.request(server, method).compose(call -> {
       call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+      if (bearerToken != null) {
+        call.headers().set("authorization", "Bearer " + bearerToken);
+      }
       call.end(request);
       return call.response().compose(response -> {
         List<Resp> body = new ArrayList<>(1);

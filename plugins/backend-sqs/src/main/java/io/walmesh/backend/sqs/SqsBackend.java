@@ -338,8 +338,11 @@ final class SqsBackend implements Backend {
     }
     appends.close();
     listeners.clear();
-    sqs.close();
-    return Future.succeededFuture();
+    // the SDK's Netty client waits out a 2 s quiet period in close(): never on the caller's event loop
+    return vertx.executeBlocking(() -> {
+      sqs.close();
+      return null;
+    });
   }
 
   @Override

@@ -61,6 +61,9 @@ public final class SqsBackendFactory extends IdempotentBackendFactory {
         : context().dataDir().resolve("payloads");
     return context().vertx().executeBlocking(() -> new PayloadStore(payloads.resolve(spec.namespace())))
         .compose(store -> new SqsBackend(context().vertx(), client, options, spec, store, idempotency()).open())
-        .onFailure(e -> client.close());
+        .onFailure(e -> context().vertx().executeBlocking(() -> {
+          client.close(); // waits out the SDK's 2 s quiet period: not on the event loop
+          return null;
+        }));
   }
 }

@@ -101,8 +101,9 @@ final class HttpTarget implements Target {
             .setHeaders(headers)
             .setIdleTimeout(options.timeoutMs))
             .compose(req -> req.send(delivery.payload()))
-            .recover(e -> Future.failedFuture(DeliveryException.retryable(
-                what + " failed: " + HttpHeaderRules.sanitize(String.valueOf(e.getMessage()), 200)))))
+            .recover(e -> Future.failedFuture(DeliveryException.retryable(timedOut(e)
+                ? what + " did not answer within " + options.timeoutMs + " ms"
+                : what + " failed: " + HttpHeaderRules.sanitize(String.valueOf(e.getMessage()), 200)))))
         .compose(resp -> resp.body().compose(body -> {
           int status = resp.statusCode();
           if (status >= 200 && status < 300) {
@@ -123,6 +124,11 @@ final class HttpTarget implements Target {
   static String snippet(String body) {
     String clean = HttpHeaderRules.sanitize(body, BODY_SNIPPET_CHARS);
     return clean.isEmpty() ? "" : ": " + clean;
+  }
+
+  /** Whether a request failed by its idle timeout (the same timeout-ms, reported the same way as the overall one). */
+  private static boolean timedOut(Throwable e) {
+    return e instanceof java.util.concurrent.TimeoutException || String.valueOf(e.getMessage()).contains("timeout period");
   }
 
   @Override

@@ -1,0 +1,378 @@
+package io.walmesh.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.PluginContext;
+import io.walmesh.spi.backend.AppendResult;
+import io.walmesh.spi.backend.Backend;
+import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.config.ConfigException;
+import io.walmesh.testkit.BackendProbe.Polled;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The contract every backend keeps (the numbered MUSTs of {@link Backend}), as one abstract JUnit 5
+ * suite. A backend module's test extends it, says how to make its factory and a fresh namespace's
+ * {@code backend.config} on a real server, and declares what its type does not promise; the suite
+ * does the rest, calling the backend from one event-loop context as the node's consumer does.
+ *
+ * <p>Clauses: durable acknowledgement, never early, per-key order (a failing key holds back only
+ * itself), lease / ack / retry, dead letters, idempotent appends, restart.
+ */
+public abstract class BackendContract {
+  private static Vertx vertx;
+
+  /** The node's data directory of one test; it survives {@link #restart}. */
+  @TempDir
+  protected Path dataDir;
+  private BackendFactory factory;
+  private BackendProbe probe;
+  private String namespace;
+  private final List<Backend> opened = new ArrayList<>();
+
+  // ---- what a backend's test supplies ----
+
+  /** A new, not yet initialised factory of the backend type under test. */
+  protected abstract BackendFactory newFactory();
+
+  /** The {@code backend.config} of a fresh namespace named {@code namespace} on the real server. */
+  protected abstract JsonObject config(String namespace);
+
+  /**
+   * Whether the backend keeps per-key order. A backend that does not MUST refuse (in
+   * {@link BackendFactory#validate}) a namespace that asks for it; the kit checks that instead.
+   */
+  protected abstract boolean keepsPerKeyOrder();
+
+  /** How long an appended or released entry may take to show up in a poll (fetch latency, lease expiry). */
+  protected Duration pollLatency() {
+    return Duration.ofSeconds(10);
+  }
+
+  /**
+   * Restarts the backend: closes it and its factory, then opens it again with a new factory on the
+   * same data directory, as a node restart does. Override when the type needs more.
+   */
+  protected Backend restart(Backend backend, BackendSpec spec) {
+    probe.call(backend::close);
+    opened.remove(backend);
+    probe.call(factory::close);
+    factory = newFactory();
+    probe.call(() -> factory.init(context()));
+    return open(spec);
+  }
+
+  // ---- fixture ----
+
+  @BeforeAll
+  public static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  public static void stopVertx() {
+    BackendProbe.await(vertx.close());
+  }
+
+  /** The Vert.x instance the kit runs the backend on. */
+  protected static Vertx vertx() {
+    return vertx;
+  }
+
+  @BeforeEach
+  public void initFactory(TestInfo test) {
+    String method = test.getTestMethod().map(m -> m.getName()).orElse("test");
+    namespace = ("c-" + method.substring(0, Math.min(24, method.length())) + "-"
+        + UUID.randomUUID().toString().substring(0, 8)).toLowerCase();
+    probe = new BackendProbe(vertx.getOrCreateContext());
+    factory = newFactory();
+    probe.call(() -> factory.init(context()));
+  }
+
+  @AfterEach
+  public void closeAll() {
+    for (Backend backend : opened) {
+      probe.call(backend::close);
+    }
+    opened.clear();
+    probe.call(factory::close);
+  }
+
+  private PluginContext context() {
+    return new PluginContext(vertx, dataDir, "contract-node");
+  }
+
+  /** The spec of this test's namespace: its own queue, a one-hour dedupe window. */
+  protected BackendSpec spec(boolean orderedByKey) {
+    return new BackendSpec(namespace, config(namespace), "backend.config", orderedByKey, Duration.ofHours(1));
+  }
+
+  private Backend open(BackendSpec spec) {
+    factory.validate(spec);
+    Backend backend = probe.call(() -> factory.open(spec));
+    opened.add(backend);
+    return backend;
+  }
+
+  private EntryRecord entry(String key, String payload, long dueAtMs) {
+    return EntryRecord.newBuilder().setNamespace(namespace).setKey(key).setPayload(ByteString.copyFromUtf8(payload))
+        .setWriteTimeMs(System.currentTimeMillis()).setDueAtMs(dueAtMs).putHeaders("h", payload).build();
+  }
+
+  private String append(Backend backend, EntryRecord entry) {
+    return probe.call(() -> backend.append(entry)).entryId();
+  }
+
+  // ---- durable acknowledgement ----
+
+  @Test
+  public void everyAcknowledgedAppendIsPolledAfterARestartWithItsIdAndContent() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    List<String> payloads = new ArrayList<>();
+    probe.call(() -> {
+      for (int i = 0; i < 20; i++) {
+        payloads.add("durable-" + i);
+        appends.add(backend.append(entry("k" + (i % 3), "durable-" + i, 0)));
+      }
+      return Future.all(appends);
+    });
+    Set<String> ids = new HashSet<>();
+    appends.forEach(a -> ids.add(a.result().entryId()));
+    assertThat(ids).as("each acknowledged append has its own entry id").hasSize(20);
+
+    Backend again = restart(backend, spec);
+    List<Polled> polled = probe.pollUntilPayloads(again, pollLatency(), payloads.toArray(String[]::new));
+    for (int i = 0; i < 20; i++) {
+      Polled p = BackendProbe.find(polled, "durable-" + i);
+      assertThat(p.lease().entry().getEntryId()).isEqualTo(appends.get(i).result().entryId());
+      assertThat(p.lease().entry().getKey()).isEqualTo("k" + (i % 3));
+      assertThat(p.lease().entry().getHeadersMap()).containsEntry("h", "durable-" + i);
+      assertThat(p.lease().entry().getNamespace()).isEqualTo(namespace);
+    }
+  }
+
+  // ---- never early ----
+
+  @Test
+  public void anEntryIsNeverPolledBeforeItsDueTime() {
+    Backend backend = open(spec(false));
+    append(backend, entry("", "now", 0));
+    Polled now = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency(), "now"), "now");
+    probe.call(() -> backend.ack(now.lease()));
+    long dueAt = System.currentTimeMillis() + 2_000;
+    append(backend, entry("", "later", dueAt));
+    Polled later = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency().plusMillis(2_000), "later"), "later");
+    assertThat(later.atMs()).as("the delayed entry is polled at or after its due time").isGreaterThanOrEqualTo(dueAt);
+    probe.call(() -> backend.ack(later.lease()));
+  }
+
+  // ---- per-key order ----
+
+  @Test
+  public void aFailingKeyHoldsBackOnlyItsOwnLaterEntries() {
+    if (!keepsPerKeyOrder()) {
+      assertThatThrownBy(() -> newFactory().validate(spec(true)))
+          .as("a backend that does not keep per-key order refuses a namespace that asks for it")
+          .isInstanceOf(ConfigException.class);
+      return;
+    }
+    Backend backend = open(spec(true));
+    append(backend, entry("a", "a1", 0));
+    append(backend, entry("a", "a2", 0));
+    append(backend, entry("b", "b1", 0));
+    List<Polled> first = probe.pollUntilPayloads(backend, pollLatency(), "a1", "b1");
+    assertThat(first).extracting(Polled::payload).as("a2 waits while a1 is leased").doesNotContain("a2");
+
+    Polled a1 = BackendProbe.find(first, "a1");
+    long retryAt = System.currentTimeMillis() + 1_500;
+    probe.call(() -> backend.retry(a1.lease(), a1.lease().entry().toBuilder().setAttempts(1).setLastError("a failed")
+        .setDueAtMs(retryAt).build()));
+    append(backend, entry("b", "b2", 0));
+    probe.call(() -> backend.ack(BackendProbe.find(first, "b1").lease()));
+    List<Polled> meanwhile = probe.pollUntil(backend, pollLatency(), "key b goes on while a1 waits for its retry",
+        got -> got.stream().anyMatch(p -> p.payload().equals("b2") || p.payload().equals("a2")));
+    assertThat(meanwhile).extracting(Polled::payload).as("a2 never overtakes a1").doesNotContain("a2");
+    probe.call(() -> backend.ack(BackendProbe.find(meanwhile, "b2").lease()));
+
+    List<Polled> retried = probe.pollUntil(backend, pollLatency().plusMillis(1_500), "a1 comes back",
+        got -> got.stream().anyMatch(p -> p.payload().startsWith("a")));
+    assertThat(retried).extracting(Polled::payload).as("a1 comes back before a2").containsExactly("a1");
+    assertThat(retried.get(0).atMs()).isGreaterThanOrEqualTo(retryAt);
+    probe.assertNonePolled(backend, Duration.ofMillis(500), "a2 waits while a1 is leased again",
+        p -> p.payload().equals("a2"));
+    probe.call(() -> backend.ack(retried.get(0).lease()));
+    probe.pollUntilPayloads(backend, pollLatency(), "a2");
+  }
+
+  // ---- lease, ack, retry ----
+
+  @Test
+  public void aLeasedEntryIsNotPolledAgainAndAnAckedOneNever() {
+    Backend backend = open(spec(false));
+    append(backend, entry("", "e", 0));
+    Polled e = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency(), "e"), "e");
+    probe.assertNothingPolled(backend, Duration.ofMillis(700), "a leased entry is not polled again");
+    probe.call(() -> backend.ack(e.lease()));
+    probe.assertNothingPolled(backend, Duration.ofMillis(700), "an acknowledged entry is not polled again");
+  }
+
+  @Test
+  public void aRetriedEntryComesBackAtItsNewDueTimeWithItsUpdatedRecord() {
+    Backend backend = open(spec(false));
+    String id = append(backend, entry("k", "r", 0));
+    Polled first = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency(), "r"), "r");
+    assertThat(first.lease().entry().getEntryId()).isEqualTo(id);
+    long retryAt = System.currentTimeMillis() + 1_500;
+    probe.call(() -> backend.retry(first.lease(), first.lease().entry().toBuilder().setAttempts(1)
+        .setLastError("target answered 503").setDueAtMs(retryAt).build()));
+    Polled again = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency().plusMillis(1_500), "r"), "r");
+    assertThat(again.atMs()).as("not before the retry's due time").isGreaterThanOrEqualTo(retryAt);
+    EntryRecord record = again.lease().entry();
+    assertThat(record.getEntryId()).as("the entry id is kept across retries").isEqualTo(id);
+    assertThat(record.getAttempts()).isEqualTo(1);
+    assertThat(record.getLastError()).isEqualTo("target answered 503");
+    assertThat(record.getKey()).isEqualTo("k");
+    probe.call(() -> backend.ack(again.lease()));
+  }
+
+  // ---- dead letters ----
+
+  @Test
+  public void deadLettersAreListedWholeReplayedAndPurged() {
+    Backend backend = open(spec(false));
+    String badId = append(backend, entry("k", "bad", 0));
+    append(backend, entry("k", "good", 0));
+    String worseId = append(backend, entry("k", "worse", 0));
+    List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), "bad", "good", "worse");
+    for (String payload : List.of("bad", "worse")) {
+      Polled p = BackendProbe.find(polled, payload);
+      probe.call(() -> backend.deadLetter(p.lease(), p.lease().entry().toBuilder().setAttempts(3)
+          .setLastError("refused: " + payload).setDeadAtMs(System.currentTimeMillis()).build()));
+    }
+    probe.call(() -> backend.ack(BackendProbe.find(polled, "good").lease()));
+    probe.assertNothingPolled(backend, Duration.ofMillis(500), "dead letters are not polled");
+
+    Awaitility.await("both dead letters are listed").atMost(pollLatency()).untilAsserted(() -> {
+      List<EntryRecord> dead = probe.call(() -> backend.listDeadLetters(10));
+      assertThat(dead).extracting(EntryRecord::getEntryId).containsExactlyInAnyOrder(badId, worseId);
+      EntryRecord bad = dead.stream().filter(r -> r.getEntryId().equals(badId)).findFirst().orElseThrow();
+      assertThat(bad.getPayload().toStringUtf8()).isEqualTo("bad");
+      assertThat(bad.getAttempts()).isEqualTo(3);
+      assertThat(bad.getLastError()).isEqualTo("refused: bad");
+    });
+
+    assertThat(probe.call(() -> backend.replayDeadLetters(List.of(badId)))).isEqualTo(1);
+    Polled replayed = BackendProbe.find(probe.pollUntilPayloads(backend, pollLatency(), "bad"), "bad");
+    assertThat(replayed.lease().entry().getEntryId()).as("a replayed entry keeps its id").isEqualTo(badId);
+    assertThat(replayed.lease().entry().getAttempts()).as("a replay resets the attempts").isZero();
+    probe.call(() -> backend.ack(replayed.lease()));
+
+    assertThat(probe.call(() -> backend.purgeDeadLetters(List.of()))).isEqualTo(1);
+    Awaitility.await("the purged dead letter is gone").atMost(pollLatency()).untilAsserted(() ->
+        assertThat(probe.call(() -> backend.listDeadLetters(10))).isEmpty());
+    probe.assertNothingPolled(backend, Duration.ofMillis(500), "a purged dead letter is not delivered");
+  }
+
+  // ---- idempotent appends ----
+
+  @Test
+  public void anIdempotencyKeyIsStoredOnceAndAnswersTheFirstId() {
+    Backend backend = open(spec(false));
+    EntryRecord entry = entry("", "once", 0).toBuilder().setIdempotencyKey("request-1").build();
+    AppendResult first = probe.call(() -> backend.append(entry));
+    AppendResult second = probe.call(() -> backend.append(entry));
+    assertThat(first.duplicate()).isFalse();
+    assertThat(second.duplicate()).isTrue();
+    assertThat(second.entryId()).isEqualTo(first.entryId());
+    append(backend, entry("", "marker", 0));
+    List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), "once", "marker");
+    polled.addAll(probe.assertNonePolled(backend, Duration.ofMillis(500), "the duplicate is not stored",
+        p -> p.payload().equals("once")));
+    assertThat(polled).extracting(Polled::payload).as("stored once").containsOnlyOnce("once");
+  }
+
+  @Test
+  public void anIdempotencyKeyIsRememberedAcrossARestart() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    EntryRecord entry = entry("", "once", 0).toBuilder().setIdempotencyKey("request-2").build();
+    AppendResult first = probe.call(() -> backend.append(entry));
+    Backend again = restart(backend, spec);
+    AppendResult second = probe.call(() -> again.append(entry));
+    assertThat(second.duplicate()).isTrue();
+    assertThat(second.entryId()).isEqualTo(first.entryId());
+  }
+
+  // ---- restart ----
+
+  @Test
+  public void closingDoesNotBlockTheCallingEventLoop() {
+    Backend backend = open(spec(false));
+    append(backend, entry("", "before-close", 0));
+    long[] blockedMs = {0};
+    probe.call(() -> {
+      long start = System.nanoTime();
+      Future<Void> closing = backend.close();
+      blockedMs[0] = (System.nanoTime() - start) / 1_000_000;
+      return closing;
+    });
+    opened.remove(backend);
+    assertThat(blockedMs[0]).as("Backend.close() held its event loop for %d ms; it MUST NOT block (the node closes"
+        + " backends on its event loops when a namespace is updated, moved or deleted)", blockedMs[0]).isLessThan(1_000);
+  }
+
+  @Test
+  public void anEntryLeasedAndNeverSettledIsPolledAgainAfterARestart() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    String id = append(backend, entry("", "unsettled", 0));
+    probe.pollUntilPayloads(backend, pollLatency(), "unsettled");
+    Backend again = restart(backend, spec);
+    Polled redelivered = BackendProbe.find(probe.pollUntilPayloads(again, pollLatency(), "unsettled"), "unsettled");
+    assertThat(redelivered.lease().entry().getEntryId()).isEqualTo(id);
+  }
+
+  @Test
+  public void acknowledgedEntriesAreNotPolledAgainAfterARestart() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    for (int i = 0; i < 5; i++) {
+      append(backend, entry("k" + i, "acked-" + i, 0));
+    }
+    List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), "acked-0", "acked-1", "acked-2", "acked-3",
+        "acked-4");
+    for (Polled p : polled) {
+      probe.call(() -> backend.ack(p.lease()));
+    }
+    Backend again = restart(backend, spec);
+    append(again, entry("", "after-restart", 0));
+    List<Polled> after = probe.pollUntilPayloads(again, pollLatency(), "after-restart");
+    after.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "acknowledged entries stay delivered",
+        p -> p.payload().startsWith("acked-")));
+    assertThat(after).extracting(Polled::payload).as("acknowledged entries stay delivered")
+        .noneMatch(p -> p.startsWith("acked-"));
+  }
+}

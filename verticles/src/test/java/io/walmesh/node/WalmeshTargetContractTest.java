@@ -1,0 +1,96 @@
+package io.walmesh.node;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.target.Delivery;
+import io.walmesh.testkit.HttpSink;
+import io.walmesh.testkit.TargetContract;
+import io.walmesh.testkit.TargetTests;
+import io.walmesh.testkit.TcpProxy;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The target contract of the {@code walmesh} target (plugins/target-walmesh) against a real remote
+ * walmesh node in this JVM, reached through a TCP proxy that the kit stops for outages. It lives
+ * here, not in the plugin's module, because a node is this module and this module depends on the
+ * plugin: the plugin's tests cannot start a node without a dependency cycle.
+ *
+ * <p>The remote namespace {@code replica} keeps per-key order, takes payloads up to 64 bytes (a
+ * larger one is refused with INVALID_ARGUMENT: permanent) and delivers to an HTTP sink, which is
+ * where the kit reads back what a key holds.
+ */
+class WalmeshTargetContractTest extends TargetContract {
+  @TempDir
+  static Path remoteDir;
+  static Node remote;
+  static HttpSink sink;
+  static TcpProxy proxy;
+
+  @BeforeAll
+  static void startRemote() {
+    sink = new HttpSink(vertx()).start();
+    remote = TestNodes.start(remoteDir, "remote");
+    TestNodes.create(new AdminHttp(remote.adminPort()), TestNodes.namespace("replica", sink.url("/replica"))
+        .put("ordering", "per-key").put("max-payload-bytes", 64));
+    proxy = TcpProxy.start(vertx(), "127.0.0.1", remote.grpcPort());
+  }
+
+  @AfterAll
+  static void stopRemote() {
+    proxy.close();
+    TestNodes.await(remote.stop());
+    sink.close();
+  }
+
+  @Override
+  protected String type() {
+    return "walmesh";
+  }
+
+  @Override
+  protected JsonObject config() {
+    return new JsonObject().put("endpoints", new JsonArray().add(proxy.address())).put("namespace", "replica")
+        .put("timeout-ms", 2_000);
+  }
+
+  @Override
+  protected Buffer write(String key, String value) {
+    return Buffer.buffer(value);
+  }
+
+  @Override
+  protected Optional<String> applied(String key) {
+    List<HttpSink.Received> delivered = sink.delivered().stream().filter(r -> r.key().equals(key)).toList();
+    return delivered.isEmpty() ? Optional.empty() : Optional.of(delivered.get(delivered.size() - 1).body());
+  }
+
+  @Override
+  protected Delivery refused() {
+    return TargetTests.delivery(key("refused"), System.currentTimeMillis(), Buffer.buffer("x".repeat(100)));
+  }
+
+  @Override
+  protected void stopServer() {
+    proxy.stop();
+  }
+
+  @Override
+  protected void startServer() {
+    proxy.start();
+  }
+
+  /**
+   * The remote stores every entry with its original write time and delivers a key's entries in the
+   * order they reached it; versioning is left to the remote namespace's own targets.
+   */
+  @Override
+  protected boolean versionsByWriteTime() {
+    return false;
+  }
+}
