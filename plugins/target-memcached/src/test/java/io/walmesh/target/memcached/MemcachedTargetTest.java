@@ -51,10 +51,11 @@ class MemcachedTargetTest extends MemcachedTestSupport {
 
   @Test
   void aSetsTtlIsHonoured() {
-    deliver(delivery("", T0, set("session:1", "s").put("ttl-s", 1)));
+    // memcached's clock ticks once a second, so a TTL of 1 s may already be over when read back: use 3 s
+    deliver(delivery("", T0, set("session:1", "s").put("ttl-s", 3)));
     assertThat(get("session:1")).isEqualTo("s");
 
-    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> get("session:1") == null);
+    Awaitility.await().atMost(Duration.ofSeconds(8)).until(() -> get("session:1") == null);
   }
 
   @Test
@@ -64,10 +65,11 @@ class MemcachedTargetTest extends MemcachedTestSupport {
     assertThat(get("session:2")).isEqualTo("long");
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> get("session:2") == null);
 
-    deliver(delivery("", T0, set("session:3", "short").put("ttl-s", 1)));
+    // a TTL of 2 s (not 1: memcached's clock ticks once a second, so 1 s may be over before the touch)
+    deliver(delivery("", T0, set("session:3", "short").put("ttl-s", 2)));
     deliver(delivery("", T0 + 1, touch("session:3", 3_600)));
-    // memcached's clock ticks once a second: 2.5 s is well past the original expiry
-    Awaitility.await().pollDelay(Duration.ofMillis(2_500)).atMost(Duration.ofSeconds(4))
+    // 3.5 s is well past the original expiry
+    Awaitility.await().pollDelay(Duration.ofMillis(3_500)).atMost(Duration.ofSeconds(5))
         .until(() -> "short".equals(get("session:3")));
   }
 
