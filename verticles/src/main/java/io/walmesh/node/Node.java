@@ -122,7 +122,8 @@ public final class Node {
   }
 
   private void startOn(CompletableFuture<Node> result) {
-    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId(), options.destinations());
+    plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId(), options.destinations())
+        .secrets(options.secretReferences());
     vertx.executeBlocking(() -> {
           Files.createDirectories(options.dataDir());
           return new NamespaceStore(options.dataDir().resolve("namespaces"));

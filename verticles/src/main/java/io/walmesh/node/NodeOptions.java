@@ -25,6 +25,7 @@ import java.util.UUID;
  *             "max-request-bytes-in-flight" (256 MiB or a quarter of the heap)}
  *   "admin": {"host": "127.0.0.1", "port": 8080},     also "max-connections" (256), "idle-timeout-ms" (60000),
  *             "max-concurrent-uploads" (2)}
+ *   "secrets": {"dir": "<data-dir>/secrets", "env-prefix": "WALMESH_SECRET_"}   where ${file:..} and ${env:..} resolve
  *   "auth": {...},                                     caller identities and permissions; see {@link io.walmesh.node.auth.AuthOptions}
  *   "tls": {...},                                      TLS on gRPC and admin; see {@link io.walmesh.node.tls.TlsOptions}
  *   "insecure": false,                                 true: allow non-loopback hosts without TLS/auth (warned)
@@ -49,7 +50,7 @@ public final class NodeOptions {
   /** A node whose storage cannot write for {@value} ms exits so a supervisor restarts it. */
   public static final long DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS = 60_000;
   private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
-      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls", "auth");
+      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls", "auth", "secrets");
   private static final Set<String> TARGETS_FIELDS = Set.of("deny-destinations");
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms");
   private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
@@ -72,6 +73,8 @@ public final class NodeOptions {
   private boolean insecure;
   private io.walmesh.node.tls.TlsOptions tls;
   private io.walmesh.node.auth.AuthOptions auth;
+  private Path secretsDir;
+  private String secretEnvPrefix = io.walmesh.node.namespace.SecretReferences.DEFAULT_ENV_PREFIX;
   private int maxConcurrentUploads = AdminVerticle.DEFAULT_MAX_CONCURRENT_UPLOADS;
   private int maxNamespaceSeries = Metrics.DEFAULT_MAX_NAMESPACE_SERIES;
   private PluginLimits pluginLimits = PluginLimits.DEFAULTS;
@@ -120,6 +123,10 @@ public final class NodeOptions {
         plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE));
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
     options.insecure = reader.optBoolean("insecure", false);
+    ConfigReader secrets = reader.object("secrets");
+    secrets.rejectUnknown(Set.of("dir", "env-prefix"));
+    options.secretsDir = secrets.has("dir") ? Path.of(secrets.optString("dir", "")) : null;
+    options.secretEnvPrefix = secrets.optString("env-prefix", io.walmesh.node.namespace.SecretReferences.DEFAULT_ENV_PREFIX);
     if (reader.has("auth")) {
       options.auth = io.walmesh.node.auth.AuthOptions.read(reader.object("auth"), Path.of(""));
     }
@@ -213,6 +220,16 @@ public final class NodeOptions {
   public NodeOptions maxRequestBytesInFlight(long bytes) {
     this.maxRequestBytesInFlight = bytes;
     return this;
+  }
+
+  /**
+   * How secret references in namespace documents resolve on this node ({@code "secrets": {"dir", "env-prefix"}}):
+   * {@code ${file:NAME}} in the secrets directory (default {@code <data-dir>/secrets}), {@code ${env:NAME}} for
+   * variables with the prefix (default {@code WALMESH_SECRET_}).
+   */
+  public io.walmesh.node.namespace.SecretReferences secretReferences() {
+    return io.walmesh.node.namespace.SecretReferences.of(secretsDir != null ? secretsDir : dataDir.resolve("secrets"),
+        secretEnvPrefix);
   }
 
   /** Caller identities and permissions ({@code "auth"}), or null: every caller may do everything. */

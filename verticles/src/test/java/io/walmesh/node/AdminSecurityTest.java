@@ -74,6 +74,36 @@ class AdminSecurityTest extends SingleNodeTest {
   }
 
   @Test
+  void secretReferencesResolveOnTheNodeOnlyFromItsSecretsDirectoryAndPrefixedVariables() throws Exception {
+    Path secrets = Files.createDirectories(dataDir.resolve("secrets"));
+    Files.writeString(secrets.resolve("sink-token"), "Bearer from-file\n");
+    JsonObject document = namespace("refs", sink.url("/apply"));
+    JsonObject config = document.getJsonArray("targets").getJsonObject(0).getJsonObject("config");
+    // WALMESH_SECRET_TEST_TOKEN is set for the test JVM by the surefire configuration (verticles/pom.xml)
+    config.put("headers", new JsonObject().put("Authorization", "${file:sink-token}").put("X-From-Env", "${env:WALMESH_SECRET_TEST_TOKEN}"));
+    AdminHttp.Response created = admin.post("/v1/namespaces", document);
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    assertThat(created.text()).contains("${env:WALMESH_SECRET_TEST_TOKEN}").doesNotContain("from-env").doesNotContain("from-file");
+    assertThat(Files.readString(dataDir.resolve("namespaces").resolve("refs.json"))).contains("${file:sink-token}")
+        .doesNotContain("from-file");
+
+    assertThat(write(grpc, request("refs", "x").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !sink.delivered().isEmpty());
+    assertThat(sink.delivered().get(0).headers()).containsEntry("authorization", "Bearer from-file")
+        .containsEntry("x-from-env", "from-env");
+
+    // fenced: no file outside the secrets directory, no variable without the prefix, no variable that is not set
+    for (String[] bad : new String[][] {{"${file:../namespaces/refs.json}", "must lie in"}, {"${env:HOME}", "must start with WALMESH_SECRET_"},
+        {"${env:WALMESH_SECRET_NOT_SET}", "is not set on this node"}, {"${file:missing}", "cannot be read"}}) {
+      JsonObject refused = namespace("refused", sink.url("/apply"));
+      refused.getJsonArray("targets").getJsonObject(0).getJsonObject("config").put("headers", new JsonObject().put("X-A", bad[0]));
+      AdminHttp.Response answer = admin.post("/v1/namespaces", refused);
+      assertThat(answer.status()).as(answer.text()).isEqualTo(400);
+      assertThat(answer.text()).contains("targets[0].config.headers.X-A").contains(bad[1]);
+    }
+  }
+
+  @Test
   void requestsFromWebPagesAreRefused() throws Exception {
     int port = node.adminPort();
     String crossOrigin = raw(port, "POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1:" + port

@@ -127,9 +127,29 @@ public final class PluginRegistry {
         consumes);
   }
 
+  private io.walmesh.node.namespace.SecretReferences secrets = io.walmesh.node.namespace.SecretReferences.of(
+      Path.of("secrets"), io.walmesh.node.namespace.SecretReferences.DEFAULT_ENV_PREFIX);
+
+  /** How {@code ${env:..}} and {@code ${file:..}} references in plugin configs are resolved on this node. */
+  public PluginRegistry secrets(io.walmesh.node.namespace.SecretReferences secrets) {
+    this.secrets = secrets;
+    return this;
+  }
+
+  /** The backend's view of a namespace, with secret references resolved; {@code consumes} is false on a producer-only node. */
+  public BackendSpec spec(NamespaceConfig config, boolean consumes) {
+    return new BackendSpec(config.name(), secrets.resolve(config.backendConfig(), "backend.config"), "backend.config",
+        config.orderedByKey(), config.dedupeWindow(), consumes);
+  }
+
+  /** A target's config with secret references resolved. */
+  public io.vertx.core.json.JsonObject targetConfig(TargetConfig target, String path) {
+    return secrets.resolve(target.config(), path);
+  }
+
   /** Checks the plugin sections of a namespace; throws {@link ConfigException} naming the bad field. */
   public void validate(NamespaceConfig config) {
-    backend(config.backendType()).validate(backendSpec(config));
+    backend(config.backendType()).validate(spec(config, true));
     for (int i = 0; i < config.targets().size(); i++) {
       TargetConfig target = config.targets().get(i);
       TargetFactory factory = targets.get(target.type());
@@ -137,7 +157,7 @@ public final class PluginRegistry {
         throw new ConfigException("targets[" + i + "].type", "unknown target type \"" + target.type()
             + "\"; this node has " + targets.keySet());
       }
-      factory.validate(target.config(), "targets[" + i + "].config");
+      factory.validate(targetConfig(target, "targets[" + i + "].config"), "targets[" + i + "].config");
     }
   }
 

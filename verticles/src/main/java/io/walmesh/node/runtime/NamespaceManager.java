@@ -414,7 +414,7 @@ public final class NamespaceManager implements PluginUsers {
   /** Deletes the stored entries of a namespace that is not running; a failure is logged, not fatal. */
   private Future<Void> destroyStored(NamespaceConfig config) {
     try {
-      return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config)).compose(Backend::destroy)
+      return plugins.backend(config.backendType()).open(plugins.spec(config, true)).compose(Backend::destroy)
           .recover(e -> {
             log.warn("Namespace {}: its stored entries could not be deleted ({}); they stay in the backend",
                 config.name(), e.getMessage());

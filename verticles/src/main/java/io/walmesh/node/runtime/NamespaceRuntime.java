@@ -47,7 +47,7 @@ final class NamespaceRuntime {
 
   /** Opens the backend, creates the targets, then deploys the consumer and the producer (each when this node plays it). */
   Future<NamespaceRuntime> start() {
-    return plugins.backend(config.backendType()).open(PluginRegistry.backendSpec(config, consumer)).compose(opened -> {
+    return plugins.backend(config.backendType()).open(plugins.spec(config, consumer)).compose(opened -> {
       backend = opened;
       metrics.namespaceGauges(config.name(), this::stats);
       // one listener for the runtime's life; it wakes whichever consumer runs now
@@ -73,7 +73,8 @@ final class NamespaceRuntime {
 
   private void createTargets() {
     for (TargetConfig target : config.targets()) {
-      targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(), target.config()));
+      targets.put(target.name(), plugins.target(target.type()).create(plugins.targetContext(), target.name(),
+          plugins.targetConfig(target, "targets." + target.name() + ".config")));
     }
   }
 
