@@ -132,7 +132,7 @@ public final class Node {
         .compose(store -> {
           // hot-loaded plugins first: stored namespaces may use their target types
           pluginManager = new PluginManager(vertx, plugins, options.dataDir(), options.pluginScanIntervalMs());
-          pluginManager.limits(options.pluginLimits());
+          pluginManager.limits(options.pluginLimits()).allowedSha256(options.allowedPluginSha256());
           return pluginManager.start()
               .compose(v -> mesh == null ? Future.succeededFuture() : pluginManager.joinMesh(mesh, vertx.getOrCreateContext()))
               .map(store);

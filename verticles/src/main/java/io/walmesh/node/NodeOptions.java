@@ -55,7 +55,8 @@ public final class NodeOptions {
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms");
   private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
       "max-concurrent-uploads");
-  private static final Set<String> PLUGINS_FIELDS = Set.of("max-jar-bytes", "max-unpacked-bytes", "max-entry-bytes", "max-entries");
+  private static final Set<String> PLUGINS_FIELDS = Set.of("max-jar-bytes", "max-unpacked-bytes", "max-entry-bytes", "max-entries",
+      "allowed-sha256");
   private static final Set<String> GRPC_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
       "max-request-bytes-in-flight");
 
@@ -78,6 +79,7 @@ public final class NodeOptions {
   private int maxConcurrentUploads = AdminVerticle.DEFAULT_MAX_CONCURRENT_UPLOADS;
   private int maxNamespaceSeries = Metrics.DEFAULT_MAX_NAMESPACE_SERIES;
   private PluginLimits pluginLimits = PluginLimits.DEFAULTS;
+  private java.util.Set<String> allowedPluginSha256 = java.util.Set.of();
   private ClusterOptions cluster;
   private long pluginScanIntervalMs = DEFAULT_PLUGIN_SCAN_INTERVAL_MS;
   private DestinationPolicy destinations = DestinationPolicy.defaults();
@@ -121,6 +123,18 @@ public final class NodeOptions {
         plugins.optLong("max-unpacked-bytes", PluginLimits.DEFAULT_MAX_UNPACKED_BYTES, 1024, Long.MAX_VALUE),
         plugins.optLong("max-entry-bytes", PluginLimits.DEFAULT_MAX_ENTRY_BYTES, 1024, Long.MAX_VALUE),
         plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE));
+    if (plugins.has("allowed-sha256")) {
+      java.util.Set<String> digests = new java.util.TreeSet<>();
+      io.vertx.core.json.JsonArray array = plugins.array("allowed-sha256");
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String digest) || !digest.toLowerCase(java.util.Locale.ROOT).matches("[0-9a-f]{64}")) {
+          throw new ConfigException(plugins.field("allowed-sha256") + "[" + i + "]", "must be a SHA-256 digest: 64 hex digits"
+              + " (sha256sum plugin.jar)");
+        }
+        digests.add(digest.toLowerCase(java.util.Locale.ROOT));
+      }
+      options.allowedPluginSha256 = digests;
+    }
     options.demoNamespace = reader.optBoolean("demo-namespace", false);
     options.insecure = reader.optBoolean("insecure", false);
     ConfigReader secrets = reader.object("secrets");
@@ -286,6 +300,16 @@ public final class NodeOptions {
   /** Namespaces with their own metric series; the rest count under namespace="(other)" ({@code metrics.max-namespace-series}). */
   public int maxNamespaceSeries() {
     return maxNamespaceSeries;
+  }
+
+  /** SHA-256 digests of the only plugin jars the node loads ({@code plugins.allowed-sha256}); empty: any. */
+  public java.util.Set<String> allowedPluginSha256() {
+    return allowedPluginSha256;
+  }
+
+  public NodeOptions allowedPluginSha256(java.util.Set<String> digests) {
+    this.allowedPluginSha256 = digests;
+    return this;
   }
 
   /** Size limits on plugin jars ({@code plugins.max-jar-bytes}, ...). */

@@ -873,6 +873,7 @@ public final class AdminVerticle extends AbstractVerticle {
         case CONFLICT -> 409;
         case FAILED_START -> 422;
         case TOO_LARGE -> 413;
+        case NOT_ALLOWED -> 403;
       }, pe.getMessage());
     } else if (cause instanceof UnsupportedOperationException unsupported) {
       error(ctx, 409, unsupported.getMessage());

@@ -14,7 +14,9 @@ public final class PluginException extends RuntimeException {
     /** The plugin clashes with another plugin or is still used by namespaces (HTTP 409). */
     CONFLICT,
     /** The jar is over a {@link PluginLimits} bound: too big, too many entries, unpacks too large (HTTP 413). */
-    TOO_LARGE
+    TOO_LARGE,
+    /** The jar's SHA-256 is not in the node's {@code plugins.allowed-sha256} (HTTP 403). */
+    NOT_ALLOWED
   }
 
   private final Kind kind;

@@ -95,6 +95,38 @@ public final class PluginManager {
     return this;
   }
 
+  /** SHA-256 digests (hex) of the only jars this node loads; empty: any jar (the default). */
+  private java.util.Set<String> allowedSha256 = java.util.Set.of();
+
+  public PluginManager allowedSha256(java.util.Set<String> digests) {
+    this.allowedSha256 = digests.stream().map(d -> d.toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    return this;
+  }
+
+  /** Refuses a jar whose digest is not allowed, before anything in it is unpacked or loaded (blocking). */
+  private void checkAllowed(Path jar, String name) throws java.io.IOException {
+    if (allowedSha256.isEmpty()) {
+      return;
+    }
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(jar)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    String sha256 = java.util.HexFormat.of().formatHex(digest.digest());
+    if (!allowedSha256.contains(sha256)) {
+      throw new PluginException(PluginException.Kind.NOT_ALLOWED, "plugin jar " + name + " (sha256 " + sha256
+          + ") is not in this node's plugins.allowed-sha256; nothing in it was loaded. Add its digest to the node config to allow it");
+    }
+  }
+
   /**
    * A new, empty file for an upload to stream into (blocking): in the data directory, next to the
    * plugins directory, so that installing it is a rename. The caller deletes it when done;
@@ -338,7 +370,10 @@ public final class PluginManager {
   /** {@code name}: how errors and the log name the jar (a temporary file's name means nothing to the user). */
   private Future<JsonObject> installFile(Path jar, String origin, boolean initial, String name) {
     String fileName = jar.getFileName().toString();
-    return vertx.executeBlocking(() -> LoadedPlugin.open(jar, name, runtimeDir, PluginManager.class.getClassLoader(), limits))
+    return vertx.executeBlocking(() -> {
+          checkAllowed(jar, name);
+          return LoadedPlugin.open(jar, name, runtimeDir, PluginManager.class.getClassLoader(), limits);
+        })
         .compose(opened -> activate(opened, jar.startsWith(jarsDir) ? null : jar, initial))
         .onSuccess(json -> {
           broken.remove(fileName);
