@@ -99,60 +99,11 @@ public final class AdminVerticle extends AbstractVerticle {
 
   private io.walmesh.node.tls.TlsOptions tls;
   private io.walmesh.node.auth.Authorizer authorizer = io.walmesh.node.auth.Authorizer.OPEN;
-  private static final java.util.regex.Pattern DLQ_PATH = java.util.regex.Pattern.compile("/v1/namespaces/([^/]+)/dlq(/.*)?");
 
   /** Who may call what (default: everyone, everything). */
   public AdminVerticle authorizer(io.walmesh.node.auth.Authorizer authorizer) {
     this.authorizer = authorizer;
     return this;
-  }
-
-  /**
-   * Identifies the caller (bearer token or TLS client certificate) and checks its admin role:
-   * reads need read-only, changes need operator, plugins need admin; a namespace's dead letters are
-   * also open to principals with a dlq grant on it. {@code GET /v1/health} stays open for probes.
-   */
-  private void authorize(RoutingContext ctx) {
-    if (!authorizer.enabled()) {
-      ctx.next();
-      return;
-    }
-    HttpMethod method = ctx.request().method();
-    String path = ctx.request().path();
-    if (method == HttpMethod.GET && path.equals("/v1/health")) {
-      ctx.next();
-      return;
-    }
-    String authorization = ctx.request().getHeader("Authorization");
-    java.util.Optional<String> principal = authorizer.identify(authorization, ctx.request().connection());
-    String action = method + " " + Text.truncate(path, 200);
-    if (principal.isEmpty()) {
-      authorizer.audit(null, action, "admin", "unauthenticated");
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      error(ctx, 401, authorization != null ? "the bearer token in the Authorization header is not one this node knows"
-          : "this node requires a caller identity: a TLS client certificate or an 'Authorization: Bearer <token>' header"
-          + " (the CLI: --token or $WALMESH_TOKEN)");
-      return;
-    }
-    io.walmesh.node.auth.AdminRole needed = path.startsWith("/v1/plugins") && method != HttpMethod.GET
-        ? io.walmesh.node.auth.AdminRole.ADMIN
-        : method == HttpMethod.GET ? io.walmesh.node.auth.AdminRole.READ_ONLY : io.walmesh.node.auth.AdminRole.OPERATOR;
-    java.util.regex.Matcher dlq = DLQ_PATH.matcher(path);
-    String dlqNamespace = dlq.matches() ? dlq.group(1) : null;
-    io.walmesh.node.auth.AdminRole role = authorizer.role(principal.get());
-    boolean allowed = role.compareTo(needed) >= 0
-        || (dlqNamespace != null && authorizer.mayUseDeadLetters(principal.get(), dlqNamespace));
-    if (!allowed) {
-      authorizer.audit(principal.get(), action, "admin", "denied");
-      error(ctx, 403, "principal " + Text.quote(principal.get()) + " (admin role " + role.label() + ") may not " + action
-          + ": that needs the " + needed.label() + " role" + (dlqNamespace == null ? "" : " or a dlq grant on namespace "
-          + Text.quote(dlqNamespace)) + " (auth.principals in the node config)");
-      return;
-    }
-    if (method != HttpMethod.GET) {
-      authorizer.audit(principal.get(), action, "admin", "allowed");
-    }
-    ctx.next();
   }
 
   /** Serves over TLS with these files (null: plaintext). */
@@ -201,8 +152,9 @@ public final class AdminVerticle extends AbstractVerticle {
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
     // the jar streams to a file, never into memory; so before the body handler of the JSON routes
-    router.route().handler(this::refuseBrowsers); // first: before any route reads a body (the plugin upload too)
-    router.route().handler(this::authorize);
+    AdminAccess access = new AdminAccess(authorizer, loopbackListener, AdminVerticle::error);
+    router.route().handler(access::refuseBrowsers); // first: before any route reads a body (the plugin upload too)
+    router.route().handler(access::authorize);
     router.post("/v1/plugins").handler(this::uploadPlugin);
     router.route().handler(this::readBody);
     router.get("/v1/plugins").handler(this::listPlugins);
@@ -636,37 +588,6 @@ public final class AdminVerticle extends AbstractVerticle {
       }
       Future.join(calls).onComplete(done -> json(ctx, 200, local.copy().put("nodes", byNode)));
     });
-  }
-
-  /**
-   * The admin API is for the CLI, curl and scripts, never for web pages: a page in a browser could
-   * otherwise send "simple" cross-origin requests to a node on 127.0.0.1 (install a plugin, delete a
-   * namespace), or read answers after rebinding its DNS name to 127.0.0.1. Requests a browser makes
-   * on a page's behalf carry {@code Origin} or {@code Sec-Fetch-Site}; on a loopback listener, the
-   * {@code Host} must also name the loopback address.
-   */
-  private void refuseBrowsers(RoutingContext ctx) {
-    String origin = ctx.request().getHeader("Origin");
-    String fetchSite = ctx.request().getHeader("Sec-Fetch-Site");
-    if (origin != null || (fetchSite != null && !fetchSite.equals("none"))) {
-      error(ctx, 403, "the admin API does not take requests from web pages (" + (origin != null ? "Origin: "
-          + Text.quote(origin) : "Sec-Fetch-Site: " + Text.quote(fetchSite)) + "); use the walmesh CLI, curl or a script");
-      return;
-    }
-    if (loopbackListener && !loopbackHost(ctx.request().authority() == null ? null : ctx.request().authority().host())) {
-      error(ctx, 403, "this admin API listens on a loopback address and answers only requests for localhost,"
-          + " 127.0.0.1 or [::1], not " + Text.quote(String.valueOf(ctx.request().getHeader("Host"))));
-      return;
-    }
-    ctx.next();
-  }
-
-  private static boolean loopbackHost(String host) {
-    if (host == null) {
-      return true; // HTTP/1.0 without Host: not a browser
-    }
-    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
   }
 
   private void health(RoutingContext ctx) {

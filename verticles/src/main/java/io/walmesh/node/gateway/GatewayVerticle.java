@@ -125,7 +125,14 @@ public final class GatewayVerticle extends AbstractVerticle {
         return;
       }
     }
-    route(request, timeout).onSuccess(outcome -> {
+    long size = request.getSerializedSize();
+    if (!budget.tryAcquire(size)) {
+      message.fail(WriteFailure.RESOURCE_EXHAUSTED.code(), budget.refusal());
+      return;
+    }
+    route(request, timeout).onComplete(done -> {
+      budget.release(size);
+      Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         message.reply(message.body() instanceof Buffer ? Buffer.buffer(outcome.response().toByteArray()) : outcome.response());
       } else {
