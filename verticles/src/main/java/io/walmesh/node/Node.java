@@ -92,13 +92,13 @@ public final class Node {
   static void checkExposure(NodeOptions options) {
     List<String> exposed = new java.util.ArrayList<>();
     boolean secured = options.tls() != null && options.auth() != null; // TLS and caller identities: fine beyond loopback
-    if (!loopback(options.grpcHost()) && !secured) {
+    if (!io.walmesh.node.internal.Loopback.is(options.grpcHost()) && !secured) {
       exposed.add("grpc.host " + options.grpcHost());
     }
-    if (!loopback(options.adminHost()) && !secured) {
+    if (!io.walmesh.node.internal.Loopback.is(options.adminHost()) && !secured) {
       exposed.add("admin.host " + options.adminHost());
     }
-    if (options.cluster() != null && !loopback(options.cluster().host())) {
+    if (options.cluster() != null && !io.walmesh.node.internal.Loopback.is(options.cluster().host())) {
       exposed.add("cluster.host " + options.cluster().host());
     }
     if (exposed.isEmpty()) {
@@ -117,9 +117,6 @@ public final class Node {
         String.join(", ", exposed), risk);
   }
 
-  private static boolean loopback(String host) {
-    return host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
-  }
 
   private void startOn(CompletableFuture<Node> result) {
     plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId(), options.destinations())

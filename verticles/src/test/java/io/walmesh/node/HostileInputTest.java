@@ -25,8 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,17 +33,6 @@ import org.junit.jupiter.api.Test;
  * promptly; the node keeps taking good writes; no acknowledged entry is lost.
  */
 class HostileInputTest extends SingleNodeTest {
-  private static GrpcPeers peers;
-
-  @BeforeAll
-  static void peers() {
-    peers = new GrpcPeers(clientVertx, node.grpcPort());
-  }
-
-  @AfterAll
-  static void closePeers() throws Exception {
-    peers.close();
-  }
 
   private void assertGoodWriteIsDelivered(String ns) {
     GrpcPeers.JavaAnswer good = peers.write(request(ns, "good-after").build(), false);

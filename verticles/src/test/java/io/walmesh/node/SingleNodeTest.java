@@ -23,6 +23,8 @@ abstract class SingleNodeTest {
   static Vertx clientVertx;
   static GrpcWriteClient grpc;
   static AdminHttp admin;
+  /** Clients that are not ours (grpc-java, raw HTTP/2) to the node's gRPC port. */
+  static GrpcPeers peers;
   /** Servers the node talks to, closed after the node stopped (so its namespaces close cleanly). */
   static final java.util.List<AutoCloseable> closeAfterNode = new java.util.ArrayList<>();
   HttpSink sink;
@@ -37,18 +39,29 @@ abstract class SingleNodeTest {
     node = started;
     grpc = new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort());
     admin = new AdminHttp(node.adminPort());
+    peers = new GrpcPeers(clientVertx, node.grpcPort());
   }
 
   /** Stops the node gracefully and starts a new one on the same data directory. */
   static void restartNode() {
     grpc.close();
+    closePeers();
     await(node.stop());
     connect(TestNodes.start(dataDir));
+  }
+
+  private static void closePeers() {
+    try {
+      peers.close();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @AfterAll
   static void stopNode() throws Exception {
     grpc.close();
+    closePeers();
     await(node.stop());
     await(clientVertx.close());
     for (AutoCloseable closeable : closeAfterNode) {

@@ -22,8 +22,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,17 +40,6 @@ class WriteFuzzTest extends SingleNodeTest {
   /** Statuses that would mean the node did not handle the call: no answer, a crash, a lost connection. */
   private static final Set<Status.Code> BROKEN = EnumSet.of(Status.Code.DEADLINE_EXCEEDED, Status.Code.UNKNOWN,
       Status.Code.INTERNAL, Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
-  private static GrpcPeers peers;
-
-  @BeforeAll
-  static void peers() {
-    peers = new GrpcPeers(clientVertx, node.grpcPort());
-  }
-
-  @AfterAll
-  static void closePeers() throws Exception {
-    peers.close();
-  }
 
   private static String randomString(Random random, int maxLength) {
     int length = random.nextInt(maxLength + 1);

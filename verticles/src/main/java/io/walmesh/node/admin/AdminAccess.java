@@ -4,6 +4,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import io.walmesh.node.auth.AdminRole;
 import io.walmesh.node.auth.Authorizer;
+import io.walmesh.node.internal.Loopback;
 import io.walmesh.node.internal.Text;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -54,11 +55,7 @@ final class AdminAccess {
   }
 
   private static boolean loopbackHost(String host) {
-    if (host == null) {
-      return true; // HTTP/1.0 without Host: not a browser
-    }
-    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+    return host == null || Loopback.is(host); // no Host (HTTP/1.0): not a browser
   }
 
   /**

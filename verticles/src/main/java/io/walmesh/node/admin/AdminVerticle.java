@@ -107,13 +107,9 @@ public final class AdminVerticle extends AbstractVerticle {
     return this;
   }
 
-  private HttpServerOptions withTls(HttpServerOptions options) {
-    return tls == null ? options : tls.apply(options);
-  }
-
   /** Reads the TLS files again: new connections use them, open ones keep theirs. */
   public io.vertx.core.Future<Boolean> reloadTls() {
-    return tls == null || server == null ? io.vertx.core.Future.succeededFuture(false) : server.updateSSLOptions(tls.sslOptions(), true);
+    return io.walmesh.node.tls.TlsOptions.reload(tls, server);
   }
 
   /** The admin listener's connection cap and idle timeout (default {@link io.walmesh.node.internal.ListenerLimits#adminDefaults()}). */
@@ -127,7 +123,7 @@ public final class AdminVerticle extends AbstractVerticle {
     this.mesh = mesh;
     this.plugins = plugins;
     this.host = host;
-    this.loopbackListener = host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("::1");
+    this.loopbackListener = io.walmesh.node.internal.Loopback.is(host);
     this.port = port;
     this.nodeId = nodeId;
     this.namespaces = namespaces;
@@ -190,7 +186,7 @@ public final class AdminVerticle extends AbstractVerticle {
         + ctx.request().path() + "; see docs/admin-api.md"));
     router.route().failureHandler(this::failure);
 
-    vertx.createHttpServer(withTls(limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
+    vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(limits.connectionCap("admin"))
         .requestHandler(router)
         .listen()

@@ -21,7 +21,7 @@ class AdminClient {
   String admin;
 
   @picocli.CommandLine.Mixin
-  TlsClientOptions tls = new TlsClientOptions();
+  ClientCredentials tls = new ClientCredentials();
 
   /** Calls the admin API; prints the JSON answer, or the error, and returns the exit code. */
   int call(String method, String path, String body) {

@@ -43,7 +43,7 @@ final class WriteCommand implements Callable<Integer> {
   String grpc;
 
   @picocli.CommandLine.Mixin
-  TlsClientOptions tls = new TlsClientOptions();
+  ClientCredentials tls = new ClientCredentials();
 
   /**
    * What the node would refuse in the time options (as WriteValidator does), named by the CLI's

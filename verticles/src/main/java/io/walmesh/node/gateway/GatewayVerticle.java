@@ -83,7 +83,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
     MessageConsumer<Object> busGateway = vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
-    Future.join(busGateway.completion(), vertx.createHttpServer(withTls(limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
+    Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(limits.connectionCap("gRPC"))
         .requestHandler(request -> {
           // Lets the call reader tell a compressed message without grpc-encoding from an identity one
@@ -186,13 +186,9 @@ public final class GatewayVerticle extends AbstractVerticle {
     return this;
   }
 
-  private HttpServerOptions withTls(HttpServerOptions options) {
-    return tls == null ? options : tls.apply(options);
-  }
-
   /** Reads the TLS files again: new connections use them, open ones keep theirs. */
   public io.vertx.core.Future<Boolean> reloadTls() {
-    return tls == null || server == null ? io.vertx.core.Future.succeededFuture(false) : server.updateSSLOptions(tls.sslOptions(), true);
+    return io.walmesh.node.tls.TlsOptions.reload(tls, server);
   }
 
   /** The port the gateway listens on (useful when started on port 0). */

@@ -80,6 +80,16 @@ public record TlsOptions(Path certPath, Path keyPath, Path clientCaPath, ClientA
     return ssl;
   }
 
+  /** A listener's options with TLS on when {@code tls} is set, unchanged when it is null (plaintext). */
+  public static HttpServerOptions apply(TlsOptions tls, HttpServerOptions options) {
+    return tls == null ? options : tls.apply(options);
+  }
+
+  /** Reads the files again into a running listener: new connections use them, open ones keep theirs. */
+  public static io.vertx.core.Future<Boolean> reload(TlsOptions tls, io.vertx.core.http.HttpServer server) {
+    return tls == null || server == null ? io.vertx.core.Future.succeededFuture(false) : server.updateSSLOptions(tls.sslOptions(), true);
+  }
+
   /** Turns TLS on in a listener's options. */
   public HttpServerOptions apply(HttpServerOptions options) {
     ServerSSLOptions ssl = sslOptions();

@@ -4,8 +4,8 @@ import io.walmesh.node.tls.ClientTls;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The CLI's TLS options, shared by the commands that call a node. */
-class TlsClientOptions {
+/** How the CLI proves who it is and whom it talks to: TLS files and a bearer token, shared by the commands that call a node. */
+class ClientCredentials {
   @Option(names = "--tls-ca", defaultValue = "${env:WALMESH_CA}",
       description = "CA certificate (PEM) that signed the node's certificate; turns TLS on for --grpc; use https:// in --admin (default: $WALMESH_CA).")
   Path ca;
