@@ -50,12 +50,18 @@ public final class TcpProxy implements AutoCloseable {
   private void forward(NetSocket inbound) {
     inbound.pause();
     open.add(inbound);
+    inbound.closeHandler(v -> open.remove(inbound));
     client.connect(port, host).onComplete(ar -> {
       if (ar.failed()) {
         inbound.close();
         return;
       }
       NetSocket outbound = ar.result();
+      if (!open.contains(inbound)) { // stopped (or the client left) while connecting: nothing to forward
+        outbound.close();
+        inbound.close();
+        return;
+      }
       open.add(outbound);
       inbound.handler(outbound::write);
       outbound.handler(inbound::write);
