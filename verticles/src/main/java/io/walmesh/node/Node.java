@@ -85,12 +85,14 @@ public final class Node {
   }
 
   /**
-   * Secure by default: walmesh has no TLS or caller authentication yet, so a listener beyond
-   * loopback is refused unless the config says {@code "insecure": true}, and then warned about at
+   * Secure by default: a gRPC or admin listener beyond loopback needs {@code tls} and {@code auth},
+   * and a mesh beyond loopback needs {@code cluster.secret-path} and {@code cluster.tls}; otherwise
+   * the node refuses to start unless the config says {@code "insecure": true}, and then warns at
    * every start.
    */
   static void checkExposure(NodeOptions options) {
     List<String> exposed = new java.util.ArrayList<>();
+    List<String> risks = new java.util.ArrayList<>();
     boolean secured = options.tls() != null && options.auth() != null; // TLS and caller identities: fine beyond loopback
     if (!io.walmesh.node.internal.Loopback.is(options.grpcHost()) && !secured) {
       exposed.add("grpc.host " + options.grpcHost());
@@ -98,16 +100,23 @@ public final class Node {
     if (!io.walmesh.node.internal.Loopback.is(options.adminHost()) && !secured) {
       exposed.add("admin.host " + options.adminHost());
     }
-    if (options.cluster() != null && !io.walmesh.node.internal.Loopback.is(options.cluster().host())) {
-      exposed.add("cluster.host " + options.cluster().host());
+    if (!exposed.isEmpty()) {
+      risks.add("without \"tls\" and \"auth\", anyone who reaches the gRPC and admin ports can write to any namespace"
+          + " and use the admin API, which installs plugins (code) in the node");
+    }
+    ClusterOptions cluster = options.cluster();
+    if (cluster != null && !io.walmesh.node.internal.Loopback.is(cluster.host())
+        && (cluster.secret() == null || cluster.tls() == null)) {
+      exposed.add("cluster.host " + cluster.host());
+      risks.add("without \"cluster.secret-path\" and \"cluster.tls\", any process that reaches the mesh with the"
+          + " cluster name joins it, reads every namespace with its secrets, changes them, ships plugins to every node"
+          + " and answers writes on the event bus");
     }
     if (exposed.isEmpty()) {
       log.info("walmesh listens on loopback only: other hosts cannot reach this node");
       return;
     }
-    String risk = "without \"tls\" and \"auth\" (docs/security.md), anyone who reaches the gRPC and admin ports can write"
-        + " to any namespace and use the admin API, which installs plugins (code) in the node; and the mesh (cluster.host)"
-        + " has no TLS or member authentication yet: any process that reaches it with the cluster name joins the mesh";
+    String risk = String.join("; and ", risks) + " (docs/security.md)";
     if (!options.insecure()) {
       throw new IllegalStateException(String.join(", ", exposed) + " is not a loopback address, and " + risk
           + ". Listen on 127.0.0.1, or set \"insecure\": true in the node config to accept this behind a firewall"
@@ -116,7 +125,6 @@ public final class Node {
     log.warn("INSECURE: {} beyond loopback with \"insecure\": true; {}. Only trusted hosts may reach them.",
         String.join(", ", exposed), risk);
   }
-
 
   private void startOn(CompletableFuture<Node> result) {
     plugins = new PluginRegistry(vertx, options.dataDir(), options.nodeId(), options.destinations())

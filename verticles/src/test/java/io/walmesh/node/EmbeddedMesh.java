@@ -33,6 +33,8 @@ final class EmbeddedMesh implements AutoCloseable {
   private final Map<String, ChildProcess> children = new LinkedHashMap<>();
   private final Map<String, Integer> adminPorts = new LinkedHashMap<>();
   private final Map<String, Integer> grpcPorts = new LinkedHashMap<>();
+  private byte[] secret;
+  private ClusterOptions.BusTls tls;
 
   /** A mesh whose Hazelcast member list has room for {@code maxNodes} nodes. */
   EmbeddedMesh(Path dir, int maxNodes) {
@@ -51,6 +53,18 @@ final class EmbeddedMesh implements AutoCloseable {
     return name;
   }
 
+  /** Hazelcast member addresses of this mesh (host:port), for a process that knocks on its doors. */
+  List<String> members() {
+    return List.copyOf(members);
+  }
+
+  /** Nodes started from now on seal the mesh's maps with {@code secret} and use {@code tls} on the event bus (either may be null). */
+  EmbeddedMesh secure(byte[] secret, ClusterOptions.BusTls tls) {
+    this.secret = secret;
+    this.tls = tls;
+    return this;
+  }
+
   /** Adds another mesh's member addresses to this one's list (its nodes then knock on the other's doors). */
   void alsoList(EmbeddedMesh other) {
     members.addAll(other.members);
@@ -58,7 +72,7 @@ final class EmbeddedMesh implements AutoCloseable {
 
   private ClusterOptions clusterOptions(int slot, Set<String> shards) {
     return new ClusterOptions().name(name).members(members).port(Integer.parseInt(members.get(slot).split(":")[1]))
-        .shards(shards).failoverDelayMs(1_000).memberTimeoutMs(4_000);
+        .shards(shards).failoverDelayMs(1_000).memberTimeoutMs(4_000).secret(secret).tls(tls);
   }
 
   /** Starts node {@code id} in this JVM in member slot {@code slot}, allowed {@code shards} (empty: any). */

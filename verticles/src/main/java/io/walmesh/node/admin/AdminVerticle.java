@@ -386,7 +386,7 @@ public final class AdminVerticle extends AbstractVerticle {
       json(ctx, 200, new JsonObject().put("mode", "mesh").put("cluster-name", mesh.options().name()).put("node", nodeId)
           .put("generation", assignment.generation()).put("leader", live.isEmpty() ? null : live.get(0))
           .put("nodes", nodes).put("shards", new JsonArray(new ArrayList<>(shards.values())))
-          .put("pinned-namespaces", pinned));
+          .put("pinned-namespaces", pinned).put("security", mesh.security()));
     });
   }
 

@@ -15,7 +15,8 @@ class CertsCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = {"Make a CA, a node certificate and a client certificate as PEM files in --out:",
-          "ca.pem, ca-key.pem, node.pem, node-key.pem, client.pem, client-key.pem.",
+          "ca.pem, ca-key.pem, node.pem, node-key.pem, client.pem, client-key.pem,",
+          "and a mesh secret, mesh.secret (cluster.secret-path), unless one is there already.",
           "The node certificate is valid for localhost, 127.0.0.1, ::1 and every --host.",
           "For development and tests; use your own PKI in production."})
   static class Create implements Callable<Integer> {
@@ -36,7 +37,14 @@ class CertsCommand {
           + files.nodeKey() + "\", \"client-ca-path\": \"" + files.caCert() + "\", \"client-auth\": \"required\"}");
       System.out.println("CLI:          --tls-ca " + files.caCert() + " --tls-cert " + files.clientCert() + " --tls-key " + files.clientKey()
           + "  (and --admin https://127.0.0.1:8080)");
-      System.out.println("keep " + files.caKey() + " secret: it can sign certificates your nodes trust");
+      Path secret = out.resolve("mesh.secret");
+      if (!java.nio.file.Files.exists(secret)) {
+        io.walmesh.node.internal.PrivateFiles.write(secret, io.walmesh.node.mesh.MeshSeal.newSecret() + "\n", true);
+      }
+      System.out.println("mesh config:  \"cluster\": {..., \"secret-path\": \"" + secret + "\", \"tls\": {\"cert-path\": \""
+          + files.nodeCert() + "\", \"key-path\": \"" + files.nodeKey() + "\", \"ca-path\": \"" + files.caCert() + "\"}}");
+      System.out.println("keep " + files.caKey() + " and " + secret + " secret: the key signs certificates your nodes trust,"
+          + " the secret lets a process into the mesh; give every node of a mesh the same secret");
       return 0;
     }
   }

@@ -21,9 +21,15 @@ import java.util.Set;
  *   "shards": ["orders", "carts"],        shards this node may own; empty: any
  *   "roles": ["gateway", "producer", "consumer"],
  *   "failover-delay-ms": 5000,            how long a departed node keeps its shards
- *   "member-timeout-ms": 10000            how long without heartbeats before a node counts as gone
+ *   "member-timeout-ms": 10000,           how long without heartbeats before a node counts as gone
+ *   "secret-path": "mesh.secret",         the mesh secret (base64, 32+ random bytes): seals the mesh's maps
+ *   "tls": {                              TLS with client certificates between nodes on the event bus
+ *     "cert-path": "node.pem", "key-path": "node-key.pem", "ca-path": "ca.pem"
+ *   }
  * }
  * </pre>
+ * Every node of a mesh needs the same secret and certificates from the same CA; docs/security.md
+ * says what each protects against.
  */
 public final class ClusterOptions {
   public static final String GATEWAY = "gateway";
@@ -31,7 +37,11 @@ public final class ClusterOptions {
   public static final String CONSUMER = "consumer";
   private static final Set<String> ROLES = Set.of(GATEWAY, PRODUCER, CONSUMER);
   private static final Set<String> FIELDS = Set.of("name", "host", "port", "members", "multicast", "kubernetes",
-      "shards", "roles", "failover-delay-ms", "member-timeout-ms");
+      "shards", "roles", "failover-delay-ms", "member-timeout-ms", "secret-path", "tls");
+
+  /** TLS on the clustered event bus: this node's certificate and key, and the CA that signs every node's. */
+  public record BusTls(java.nio.file.Path certPath, java.nio.file.Path keyPath, java.nio.file.Path caPath) {
+  }
 
   private String name = "walmesh";
   private String host = "127.0.0.1";
@@ -44,6 +54,8 @@ public final class ClusterOptions {
   private Set<String> roles = new LinkedHashSet<>(List.of(GATEWAY, PRODUCER, CONSUMER));
   private long failoverDelayMs = 5_000;
   private long memberTimeoutMs = 10_000;
+  private byte[] secret;
+  private BusTls tls;
 
   public ClusterOptions() {
   }
@@ -83,7 +95,28 @@ public final class ClusterOptions {
     }
     options.failoverDelayMs = reader.optLong("failover-delay-ms", options.failoverDelayMs, 0, 3_600_000);
     options.memberTimeoutMs = reader.optLong("member-timeout-ms", options.memberTimeoutMs, 2_000, 600_000);
+    if (reader.has("secret-path")) {
+      java.nio.file.Path file = java.nio.file.Path.of(reader.requireString("secret-path"));
+      try {
+        options.secret = MeshSeal.readSecret(file);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(reader.field("secret-path"), e.getMessage());
+      }
+    }
+    if (reader.has("tls")) {
+      ConfigReader tls = reader.object("tls");
+      tls.rejectUnknown(Set.of("cert-path", "key-path", "ca-path"));
+      options.tls = new BusTls(pem(tls, "cert-path"), pem(tls, "key-path"), pem(tls, "ca-path"));
+    }
     return options;
+  }
+
+  private static java.nio.file.Path pem(ConfigReader tls, String field) {
+    java.nio.file.Path path = java.nio.file.Path.of(tls.requireString(field));
+    if (!java.nio.file.Files.isReadable(path)) {
+      throw new ConfigException(tls.field(field), "names " + path + ", which is not a readable file");
+    }
+    return path;
   }
 
   private static List<String> strings(ConfigReader reader, String field) {
@@ -169,6 +202,26 @@ public final class ClusterOptions {
 
   public ClusterOptions failoverDelayMs(long ms) {
     this.failoverDelayMs = ms;
+    return this;
+  }
+
+  /** The mesh secret, or null: the mesh's maps are then in the clear and every member is trusted. */
+  public byte[] secret() {
+    return secret;
+  }
+
+  public ClusterOptions secret(byte[] secret) {
+    this.secret = secret;
+    return this;
+  }
+
+  /** TLS on the event bus between nodes, or null (plaintext). */
+  public BusTls tls() {
+    return tls;
+  }
+
+  public ClusterOptions tls(BusTls tls) {
+    this.tls = tls;
     return this;
   }
 

@@ -31,11 +31,7 @@ public final class NamespaceStore {
 
   /** Documents hold secrets (passwords, tokens): only the node's user may read them. */
   private static void restrict(Path path, String permissions) throws IOException {
-    try {
-      Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system (Windows): its ACLs apply
-    }
+    io.walmesh.node.internal.PrivateFiles.restrict(path, permissions);
   }
 
   public Path dir() {

@@ -6,7 +6,6 @@ import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
@@ -135,18 +134,6 @@ public final class CertificateAuthority {
     try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
       writer.writeObject(object);
     }
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    java.nio.file.Files.deleteIfExists(temp);
-    java.nio.file.Files.createFile(temp);
-    if (secret) {
-      try {
-        java.nio.file.Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system
-      }
-    }
-    java.nio.file.Files.writeString(temp, text.toString());
-    java.nio.file.Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    io.walmesh.node.internal.PrivateFiles.write(file, text.toString(), secret);
   }
 }
