@@ -43,6 +43,28 @@ class ExposureTest {
     }
   }
 
+  @Test
+  void aMeshBeyondLoopbackNeedsTheMeshSecretAndEventBusTls() throws Exception {
+    java.nio.file.Files.createDirectories(dir);
+    java.nio.file.Files.writeString(dir.resolve("mesh.secret"), io.walmesh.node.mesh.MeshSeal.newSecret());
+    io.walmesh.node.tls.CertificateAuthority.Files certs = io.walmesh.node.tls.CertificateAuthority.createAll(dir.resolve("certs"),
+        List.of(), "c");
+    String base = "{\"cluster\": {\"host\": \"10.1.2.3\", \"members\": [\"10.1.2.4\"]";
+    NodeOptions plain = NodeOptions.fromJson(base + "}}");
+    assertThatThrownBy(() -> Node.checkExposure(plain)).hasMessageContaining("cluster.host 10.1.2.3 is not a loopback address")
+        .hasMessageContaining("cluster.secret-path").hasMessageContaining("cluster.tls");
+    NodeOptions secretOnly = NodeOptions.fromJson(base + ", \"secret-path\": \"" + dir.resolve("mesh.secret") + "\"}}");
+    assertThatThrownBy(() -> Node.checkExposure(secretOnly)).hasMessageContaining("cluster.tls");
+    NodeOptions secured = NodeOptions.fromJson(base + ", \"secret-path\": \"" + dir.resolve("mesh.secret") + "\", \"tls\": {"
+        + "\"cert-path\": \"" + certs.nodeCert() + "\", \"key-path\": \"" + certs.nodeKey() + "\", \"ca-path\": \""
+        + certs.caCert() + "\"}}}");
+    Node.checkExposure(secured); // no exception: the mesh is sealed and its event bus uses TLS
+    assertThatThrownBy(() -> NodeOptions.fromJson(base + ", \"secret-path\": \"" + dir.resolve("nope") + "\"}}"))
+        .hasMessageContaining("cluster.secret-path").hasMessageContaining("cannot read");
+    assertThatThrownBy(() -> NodeOptions.fromJson(base + ", \"tls\": {\"cert-path\": \"" + certs.nodeCert() + "\"}}}"))
+        .hasMessageContaining("cluster.tls.key-path");
+  }
+
   /** Listening TCP sockets on {@code port}, as local addresses in /proc/net/tcp{,6} hex form. */
   private static List<String> listeners(int port) throws IOException {
     String hexPort = String.format(Locale.ROOT, ":%04X", port);

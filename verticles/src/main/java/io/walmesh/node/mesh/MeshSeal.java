@@ -44,6 +44,7 @@ public final class MeshSeal {
   private final SecretKeySpec key;
   private final byte[] context;
   private final Map<String, Long> highest = new ConcurrentHashMap<>();
+  private java.util.function.LongSupplier clock = System::currentTimeMillis;
 
   private MeshSeal(byte[] secret, String clusterName) {
     this.key = secret == null ? null : new SecretKeySpec(derive(secret, "walmesh mesh seal v1"), "AES");
@@ -97,6 +98,12 @@ public final class MeshSeal {
     return Base64.getEncoder().encodeToString(secret);
   }
 
+  /** The clock sequence numbers come from (tests move it). */
+  MeshSeal clock(java.util.function.LongSupplier clock) {
+    this.clock = clock;
+    return this;
+  }
+
   /** Whether values are sealed (a secret is configured). */
   public boolean sealed() {
     return key != null;
@@ -115,7 +122,7 @@ public final class MeshSeal {
       return value;
     }
     String slot = map + "\0" + k;
-    long seq = highest.merge(slot, System.currentTimeMillis(), (seen, now) -> Math.max(now, seen + 1));
+    long seq = highest.merge(slot, clock.getAsLong(), (seen, now) -> Math.max(now, seen + 1));
     byte[] nonce = new byte[NONCE_BYTES];
     RANDOM.nextBytes(nonce);
     try {
