@@ -12,11 +12,27 @@ final class AdminHttp {
   record Response(int status, JsonObject body, String text) {
   }
 
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client;
   private final String base;
+  private final String token;
 
   AdminHttp(int port) {
-    this.base = "http://127.0.0.1:" + port;
+    this("http://127.0.0.1:" + port, null, null);
+  }
+
+  /** An admin client of {@code base} ({@code https://localhost:PORT}) trusting {@code tls}'s CA, sending {@code token} (may be null). */
+  AdminHttp(String base, io.walmesh.node.tls.ClientTls tls, String token) {
+    HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+    try {
+      if (tls != null) {
+        builder.sslContext(tls.sslContext());
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    this.client = builder.build();
+    this.base = base;
+    this.token = token;
   }
 
   Response call(String method, String path, Object body) {
@@ -34,11 +50,14 @@ final class AdminHttp {
   }
 
   private Response send(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", contentType)
-        .method(method, body)
-        .build();
+        .method(method, body);
+    if (token != null) {
+      builder.header("Authorization", "Bearer " + token);
+    }
+    HttpRequest request = builder.build();
     try {
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
       JsonObject json = null;

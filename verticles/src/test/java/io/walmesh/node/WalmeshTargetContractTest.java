@@ -33,11 +33,16 @@ class WalmeshTargetContractTest extends TargetContract {
   static TcpProxy proxy;
 
   @BeforeAll
-  static void startRemote() {
+  static void startRemote() throws Exception {
+    startRemote(new NodeOptions().nodeId("remote").dataDir(remoteDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0), null);
+  }
+
+  /** Starts the remote node and its {@code replica} namespace; {@code admin} reaches its admin API (null: plain HTTP). */
+  static void startRemote(NodeOptions options, java.util.function.IntFunction<AdminHttp> admin) {
     sink = new HttpSink(vertx()).start();
-    remote = TestNodes.start(remoteDir, "remote");
-    TestNodes.create(new AdminHttp(remote.adminPort()), TestNodes.namespace("replica", sink.url("/replica"))
-        .put("ordering", "per-key").put("max-payload-bytes", 64));
+    remote = TestNodes.await(new Node(options).start());
+    TestNodes.create(admin == null ? new AdminHttp(remote.adminPort()) : admin.apply(remote.adminPort()),
+        TestNodes.namespace("replica", sink.url("/replica")).put("ordering", "per-key").put("max-payload-bytes", 64));
     proxy = TcpProxy.start(vertx(), "127.0.0.1", remote.grpcPort());
   }
 
@@ -56,7 +61,7 @@ class WalmeshTargetContractTest extends TargetContract {
   @Override
   protected JsonObject config() {
     return new JsonObject().put("endpoints", new JsonArray().add(proxy.address())).put("namespace", "replica")
-        .put("timeout-ms", 2_000);
+        .put("timeout-ms", 10_000);
   }
 
   @Override

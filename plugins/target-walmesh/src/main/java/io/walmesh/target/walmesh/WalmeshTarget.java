@@ -3,6 +3,9 @@ package io.walmesh.target.walmesh;
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
@@ -43,8 +46,19 @@ final class WalmeshTarget implements Target {
     this.vertx = vertx;
     this.policy = policy;
     // bounds connecting too, so a region that does not answer SYNs costs one timeout, not the OS's
-    this.client = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-        .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)));
+    HttpClientOptions http = new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs));
+    if (options.tls) {
+      http.setSsl(true).setUseAlpn(true).setVerifyHost(true);
+      if (options.caPem != null) {
+        http.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(options.caPem)));
+      }
+      if (options.clientCertPem != null) {
+        http.setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(options.clientCertPem))
+            .addKeyValue(Buffer.buffer(options.privateKeyPem)));
+      }
+    }
+    this.client = GrpcClient.client(vertx, http);
     this.name = name;
     this.options = options;
   }
@@ -67,11 +81,13 @@ final class WalmeshTarget implements Target {
         + endpoint.port() + ")";
     // the call goes to the address that was checked against the deny-list and allowed-destinations
     return policy.resolve(vertx, endpoint.host(), options.allowed, "walmesh target " + name)
-        .compose(address -> client.request(SocketAddress.inetSocketAddress(endpoint.port(), address.getHostAddress()),
-            WriteAheadLogGrpcClient.WriteToLog))
+        .compose(address -> client.request(checked(endpoint, address), WriteAheadLogGrpcClient.WriteToLog))
         .timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
         .compose(call -> {
       call.timeout(options.timeoutMs, TimeUnit.MILLISECONDS);
+      if (options.token != null) {
+        call.headers().set("authorization", "Bearer " + options.token);
+      }
       call.end(request.build());
       return call.response().compose(response -> {
         List<WriteToLogResponse> body = new ArrayList<>(1);
@@ -83,6 +99,20 @@ final class WalmeshTarget implements Target {
         : DeliveryException.retryable(where + " unreachable: " + e.getMessage())));
   }
 
+  /**
+   * The checked address, keeping the endpoint's host name: TLS verifies the remote's certificate
+   * against the name in the config (and sends it as SNI), while the connection goes to the address
+   * that passed the deny-list.
+   */
+  private static SocketAddress checked(SocketAddress endpoint, java.net.InetAddress address) {
+    try {
+      return SocketAddress.inetSocketAddress(new java.net.InetSocketAddress(
+          java.net.InetAddress.getByAddress(endpoint.host(), address.getAddress()), endpoint.port()));
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e); // getByAddress only fails on a malformed address length
+    }
+  }
+
   private static Future<Void> answer(String where, GrpcStatus status, String message, WriteToLogResponse response) {
     if (status == GrpcStatus.OK && response != null && response.getDurable() == Trilean.SUCCESS) {
       return Future.succeededFuture();
@@ -91,7 +121,7 @@ final class WalmeshTarget implements Target {
       return Future.failedFuture(DeliveryException.retryable(where + " answered "
           + (response == null ? "nothing" : response.getDurable() + ": " + response.getMessage())));
     }
-    String problem = where + " refused: " + status + (message == null ? "" : " " + message);
+    String problem = where + " refused: " + status.name() + (message == null ? "" : " " + message);
     return Future.failedFuture(status == GrpcStatus.INVALID_ARGUMENT
         ? DeliveryException.permanent(problem) : DeliveryException.retryable(problem));
   }

@@ -22,19 +22,36 @@ import java.util.Set;
  *   <li>{@code timeout-ms}: the deadline of each call, default {@value #DEFAULT_TIMEOUT_MS}.</li>
  *   <li>{@code allowed-destinations}: optional host names and CIDR blocks the endpoints may be or
  *       resolve to (see {@link AllowedDestinations}).</li>
+ *   <li>{@code tls}: {@code true} (the JVM's trusted CAs) or an object {@code {"ca": PEM,
+ *       "client-cert": PEM, "private-key": PEM}}, each PEM text, best given as a secret reference
+ *       ({@code "${file:remote-ca.pem}"}); {@code ca} replaces the JVM's CAs, the client certificate
+ *       identifies this region to a remote that wants one. The remote's certificate must name the
+ *       endpoint's host.</li>
+ *   <li>{@code token}: a bearer token sent with each write (the remote's {@code auth}), best given
+ *       as {@code "${env:WALMESH_SECRET_...}"}; only with {@code tls}, so it never crosses a network
+ *       in the clear.</li>
  * </ul>
  * Endpoints in the node's {@code targets.deny-destinations} are refused.
  */
 final class WalmeshTargetOptions {
   static final long DEFAULT_TIMEOUT_MS = 10_000;
-  static final Set<String> FIELDS = Set.of("endpoints", "namespace", "target", "timeout-ms",
+  static final Set<String> FIELDS = Set.of("endpoints", "namespace", "target", "timeout-ms", "tls", "token",
       AllowedDestinations.FIELD);
+  private static final Set<String> TLS_FIELDS = Set.of("ca", "client-cert", "private-key");
 
   final List<SocketAddress> endpoints = new ArrayList<>();
   final String namespace;
   final String target;
   final long timeoutMs;
   final AllowedDestinations allowed;
+  /** Whether calls use TLS. */
+  final boolean tls;
+  /** PEM texts, or null. */
+  final String caPem;
+  final String clientCertPem;
+  final String privateKeyPem;
+  /** The bearer token, or null. */
+  final String token;
 
   WalmeshTargetOptions(JsonObject config, String path) {
     this(config, path, DestinationPolicy.defaults());
@@ -68,5 +85,46 @@ final class WalmeshTargetOptions {
     }
     target = reader.optString("target", "");
     timeoutMs = reader.optLong("timeout-ms", DEFAULT_TIMEOUT_MS, 1, 600_000);
+    Object tlsValue = config.getValue("tls");
+    if (tlsValue == null || Boolean.FALSE.equals(tlsValue)) {
+      tls = false;
+      caPem = clientCertPem = privateKeyPem = null;
+    } else if (Boolean.TRUE.equals(tlsValue)) {
+      tls = true;
+      caPem = clientCertPem = privateKeyPem = null;
+    } else if (tlsValue instanceof JsonObject) {
+      ConfigReader section = reader.object("tls");
+      section.rejectUnknown(TLS_FIELDS);
+      tls = true;
+      caPem = pem(section, "ca", "CERTIFICATE");
+      clientCertPem = pem(section, "client-cert", "CERTIFICATE");
+      privateKeyPem = pem(section, "private-key", "PRIVATE KEY");
+      if ((clientCertPem == null) != (privateKeyPem == null)) {
+        throw new ConfigException(section.field(clientCertPem == null ? "client-cert" : "private-key"),
+            "is required with " + (clientCertPem == null ? "private-key" : "client-cert") + ": a client certificate needs its key");
+      }
+    } else {
+      throw new ConfigException(reader.field("tls"), "must be true, false, or an object with ca, client-cert and private-key");
+    }
+    token = reader.optString("token", null);
+    if (token != null && (token.isBlank() || token.chars().anyMatch(c -> c < 0x21 || c > 0x7e))) {
+      throw new ConfigException(reader.field("token"), "must be a non-empty token of printable characters without spaces");
+    }
+    if (token != null && !tls) {
+      throw new ConfigException(reader.field("token"), "needs \"tls\": a bearer token must not cross the network in the clear");
+    }
+  }
+
+  /** A PEM text field: an unresolved secret reference is accepted at validation (the node resolves it when creating the target). */
+  private static String pem(ConfigReader section, String field, String kind) {
+    String value = section.optString(field, null);
+    if (value == null || value.startsWith("${")) {
+      return value;
+    }
+    if (!value.contains("-----BEGIN") || !value.contains(kind + "-----")) {
+      throw new ConfigException(section.field(field), "must be PEM text (-----BEGIN ..." + kind + "-----), best given as"
+          + " \"${file:NAME.pem}\" from the node's secrets directory; got " + value.length() + " characters that are not");
+    }
+    return value;
   }
 }

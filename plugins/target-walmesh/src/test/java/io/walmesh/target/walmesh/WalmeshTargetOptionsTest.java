@@ -34,4 +34,22 @@ class WalmeshTargetOptionsTest {
     assertThatThrownBy(() -> factory.validate(new JsonObject().put("endpoints", new JsonArray().add("h:1"))
         .put("regions", 1), "c")).hasMessageContaining("regions");
   }
+
+  @Test
+  void tlsAndTokenAreCheckedBeforeAnyCall() {
+    JsonObject base = new JsonObject().put("endpoints", new JsonArray().add("eu-1.example:9090"));
+    assertThatThrownBy(() -> factory.validate(base.copy().put("token", "t"), "c"))
+        .hasMessageContaining("c.token").hasMessageContaining("needs \"tls\"");
+    assertThatThrownBy(() -> factory.validate(base.copy().put("tls", true).put("token", "two words"), "c"))
+        .hasMessageContaining("c.token").hasMessageContaining("without spaces");
+    assertThatThrownBy(() -> factory.validate(base.copy().put("tls", new JsonObject().put("ca", "/etc/ssl/ca.pem")), "c"))
+        .hasMessageContaining("c.tls.ca").hasMessageContaining("PEM text").hasMessageContaining("${file:");
+    assertThatThrownBy(() -> factory.validate(base.copy().put("tls", new JsonObject()
+        .put("client-cert", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")), "c"))
+        .hasMessageContaining("c.tls.private-key").hasMessageContaining("needs its key");
+    assertThatThrownBy(() -> factory.validate(base.copy().put("tls", "yes"), "c")).hasMessageContaining("c.tls");
+    WalmeshTargetOptions referenced = new WalmeshTargetOptions(base.copy().put("tls", new JsonObject()
+        .put("ca", "${file:remote-ca.pem}")).put("token", "${env:WALMESH_SECRET_EU}"), "c");
+    assertThat(referenced.tls).as("references are resolved by the node before create").isTrue();
+  }
 }
