@@ -74,6 +74,47 @@ class AdminSecurityTest extends SingleNodeTest {
   }
 
   @Test
+  void fieldsAPluginDeclaresSecretAreRedactedTooAndKeptOnUpdate() throws Exception {
+    String factory = "com.example.dsn.DsnFactory";
+    Path jar = io.walmesh.testkit.PluginJar.create().descriptor("dsn-target", "1.0.0", "dsn").targetFactories(factory)
+        .source(factory, """
+            package com.example.dsn;
+            import io.vertx.core.json.JsonObject;
+            import io.walmesh.spi.PluginContext;
+            import io.walmesh.spi.target.Target;
+            import io.walmesh.spi.target.TargetFactory;
+            public final class DsnFactory implements TargetFactory {
+              public String type() { return "dsn"; }
+              public java.util.Set<String> secretFields() { return java.util.Set.of("dsn", "pool.conn.string"); }
+              public void validate(JsonObject config, String path) { }
+              public Target create(PluginContext context, String name, JsonObject config) {
+                return d -> io.vertx.core.Future.succeededFuture();
+              }
+            }
+            """).writeTo(Files.createTempDirectory("dsn").resolve("dsn.jar"));
+    AdminHttp.Response installed = admin.postFile("/v1/plugins", jar);
+    assertThat(installed.status()).as(installed.text()).isBetween(200, 201);
+    JsonObject document = new JsonObject().put("name", "declared").put("targets", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("name", "db").put("type", "dsn").put("config", new JsonObject()
+            .put("dsn", "db2://svc:hunter2@db.internal/orders")
+            .put("pool", new JsonObject().put("conn.string", "Server=db;Pwd=hunter3").put("size", 4)))));
+    AdminHttp.Response created = admin.post("/v1/namespaces", document);
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    for (String text : java.util.List.of(created.text(), admin.get("/v1/namespaces/declared").text(),
+        admin.get("/v1/namespaces").text())) {
+      assertThat(text).doesNotContain("hunter2").doesNotContain("hunter3").doesNotContain("db.internal")
+          .containsPattern("\"size\"\\s*:\\s*4");
+    }
+    assertThat(admin.get("/v1/namespaces/declared").body().getJsonObject("config").getJsonArray("targets").getJsonObject(0)
+        .getJsonObject("config").getString("dsn")).isEqualTo("(redacted)");
+    JsonObject shown = admin.get("/v1/namespaces/declared").body().getJsonObject("config");
+    AdminHttp.Response putBack = admin.call("PUT", "/v1/namespaces/declared", shown);
+    assertThat(putBack.status()).as(putBack.text()).isEqualTo(200);
+    assertThat(Files.readString(dataDir.resolve("namespaces").resolve("declared.json")))
+        .as("the placeholders kept the stored values").contains("hunter2").contains("hunter3");
+  }
+
+  @Test
   void secretReferencesResolveOnTheNodeOnlyFromItsSecretsDirectoryAndPrefixedVariables() throws Exception {
     Path secrets = Files.createDirectories(dataDir.resolve("secrets"));
     Files.writeString(secrets.resolve("sink-token"), "Bearer from-file\n");

@@ -24,7 +24,6 @@ import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.mesh.MeshAssignment;
 import io.walmesh.node.internal.Text;
 import io.walmesh.node.metrics.Metrics;
-import io.walmesh.node.namespace.Secrets;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
 import io.walmesh.protocol.v1.EntryRecord;
@@ -162,14 +161,14 @@ public final class AdminVerticle extends AbstractVerticle {
     router.get("/v1/health").handler(this::health);
     router.get("/v1/namespaces").handler(ctx -> json(ctx, 200, new JsonObject().put("namespaces",
         new JsonArray(namespaces.list().stream().map(s -> (Object) s.toJson()).toList()))));
-    router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(c -> Secrets.redact(c.toJson()))));
+    router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(namespaces::redacted)));
     router.get("/v1/namespaces/:name").handler(ctx -> {
       String name = ctx.pathParam("name");
       namespaces.status(name).ifPresentOrElse(s -> json(ctx, 200, s.toJson()),
           () -> error(ctx, 404, "namespace " + name + " does not exist"));
     });
     router.put("/v1/namespaces/:name").handler(ctx ->
-        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(c -> Secrets.redact(c.toJson()))));
+        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(namespaces::redacted)));
     router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
         namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
             .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));

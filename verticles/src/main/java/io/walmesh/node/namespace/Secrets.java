@@ -35,6 +35,52 @@ public final class Secrets {
     return (JsonObject) redactValue(null, document.copy());
   }
 
+  /**
+   * Also redacts the fields the document's plugins declare secret: {@code declared} answers, for
+   * ("backend" or "target", type), the dotted paths inside that plugin's {@code config}.
+   */
+  public static JsonObject redact(JsonObject document, java.util.function.BiFunction<String, String, java.util.Set<String>> declared) {
+    JsonObject copy = document.copy();
+    if (copy.getValue("backend") instanceof JsonObject backend) {
+      redactDeclared(backend, declared.apply("backend", backend.getString("type", "local")));
+    }
+    if (copy.getValue("targets") instanceof JsonArray targets) {
+      for (Object target : targets) {
+        if (target instanceof JsonObject t && t.getValue("type") instanceof String type) {
+          redactDeclared(t, declared.apply("target", type));
+        }
+      }
+    }
+    return (JsonObject) redactValue(null, copy);
+  }
+
+  private static void redactDeclared(JsonObject plugin, java.util.Set<String> paths) {
+    if (paths == null || !(plugin.getValue("config") instanceof JsonObject config)) {
+      return;
+    }
+    for (String path : paths) {
+      redactPath(config, path);
+    }
+  }
+
+  /** Redacts the value at a dotted path, matching the longest key at each level (keys may contain dots). */
+  private static void redactPath(JsonObject object, String path) {
+    for (int end = path.length(); end > 0; end = path.lastIndexOf('.', end - 1)) {
+      String key = path.substring(0, end);
+      if (!object.containsKey(key)) {
+        continue;
+      }
+      if (end == path.length()) {
+        if (object.getValue(key) != null) {
+          object.put(key, REDACTED);
+        }
+      } else if (object.getValue(key) instanceof JsonObject inner) {
+        redactPath(inner, path.substring(end + 1));
+      }
+      return;
+    }
+  }
+
   private static Object redactValue(String field, Object value) {
     if (value instanceof JsonObject object) {
       for (Map.Entry<String, Object> entry : object) {
@@ -59,7 +105,7 @@ public final class Secrets {
 
   /** The text with the userinfo of any URL in it replaced: {@code http://(redacted)@host}. */
   public static String redactUrl(String text) {
-    return text.contains("@") ? URL_USERINFO.matcher(text).replaceAll(Matcher.quoteReplacement("$1") + REDACTED + "@") : text;
+    return text.contains("@") ? URL_USERINFO.matcher(text).replaceAll("$1" + Matcher.quoteReplacement(REDACTED) + "@") : text;
   }
 
   /**

@@ -42,6 +42,16 @@ final class IsolatedTargetFactory implements TargetFactory {
   }
 
   @Override
+  public java.util.Set<String> secretFields() {
+    try (LoaderSwap ignored = new LoaderSwap(loader)) {
+      java.util.Set<String> fields = delegate.secretFields();
+      return fields == null ? java.util.Set.of() : java.util.Set.copyOf(fields);
+    } catch (RuntimeException | LinkageError e) {
+      return java.util.Set.of(); // the field names that always count as secret still apply
+    }
+  }
+
+  @Override
   public Future<Void> init(PluginContext context) {
     try (LoaderSwap ignored = new LoaderSwap(loader)) {
       return delegate.init(context);

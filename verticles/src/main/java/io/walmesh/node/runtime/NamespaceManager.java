@@ -35,9 +35,9 @@ public final class NamespaceManager implements PluginUsers {
   private static final Logger log = LoggerFactory.getLogger(NamespaceManager.class);
 
   /** A namespace as the admin API shows it. */
-  public record Status(NamespaceConfig config, String state, String error, BackendStats stats) {
+  public record Status(NamespaceConfig config, JsonObject shownConfig, String state, String error, BackendStats stats) {
     public JsonObject toJson() {
-      JsonObject json = new JsonObject().put("config", Secrets.redact(config.toJson())).put("state", state);
+      JsonObject json = new JsonObject().put("config", shownConfig).put("state", state);
       if (error != null) {
         json.put("error", error);
       }
@@ -496,7 +496,7 @@ public final class NamespaceManager implements PluginUsers {
     }
     String state = storage.isPresent() ? UNAVAILABLE : runtime != null ? (failure != null ? "paused" : "running")
         : failure != null ? "failed" : mesh != null ? "elsewhere" : "starting";
-    return Optional.of(new Status(config, state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
+    return Optional.of(new Status(config, redacted(config), state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */
@@ -619,6 +619,20 @@ public final class NamespaceManager implements PluginUsers {
       running.values().forEach(r -> stops.add(r.stop()));
       running.clear();
       return Future.join(stops).mapEmpty();
+    });
+  }
+
+  /**
+   * A namespace's document as answers show it: secrets redacted, those its plugins declare
+   * ({@code secretFields()}) included.
+   */
+  public JsonObject redacted(NamespaceConfig config) {
+    return Secrets.redact(config.toJson(), (kind, type) -> {
+      try {
+        return "backend".equals(kind) ? plugins.backend(type).secretFields() : plugins.target(type).secretFields();
+      } catch (RuntimeException e) {
+        return java.util.Set.of(); // a type not installed here: the names that always count still apply
+      }
     });
   }
 }

@@ -166,4 +166,10 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     return config;
   }
+
+  /** Kafka client properties that hold key material under names walmesh does not read as secret. */
+  @Override
+  public java.util.Set<String> secretFields() {
+    return java.util.Set.of("kafka.ssl.keystore.key", "kafka.ssl.keystore.certificate.chain");
+  }
 }

@@ -43,4 +43,16 @@ public interface TargetFactory {
   default Future<Void> close() {
     return Future.succeededFuture();
   }
+
+  /**
+   * The fields of this type's config that hold secrets, as dotted paths inside the config (for
+   * example {@code "sasl.dsn"}; a path segment may itself contain dots when the config has such a
+   * key, as Kafka client properties do). walmesh shows {@code (redacted)} in their place in every
+   * admin API answer, in addition to the fields whose names always count as secret (password,
+   * secret, token, authorization, API key, credentials, private or access key, JAAS config) and
+   * URL userinfo. Declare a secret whose field name does not say so.
+   */
+  default java.util.Set<String> secretFields() {
+    return java.util.Set.of();
+  }
 }

@@ -39,4 +39,9 @@ public final class WalmeshTargetFactory implements TargetFactory {
     return new WalmeshTarget(context.vertx(), name, new WalmeshTargetOptions(config, "config", context.destinations()),
         context.destinations());
   }
+
+  @Override
+  public java.util.Set<String> secretFields() {
+    return java.util.Set.of("token", "tls.private-key");
+  }
 }
