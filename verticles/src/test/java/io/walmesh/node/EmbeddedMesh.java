@@ -82,8 +82,13 @@ final class EmbeddedMesh implements AutoCloseable {
 
   /** Starts node {@code id} in this JVM with a fixed gRPC port (0: any), e.g. to restart it where clients expect it. */
   Node start(String id, int slot, Set<String> shards, int grpcPort) {
-    Node node = await(new Node(new NodeOptions().nodeId(id).dataDir(dir.resolve(id)).grpc("127.0.0.1", grpcPort)
-        .admin("127.0.0.1", 0).cluster(clusterOptions(slot, shards))).start());
+    return start(id, slot, shards, grpcPort, options -> options);
+  }
+
+  /** Starts node {@code id} in this JVM with its options changed by {@code customize} (TLS, auth). */
+  Node start(String id, int slot, Set<String> shards, int grpcPort, java.util.function.UnaryOperator<NodeOptions> customize) {
+    Node node = await(new Node(customize.apply(new NodeOptions().nodeId(id).dataDir(dir.resolve(id)).grpc("127.0.0.1", grpcPort)
+        .admin("127.0.0.1", 0).cluster(clusterOptions(slot, shards)))).start());
     nodes.put(id, node);
     adminPorts.put(id, node.adminPort());
     grpcPorts.put(id, node.grpcPort());

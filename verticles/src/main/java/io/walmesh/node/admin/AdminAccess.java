@@ -25,6 +25,19 @@ final class AdminAccess {
   private final boolean loopbackListener;
   private final ErrorAnswer error;
 
+  /** Where the principal of an authorized call is kept for the rest of its handling (forwarding). */
+  static final String PRINCIPAL = "walmesh.principal";
+  static final String FORWARDED_PRINCIPAL = "Walmesh-Forwarded-Principal";
+  static final String FORWARDED_AT = "Walmesh-Forwarded-At";
+  static final String FORWARDED_PROOF = "Walmesh-Forwarded-Proof";
+  private io.walmesh.node.mesh.Mesh mesh;
+
+  /** In a mesh with a secret, a call another node forwarded carries the caller it identified, with a proof. */
+  AdminAccess mesh(io.walmesh.node.mesh.Mesh mesh) {
+    this.mesh = mesh;
+    return this;
+  }
+
   AdminAccess(Authorizer authorizer, boolean loopbackListener, ErrorAnswer error) {
     this.authorizer = authorizer;
     this.loopbackListener = loopbackListener;
@@ -75,7 +88,7 @@ final class AdminAccess {
       return;
     }
     String authorization = ctx.request().getHeader("Authorization");
-    Optional<String> principal = authorizer.identify(authorization, ctx.request().connection());
+    Optional<String> principal = forwardedPrincipal(ctx).or(() -> authorizer.identify(authorization, ctx.request().connection()));
     String action = method + " " + Text.truncate(path, 200);
     if (principal.isEmpty()) {
       authorizer.audit(null, action, "admin", "unauthenticated");
@@ -103,6 +116,33 @@ final class AdminAccess {
     if (method != HttpMethod.GET) {
       authorizer.audit(principal.get(), action, "admin", "allowed");
     }
+    ctx.put(PRINCIPAL, principal.get());
     ctx.next();
+  }
+
+  /**
+   * The caller another node of the mesh identified and vouched for with the mesh secret, when this
+   * call was forwarded with a valid proof. A proof that does not check is audited and ignored: the
+   * call then needs its own identity.
+   */
+  private Optional<String> forwardedPrincipal(RoutingContext ctx) {
+    String principal = ctx.request().getHeader(FORWARDED_PRINCIPAL);
+    if (principal == null) {
+      return Optional.empty();
+    }
+    String at = ctx.request().getHeader(FORWARDED_AT);
+    boolean valid = false;
+    try {
+      valid = mesh != null && at != null && mesh.vouched(principal, ctx.request().method().name(), ctx.request().uri(),
+          Long.parseLong(at), ctx.request().getHeader(FORWARDED_PROOF));
+    } catch (NumberFormatException e) {
+      valid = false;
+    }
+    if (!valid) {
+      authorizer.audit(Text.truncate(principal, 64), ctx.request().method() + " " + Text.truncate(ctx.request().path(), 200),
+          "admin", "forwarded identity refused (no valid proof from a node of this mesh)");
+      return Optional.empty();
+    }
+    return Optional.of(principal);
   }
 }

@@ -142,7 +142,7 @@ public final class AdminVerticle extends AbstractVerticle {
   public void start(Promise<Void> startPromise) {
     Router router = Router.router(vertx);
     // the jar streams to a file, never into memory; so before the body handler of the JSON routes
-    AdminAccess access = new AdminAccess(authorizer, loopbackListener, AdminVerticle::error);
+    AdminAccess access = new AdminAccess(authorizer, loopbackListener, AdminVerticle::error).mesh(mesh);
     router.route().handler(access::refuseBrowsers); // first: before any route reads a body (the plugin upload too)
     router.route().handler(access::authorize);
     PluginUploads uploads = new PluginUploads(vertx, plugins, maxConcurrentUploads);
@@ -328,8 +328,15 @@ public final class AdminVerticle extends AbstractVerticle {
             + " runs on node " + runner.get() + ", whose admin address is not known yet; retry shortly"));
       }
       io.vertx.core.http.RequestOptions forwarded = toNode(info, method, ctx.request().uri()).putHeader(FORWARDED, nodeId);
-      if (ctx.request().getHeader("Authorization") != null) {
-        forwarded.putHeader("Authorization", ctx.request().getHeader("Authorization")); // the caller's identity goes along
+      String principal = ctx.get(AdminAccess.PRINCIPAL);
+      long at = System.currentTimeMillis();
+      String proof = principal == null ? null : mesh.vouch(principal, method.name(), ctx.request().uri(), at);
+      if (proof != null) {
+        // the caller as this node identified it (token or client certificate), vouched for with the mesh secret
+        forwarded.putHeader(AdminAccess.FORWARDED_PRINCIPAL, principal).putHeader(AdminAccess.FORWARDED_AT, Long.toString(at))
+            .putHeader(AdminAccess.FORWARDED_PROOF, proof);
+      } else if (ctx.request().getHeader("Authorization") != null) {
+        forwarded.putHeader("Authorization", ctx.request().getHeader("Authorization")); // without a secret: the token goes along
       }
       return forwarder.request(forwarded
               .putHeader("Content-Type", "application/json"))
