@@ -45,6 +45,11 @@ public final class Bench implements Callable<Integer> {
   int warmupSecs;
   @Option(names = "--batch", defaultValue = "100", description = "Entries per WriteToLogBatch call (default: ${DEFAULT-VALUE}).")
   int batch;
+  @Option(names = "--tls", description = {"Instead of the backends: the local write path with gRPC in plaintext and over TLS",
+      "with a bearer token (a second node with tls and auth, certificates made for the run), side by side,",
+      "with the raw RocksDB baseline."})
+  boolean tls;
+
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
@@ -74,19 +79,21 @@ public final class Bench implements Callable<Integer> {
     try {
       System.err.printf("walmesh bench: concurrency %d, payload %d B, %d s warm-up + %d s per run, %d cores%n",
           concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
-      if (backend.equals("all") || backend.equals("local")) {
+      if (tls) {
+        benchTls(node, grpc, sink, vertx, work);
+      } else if (backend.equals("all") || backend.equals("local")) {
         benchLocal(node, grpc, sink, vertx, work);
       }
-      if (sqs != null) {
+      if (sqs != null && !tls) {
         benchSqs(node, grpc, sink, vertx, sqs);
       }
-      if (kafka != null) {
+      if (kafka != null && !tls) {
         benchKafka(node, grpc, sink, vertx, kafka);
       }
       printTable();
       JsonObject json = new JsonObject()
           .put("command", "bench/run " + String.join(" ", ProcessHandle.current().info().arguments().map(List::of).orElse(List.of())))
-          .put("concurrency", concurrency).put("payload-bytes", payloadBytes).put("duration-secs", durationSecs)
+          .put("concurrency", concurrency).put("payload-bytes", payloadBytes).put("tls", tls).put("duration-secs", durationSecs)
           .put("cores", Runtime.getRuntime().availableProcessors())
           .put("rows", new JsonArray(new ArrayList<>(rows))).put("measurements", new JsonArray(new ArrayList<>(raw)));
       Files.writeString(out, json.encodePrettily());
@@ -125,6 +132,48 @@ public final class Bench implements Callable<Integer> {
       Measurement rawPaced = paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
       compareEndToEnd("local", walmeshE2e, rawE2e, walmeshPaced, rawPaced, rate, "RocksDB tail -> HTTP POST -> delete");
+    }
+  }
+
+  /**
+   * The cost of running exposed: the same writes to a plaintext node and to a node with TLS and
+   * auth (a token per call), in one run, with the raw append as the common baseline.
+   */
+  private void benchTls(Node node, GrpcWriteClient plain, LatencySink sink, Vertx vertx, Path work) throws Exception {
+    io.walmesh.node.tls.CertificateAuthority.Files certs = io.walmesh.node.tls.CertificateAuthority.createAll(
+        work.resolve("certs"), List.of(), "bench");
+    Path tokens = work.resolve("tokens.json");
+    Files.writeString(tokens, new JsonObject().put("tokens", new JsonArray().add(new JsonObject().put("principal", "bench")
+        .put("sha256", io.walmesh.node.auth.AuthOptions.hash("bench-token")))).encode());
+    Node secured = new Node(new NodeOptions().nodeId("bench-tls").dataDir(work.resolve("node-tls")).grpc("127.0.0.1", 0)
+        .admin("127.0.0.1", 0)
+        .tls(new io.walmesh.node.tls.TlsOptions(certs.nodeCert(), certs.nodeKey(), null, io.vertx.core.http.ClientAuth.NONE, 0))
+        .auth(io.walmesh.node.auth.AuthOptions.read(new io.walmesh.spi.config.ConfigReader(new JsonObject()
+            .put("tokens-file", tokens.toString()).put("principals", new JsonObject().put("bench", new JsonObject()
+                .put("write", new JsonArray().add("*")))), "auth"), Path.of(""))));
+    await(secured.start());
+    GrpcWriteClient overTls = new GrpcWriteClient(vertx, "127.0.0.1", secured.grpcPort(),
+        new io.walmesh.node.tls.ClientTls(certs.caCert(), null, null)).bearerToken("bench-token");
+    try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
+      await(node.namespaces().create(namespace("bench-plain-w", sink.url(), new JsonObject().put("type", "local"))));
+      await(secured.namespaces().create(namespace("bench-tls-w", sink.url(), new JsonObject().put("type", "local"))));
+      // one untimed pass each first: the JIT warms the shared code before either side is measured
+      writes("tls: warm-up plaintext", plain, "bench-plain-w");
+      writes("tls: warm-up TLS", overTls, "bench-tls-w");
+      Measurement plainWrites = writes("local: WriteToLog plaintext", plain, "bench-plain-w");
+      Measurement tlsWrites = writes("local: WriteToLog TLS + token", overTls, "bench-tls-w");
+      Measurement plainBatched = batchedWrites("local: WriteToLogBatch plaintext", plain, "bench-plain-w");
+      Measurement tlsBatched = batchedWrites("local: WriteToLogBatch TLS + token", overTls, "bench-tls-w");
+      Measurement rawWrites = loop("local: raw RocksDB synced append", () -> rocks.append(LatencySink.stamp(payloadBytes)));
+      compareWrites("local plaintext", plainWrites, plainBatched, rawWrites, "plain RocksDB synced writes, same group commit");
+      compareWrites("local TLS+token", tlsWrites, tlsBatched, rawWrites, "plain RocksDB synced writes, same group commit");
+      String vsPlain = "the same node setup in plaintext, no auth";
+      row("local TLS+token", "write throughput (ops/s)", tlsWrites.throughput(), plainWrites.throughput(), vsPlain);
+      row("local TLS+token", "batched write throughput (entries/s)", tlsBatched.throughput(), plainBatched.throughput(), vsPlain);
+      row("local TLS+token", "write latency p99 (ms)", tlsWrites.percentileMs(99), plainWrites.percentileMs(99), vsPlain);
+    } finally {
+      overTls.close();
+      await(secured.stop());
     }
   }
 

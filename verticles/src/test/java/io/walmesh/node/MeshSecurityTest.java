@@ -25,7 +25,6 @@ import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.testkit.FreePorts;
 import io.walmesh.testkit.HttpSink;
-import io.walmesh.testkit.PluginJar;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -212,23 +211,7 @@ class MeshSecurityTest {
   @Order(5)
   void aPluginShippedByTheRogueIsNeverLoaded() {
     String id = "rogue-plugin";
-    String pkg = "com.example.roguemesh";
-    String factory = pkg + ".MarkerFactory";
-    Path jar = PluginJar.create().descriptor(id, "1.0.0", id).targetFactories(factory).source(factory, """
-        package %s;
-        import io.vertx.core.json.JsonObject;
-        import io.walmesh.spi.PluginContext;
-        import io.walmesh.spi.target.Target;
-        import io.walmesh.spi.target.TargetFactory;
-        public final class MarkerFactory implements TargetFactory {
-          static { System.setProperty("walmesh.test.ran.roguemesh", "yes"); }
-          public String type() { return "%s"; }
-          public void validate(JsonObject config, String path) { }
-          public Target create(PluginContext context, String name, JsonObject config) {
-            return d -> io.vertx.core.Future.succeededFuture();
-          }
-        }
-        """.formatted(pkg, id)).writeTo(dir.resolve("rogue.jar"));
+    Path jar = TestNodes.markerPlugin(id, "com.example.roguemesh").writeTo(dir.resolve("rogue.jar"));
     long refusedBefore = security("n1").getLong("refused");
     IMap<String, byte[]> jars = rogueHz.getMap("walmesh.plugin-jars");
     try {
@@ -243,7 +226,7 @@ class MeshSecurityTest {
         assertThat(mesh.admin(node).get("/v1/plugins?local=true").body().encode()).as(node).doesNotContain(id);
       }
     });
-    assertThat(System.getProperty("walmesh.test.ran.roguemesh")).as("no code from the jar ran").isNull();
+    assertThat(System.getProperty("walmesh.test.ran." + id)).as("no code from the jar ran").isNull();
   }
 
   @Test
@@ -296,5 +279,23 @@ class MeshSecurityTest {
     await(sent.otherwiseEmpty().mapEmpty());
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
         .until(() -> !sink.deliveredBodies().contains("injected by the rogue"));
+  }
+
+  @Test
+  @Order(7)
+  void aNamespaceDeletedWhileANodeWasAwayStaysDeletedWhenItComesBack() {
+    TestNodes.create(mesh.admin("n1"), TestNodes.namespace("ephemeral", sink.url("/ephemeral")));
+    Path copyOnN2 = dir.resolve("n2").resolve("namespaces").resolve("ephemeral.json");
+    await().atMost(Duration.ofSeconds(15)).until(() -> Files.exists(copyOnN2));
+    mesh.stop("n2");
+    AdminHttp.Response deleted = mesh.admin("n1").call("DELETE", "/v1/namespaces/ephemeral", null);
+    assertThat(deleted.status()).as(deleted.text()).isEqualTo(200);
+    assertThat(Files.exists(copyOnN2)).as("n2 was away: its copy is still on its disk").isTrue();
+    mesh.start("n2", 1, Set.of());
+    await("n2 removes its copy: the mesh's tombstone wins over it").atMost(Duration.ofSeconds(20))
+        .until(() -> !Files.exists(copyOnN2));
+    for (String node : List.of("n1", "n2")) {
+      assertThat(mesh.admin(node).get("/v1/namespaces/ephemeral").status()).as(node).isEqualTo(404);
+    }
   }
 }

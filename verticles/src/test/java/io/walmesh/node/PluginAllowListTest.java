@@ -24,22 +24,7 @@ class PluginAllowListTest {
   Path dir;
 
   private static PluginJar plugin(String id, String pkg) {
-    String factory = pkg + ".MarkerFactory";
-    return PluginJar.create().descriptor(id, "1.0.0", id).targetFactories(factory).source(factory, """
-        package %s;
-        import io.vertx.core.json.JsonObject;
-        import io.walmesh.spi.PluginContext;
-        import io.walmesh.spi.target.Target;
-        import io.walmesh.spi.target.TargetFactory;
-        public final class MarkerFactory implements TargetFactory {
-          static { System.setProperty("walmesh.test.ran.%s", "yes"); }
-          public String type() { return "%s"; }
-          public void validate(JsonObject config, String path) { }
-          public Target create(PluginContext context, String name, JsonObject config) {
-            return d -> io.vertx.core.Future.succeededFuture();
-          }
-        }
-        """.formatted(pkg, id, id));
+    return TestNodes.markerPlugin(id, pkg);
   }
 
   private static String sha256(Path file) throws Exception {

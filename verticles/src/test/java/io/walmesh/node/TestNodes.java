@@ -64,4 +64,27 @@ final class TestNodes {
   static GrpcWriteClient.Result write(GrpcWriteClient client, WriteToLogRequest request) {
     return await(client.write(request, 10_000));
   }
+
+  /**
+   * A target plugin {@code id} whose factory's static initializer sets the system property
+   * {@code walmesh.test.ran.<id>}: proof that code from the jar ran.
+   */
+  static io.walmesh.testkit.PluginJar markerPlugin(String id, String pkg) {
+    String factory = pkg + ".MarkerFactory";
+    return io.walmesh.testkit.PluginJar.create().descriptor(id, "1.0.0", id).targetFactories(factory).source(factory, """
+        package %s;
+        import io.vertx.core.json.JsonObject;
+        import io.walmesh.spi.PluginContext;
+        import io.walmesh.spi.target.Target;
+        import io.walmesh.spi.target.TargetFactory;
+        public final class MarkerFactory implements TargetFactory {
+          static { System.setProperty("walmesh.test.ran.%s", "yes"); }
+          public String type() { return "%s"; }
+          public void validate(JsonObject config, String path) { }
+          public Target create(PluginContext context, String name, JsonObject config) {
+            return d -> io.vertx.core.Future.succeededFuture();
+          }
+        }
+        """.formatted(pkg, id, id));
+  }
 }

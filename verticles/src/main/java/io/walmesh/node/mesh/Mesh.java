@@ -92,20 +92,9 @@ public final class Mesh {
   private volatile Runnable onAssignment = () -> { };
   private volatile boolean closed;
   private final MeshSeal seal;
-  /** The last authentic stored value of each namespace document (sealed as on the map), to undo a change not sealed. */
-  private final Map<String, String> authenticDocs = new ConcurrentHashMap<>();
-  /** Members that proved the mesh secret (a sealed node record with their member id): member id -> node id. */
-  private volatile Map<UUID, String> trusted = Map.of();
-  /** Members without that proof, by member id: when first seen, and whether reported. */
-  private final Map<UUID, Long> untrustedSince = new ConcurrentHashMap<>();
-  private final Map<UUID, String> untrustedReported = new ConcurrentHashMap<>();
-  private final AtomicLong refusals = new AtomicLong();
-  private volatile String lastRefusal;
-  private final Map<String, Long> reportedAt = new ConcurrentHashMap<>();
-  private static final Logger audit = LoggerFactory.getLogger("walmesh.audit");
-  private static final String TOMBSTONE = "walmesh-tombstone";
-  /** How long a member may stay in the mesh without proving the secret before it is reported. */
-  static final long PROOF_GRACE_MS = 15_000;
+  private final MeshTrust trust;
+  private final MeshDocuments documents;
+  private final MeshPlugins plugins;
 
   private record Departed(long at, boolean producer, boolean consumer, Set<String> shards) {
   }
@@ -121,6 +110,10 @@ public final class Mesh {
     this.states = hz.getMap(STATES);
     this.nodes = hz.getMap(NODES);
     this.pluginJars = hz.getMap(PLUGINS);
+    this.trust = new MeshTrust(options, hz, nodes, seal, () -> closed);
+    this.documents = new MeshDocuments(nodeId, options, vertx, docs, trust, () -> isLeader() && trust.canOverrule(),
+        this::onCoordinator);
+    this.plugins = new MeshPlugins(vertx, pluginJars, trust);
     this.coordinator = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "walmesh-mesh-coordinator");
       t.setDaemon(true);
@@ -136,9 +129,9 @@ public final class Mesh {
     return Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered().compose(vertx -> {
       Mesh mesh = new Mesh(nodeId, options, vertx, manager.getHazelcastInstance());
       return vertx.executeBlocking(() -> {
-        mesh.refreshTrust();
+        mesh.trust.refreshTrust();
         return mesh.hz.getCluster().getMembers().stream()
-            .filter(m -> !m.localMember() && nodeId.equals(m.getAttribute(NODE_ID)) && mesh.trusts(m)).count();
+            .filter(m -> !m.localMember() && nodeId.equals(m.getAttribute(NODE_ID)) && mesh.trust.trusts(m)).count();
       }).compose(sameId -> {
         if (sameId > 0) {
           mesh.coordinator.shutdownNow();
@@ -219,21 +212,21 @@ public final class Mesh {
    */
   public void listen(Context context, BiConsumer<String, String> onDoc, Runnable onAssignment) {
     this.onAssignment = () -> context.runOnContext(v -> onAssignment.run());
-    docs.addEntryListener(new DocListener(context, onDoc), true);
+    documents.listen(context, onDoc, this::recompute);
     assignmentMap.addEntryListener(new AssignmentListener(), true);
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
         log.info("Mesh {}: node {} joined", options.name(), event.getMember().getAttribute(NODE_ID));
         departed.remove(String.valueOf(event.getMember().getAttribute(NODE_ID)));
-        coordinator.execute(Mesh.this::recompute);
+        onCoordinator(Mesh.this::recompute);
       }
 
       @Override
       public void memberRemoved(MembershipEvent event) {
         Member member = event.getMember();
         String id = member.getAttribute(NODE_ID);
-        if (!trusts(member)) {
+        if (!trust.trusts(member)) {
           log.info("Mesh {}: untrusted member {} left", options.name(), member.getAddress());
           return;
         }
@@ -243,147 +236,31 @@ public final class Mesh {
         departed.put(id, new Departed(System.currentTimeMillis(), roles.contains(ClusterOptions.PRODUCER),
             roles.contains(ClusterOptions.CONSUMER), csv(member.getAttribute(SHARDS))));
         coordinator.schedule(Mesh.this::recompute, options.failoverDelayMs() + 10, TimeUnit.MILLISECONDS);
-        coordinator.execute(Mesh.this::recompute);
+        onCoordinator(Mesh.this::recompute);
       }
     });
-    nodes.addEntryListener((EntryAddedListener<String, String>) e -> coordinator.execute(this::trustStep), false);
-    nodes.addEntryListener((EntryUpdatedListener<String, String>) e -> coordinator.execute(this::trustStep), false);
+    nodes.addEntryListener((EntryAddedListener<String, String>) e -> onCoordinator(trust::trustStep), false);
+    nodes.addEntryListener((EntryUpdatedListener<String, String>) e -> onCoordinator(trust::trustStep), false);
     refreshAssignment();
     coordinator.scheduleWithFixedDelay(() -> {
-      trustStep();
+      trust.trustStep();
       recompute();
     }, 0, 1, TimeUnit.SECONDS);
   }
 
+  /** Runs a step on the coordinator thread; after {@link #leave()}, steps are dropped. */
+  private void onCoordinator(Runnable step) {
+    try {
+      coordinator.execute(step);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      if (!closed) {
+        throw e;
+      }
+    }
+  }
+
   // ---- trust ----
 
-  /** Whether a member counts: always without a secret; with one, this node and members that proved it. */
-  boolean trusts(Member member) {
-    return !seal.sealed() || member.localMember() || trusted.containsKey(member.getUuid());
-  }
-
-  /**
-   * Whether this node may overrule values it cannot open (put its copy back, publish over them):
-   * it trusts more members than it distrusts, or as many and the oldest member is trusted. A node
-   * configured with the wrong secret, joining a mesh, thus stays quiet instead of fighting it.
-   */
-  boolean canOverrule() {
-    if (!seal.sealed()) {
-      return true;
-    }
-    int trustedCount = 0;
-    int untrustedCount = 0;
-    boolean oldestTrusted = false;
-    boolean first = true;
-    for (Member member : hz.getCluster().getMembers()) {
-      boolean t = trusts(member);
-      if (first) {
-        oldestTrusted = t;
-        first = false;
-      }
-      if (t) {
-        trustedCount++;
-      } else {
-        untrustedCount++;
-      }
-    }
-    return trustedCount > untrustedCount || (trustedCount == untrustedCount && oldestTrusted);
-  }
-
-  /** Re-reads which members proved the secret (their sealed node records). Blocking. */
-  private void refreshTrust() {
-    if (!seal.sealed()) {
-      return;
-    }
-    Map<UUID, String> proved = new HashMap<>();
-    for (Map.Entry<String, String> entry : nodes.entrySet()) {
-      JsonObject info = openJson(NODES, entry.getKey(), entry.getValue());
-      String member = info == null ? null : info.getString("member");
-      if (member != null && entry.getKey().equals(info.getString("id"))) {
-        proved.put(UUID.fromString(member), entry.getKey());
-      }
-    }
-    trusted = proved;
-  }
-
-  /** The coordinator's trust step: refresh, and report members that stay without proof past the grace period. */
-  private void trustStep() {
-    if (closed || !seal.sealed()) {
-      return;
-    }
-    try {
-      refreshTrust();
-      long now = System.currentTimeMillis();
-      Set<UUID> present = new java.util.HashSet<>();
-      for (Member member : hz.getCluster().getMembers()) {
-        present.add(member.getUuid());
-        if (trusts(member)) {
-          untrustedSince.remove(member.getUuid());
-          untrustedReported.remove(member.getUuid());
-          continue;
-        }
-        long since = untrustedSince.computeIfAbsent(member.getUuid(), k -> now);
-        if (now - since >= PROOF_GRACE_MS && !untrustedReported.containsKey(member.getUuid())) {
-          String who = "member " + member.getAddress() + " (Hazelcast member " + member.getUuid() + ", claims node id "
-              + member.getAttribute(NODE_ID) + ")";
-          untrustedReported.put(member.getUuid(), who);
-          refusals.incrementAndGet();
-          lastRefusal = who + " has not proved the mesh secret in " + (now - since) / 1000 + " s";
-          audit.warn("mesh-untrusted-member mesh={} {}: it joined with the cluster name but has not proved the mesh"
-              + " secret; it leads nothing, owns no shards, and what it writes to the mesh is refused. A node with"
-              + " another or no cluster.secret-path, or a stranger: find it and keep it off the cluster port",
-              options.name(), who);
-        }
-      }
-      untrustedSince.keySet().retainAll(present);
-      untrustedReported.keySet().retainAll(present);
-    } catch (RuntimeException e) {
-      if (!closed) {
-        log.debug("Mesh {}: checking members' proofs: {}", options.name(), e.toString());
-      }
-    }
-  }
-
-  /** Records and reports a value refused from the mesh (at most one log line per map, key and reason a minute). */
-  private void refuse(String map, String key, String why) {
-    refusals.incrementAndGet();
-    String what = map + "/" + key + ": " + why;
-    lastRefusal = what;
-    long now = System.currentTimeMillis();
-    Long last = reportedAt.get(what);
-    if (last == null || now - last > 60_000) {
-      reportedAt.put(what, now);
-      if (reportedAt.size() > 1_000) {
-        reportedAt.clear();
-      }
-      audit.warn("mesh-refused mesh={} map={} key=\"{}\" reason=\"{}\": a member without the mesh secret (or with"
-          + " another one) wrote it; this node ignores it", options.name(), map, io.walmesh.node.internal.Text.truncate(key,
-          io.walmesh.node.internal.Text.MAX_ECHO_CHARS), why);
-    }
-  }
-
-  /** Opens a string value from a map; null (refused and reported) when it does not open. */
-  private String openString(String map, String key, String stored) {
-    try {
-      return seal.openString(map, key, stored);
-    } catch (MeshSeal.Refused e) {
-      refuse(map, key, e.getMessage());
-      return null;
-    }
-  }
-
-  private JsonObject openJson(String map, String key, String stored) {
-    String plain = openString(map, key, stored);
-    if (plain == null) {
-      return null;
-    }
-    try {
-      return new JsonObject(plain);
-    } catch (RuntimeException e) {
-      refuse(map, key, "not a JSON document");
-      return null;
-    }
-  }
 
   /**
    * Vouches, for another node of the mesh, that this node identified the caller of a forwarded
@@ -401,14 +278,13 @@ public final class Mesh {
         && seal.verifyMac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)), proof);
   }
 
+
   /**
    * What the mesh's security does now: whether values are sealed and the event bus uses TLS, how
    * many values and members were refused, the last refusal, and the members without proof.
    */
   public JsonObject security() {
-    return new JsonObject().put("sealed", seal.sealed()).put("event-bus-tls", options.tls() != null)
-        .put("refused", refusals.get()).put("last-refused", lastRefusal)
-        .put("untrusted-members", new io.vertx.core.json.JsonArray(List.copyOf(untrustedReported.values())));
+    return trust.security();
   }
 
   private static Set<String> csv(String value) {
@@ -425,7 +301,7 @@ public final class Mesh {
       return false;
     }
     for (Member member : hz.getCluster().getMembers()) {
-      if (trusts(member)) {
+      if (trust.trusts(member)) {
         return member.localMember();
       }
     }
@@ -436,7 +312,7 @@ public final class Mesh {
   public List<String> liveNodes() {
     List<String> ids = new ArrayList<>();
     for (Member member : hz.getCluster().getMembers()) {
-      if (trusts(member)) {
+      if (trust.trusts(member)) {
         ids.add(member.getAttribute(NODE_ID));
       }
     }
@@ -445,7 +321,7 @@ public final class Mesh {
 
   /** The leader's step: recompute and publish when the assignment changed. Runs on the coordinator. */
   private void recompute() {
-    if (closed || !isLeader() || !canOverrule()) {
+    if (closed || !isLeader() || !trust.canOverrule()) {
       return;
     }
     try {
@@ -455,7 +331,7 @@ public final class Mesh {
       List<io.walmesh.shard.Member> consumers = new ArrayList<>();
       Set<String> live = new TreeSet<>();
       for (Member member : hz.getCluster().getMembers()) {
-        if (!trusts(member)) {
+        if (!trust.trusts(member)) {
           continue;
         }
         String id = member.getAttribute(NODE_ID);
@@ -481,8 +357,8 @@ public final class Mesh {
       });
       Set<String> shardNames = new TreeSet<>();
       for (Map.Entry<String, String> entry : docs.entrySet()) {
-        JsonObject json = openJson(DOCS, entry.getKey(), entry.getValue());
-        if (json == null || json.containsKey(TOMBSTONE)) {
+        JsonObject json = trust.openJson(DOCS, entry.getKey(), entry.getValue());
+        if (json == null || json.containsKey(MeshDocuments.TOMBSTONE)) {
           continue;
         }
         JsonObject backend = json.getJsonObject("backend", new JsonObject());
@@ -516,12 +392,12 @@ public final class Mesh {
     if (stored == null) {
       return MeshAssignment.EMPTY;
     }
-    JsonObject json = openJson(ASSIGNMENT, "current", stored);
+    JsonObject json = trust.openJson(ASSIGNMENT, "current", stored);
     return json == null ? null : MeshAssignment.fromJson(json);
   }
 
   private void refreshAssignment() {
-    coordinator.execute(() -> {
+    onCoordinator(() -> {
       try {
         MeshAssignment read = read();
         if (read != null) {
@@ -543,192 +419,55 @@ public final class Mesh {
 
   /** All documents (removed ones and refused values left out), read on a worker. */
   public Future<Map<String, String>> documents() {
-    return vertx.executeBlocking(() -> {
-      Map<String, String> out = new LinkedHashMap<>();
-      for (Map.Entry<String, String> entry : docs.entrySet()) {
-        String json = authenticDoc(entry.getKey(), entry.getValue());
-        if (json != null && !isTombstone(json)) {
-          out.put(entry.getKey(), json);
-        }
-      }
-      return out;
-    });
-  }
-
-  /**
-   * The document a stored value holds, remembered as this node's last authentic copy; null when
-   * the value does not open (refused, reported, and undone from that copy when there is one).
-   */
-  private String authenticDoc(String name, String stored) {
-    String json = openString(DOCS, name, stored);
-    if (json == null) {
-      restoreDoc(name, stored);
-      return null;
-    }
-    authenticDocs.put(name, stored);
-    return json;
-  }
-
-  /**
-   * Puts back this node's last authentic copy of a document over a value walmesh did not write, when
-   * this node leads and may overrule (so one node does it, and never a misconfigured one). Blocking.
-   */
-  private void restoreDoc(String name, String forged) {
-    String authentic = authenticDocs.get(name);
-    if (authentic == null || !isLeader() || !canOverrule()) {
-      return;
-    }
-    try {
-      if (!authentic.equals(forged)) {
-        docs.set(name, authentic);
-        log.warn("Mesh {}: namespace {} put back as this node last saw it, over a change not sealed with the mesh secret",
-            options.name(), name);
-      }
-    } catch (RuntimeException e) {
-      log.warn("Mesh {}: putting namespace {} back failed: {}", options.name(), name, e.toString());
-    }
-  }
-
-  private static boolean isTombstone(String json) {
-    return json.contains(TOMBSTONE) && new JsonObject(json).containsKey(TOMBSTONE);
+    return documents.documents();
   }
 
   /** Adds a document unless the name exists (a removed one's tombstone does not count); answers whether it was added. */
   public Future<Boolean> putIfAbsent(String name, String json) {
-    return vertx.executeBlocking(() -> {
-      String sealed = seal.sealString(DOCS, name, json);
-      while (true) {
-        String existing = docs.get(name);
-        if (existing == null) {
-          if (docs.putIfAbsent(name, sealed) == null) {
-            authenticDocs.put(name, sealed);
-            return true;
-          }
-          continue;
-        }
-        String present = openString(DOCS, name, existing);
-        if (present != null && !isTombstone(present)) {
-          authenticDocs.put(name, existing);
-          return false;
-        }
-        if (present == null && !canOverrule()) {
-          return false; // a value this node cannot open, in a mesh where it may not overrule: leave it be
-        }
-        if (docs.replace(name, existing, sealed)) { // over a tombstone, or over a value not sealed with the secret
-          authenticDocs.put(name, sealed);
-          return true;
-        }
-      }
-    });
+    return documents.putIfAbsent(name, json);
+  }
+
+  /** What {@link #seed} found. */
+  public enum Seeded { ADDED, EXISTS, DELETED }
+
+  /**
+   * Offers a node's disk copy of a document to the mesh (a restarted mesh is seeded from its
+   * nodes): added when the mesh has no value for the name; {@link Seeded#DELETED} when the mesh
+   * holds its tombstone, so a namespace deleted while this node was away is not brought back.
+   */
+  public Future<Seeded> seed(String name, String json) {
+    return documents.seed(name, json);
   }
 
   public Future<Void> replace(String name, String json) {
-    return vertx.executeBlocking(() -> {
-      String sealed = seal.sealString(DOCS, name, json);
-      authenticDocs.put(name, sealed);
-      docs.set(name, sealed);
-      return null;
-    });
+    return documents.replace(name, json);
   }
 
-  /** Removes a document by writing its tombstone (never a delete: a removal nobody sealed is undone). */
+  /** Removes a document by writing its tombstone, and its state. */
   public Future<Void> remove(String name) {
-    return vertx.executeBlocking(() -> {
-      String sealed = seal.sealString(DOCS, name,
-          new JsonObject().put(TOMBSTONE, true).put("by", nodeId).put("at", System.currentTimeMillis()).encode());
-      authenticDocs.put(name, sealed);
-      docs.set(name, sealed);
-      states.delete(name);
-      return null;
-    });
+    return documents.remove(name, () -> states.delete(name));
   }
 
   // ---- plugin jars ----
 
-  /**
-   * The plugin jars of the mesh, by plugin id, read on a worker; an empty array is a removed
-   * plugin's tombstone (so a node that was away while it was removed removes it too). Jars not
-   * sealed with the mesh secret are left out (refused and reported).
-   */
+  /** The plugin jars of the mesh, by plugin id (an empty jar is a removed plugin's tombstone), read on a worker. */
   public Future<Map<String, byte[]>> pluginJars() {
-    return vertx.executeBlocking(() -> {
-      Map<String, byte[]> out = new LinkedHashMap<>();
-      for (Map.Entry<String, byte[]> entry : pluginJars.entrySet()) {
-        byte[] jar = openJar(entry.getKey(), entry.getValue());
-        if (jar != null) {
-          out.put(entry.getKey(), jar);
-        }
-      }
-      return out;
-    });
-  }
-
-  private byte[] openJar(String id, byte[] stored) {
-    try {
-      return seal.open(PLUGINS, id, stored);
-    } catch (MeshSeal.Refused e) {
-      refuse(PLUGINS, id, e.getMessage() + "; the jar is not installed");
-      return null;
-    }
+    return plugins.pluginJars();
   }
 
   /** Makes a plugin jar the mesh's version of its plugin; every node installs it. */
   public Future<Void> publishPlugin(String id, byte[] jar) {
-    return vertx.executeBlocking(() -> {
-      pluginJars.set(id, seal.seal(PLUGINS, id, jar));
-      return null;
-    });
+    return plugins.publishPlugin(id, jar);
   }
 
   /** Removes a plugin from the mesh, leaving a tombstone; every node unloads it. */
   public Future<Void> unpublishPlugin(String id) {
-    return vertx.executeBlocking(() -> {
-      pluginJars.set(id, seal.seal(PLUGINS, id, new byte[0]));
-      return null;
-    });
+    return plugins.unpublishPlugin(id);
   }
 
-  /**
-   * Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, empty
-   * jar) when removed. Jars that do not open with the secret, and deletions (walmesh writes
-   * tombstones, never deletes), are refused and reported instead.
-   */
+  /** Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, empty jar) when removed. */
   public void listenPlugins(Context context, BiConsumer<String, byte[]> onChange) {
-    pluginJars.addEntryListener(new PluginListener(context, onChange), true);
-  }
-
-  private final class PluginListener implements EntryAddedListener<String, byte[]>,
-      EntryUpdatedListener<String, byte[]>, EntryRemovedListener<String, byte[]> {
-    private final Context context;
-    private final BiConsumer<String, byte[]> onChange;
-
-    PluginListener(Context context, BiConsumer<String, byte[]> onChange) {
-      this.context = context;
-      this.onChange = onChange;
-    }
-
-    @Override
-    public void entryAdded(EntryEvent<String, byte[]> event) {
-      changed(event);
-    }
-
-    @Override
-    public void entryUpdated(EntryEvent<String, byte[]> event) {
-      changed(event);
-    }
-
-    private void changed(EntryEvent<String, byte[]> event) {
-      byte[] jar = openJar(event.getKey(), event.getValue());
-      if (jar != null) {
-        context.runOnContext(v -> onChange.accept(event.getKey(), jar));
-      }
-    }
-
-    @Override
-    public void entryRemoved(EntryEvent<String, byte[]> event) {
-      refuse(PLUGINS, event.getKey(), "deleted from the map, which walmesh never does (it writes a tombstone);"
-          + " plugins stay as they are");
-    }
+    plugins.listenPlugins(context, onChange);
   }
 
   // ---- states and node info ----
@@ -748,7 +487,7 @@ public final class Mesh {
   public Future<JsonObject> state(String name) {
     return vertx.executeBlocking(() -> {
       String stored = states.get(name);
-      return stored == null ? null : openJson(STATES, name, stored);
+      return stored == null ? null : trust.openJson(STATES, name, stored);
     });
   }
 
@@ -769,7 +508,7 @@ public final class Mesh {
     return vertx.executeBlocking(() -> {
       Map<String, JsonObject> out = new HashMap<>();
       nodes.forEach((id, stored) -> {
-        JsonObject info = openJson(NODES, id, stored);
+        JsonObject info = trust.openJson(NODES, id, stored);
         if (info != null) {
           out.put(id, info);
         }
@@ -804,49 +543,6 @@ public final class Mesh {
     return owners.isEmpty() ? null : owners.get(0);
   }
 
-  private final class DocListener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
-      EntryRemovedListener<String, String> {
-    private final Context context;
-    private final BiConsumer<String, String> onDoc;
-
-    DocListener(Context context, BiConsumer<String, String> onDoc) {
-      this.context = context;
-      this.onDoc = onDoc;
-    }
-
-    @Override
-    public void entryAdded(EntryEvent<String, String> event) {
-      changed(event.getKey(), event.getValue());
-    }
-
-    @Override
-    public void entryUpdated(EntryEvent<String, String> event) {
-      changed(event.getKey(), event.getValue());
-    }
-
-    private void changed(String name, String stored) {
-      coordinator.execute(() -> {
-        String json = authenticDoc(name, stored);
-        if (json != null) {
-          context.runOnContext(v -> onDoc.accept(name, isTombstone(json) ? null : json));
-          recompute();
-        }
-      });
-    }
-
-    @Override
-    public void entryRemoved(EntryEvent<String, String> event) {
-      String name = event.getKey();
-      coordinator.execute(() -> {
-        String authentic = authenticDocs.get(name);
-        String json = authentic == null ? null : openString(DOCS, name, authentic);
-        if (json != null && !isTombstone(json)) {
-          refuse(DOCS, name, "deleted from the map, which walmesh never does (it writes a tombstone)");
-          restoreDoc(name, null);
-        }
-      });
-    }
-  }
 
   private final class AssignmentListener implements EntryAddedListener<String, String>,
       EntryUpdatedListener<String, String> {
@@ -861,9 +557,9 @@ public final class Mesh {
     }
 
     private void update(String stored) {
-      JsonObject json = openJson(ASSIGNMENT, "current", stored);
+      JsonObject json = trust.openJson(ASSIGNMENT, "current", stored);
       if (json == null) {
-        coordinator.execute(Mesh.this::recompute); // the leader publishes over it
+        onCoordinator(Mesh.this::recompute); // the leader publishes over it
         return;
       }
       MeshAssignment next = MeshAssignment.fromJson(json);

@@ -43,7 +43,10 @@ public final class MeshSeal {
 
   private final SecretKeySpec key;
   private final byte[] context;
+  /** Per key: the highest sequence opened (what a replay must not be older than). */
   private final Map<String, Long> highest = new ConcurrentHashMap<>();
+  /** Per key: the last sequence this node sealed, so that its own writes keep increasing. */
+  private final Map<String, Long> written = new ConcurrentHashMap<>();
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
 
   private MeshSeal(byte[] secret, String clusterName) {
@@ -122,7 +125,9 @@ public final class MeshSeal {
       return value;
     }
     String slot = map + "\0" + k;
-    long seq = highest.merge(slot, clock.getAsLong(), (seen, now) -> Math.max(now, seen + 1));
+    // sealing does not count as seeing: a value read after this one is sealed is judged against what was opened
+    long seq = written.merge(slot, Math.max(clock.getAsLong(), highest.getOrDefault(slot, Long.MIN_VALUE) + 1),
+        (last, next) -> Math.max(next, last + 1));
     byte[] nonce = new byte[NONCE_BYTES];
     RANDOM.nextBytes(nonce);
     try {

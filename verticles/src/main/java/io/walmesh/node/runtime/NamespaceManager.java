@@ -120,11 +120,27 @@ public final class NamespaceManager implements PluginUsers {
         if (mesh == null) {
           starts.add(startRuntime(config, true, true));
         } else {
-          starts.add(mesh.putIfAbsent(config.name(), config.toJson().encode()).mapEmpty()); // seeds a restarted mesh
+          String name = config.name();
+          // seeds a restarted mesh; a namespace the mesh deleted while this node was away goes from here too
+          starts.add(mesh.seed(name, config.toJson().encode()).compose(seeded -> seeded == Mesh.Seeded.DELETED
+              ? forgetDeleted(name) : Future.succeededFuture()));
         }
       });
       return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
+  }
+
+  /**
+   * Drops the disk copy of a namespace the mesh deleted while this node was away (it has not run
+   * here since this start). Runs inside the serial queue, as part of loading.
+   */
+  private Future<Void> forgetDeleted(String name) {
+    configs.remove(name);
+    return vertx.<Void>executeBlocking(() -> {
+      store.delete(name);
+      return null;
+    }).onSuccess(v -> log.info("Namespace {} was deleted from the mesh while this node was away; its copy here is removed",
+        name));
   }
 
   /**
