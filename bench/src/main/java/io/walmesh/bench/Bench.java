@@ -70,8 +70,8 @@ public final class Bench implements Callable<Integer> {
     }
     Path work = Files.createTempDirectory("walmesh-bench");
     Vertx vertx = Vertx.vertx();
-    ElasticMq sqs = backend.equals("all") || backend.equals("sqs") ? ElasticMq.start() : null;
-    KafkaBroker kafka = backend.equals("all") || backend.equals("kafka") ? KafkaBroker.start(work) : null;
+    ElasticMq sqs = !tls && (backend.equals("all") || backend.equals("sqs")) ? ElasticMq.start() : null;
+    KafkaBroker kafka = !tls && (backend.equals("all") || backend.equals("kafka")) ? KafkaBroker.start(work) : null;
     Node node = new Node(new NodeOptions().nodeId("bench").dataDir(work.resolve("node")).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
     await(node.start());
     GrpcWriteClient grpc = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
@@ -84,10 +84,10 @@ public final class Bench implements Callable<Integer> {
       } else if (backend.equals("all") || backend.equals("local")) {
         benchLocal(node, grpc, sink, vertx, work);
       }
-      if (sqs != null && !tls) {
+      if (sqs != null) {
         benchSqs(node, grpc, sink, vertx, sqs);
       }
-      if (kafka != null && !tls) {
+      if (kafka != null) {
         benchKafka(node, grpc, sink, vertx, kafka);
       }
       printTable();

@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * Writes entries to walmesh ({@code WriteToLog}, {@code WriteToLogBatch}) over gRPC or the Vert.x
@@ -81,7 +80,7 @@ public final class WalmeshClient {
     this.options = options;
   }
 
-  /** A client of the gRPC gateway at {@code host:port} (plaintext HTTP/2). */
+  /** A client of the gRPC gateway at {@code host:port} (plaintext HTTP/2 unless {@link Builder#tls}). */
   public static Builder grpc(Vertx vertx, String host, int port) {
     Objects.requireNonNull(host, "host");
     if (port < 1 || port > 65535) {
@@ -94,7 +93,7 @@ public final class WalmeshClient {
   public static Builder grpc(Vertx vertx, SocketAddress server) {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(server, "server");
-    return new Builder(vertx, () -> new GrpcTransport(vertx, server));
+    return new Builder(vertx, server);
   }
 
   /**
@@ -104,7 +103,7 @@ public final class WalmeshClient {
    */
   public static Builder eventBus(Vertx vertx) {
     Objects.requireNonNull(vertx, "vertx");
-    return new Builder(vertx, () -> new EventBusTransport(vertx, Addresses.GATEWAY_WRITE));
+    return new Builder(vertx, null);
   }
 
   /** Writes one entry within the default deadline. */
@@ -218,12 +217,41 @@ public final class WalmeshClient {
   /** Configures and builds a {@link WalmeshClient}; start from {@link #grpc} or {@link #eventBus}. */
   public static final class Builder {
     private final Vertx vertx;
-    private final Supplier<Transport> transport;
+    /** The gRPC gateway, or null: the event bus. */
+    private final SocketAddress server;
     private WalmeshClientOptions options = new WalmeshClientOptions();
+    private io.vertx.core.net.ClientSSLOptions tls;
+    private String bearerToken;
 
-    private Builder(Vertx vertx, Supplier<Transport> transport) {
+    private Builder(Vertx vertx, SocketAddress server) {
       this.vertx = vertx;
-      this.transport = transport;
+      this.server = server;
+    }
+
+    /**
+     * gRPC over TLS: {@code tls} gives the CA to trust ({@code setTrustOptions(new
+     * PemTrustOptions().addCertPath("ca.pem"))}; none: the JVM's) and, for a node that asks for
+     * one, this client's certificate ({@code setKeyCertOptions}). The node's certificate must name
+     * the host given to {@link #grpc}. Not for the event bus, whose TLS is the Vert.x cluster's.
+     */
+    public Builder tls(io.vertx.core.net.ClientSSLOptions tls) {
+      if (server == null) {
+        throw new IllegalStateException("TLS is for the gRPC transport; the event bus uses the Vert.x cluster's EventBusOptions");
+      }
+      this.tls = new io.vertx.core.net.ClientSSLOptions(Objects.requireNonNull(tls, "tls"));
+      return this;
+    }
+
+    /** Identifies the caller to a node with {@code auth}: {@code authorization: Bearer <token>} on every gRPC call. */
+    public Builder bearerToken(String token) {
+      if (server == null) {
+        throw new IllegalStateException("a bearer token is for the gRPC transport; event-bus callers are trusted mesh members");
+      }
+      if (token == null || token.isBlank() || token.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+        throw new IllegalArgumentException("a bearer token is printable ASCII without spaces");
+      }
+      this.bearerToken = token;
+      return this;
     }
 
     /** Replaces every option with a copy of {@code options}. */
@@ -252,7 +280,9 @@ public final class WalmeshClient {
 
     /** The client; the builder may be reused. */
     public WalmeshClient build() {
-      return new WalmeshClient(vertx, transport.get(), new WalmeshClientOptions(options));
+      Transport transport = server == null ? new EventBusTransport(vertx, Addresses.GATEWAY_WRITE)
+          : new GrpcTransport(vertx, server, tls, bearerToken);
+      return new WalmeshClient(vertx, transport, new WalmeshClientOptions(options));
     }
   }
 }

@@ -11,7 +11,9 @@ public final class Addresses {
    * The gateway's event-bus address, on every node: send a {@code WriteToLogRequest} (protobuf
    * bytes as a {@code Buffer}) for any namespace; the answer is a {@code WriteToLogResponse}, or a
    * failure whose code is a {@link WriteFailure} code, {@code NOT_FOUND} and {@code UNAVAILABLE}
-   * included. Prefer it to {@link #write} unless you need to skip the gateway hop.
+   * included. Prefer it to {@link #write} unless you need to skip the gateway hop. In a mesh, a
+   * node offers it to other members only with {@code cluster.event-bus-api: true}; code in the
+   * node's own JVM can always use it.
    */
   public static final String GATEWAY_WRITE = "walmesh.v1.write";
   /** Prefix of internal addresses. */

@@ -170,7 +170,8 @@ public final class Node {
           }
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
-              .whyUnavailable(namespaces::whyUnavailable);
+              .whyUnavailable(namespaces::whyUnavailable)
+              .busApiForTheMesh(mesh != null && mesh.options().eventBusApi());
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {

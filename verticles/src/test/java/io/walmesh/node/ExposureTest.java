@@ -63,6 +63,13 @@ class ExposureTest {
         .hasMessageContaining("cluster.secret-path").hasMessageContaining("cannot read");
     assertThatThrownBy(() -> NodeOptions.fromJson(base + ", \"tls\": {\"cert-path\": \"" + certs.nodeCert() + "\"}}}"))
         .hasMessageContaining("cluster.tls.key-path");
+
+    // the hardened example in cluster-config/ reads and may listen on its private address as it is
+    java.nio.file.Files.copy(dir.resolve("mesh.secret"), dir.resolve("certs").resolve("mesh.secret"));
+    java.nio.file.Files.writeString(dir.resolve("certs").resolve("tokens.json"), "{\"tokens\": []}");
+    String example = java.nio.file.Files.readString(Path.of("..", "cluster-config", "node.secure-mesh.example.json"))
+        .replace("certs/", dir.resolve("certs") + "/");
+    Node.checkExposure(NodeOptions.fromJson(example));
   }
 
   /** Listening TCP sockets on {@code port}, as local addresses in /proc/net/tcp{,6} hex form. */

@@ -277,6 +277,12 @@ class MeshSecurityTest {
     Future<io.vertx.core.eventbus.Message<Object>> sent = rogue.eventBus().request(Addresses.write("orders"), Buffer.buffer(injected.toByteArray()),
         new DeliveryOptions().setSendTimeout(5_000));
     await(sent.otherwiseEmpty().mapEmpty());
+    // the gateway address is not offered to the mesh unless cluster.event-bus-api says so
+    Throwable noGateway = await(rogue.eventBus().request(Addresses.GATEWAY_WRITE, Buffer.buffer(injected.toByteArray()),
+        new DeliveryOptions().setSendTimeout(5_000)).<Throwable>map(m -> null).otherwise(e -> e));
+    assertThat(noGateway).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
+    assertThat(((io.vertx.core.eventbus.ReplyException) noGateway).failureType())
+        .isEqualTo(io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS);
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
         .until(() -> !sink.deliveredBodies().contains("injected by the rogue"));
   }

@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
@@ -22,7 +23,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code WriteToLog} and {@code WriteToLogBatch} over gRPC (plaintext HTTP/2) to one gateway. Each
+ * {@code WriteToLog} and {@code WriteToLogBatch} over gRPC (HTTP/2, plaintext or TLS) to one gateway. Each
  * call carries its time left as the gRPC deadline, so the gateway answers {@code UNKNOWN} before
  * it; a local timer cancels the call (RST_STREAM) if no answer comes by then, connecting included.
  */
@@ -37,15 +38,28 @@ public final class GrpcTransport implements Transport {
   private final Vertx vertx;
   private final SocketAddress server;
   private final GrpcClient client;
+  private final String authorization;
 
-  /** Writes to the gateway at {@code server}, with a gRPC client of its own on {@code vertx}. */
+  /** Writes to the gateway at {@code server} in plaintext, with a gRPC client of its own on {@code vertx}. */
   public GrpcTransport(Vertx vertx, SocketAddress server) {
+    this(vertx, server, null, null);
+  }
+
+  /**
+   * Writes to the gateway at {@code server}: over TLS when {@code tls} is not null (its trust and
+   * key/certificate options; the gateway's certificate must name the host), and with
+   * {@code authorization: Bearer <token>} on every call when {@code bearerToken} is not null.
+   */
+  public GrpcTransport(Vertx vertx, SocketAddress server, ClientSSLOptions tls, String bearerToken) {
     this.vertx = vertx;
     this.server = server;
-    this.client = GrpcClient.builder(vertx)
-        .with(new GrpcClientOptions().setMaxMessageSize(MAX_RESPONSE_BYTES))
-        .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false))
-        .build();
+    this.authorization = bearerToken == null ? null : "Bearer " + bearerToken;
+    HttpClientOptions http = new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
+    if (tls != null) {
+      http.setSsl(true).setUseAlpn(true).setVerifyHost(true).setTrustOptions(tls.getTrustOptions())
+          .setKeyCertOptions(tls.getKeyCertOptions());
+    }
+    this.client = GrpcClient.builder(vertx).with(new GrpcClientOptions().setMaxMessageSize(MAX_RESPONSE_BYTES)).with(http).build();
   }
 
   @Override
@@ -165,6 +179,9 @@ public final class GrpcTransport implements Transport {
       }
       call.add(request0);
       request0.timeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS);
+      if (authorization != null) {
+        request0.headers().set("authorization", authorization);
+      }
       sent[0] = true;
       request0.end(request);
       request0.response().onComplete(answered -> {

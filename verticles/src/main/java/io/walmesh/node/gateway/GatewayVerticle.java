@@ -82,7 +82,9 @@ public final class GatewayVerticle extends AbstractVerticle {
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
-    MessageConsumer<Object> busGateway = vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
+    // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
+    MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
+        : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
     Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(limits.connectionCap("gRPC"))
         .requestHandler(request -> {
@@ -313,6 +315,18 @@ public final class GatewayVerticle extends AbstractVerticle {
   }
 
   /** Explains, in a mesh, why no node takes a namespace's writes (used in UNAVAILABLE answers). */
+  private boolean busApiForTheMesh;
+
+  /**
+   * Whether the event-bus gateway ({@value Addresses#GATEWAY_WRITE}) takes writes from other
+   * members of the mesh too, not only from code in this JVM. Default false: the event-bus API has
+   * no per-caller permissions, so a mesh offers it only when its operator says so.
+   */
+  public GatewayVerticle busApiForTheMesh(boolean enabled) {
+    this.busApiForTheMesh = enabled;
+    return this;
+  }
+
   public GatewayVerticle whyUnavailable(java.util.function.Function<String, String> reason) {
     this.whyUnavailable = reason;
     return this;

@@ -22,6 +22,7 @@ import java.util.Set;
  *   "roles": ["gateway", "producer", "consumer"],
  *   "failover-delay-ms": 5000,            how long a departed node keeps its shards
  *   "member-timeout-ms": 10000,           how long without heartbeats before a node counts as gone
+ *   "event-bus-api": false,               whether other members may write through this node's event-bus gateway
  *   "secret-path": "mesh.secret",         the mesh secret (base64, 32+ random bytes): seals the mesh's maps
  *   "tls": {                              TLS with client certificates between nodes on the event bus
  *     "cert-path": "node.pem", "key-path": "node-key.pem", "ca-path": "ca.pem"
@@ -37,7 +38,7 @@ public final class ClusterOptions {
   public static final String CONSUMER = "consumer";
   private static final Set<String> ROLES = Set.of(GATEWAY, PRODUCER, CONSUMER);
   private static final Set<String> FIELDS = Set.of("name", "host", "port", "members", "multicast", "kubernetes",
-      "shards", "roles", "failover-delay-ms", "member-timeout-ms", "secret-path", "tls");
+      "shards", "roles", "failover-delay-ms", "member-timeout-ms", "secret-path", "tls", "event-bus-api");
 
   /** TLS on the clustered event bus: this node's certificate and key, and the CA that signs every node's. */
   public record BusTls(java.nio.file.Path certPath, java.nio.file.Path keyPath, java.nio.file.Path caPath) {
@@ -56,6 +57,7 @@ public final class ClusterOptions {
   private long memberTimeoutMs = 10_000;
   private byte[] secret;
   private BusTls tls;
+  private boolean eventBusApi;
 
   public ClusterOptions() {
   }
@@ -95,6 +97,7 @@ public final class ClusterOptions {
     }
     options.failoverDelayMs = reader.optLong("failover-delay-ms", options.failoverDelayMs, 0, 3_600_000);
     options.memberTimeoutMs = reader.optLong("member-timeout-ms", options.memberTimeoutMs, 2_000, 600_000);
+    options.eventBusApi = reader.optBoolean("event-bus-api", false);
     if (reader.has("secret-path")) {
       java.nio.file.Path file = java.nio.file.Path.of(reader.requireString("secret-path"));
       try {
@@ -202,6 +205,16 @@ public final class ClusterOptions {
 
   public ClusterOptions failoverDelayMs(long ms) {
     this.failoverDelayMs = ms;
+    return this;
+  }
+
+  /** Whether the event-bus gateway ({@code walmesh.v1.write}) takes writes from other members of the mesh. */
+  public boolean eventBusApi() {
+    return eventBusApi;
+  }
+
+  public ClusterOptions eventBusApi(boolean enabled) {
+    this.eventBusApi = enabled;
     return this;
   }
 
