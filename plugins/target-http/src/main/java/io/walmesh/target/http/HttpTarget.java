@@ -100,24 +100,29 @@ final class HttpTarget implements Target {
             .setURI(options.pathAndQuery())
             .setHeaders(headers)
             .setIdleTimeout(options.timeoutMs))
-            .compose(req -> req.send(delivery.payload()))
+            // the body is asked for in the same callback as the response: asked for later, on a reused
+            // connection whose event loop is another thread, its end could pass unseen (a hang until timeout-ms)
+            .compose(req -> req.send(delivery.payload()).compose(resp -> resp.body().map(body -> new Answer(resp.statusCode(), body))))
             .recover(e -> Future.failedFuture(DeliveryException.retryable(timedOut(e)
                 ? what + " did not answer within " + options.timeoutMs + " ms"
                 : what + " failed: " + HttpHeaderRules.sanitize(String.valueOf(e.getMessage()), 200)))))
-        .compose(resp -> resp.body().compose(body -> {
-          int status = resp.statusCode();
+        .compose(answer -> {
+          int status = answer.status();
           if (status >= 200 && status < 300) {
             return Future.succeededFuture();
           }
-          String message = what + " answered " + status + snippet(body.toString());
+          String message = what + " answered " + status + snippet(answer.body().toString());
           return Future.failedFuture(options.permanentStatuses.contains(status)
               ? DeliveryException.permanent(message)
               : DeliveryException.retryable(message));
-        }));
+        });
     // timeout-ms bounds the whole exchange, not only the connect and each read
     return exchange.timeout(options.timeoutMs, TimeUnit.MILLISECONDS)
         .recover(e -> Future.<Void>failedFuture(e instanceof DeliveryException ? e : DeliveryException.retryable(
             what + " did not answer within " + options.timeoutMs + " ms")));
+  }
+
+  private record Answer(int status, io.vertx.core.buffer.Buffer body) {
   }
 
   /** At most {@value #BODY_SNIPPET_CHARS} printable characters of an error body. */
