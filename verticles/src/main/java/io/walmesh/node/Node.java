@@ -154,7 +154,7 @@ public final class Node {
           if (mesh == null) {
             return Future.succeededFuture();
           }
-          mesh.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile);
+          mesh.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile, plugins::nodeLocal);
           // also now and then: a namespace that failed to start here is tried again
           vertx.setPeriodic(RECONCILE_EVERY_MS, id -> namespaces.reconcile());
           return namespaces.reconcile();
@@ -213,7 +213,7 @@ public final class Node {
     }
     JsonObject demo = new JsonObject()
         .put("name", "demo")
-        .put("backend", new JsonObject().put("type", "local"))
+        .put("backend", new JsonObject().put("type", io.walmesh.node.namespace.NamespaceConfig.DEFAULT_BACKEND_TYPE))
         .put("targets", new JsonArray().add(new JsonObject().put("name", "log").put("type", "eventbus")
             .put("config", new JsonObject().put("address", DEMO_ADDRESS))))
         .put("ordering", "per-key")

@@ -378,7 +378,7 @@ public final class AdminVerticle extends AbstractVerticle {
       JsonArray pinned = new JsonArray();
       for (NamespaceManager.Status status : namespaces.list()) {
         var config = status.config();
-        if (config.pinnedToNode()) {
+        if (namespaces.pinnedToNode(config)) {
           pinned.add(new JsonObject().put("namespace", config.name()).put("home-node", config.homeNode())
               .put("alive", live.contains(config.homeNode())));
           continue;

@@ -90,6 +90,8 @@ public final class Mesh {
   private final Map<String, Departed> departed = new ConcurrentHashMap<>();
   private volatile MeshAssignment current = MeshAssignment.EMPTY;
   private volatile Runnable onAssignment = () -> { };
+  /** Whether a backend type keeps entries on one node (its namespaces are pinned there, outside the shards). */
+  private volatile java.util.function.Predicate<String> nodeLocalBackend = type -> false;
   private volatile boolean closed;
   private final MeshSeal seal;
   private final MeshTrust trust;
@@ -208,9 +210,12 @@ public final class Mesh {
 
   /**
    * Starts listening: document changes go to {@code onDoc} (name, document JSON or null when
-   * removed), assignment changes run {@code onAssignment}; both on {@code context}.
+   * removed), assignment changes run {@code onAssignment}; both on {@code context}. Namespaces
+   * whose backend type is {@code nodeLocalBackend} are pinned to their home node, outside the shards.
    */
-  public void listen(Context context, BiConsumer<String, String> onDoc, Runnable onAssignment) {
+  public void listen(Context context, BiConsumer<String, String> onDoc, Runnable onAssignment,
+                     java.util.function.Predicate<String> nodeLocalBackend) {
+    this.nodeLocalBackend = nodeLocalBackend;
     this.onAssignment = () -> context.runOnContext(v -> onAssignment.run());
     documents.listen(context, onDoc, this::recompute);
     assignmentMap.addEntryListener(new AssignmentListener(), true);
@@ -362,7 +367,7 @@ public final class Mesh {
           continue;
         }
         JsonObject backend = json.getJsonObject("backend", new JsonObject());
-        if (!"local".equals(backend.getString("type", "local"))) {
+        if (!nodeLocalBackend.test(backend.getString("type", io.walmesh.node.namespace.NamespaceConfig.DEFAULT_BACKEND_TYPE))) {
           shardNames.add(json.getString("shard", "default"));
         }
       }

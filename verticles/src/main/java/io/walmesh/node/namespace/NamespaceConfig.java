@@ -33,6 +33,8 @@ public record NamespaceConfig(
     int maxMessagesPerPoll,
     long pollIntervalMs,
     String homeNode) {
+  /** The backend type of a document that names none: the embedded log every node ships with. */
+  public static final String DEFAULT_BACKEND_TYPE = "local";
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
   public static final String DEFAULT_SHARD = "default";
@@ -79,7 +81,7 @@ public record NamespaceConfig(
     }
     ConfigReader backend = root.object("backend");
     backend.rejectUnknown(BACKEND_FIELDS);
-    String backendType = backend.optString("type", "local");
+    String backendType = backend.optString("type", DEFAULT_BACKEND_TYPE);
     JsonObject backendConfig = backend.object("config").json().copy();
 
     List<TargetConfig> targets = new ArrayList<>();
@@ -116,11 +118,6 @@ public record NamespaceConfig(
         consumer.optInt("max-messages-per-poll", DEFAULT_MAX_MESSAGES_PER_POLL, 1, 10_000),
         consumer.optLong("poll-interval-ms", DEFAULT_POLL_INTERVAL_MS, 10, 3_600_000),
         root.optString("home-node", ""));
-  }
-
-  /** Whether the namespace's entries live on one node's disk (the local backend), which must run it. */
-  public boolean pinnedToNode() {
-    return "local".equals(backendType);
   }
 
   /** The same namespace with its home node (the node whose local log holds it) set. */

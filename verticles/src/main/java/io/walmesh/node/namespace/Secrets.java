@@ -42,7 +42,7 @@ public final class Secrets {
   public static JsonObject redact(JsonObject document, java.util.function.BiFunction<String, String, java.util.Set<String>> declared) {
     JsonObject copy = document.copy();
     if (copy.getValue("backend") instanceof JsonObject backend) {
-      redactDeclared(backend, declared.apply("backend", backend.getString("type", "local")));
+      redactDeclared(backend, declared.apply("backend", backend.getString("type", NamespaceConfig.DEFAULT_BACKEND_TYPE)));
     }
     if (copy.getValue("targets") instanceof JsonArray targets) {
       for (Object target : targets) {

@@ -169,6 +169,12 @@ public final class PluginRegistry {
     return factory;
   }
 
+  /** Whether namespaces of this backend type live on one node's disk ({@link BackendFactory#nodeLocal()}); false for an unknown type. */
+  public boolean nodeLocal(String backendType) {
+    BackendFactory factory = backends.get(backendType);
+    return factory != null && factory.nodeLocal();
+  }
+
   public TargetFactory target(String type) {
     TargetFactory factory = targets.get(type);
     if (factory == null) {

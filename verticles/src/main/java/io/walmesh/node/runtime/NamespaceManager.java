@@ -113,7 +113,7 @@ public final class NamespaceManager implements PluginUsers {
         if (brokenFiles.remove(file) != null) {
           log.info("Namespace file {} loads now: {}", file, config.name());
         }
-        if (config.pinnedToNode() && config.homeNode().isEmpty()) {
+        if (pinnedToNode(config) && config.homeNode().isEmpty()) {
           config = config.withHomeNode(nodeId); // the log holding it is on this node's disk
         }
         configs.put(config.name(), config);
@@ -223,7 +223,7 @@ public final class NamespaceManager implements PluginUsers {
     if (mesh == null) {
       return new boolean[] {true, true};
     }
-    if (config.pinnedToNode()) {
+    if (pinnedToNode(config)) {
       boolean home = config.homeNode().equals(nodeId);
       return new boolean[] {home, home};
     }
@@ -298,7 +298,7 @@ public final class NamespaceManager implements PluginUsers {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    NamespaceConfig config = parsed.pinnedToNode() && parsed.homeNode().isEmpty() ? parsed.withHomeNode(nodeId) : parsed;
+    NamespaceConfig config = pinnedToNode(parsed) && parsed.homeNode().isEmpty() ? parsed.withHomeNode(nodeId) : parsed;
     return mesh.putIfAbsent(config.name(), config.toJson().encode()).compose(added -> {
       if (!added) {
         return Future.failedFuture(new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace "
@@ -369,7 +369,7 @@ public final class NamespaceManager implements PluginUsers {
       }
       requireKnown(name);
       NamespaceConfig old = configs.get(name);
-      NamespaceConfig config = parsed.pinnedToNode() && parsed.homeNode().isEmpty() ? parsed.withHomeNode(
+      NamespaceConfig config = pinnedToNode(parsed) && parsed.homeNode().isEmpty() ? parsed.withHomeNode(
           old.homeNode().isEmpty() ? nodeId : old.homeNode()) : parsed;
       return mesh.replace(name, config.toJson().encode()).map(config);
     } catch (RuntimeException e) {
@@ -492,6 +492,14 @@ public final class NamespaceManager implements PluginUsers {
         .mapEmpty();
   }
 
+  /**
+   * Whether the namespace's entries live on one node's disk (its backend type says so,
+   * {@code nodeLocal()}), so that node, its home node, must run it.
+   */
+  public boolean pinnedToNode(NamespaceConfig config) {
+    return plugins.nodeLocal(config.backendType());
+  }
+
   public boolean exists(String name) {
     return configs.containsKey(name);
   }
@@ -545,7 +553,7 @@ public final class NamespaceManager implements PluginUsers {
     if (mesh == null || config == null) {
       return Optional.empty();
     }
-    if (config.pinnedToNode()) {
+    if (pinnedToNode(config)) {
       return mesh.liveNodes().contains(config.homeNode()) ? Optional.of(config.homeNode()) : Optional.empty();
     }
     List<String> owners = new ArrayList<>(mesh.assignment().consumers().ownersOf(config.shard()));
@@ -559,7 +567,7 @@ public final class NamespaceManager implements PluginUsers {
     if (mesh == null || config == null) {
       return "";
     }
-    if (config.pinnedToNode()) {
+    if (pinnedToNode(config)) {
       return mesh.liveNodes().contains(config.homeNode()) ? "its home node " + config.homeNode() + " has not started it ("
           + failures.getOrDefault(name, "starting") + ")" : "it is on the local backend of node " + config.homeNode()
           + ", which is not in the mesh; start that node again";

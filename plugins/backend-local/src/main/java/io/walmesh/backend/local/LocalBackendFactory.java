@@ -26,6 +26,12 @@ public final class LocalBackendFactory implements BackendFactory {
     return TYPE;
   }
 
+  /** The log is on this node's disk: a local namespace is pinned to the node that created it. */
+  @Override
+  public boolean nodeLocal() {
+    return true;
+  }
+
   @Override
   public Future<Void> init(PluginContext context) {
     vertx = context.vertx();

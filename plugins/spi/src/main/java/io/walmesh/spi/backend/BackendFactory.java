@@ -32,6 +32,16 @@ public interface BackendFactory {
   /** Opens the backend of one namespace. */
   Future<Backend> open(BackendSpec spec);
 
+  /**
+   * Whether this type keeps a namespace's entries on the disk of the node that opened it (as
+   * {@code local} does): such a namespace is pinned to that node in a mesh and never moves to
+   * another. False (the default): the entries live in a system every node reaches (Kafka, SQS), so
+   * the namespace's shard may move between nodes.
+   */
+  default boolean nodeLocal() {
+    return false;
+  }
+
   /** Releases the factory's shared resources. */
   default Future<Void> close() {
     return Future.succeededFuture();
