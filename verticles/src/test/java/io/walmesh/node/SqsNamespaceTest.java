@@ -90,6 +90,12 @@ class SqsNamespaceTest extends SingleNodeTest {
     assertThat(admin.post("/v1/namespaces/sqs-retry/dlq/replay", new JsonObject()).body().getInteger("replayed")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredIds().contains(broken));
     assertThat(dlq("sqs-retry")).isEmpty();
+
+    // SQS keeps no delivered entries: a replay of them is refused, saying so
+    AdminHttp.Response replay = admin.post("/v1/namespaces/sqs-retry/replay", new JsonObject()
+        .put("from", 0).put("to", System.currentTimeMillis()));
+    assertThat(replay.status()).as(replay.text()).isEqualTo(409);
+    assertThat(replay.text()).contains("sqs backend").contains("keeps no delivered entries");
   }
 
   @Test

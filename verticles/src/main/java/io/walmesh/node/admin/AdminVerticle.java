@@ -179,7 +179,7 @@ public final class AdminVerticle extends AbstractVerticle {
         ids -> namespaces.backend(ctx.pathParam("name")).purgeDeadLetters(ids)));
     router.post("/v1/namespaces/:name/replay").handler(this::startReplay);
     router.get("/v1/namespaces/:name/replay/:id").handler(ctx -> respond(ctx, 200,
-        namespaces.backend(ctx.pathParam("name")).replayStatus(ctx.pathParam("id")).map(AdminVerticle::replayJson)));
+        replayable(ctx.pathParam("name")).compose(b -> b.replayStatus(ctx.pathParam("id"))).map(AdminVerticle::replayJson)));
     router.get("/metrics").handler(this::scrape);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
         + ctx.request().path() + "; see docs/admin-api.md"));
@@ -299,6 +299,21 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     scrape.onFailure(ctx::fail).onSuccess(text -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text));
+  }
+
+  /** The namespace's backend when it can replay delivered entries; a 409 saying why not otherwise. */
+  private Future<io.walmesh.spi.backend.ReplayableBackend> replayable(String name) {
+    try {
+      io.walmesh.spi.backend.Backend backend = namespaces.backend(name);
+      if (backend instanceof io.walmesh.spi.backend.ReplayableBackend replayable) {
+        return Future.succeededFuture(replayable);
+      }
+      String type = namespaces.status(name).map(s -> s.config().backendType()).orElse("?");
+      return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
+          + " is on the " + type + " backend, which keeps no delivered entries, so it cannot replay them"));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** In a mesh: a request about a namespace this node does not run goes to a node that runs it. */
@@ -541,7 +556,7 @@ public final class AdminVerticle extends AbstractVerticle {
         .anyMatch(t -> t.name().equals(target))).orElse(false);
     ReplayRequest request = new ReplayRequest(from, to, target,
         targetIsDefault, exclude);
-    respond(ctx, 202, namespaces.backend(name).replay(request).map(status -> {
+    respond(ctx, 202, replayable(name).compose(backend -> backend.replay(request)).map(status -> {
       log.info("Namespace {}: replay {} queued {} entries written in [{}, {}) for {}, {} excluded", name, status.id(),
           status.queued(), java.time.Instant.ofEpochMilli(from), java.time.Instant.ofEpochMilli(to),
           target.isEmpty() ? "their targets" : "target " + target, status.excluded());

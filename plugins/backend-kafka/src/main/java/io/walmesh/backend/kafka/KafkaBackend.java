@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
  *   <li>DLQ: {@code wal-kafka-dlq-topic}, listed, replayed and purged through {@link DeadLetterTopic}.</li>
  * </ul>
  */
-final class KafkaBackend implements Backend, ConsumerLoop.RecordHandler {
+final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, ConsumerLoop.RecordHandler {
   private static final Logger log = LoggerFactory.getLogger(KafkaBackend.class);
   static final String ERROR_HEADER = "walmesh-error";
 

@@ -32,7 +32,7 @@ import org.rocksdb.RocksIterator;
  * moves to the log's retained part instead of being deleted, and stays there, replayable, until it
  * is older than the retention.
  */
-final class LocalBackend implements Backend {
+final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend {
   private final Vertx vertx;
   private final LocalLog log;
   private final BackendSpec spec;

@@ -7,6 +7,9 @@ import java.util.List;
 /**
  * The durable queue of one namespace.
  *
+ * Optional features are interfaces a backend also implements: {@link ReplayableBackend} when it
+ * keeps delivered entries and can put them back in the queue.
+ *
  * <ol>
  *   <li>{@link #append} MUST succeed only once the entry survives a crash of this process (synced
  *       to disk, or acknowledged by all in-sync replicas); when it fails, the failure MUST say
@@ -50,21 +53,6 @@ public interface Backend {
 
   /** Deletes dead-lettered entries; empty ids: all. */
   Future<Integer> purgeDeadLetters(List<String> entryIds);
-
-  /**
-   * Puts the retained (already delivered) entries written in a time range back in the queue, due
-   * now, each keeping its entry id and write time; fails when this backend keeps no delivered
-   * entries.
-   */
-  default Future<ReplayStatus> replay(ReplayRequest request) {
-    return Future.failedFuture(new UnsupportedOperationException("this backend does not retain delivered entries,"
-        + " so it cannot replay them"));
-  }
-
-  /** The progress of a replay started since this backend opened; fails when the id is unknown. */
-  default Future<ReplayStatus> replayStatus(String id) {
-    return Future.failedFuture(new java.util.NoSuchElementException("no replay " + id + " on this node"));
-  }
 
   /** Counts for metrics and the admin API; must be cheap. */
   BackendStats stats();
