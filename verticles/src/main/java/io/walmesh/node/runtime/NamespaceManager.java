@@ -62,9 +62,15 @@ public final class NamespaceManager implements PluginUsers {
   public static final String UNAVAILABLE = "unavailable";
   private final String nodeId;
   private Mesh mesh;
-  private final SerialQueue changes = new SerialQueue();
+  /**
+   * Every change (create, update, delete, a mesh document, reconcile) runs one at a time on the
+   * context that made this manager (the node's startup context): backends open there, whichever
+   * thread asked (the admin API's event loop, a Hazelcast event).
+   */
+  private final SerialQueue changes;
 
   public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, String nodeId) {
+    this.changes = new SerialQueue(vertx.getOrCreateContext());
     this.nodeId = nodeId;
     this.vertx = vertx;
     this.plugins = plugins;
