@@ -69,7 +69,8 @@ public final class PluginManager {
       return Future.succeededFuture();
     }
   };
-  private final SerialQueue changes = new SerialQueue();
+  /** Plugin changes run one at a time on the context that made this manager (the node's startup context). */
+  private final SerialQueue changes;
   private long timerId = -1;
   private boolean scanning;
   private volatile boolean closed;
@@ -78,6 +79,7 @@ public final class PluginManager {
 
   public PluginManager(Vertx vertx, PluginRegistry registry, Path dataDir, long scanIntervalMs) {
     this.vertx = vertx;
+    this.changes = new SerialQueue(vertx.getOrCreateContext());
     this.registry = registry;
     this.jarsDir = dataDir.resolve("plugin-jars");
     this.runtimeDir = dataDir.resolve("plugin-runtime");
