@@ -286,9 +286,9 @@ public final class AdminVerticle extends AbstractVerticle {
     boolean allRunning = true;
     JsonObject down = new JsonObject();
     for (NamespaceManager.Status status : namespaces.list()) {
-      states.put(status.config().name(), status.state());
-      allRunning &= status.state().equals("running") || status.state().equals("elsewhere");
-      if (status.state().equals(NamespaceManager.UNAVAILABLE)) {
+      states.put(status.config().name(), status.state().label());
+      allRunning &= status.state().healthy();
+      if (status.state() == io.walmesh.node.runtime.NamespaceState.UNAVAILABLE) {
         down.put(status.config().name(), status.error());
       }
     }

@@ -35,9 +35,9 @@ public final class NamespaceManager implements PluginUsers {
   private static final Logger log = LoggerFactory.getLogger(NamespaceManager.class);
 
   /** A namespace as the admin API shows it. */
-  public record Status(NamespaceConfig config, JsonObject shownConfig, String state, String error, BackendStats stats) {
+  public record Status(NamespaceConfig config, JsonObject shownConfig, NamespaceState state, String error, BackendStats stats) {
     public JsonObject toJson() {
-      JsonObject json = new JsonObject().put("config", shownConfig).put("state", state);
+      JsonObject json = new JsonObject().put("config", shownConfig).put("state", state.label());
       if (error != null) {
         json.put("error", error);
       }
@@ -58,8 +58,6 @@ public final class NamespaceManager implements PluginUsers {
   /** Mesh documents this node refused (e.g. a target type not installed here yet), by name. */
   private final Map<String, String> rejectedDocs = new ConcurrentHashMap<>();
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
-  /** The state of a namespace whose backend cannot store writes durably now (health DOWN). */
-  public static final String UNAVAILABLE = "unavailable";
   private final String nodeId;
   private Mesh mesh;
   /**
@@ -316,10 +314,10 @@ public final class NamespaceManager implements PluginUsers {
 
   private Future<NamespaceConfig> awaitStarted(NamespaceConfig config, long deadline) {
     return mesh.state(config.name()).compose(state -> {
-      if (state != null && "running".equals(state.getString("state"))) {
+      if (state != null && NamespaceState.RUNNING.label().equals(state.getString("state"))) {
         return Future.succeededFuture(config);
       }
-      if (state != null && "failed".equals(state.getString("state"))) {
+      if (state != null && NamespaceState.FAILED.label().equals(state.getString("state"))) {
         return mesh.remove(config.name()).transform(v -> Future.failedFuture(new NamespaceException(
             NamespaceException.Kind.CONFLICT, "namespace " + config.name() + " was not created: it failed to start on node "
             + state.getString("node") + ": " + state.getString("error"))));
@@ -484,7 +482,7 @@ public final class NamespaceManager implements PluginUsers {
               mesh == null ? "" : ": " + parts(producer, consumer), config.backendType(),
               config.targets().stream().map(t -> t.name() + ":" + t.type()).toList());
           if (mesh != null) {
-            mesh.reportState(config.name(), "running", null);
+            mesh.reportState(config.name(), NamespaceState.RUNNING.label(), null);
           }
         })
         .onFailure(e -> {
@@ -492,7 +490,7 @@ public final class NamespaceManager implements PluginUsers {
           failedAt.put(config.name(), System.currentTimeMillis());
           log.error("Namespace {} failed to start: {}", config.name(), e.getMessage(), e);
           if (mesh != null) {
-            mesh.reportState(config.name(), "failed", String.valueOf(e.getMessage()));
+            mesh.reportState(config.name(), NamespaceState.FAILED.label(), String.valueOf(e.getMessage()));
           }
         })
         .mapEmpty();
@@ -524,8 +522,9 @@ public final class NamespaceManager implements PluginUsers {
     if (storage.isPresent()) {
       failure = "cannot store writes durably: " + storage.get();
     }
-    String state = storage.isPresent() ? UNAVAILABLE : runtime != null ? (failure != null ? "paused" : "running")
-        : failure != null ? "failed" : mesh != null ? "elsewhere" : "starting";
+    NamespaceState state = storage.isPresent() ? NamespaceState.UNAVAILABLE
+        : runtime != null ? (failure != null ? NamespaceState.PAUSED : NamespaceState.RUNNING)
+        : failure != null ? NamespaceState.FAILED : mesh != null ? NamespaceState.ELSEWHERE : NamespaceState.STARTING;
     return Optional.of(new Status(config, redacted(config), state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
   }
 
