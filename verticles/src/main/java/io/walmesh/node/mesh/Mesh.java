@@ -9,7 +9,6 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -24,18 +23,10 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.walmesh.shard.Assignment;
 import io.walmesh.shard.ShardAssignor;
-import io.walmesh.shard.ShardSpec;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -86,20 +77,14 @@ public final class Mesh {
   private final IMap<String, String> nodes;
   private final IMap<String, byte[]> pluginJars;
   private final ScheduledExecutorService coordinator;
-  /** Departed members the leader still counts, by node id: when they left, and their member info. */
-  private final Map<String, Departed> departed = new ConcurrentHashMap<>();
   private volatile MeshAssignment current = MeshAssignment.EMPTY;
   private volatile Runnable onAssignment = () -> { };
-  /** Whether a backend type keeps entries on one node (its namespaces are pinned there, outside the shards). */
-  private volatile java.util.function.Predicate<String> nodeLocalBackend = type -> false;
+  private final AssignmentLeader leader;
   private volatile boolean closed;
   private final MeshSeal seal;
   private final MeshTrust trust;
   private final MeshDocuments documents;
   private final MeshPlugins plugins;
-
-  private record Departed(long at, boolean producer, boolean consumer, Set<String> shards) {
-  }
 
   private Mesh(String nodeId, ClusterOptions options, Vertx vertx, HazelcastInstance hz) {
     this.nodeId = nodeId;
@@ -116,6 +101,8 @@ public final class Mesh {
     this.documents = new MeshDocuments(nodeId, options, vertx, docs, trust, () -> isLeader() && trust.canOverrule(),
         this::onCoordinator);
     this.plugins = new MeshPlugins(vertx, pluginJars, trust);
+    this.leader = new AssignmentLeader(nodeId, options, hz, docs, assignmentMap, trust,
+        () -> !closed && isLeader() && trust.canOverrule(), () -> closed, () -> current);
     this.coordinator = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "walmesh-mesh-coordinator");
       t.setDaemon(true);
@@ -215,7 +202,7 @@ public final class Mesh {
    */
   public void listen(Context context, BiConsumer<String, String> onDoc, Runnable onAssignment,
                      java.util.function.Predicate<String> nodeLocalBackend) {
-    this.nodeLocalBackend = nodeLocalBackend;
+    leader.nodeLocalBackend(nodeLocalBackend);
     this.onAssignment = () -> context.runOnContext(v -> onAssignment.run());
     documents.listen(context, onDoc, this::recompute);
     assignmentMap.addEntryListener(new AssignmentListener(), true);
@@ -223,7 +210,7 @@ public final class Mesh {
       @Override
       public void memberAdded(MembershipEvent event) {
         log.info("Mesh {}: node {} joined", options.name(), event.getMember().getAttribute(NODE_ID));
-        departed.remove(String.valueOf(event.getMember().getAttribute(NODE_ID)));
+        leader.joined(String.valueOf(event.getMember().getAttribute(NODE_ID)));
         onCoordinator(Mesh.this::recompute);
       }
 
@@ -237,9 +224,7 @@ public final class Mesh {
         }
         log.info("Mesh {}: node {} left; its shards move in {} ms unless it returns", options.name(), id,
             options.failoverDelayMs());
-        Set<String> roles = csv(member.getAttribute(ROLES));
-        departed.put(id, new Departed(System.currentTimeMillis(), roles.contains(ClusterOptions.PRODUCER),
-            roles.contains(ClusterOptions.CONSUMER), csv(member.getAttribute(SHARDS))));
+        leader.left(member);
         coordinator.schedule(Mesh.this::recompute, options.failoverDelayMs() + 10, TimeUnit.MILLISECONDS);
         onCoordinator(Mesh.this::recompute);
       }
@@ -292,13 +277,7 @@ public final class Mesh {
     return trust.security();
   }
 
-  private static Set<String> csv(String value) {
-    Set<String> out = new TreeSet<>();
-    if (value != null && !value.isBlank()) {
-      out.addAll(Arrays.asList(value.split(",")));
-    }
-    return out;
-  }
+
 
   /** The oldest trusted member leads. */
   public boolean isLeader() {
@@ -324,81 +303,14 @@ public final class Mesh {
     return ids;
   }
 
-  /** The leader's step: recompute and publish when the assignment changed. Runs on the coordinator. */
+  /** The leader's step (on the coordinator): recompute and publish when the assignment changed. */
   private void recompute() {
-    if (closed || !isLeader() || !trust.canOverrule()) {
-      return;
-    }
-    try {
-      long now = System.currentTimeMillis();
-      departed.values().removeIf(d -> now - d.at() > options.failoverDelayMs());
-      List<io.walmesh.shard.Member> producers = new ArrayList<>();
-      List<io.walmesh.shard.Member> consumers = new ArrayList<>();
-      Set<String> live = new TreeSet<>();
-      for (Member member : hz.getCluster().getMembers()) {
-        if (!trust.trusts(member)) {
-          continue;
-        }
-        String id = member.getAttribute(NODE_ID);
-        live.add(id);
-        Set<String> roles = csv(member.getAttribute(ROLES));
-        Set<String> shards = csv(member.getAttribute(SHARDS));
-        if (roles.contains(ClusterOptions.PRODUCER)) {
-          producers.add(new io.walmesh.shard.Member(id, shards));
-        }
-        if (roles.contains(ClusterOptions.CONSUMER)) {
-          consumers.add(new io.walmesh.shard.Member(id, shards));
-        }
-      }
-      departed.forEach((id, d) -> {
-        if (!live.contains(id)) {
-          if (d.producer()) {
-            producers.add(new io.walmesh.shard.Member(id, d.shards()));
-          }
-          if (d.consumer()) {
-            consumers.add(new io.walmesh.shard.Member(id, d.shards()));
-          }
-        }
-      });
-      Set<String> shardNames = new TreeSet<>();
-      for (Map.Entry<String, String> entry : docs.entrySet()) {
-        JsonObject json = trust.openJson(DOCS, entry.getKey(), entry.getValue());
-        if (json == null || json.containsKey(MeshDocuments.TOMBSTONE)) {
-          continue;
-        }
-        JsonObject backend = json.getJsonObject("backend", new JsonObject());
-        if (!nodeLocalBackend.test(backend.getString("type", io.walmesh.node.namespace.NamespaceConfig.DEFAULT_BACKEND_TYPE))) {
-          shardNames.add(json.getString("shard", "default"));
-        }
-      }
-      List<ShardSpec> specs = shardNames.stream().map(ShardSpec::of).toList();
-      MeshAssignment stored = read();
-      boolean forged = stored == null; // a value not sealed with the secret: publish over it
-      MeshAssignment previous = forged ? current : stored;
-      Assignment p = ShardAssignor.assign(producers, specs, previous.producers());
-      Assignment c = ShardAssignor.assign(consumers, specs, previous.consumers());
-      if (forged || p.generation() != previous.producers().generation() || c.generation() != previous.consumers().generation()
-          || !p.owners().equals(previous.producers().owners()) || !c.owners().equals(previous.consumers().owners())) {
-        MeshAssignment next = new MeshAssignment(previous.generation() + 1, nodeId, p, c);
-        assignmentMap.set("current", seal.sealString(ASSIGNMENT, "current", next.toJson().encode()));
-        log.info("Mesh {}: assignment generation {}: producers {}, consumers {}", options.name(), next.generation(),
-            p.owners(), c.owners());
-      }
-    } catch (Exception e) {
-      if (!closed) {
-        log.warn("Mesh {}: computing the shard assignment failed, retrying in 1 s: {}", options.name(), e.toString());
-      }
-    }
+    leader.recompute();
   }
 
   /** The published assignment; EMPTY when none, null when the map holds one not sealed with the secret. */
   private MeshAssignment read() {
-    String stored = assignmentMap.get("current");
-    if (stored == null) {
-      return MeshAssignment.EMPTY;
-    }
-    JsonObject json = trust.openJson(ASSIGNMENT, "current", stored);
-    return json == null ? null : MeshAssignment.fromJson(json);
+    return leader.read();
   }
 
   private void refreshAssignment() {
