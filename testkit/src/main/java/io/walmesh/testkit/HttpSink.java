@@ -87,6 +87,12 @@ public final class HttpSink implements AutoCloseable {
     return received.stream().filter(r -> r.answeredStatus() >= 200 && r.answeredStatus() < 300).toList();
   }
 
+  /** The body of the last request answered 2xx for an entry key ({@code Walmesh-Key}), or empty. */
+  public java.util.Optional<String> lastDeliveredBody(String key) {
+    List<Received> delivered = delivered().stream().filter(r -> r.key().equals(key)).toList();
+    return delivered.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(delivered.get(delivered.size() - 1).body());
+  }
+
   /** The distinct entry ids delivered (answered 2xx). */
   public Set<String> deliveredIds() {
     Set<String> ids = new LinkedHashSet<>();

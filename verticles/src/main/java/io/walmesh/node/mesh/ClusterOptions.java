@@ -115,11 +115,7 @@ public final class ClusterOptions {
   }
 
   private static java.nio.file.Path pem(ConfigReader tls, String field) {
-    java.nio.file.Path path = java.nio.file.Path.of(tls.requireString(field));
-    if (!java.nio.file.Files.isReadable(path)) {
-      throw new ConfigException(tls.field(field), "names " + path + ", which is not a readable file");
-    }
-    return path;
+    return io.walmesh.node.tls.TlsOptions.file(tls, field, java.nio.file.Path.of(""), true);
   }
 
   private static List<String> strings(ConfigReader reader, String field) {

@@ -42,6 +42,8 @@ public final class MeshSeal {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretKeySpec key;
+  /** The key of {@link #mac}, derived once from the secret. */
+  private final SecretKeySpec macKey;
   private final byte[] context;
   /** Per key: the highest sequence opened (what a replay must not be older than). */
   private final Map<String, Long> highest = new ConcurrentHashMap<>();
@@ -51,6 +53,7 @@ public final class MeshSeal {
 
   private MeshSeal(byte[] secret, String clusterName) {
     this.key = secret == null ? null : new SecretKeySpec(derive(secret, "walmesh mesh seal v1"), "AES");
+    this.macKey = secret == null ? null : new SecretKeySpec(derive(secret, "walmesh mesh mac v1"), "HmacSHA256");
     this.context = (clusterName + "\0").getBytes(StandardCharsets.UTF_8);
   }
 
@@ -200,17 +203,18 @@ public final class MeshSeal {
   }
 
   /**
-   * An HMAC-SHA256 of {@code text} under a key derived from the secret for {@code purpose}
+   * An HMAC-SHA256 of {@code text}, for {@code purpose}, under a key derived from the secret
    * (base64url); null without a secret. Proves to another node of the mesh who wrote it.
    */
   public String mac(String purpose, String text) {
-    if (key == null) {
+    if (macKey == null) {
       return null;
     }
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(derive(key.getEncoded(), "walmesh mac v1 " + purpose), "HmacSHA256"));
+      mac.init(macKey);
       mac.update(context);
+      mac.update((purpose + "\0").getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);

@@ -30,14 +30,10 @@ public final class Secrets {
     return SECRET_FIELD.matcher(name).matches();
   }
 
-  /** A copy of the document with every secret value replaced by {@link #REDACTED}. */
-  public static JsonObject redact(JsonObject document) {
-    return (JsonObject) redactValue(null, document.copy());
-  }
-
   /**
-   * Also redacts the fields the document's plugins declare secret: {@code declared} answers, for
-   * ("backend" or "target", type), the dotted paths inside that plugin's {@code config}.
+   * A copy of the document with every secret value replaced by {@link #REDACTED}: fields named as
+   * secrets, URL userinfo, and the fields the document's plugins declare secret ({@code declared}
+   * answers, for ("backend" or "target", type), the dotted paths inside that plugin's {@code config}).
    */
   public static JsonObject redact(JsonObject document, java.util.function.BiFunction<String, String, java.util.Set<String>> declared) {
     JsonObject copy = document.copy();

@@ -127,7 +127,8 @@ public final class NamespaceManager implements PluginUsers {
           String name = config.name();
           // seeds a restarted mesh; a namespace the mesh deleted while this node was away goes from here too
           starts.add(mesh.seed(name, config.toJson().encode()).compose(seeded -> seeded == Mesh.Seeded.DELETED
-              ? forgetDeleted(name) : Future.succeededFuture()));
+              ? forget(name, "was deleted from the mesh while this node was away; its copy here is removed")
+              : Future.succeededFuture()));
         }
       });
       return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
@@ -135,16 +136,21 @@ public final class NamespaceManager implements PluginUsers {
   }
 
   /**
-   * Drops the disk copy of a namespace the mesh deleted while this node was away (it has not run
-   * here since this start). Runs inside the serial queue, as part of loading.
+   * Forgets a namespace the mesh removed: stops its runtime here, drops what this node knows of it
+   * and its disk copy. Runs inside the serial queue (from {@link #applyRemote}, or while loading
+   * when the mesh deleted it while this node was away).
    */
-  private Future<Void> forgetDeleted(String name) {
+  private Future<Void> forget(String name, String why) {
+    rejectedDocs.remove(name);
+    NamespaceRuntime runtime = running.remove(name);
     configs.remove(name);
-    return vertx.<Void>executeBlocking(() -> {
+    failures.remove(name);
+    failedAt.remove(name);
+    Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
+    return stopped.compose(v -> vertx.<Void>executeBlocking(() -> {
       store.delete(name);
       return null;
-    }).onSuccess(v -> log.info("Namespace {} was deleted from the mesh while this node was away; its copy here is removed",
-        name));
+    })).onSuccess(v -> log.info("Namespace {} {}", name, why));
   }
 
   /**
@@ -172,16 +178,7 @@ public final class NamespaceManager implements PluginUsers {
   public Future<Void> applyRemote(String name, String json) {
     return this.<Void>serially(() -> {
       if (json == null) {
-        rejectedDocs.remove(name);
-        NamespaceRuntime runtime = running.remove(name);
-        configs.remove(name);
-        failures.remove(name);
-        failedAt.remove(name);
-        Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
-        return stopped.compose(v -> vertx.<Void>executeBlocking(() -> {
-          store.delete(name);
-          return null;
-        })).onSuccess(v -> log.info("Namespace {} removed from the mesh", name));
+        return forget(name, "removed from the mesh");
       }
       NamespaceConfig config;
       try {

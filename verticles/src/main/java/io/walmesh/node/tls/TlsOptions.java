@@ -54,7 +54,8 @@ public record TlsOptions(Path certPath, Path keyPath, Path clientCaPath, ClientA
         tls.optLong("reload-interval-ms", DEFAULT_RELOAD_INTERVAL_MS, 0, 86_400_000L));
   }
 
-  private static Path file(ConfigReader tls, String name, Path base, boolean required) {
+  /** A PEM file named by a config field, resolved against {@code base}; it must exist and be readable. */
+  public static Path file(ConfigReader tls, String name, Path base, boolean required) {
     if (!tls.has(name)) {
       if (required) {
         throw new ConfigException(tls.field(name), "is required: a PEM file");

@@ -7,7 +7,6 @@ import io.walmesh.testkit.HttpSink;
 import io.walmesh.testkit.TargetContract;
 import io.walmesh.testkit.TargetTests;
 import io.walmesh.testkit.TcpProxy;
-import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,8 +55,7 @@ class HttpTargetContractTest extends TargetContract {
 
   @Override
   protected Optional<String> applied(String key) {
-    List<HttpSink.Received> delivered = sink.delivered().stream().filter(r -> r.key().equals(key)).toList();
-    return delivered.isEmpty() ? Optional.empty() : Optional.of(delivered.get(delivered.size() - 1).body());
+    return sink.lastDeliveredBody(key);
   }
 
   @Override
