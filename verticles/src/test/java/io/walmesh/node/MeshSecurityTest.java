@@ -304,4 +304,24 @@ class MeshSecurityTest {
       assertThat(mesh.admin(node).get("/v1/namespaces/ephemeral").status()).as(node).isEqualTo(404);
     }
   }
+
+  @Test
+  @Order(8)
+  void aForgedShardAssignmentIsRefusedAndTheLeaderPublishesOverIt() {
+    IMap<String, String> assignment = rogueHz.getMap("walmesh.assignment");
+    long refusedBefore = security("n2").getLong("refused");
+    long generation = mesh.cluster("n2").getLong("generation");
+    assignment.set("current", new JsonObject().put("generation", generation + 100).put("leader", "rogue")
+        .put("producers", new JsonObject().put("default", new io.vertx.core.json.JsonArray().add("rogue")))
+        .put("producers-generation", generation + 100)
+        .put("consumers", new JsonObject().put("default", new io.vertx.core.json.JsonArray().add("rogue")))
+        .put("consumers-generation", generation + 100).encode());
+    await("the forgery is refused and the leader publishes over it").atMost(Duration.ofSeconds(15))
+        .until(() -> security("n2").getLong("refused") > refusedBefore && assignment.get("current").startsWith("wm1:"));
+    for (String node : List.of("n1", "n2")) {
+      JsonObject cluster = mesh.cluster(node);
+      assertThat(cluster.getLong("generation")).as(node + " never took the forged generation").isLessThan(generation + 100);
+      assertThat(cluster.encode()).as(node).doesNotContain("\"rogue\"");
+    }
+  }
 }
