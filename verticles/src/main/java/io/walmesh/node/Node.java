@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.admin.AdminVerticle;
 import io.walmesh.node.mesh.ClusterOptions;
+import io.walmesh.node.cluster.ClusterState;
+import io.walmesh.node.cluster.SingleNode;
 import io.walmesh.node.mesh.Mesh;
 import io.walmesh.node.gateway.GatewayVerticle;
 import io.walmesh.node.runtime.StorageWatchdog;
@@ -37,7 +39,7 @@ public final class Node {
 
   private final NodeOptions options;
   private Vertx vertx;
-  private Mesh mesh;
+  private ClusterState cluster;
   private final Metrics metrics;
   private PluginRegistry plugins;
   private PluginManager pluginManager;
@@ -53,14 +55,17 @@ public final class Node {
     this.authorizer = options.auth() == null ? io.walmesh.node.auth.Authorizer.OPEN : new io.walmesh.node.auth.Authorizer(options.auth());
   }
 
-  /** A standalone node's Vert.x, or a clustered one that joined the mesh. */
+  /**
+   * Where the node's shared state lives: a mesh of one on a standalone node, the Hazelcast mesh
+   * when {@code cluster} is set. The only place that tells the two apart.
+   */
   private Future<Vertx> createVertx() {
-    if (options.cluster() == null) {
-      return Future.succeededFuture(Vertx.vertx());
-    }
-    return Mesh.join(options.nodeId(), options.cluster()).map(joined -> {
-      mesh = joined;
-      return joined.vertx();
+    Future<ClusterState> joined = options.cluster() == null
+        ? Future.succeededFuture(new SingleNode(Vertx.vertx(), options.nodeId()))
+        : Mesh.join(options.nodeId(), options.cluster()).map(mesh -> mesh);
+    return joined.map(state -> {
+      cluster = state;
+      return state.vertx();
     });
   }
 
@@ -139,22 +144,16 @@ public final class Node {
           pluginManager = new PluginManager(vertx, plugins, options.dataDir(), options.pluginScanIntervalMs());
           pluginManager.limits(options.pluginLimits()).allowedSha256(options.allowedPluginSha256());
           return pluginManager.start()
-              .compose(v -> mesh == null ? Future.succeededFuture() : pluginManager.joinMesh(mesh, vertx.getOrCreateContext()))
+              .compose(v -> pluginManager.joinMesh(cluster, vertx.getOrCreateContext()))
               .map(store);
         })
         .compose(store -> {
-          namespaces = new NamespaceManager(vertx, plugins, store, metrics, options.nodeId());
+          namespaces = new NamespaceManager(vertx, plugins, store, metrics, cluster);
           pluginManager.attach(namespaces);
-          if (mesh != null) {
-            namespaces.attachMesh(mesh);
-          }
           return namespaces.loadAll();
         })
         .compose(v -> {
-          if (mesh == null) {
-            return Future.succeededFuture();
-          }
-          mesh.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile, plugins::nodeLocal);
+          cluster.listen(vertx.getOrCreateContext(), namespaces::applyRemote, namespaces::reconcile, plugins::nodeLocal);
           // also now and then: a namespace that failed to start here is tried again
           vertx.setPeriodic(RECONCILE_EVERY_MS, id -> namespaces.reconcile());
           return namespaces.reconcile();
@@ -165,17 +164,17 @@ public final class Node {
           return options.demoNamespace() ? ensureDemoNamespace() : Future.succeededFuture();
         })
         .compose(v -> {
-          if (mesh != null && !mesh.options().hasRole(ClusterOptions.GATEWAY)) {
+          if (!cluster.hasRole(ClusterOptions.GATEWAY)) {
             return Future.succeededFuture();
           }
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable)
-              .busApiForTheMesh(mesh != null && mesh.options().eventBusApi());
+              .busApiForTheMesh(cluster.eventBusApi());
           return vertx.deployVerticle(gateway);
         })
         .compose(v -> {
-          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, mesh,
+          admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, cluster,
               pluginManager)
               .limits(options.adminLimits())
               .tls(options.tls())
@@ -183,16 +182,14 @@ public final class Node {
               .maxConcurrentUploads(options.maxConcurrentUploads());
           return vertx.deployVerticle(admin);
         })
-        .compose(v -> mesh == null ? Future.succeededFuture() : mesh.publishNode(new JsonObject()
+        .compose(v -> cluster.publishNode(new JsonObject()
             .put("admin", options.adminHost() + ":" + adminPort())
-            .put("grpc", gateway == null ? null : options.grpcHost() + ":" + grpcPort())
-            .put("roles", new JsonArray(List.copyOf(mesh.options().roles())))
-            .put("shards", new JsonArray(List.copyOf(mesh.options().shards())))))
+            .put("grpc", gateway == null ? null : options.grpcHost() + ":" + grpcPort())))
         .map(v -> {
           watchTlsFiles();
           log.info("walmesh node {} ready: gRPC {}, admin http://{}:{}/v1/, data in {}{}", options.nodeId(),
               gateway == null ? "off (no gateway role)" : options.grpcHost() + ":" + grpcPort(), options.adminHost(),
-              adminPort(), options.dataDir().toAbsolutePath(), mesh == null ? "" : ", mesh " + mesh.options().name());
+              adminPort(), options.dataDir().toAbsolutePath(), cluster.name() == null ? "" : ", mesh " + cluster.name());
           return this;
         })
         .onSuccess(result::complete)
@@ -226,9 +223,9 @@ public final class Node {
     return gateway == null ? -1 : gateway.actualPort();
   }
 
-  /** The mesh this node joined; null when standalone. */
-  public Mesh mesh() {
-    return mesh;
+  /** Where this node's shared state lives: the mesh it joined, or a mesh of one. */
+  public ClusterState cluster() {
+    return cluster;
   }
 
   public int adminPort() {
@@ -311,7 +308,7 @@ public final class Node {
       return Future.succeededFuture();
     }
     CompletableFuture<Void> closed = new CompletableFuture<>();
-    java.util.concurrent.ForkJoinPool.commonPool().execute(() -> (mesh != null ? mesh.leave() : vertx.close())
+    java.util.concurrent.ForkJoinPool.commonPool().execute(() -> cluster.leave()
         .onComplete(ar -> closed.complete(null)));
     return Future.fromCompletionStage(closed);
   }

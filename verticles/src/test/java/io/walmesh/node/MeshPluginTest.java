@@ -96,7 +96,7 @@ class MeshPluginTest {
       mesh.start("c", 2, Set.of());
       assertThat(version(mesh, "c", "echo")).isNull();
       // c joined (and would have republished its copy) before start() returned: the mesh still holds the tombstone
-      assertThat(TestNodes.await(a.mesh().pluginJars()).get("echo")).as("the returning node does not bring it back")
+      assertThat(TestNodes.await(a.cluster().pluginJars()).get("echo")).as("the returning node does not bring it back")
           .isEmpty();
       assertThat(version(mesh, "a", "echo")).isNull();
     } finally {

@@ -130,6 +130,56 @@ class SqsNamespaceTest extends SingleNodeTest {
   }
 
   @Test
+  void anUpdateThatCannotStartAnswersWithWhyKeepsTheDocumentAndAFixingUpdateRunsAtOnce() {
+    create(admin, sqsNamespace("sqs-moved", sink.url("/x"), new JsonObject()));
+    JsonObject broken = sqsNamespace("sqs-moved", sink.url("/x"), new JsonObject()
+        .put("endpoint", "http://127.0.0.1:" + io.walmesh.testkit.FreePorts.next()));
+    AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/sqs-moved", broken);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("was updated, but it failed to start with the new document")
+        .contains("cannot open SQS queues").contains("tried again");
+    JsonObject shown = admin.get("/v1/namespaces/sqs-moved").body();
+    assertThat(shown.getString("state")).isEqualTo("failed");
+    assertThat(shown.getJsonObject("config").getJsonObject("backend").getJsonObject("config").getString("endpoint"))
+        .as("the new document is kept").isEqualTo(broken.getJsonObject("backend").getJsonObject("config").getString("endpoint"));
+    GrpcWriteClient.Result unavailable = write(grpc, request("sqs-moved", "while broken").build());
+    assertThat(unavailable.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.UNAVAILABLE);
+    assertThat(unavailable.statusMessage()).contains("failed to start").contains("cannot open SQS queues");
+
+    // fixed at once: a failure a moment ago does not hold back an update that changes the document
+    AdminHttp.Response fixed = admin.call("PUT", "/v1/namespaces/sqs-moved", sqsNamespace("sqs-moved", sink.url("/x"), new JsonObject()));
+    assertThat(fixed.status()).as(fixed.text()).isEqualTo(200);
+    assertThat(admin.get("/v1/namespaces/sqs-moved").body().getString("state")).isEqualTo("running");
+    assertThat(write(grpc, request("sqs-moved", "after the fix").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredBodies().contains("after the fix"));
+  }
+
+  @Test
+  void aStandaloneNodeShowsItselfAsAMeshOfOneThatOwnsEveryShardAndPinnedNamespace() {
+    create(admin, sqsNamespace("sqs-sharded", sink.url("/x"), new JsonObject()).put("shard", "billing"));
+    create(admin, TestNodes.namespace("local-pinned", sink.url("/x")));
+    String id = node.cluster().nodeId();
+    JsonObject cluster = admin.get("/v1/cluster").body();
+    assertThat(cluster.getString("mode")).isEqualTo("standalone");
+    assertThat(cluster.getString("leader")).isEqualTo(id);
+    JsonObject self = cluster.getJsonArray("nodes").getJsonObject(0);
+    assertThat(cluster.getJsonArray("nodes")).hasSize(1);
+    assertThat(self.getString("id")).isEqualTo(id);
+    assertThat(self.getBoolean("alive")).isTrue();
+    assertThat(self.getString("admin")).as("its published admin address").endsWith(":" + node.adminPort());
+    assertThat(self.getJsonArray("producer-shards").getList()).contains("billing");
+    JsonObject billing = cluster.getJsonArray("shards").stream().map(JsonObject.class::cast)
+        .filter(s -> s.getString("shard").equals("billing")).findFirst().orElseThrow();
+    assertThat(billing.getJsonArray("producers").getList()).containsExactly(id);
+    assertThat(billing.getJsonArray("consumers").getList()).containsExactly(id);
+    assertThat(billing.getJsonArray("namespaces").getList()).containsExactly("sqs-sharded");
+    JsonObject pinned = cluster.getJsonArray("pinned-namespaces").stream().map(JsonObject.class::cast)
+        .filter(p -> p.getString("namespace").equals("local-pinned")).findFirst().orElseThrow();
+    assertThat(pinned.getString("home-node")).isEqualTo(id);
+    assertThat(pinned.getBoolean("alive")).isTrue();
+  }
+
+  @Test
   void perKeyOrderingIsRefusedWithTheReason() {
     AdminHttp.Response response = admin.post("/v1/namespaces",
         sqsNamespace("sqs-ordered", sink.url("/x"), new JsonObject()).put("ordering", "per-key"));

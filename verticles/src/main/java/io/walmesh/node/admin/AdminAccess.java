@@ -30,10 +30,10 @@ final class AdminAccess {
   static final String FORWARDED_PRINCIPAL = "Walmesh-Forwarded-Principal";
   static final String FORWARDED_AT = "Walmesh-Forwarded-At";
   static final String FORWARDED_PROOF = "Walmesh-Forwarded-Proof";
-  private io.walmesh.node.mesh.Mesh mesh;
+  private io.walmesh.node.cluster.ClusterState mesh;
 
   /** In a mesh with a secret, a call another node forwarded carries the caller it identified, with a proof. */
-  AdminAccess mesh(io.walmesh.node.mesh.Mesh mesh) {
+  AdminAccess mesh(io.walmesh.node.cluster.ClusterState mesh) {
     this.mesh = mesh;
     return this;
   }
@@ -133,7 +133,7 @@ final class AdminAccess {
     String at = ctx.request().getHeader(FORWARDED_AT);
     boolean valid = false;
     try {
-      valid = mesh != null && at != null && mesh.vouched(principal, ctx.request().method().name(), ctx.request().uri(),
+      valid = at != null && mesh.vouched(principal, ctx.request().method().name(), ctx.request().uri(),
           Long.parseLong(at), ctx.request().getHeader(FORWARDED_PROOF));
     } catch (NumberFormatException e) {
       valid = false;

@@ -15,7 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.walmesh.node.mesh.Mesh;
+import io.walmesh.node.cluster.ClusterState;
 import io.walmesh.node.plugin.PluginException;
 import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.internal.Text;
@@ -68,7 +68,7 @@ public final class AdminVerticle extends AbstractVerticle {
   private final String nodeId;
   private final NamespaceManager namespaces;
   private final Metrics metrics;
-  private final Mesh mesh;
+  private final ClusterState mesh;
   private final PluginManager plugins;
   private HttpServer server;
   private MeshAdmin meshAdmin;
@@ -106,7 +106,7 @@ public final class AdminVerticle extends AbstractVerticle {
     return this;
   }
 
-  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, Mesh mesh,
+  public AdminVerticle(String host, int port, String nodeId, NamespaceManager namespaces, Metrics metrics, ClusterState mesh,
                        PluginManager plugins) {
     this.mesh = mesh;
     this.plugins = plugins;

@@ -12,8 +12,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.walmesh.node.mesh.Mesh;
-import io.walmesh.node.mesh.MeshAssignment;
+import io.walmesh.node.cluster.ClusterState;
 import io.walmesh.node.plugin.PluginManager;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
@@ -22,19 +21,19 @@ import java.util.List;
 
 /**
  * The admin API's mesh side: forwarding a call about a namespace to the node that runs it (with
- * the caller's identity vouched for), the cluster view, and the plugins of every node. On a
- * standalone node each route answers for this node alone.
+ * the caller's identity vouched for), the cluster view, and the plugins of every node. A
+ * standalone node is a mesh of one: the same routes answer for it alone.
  */
 final class MeshAdmin {
   static final String FORWARDED = "Walmesh-Forwarded-By";
   private final String nodeId;
   private final NamespaceManager namespaces;
-  private final Mesh mesh;
+  private final ClusterState mesh;
   private final PluginManager plugins;
   /** Calls forwarded to another node's admin API: over TLS when this node serves TLS, showing its own certificate. */
   private final HttpClient forwarder;
 
-  MeshAdmin(Vertx vertx, String nodeId, NamespaceManager namespaces, Mesh mesh, PluginManager plugins,
+  MeshAdmin(Vertx vertx, String nodeId, NamespaceManager namespaces, ClusterState mesh, PluginManager plugins,
             io.walmesh.node.tls.TlsOptions tls) {
     this.nodeId = nodeId;
     this.namespaces = namespaces;
@@ -44,19 +43,23 @@ final class MeshAdmin {
         .setSsl(true).setKeyCertOptions(tls.sslOptions().getKeyCertOptions()).setTrustOptions(tls.sslOptions().getTrustOptions()));
   }
 
-  /** In a mesh: a request about a namespace this node does not run goes to a node that runs it. */
+  /** A request about a namespace this node does not run goes to a node of the mesh that runs it. */
   void forwardWhenElsewhere(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     HttpMethod method = ctx.request().method();
     boolean aboutRuntime = method == HttpMethod.GET || method == HttpMethod.DELETE || ctx.request().path().contains("/dlq")
         || ctx.request().path().contains("/replay");
-    if (mesh == null || !aboutRuntime || ctx.request().getHeader(FORWARDED) != null || !namespaces.exists(name)
+    if (!aboutRuntime || ctx.request().getHeader(FORWARDED) != null || !namespaces.exists(name)
         || namespaces.runsHere(name)) {
       ctx.next();
       return;
     }
     java.util.Optional<String> runner = namespaces.runner(name);
-    if (runner.isEmpty() || runner.get().equals(nodeId)) {
+    if (runner.isPresent() && runner.get().equals(nodeId)) {
+      ctx.next(); // this node should run it: it answers why it does not
+      return;
+    }
+    if (runner.isEmpty()) {
       if (ctx.request().path().contains("/dlq") || ctx.request().path().contains("/replay")) {
         error(ctx, 503, "no node runs namespace " + name + " right now: " + namespaces.whyUnavailable(name));
       } else {
@@ -98,51 +101,48 @@ final class MeshAdmin {
     return new RequestOptions().setMethod(method).setHost(hostPort[0]).setPort(Integer.parseInt(hostPort[1])).setURI(uri);
   }
 
+  /** The mesh as this node sees it: its nodes, who leads, each shard's owners, pinned namespaces; a standalone node is a mesh of one. */
   void cluster(RoutingContext ctx) {
-    if (mesh == null) {
-      json(ctx, 200, new JsonObject().put("mode", "standalone").put("node", nodeId)
-          .put("nodes", new JsonArray().add(new JsonObject().put("id", nodeId).put("alive", true))));
-      return;
-    }
     mesh.nodeInfos().onFailure(ctx::fail).onSuccess(infos -> {
-      MeshAssignment assignment = mesh.assignment();
       List<String> live = mesh.liveNodes();
-      JsonArray nodes = new JsonArray();
-      java.util.Set<String> ids = new java.util.TreeSet<>(live);
-      ids.addAll(infos.keySet());
-      for (String id : ids) {
-        JsonObject info = infos.getOrDefault(id, new JsonObject().put("id", id)).copy();
-        info.put("alive", live.contains(id)).put("leader", !live.isEmpty() && live.get(0).equals(id))
-            .put("producer-shards", new JsonArray(new ArrayList<>(assignment.producers().shardsOf(id))))
-            .put("consumer-shards", new JsonArray(new ArrayList<>(assignment.consumers().shardsOf(id))));
-        nodes.add(info);
-      }
       java.util.Map<String, JsonObject> shards = new java.util.TreeMap<>();
       JsonArray pinned = new JsonArray();
       for (NamespaceManager.Status status : namespaces.list()) {
         var config = status.config();
         if (namespaces.pinnedToNode(config)) {
           pinned.add(new JsonObject().put("namespace", config.name()).put("home-node", config.homeNode())
-              .put("alive", live.contains(config.homeNode())));
+              .put("alive", mesh.isHome(config.homeNode()) || live.contains(config.homeNode())));
           continue;
         }
         shards.computeIfAbsent(config.shard(), s -> new JsonObject().put("shard", s)
-                .put("producers", new JsonArray(new ArrayList<>(assignment.producers().ownersOf(s))))
-                .put("consumers", new JsonArray(new ArrayList<>(assignment.consumers().ownersOf(s))))
+                .put("producers", new JsonArray(new ArrayList<>(mesh.producersOf(s))))
+                .put("consumers", new JsonArray(new ArrayList<>(mesh.consumersOf(s))))
                 .put("namespaces", new JsonArray()))
             .getJsonArray("namespaces").add(config.name());
       }
-      json(ctx, 200, new JsonObject().put("mode", "mesh").put("cluster-name", mesh.options().name()).put("node", nodeId)
-          .put("generation", assignment.generation()).put("leader", live.isEmpty() ? null : live.get(0))
+      JsonArray nodes = new JsonArray();
+      java.util.Set<String> ids = new java.util.TreeSet<>(live);
+      ids.addAll(infos.keySet());
+      for (String id : ids) {
+        JsonObject info = infos.getOrDefault(id, new JsonObject().put("id", id)).copy();
+        info.put("alive", live.contains(id)).put("leader", !live.isEmpty() && live.get(0).equals(id))
+            .put("producer-shards", new JsonArray(shards.keySet().stream().filter(s -> mesh.producersOf(s).contains(id)).toList()))
+            .put("consumer-shards", new JsonArray(shards.keySet().stream().filter(s -> mesh.consumersOf(s).contains(id)).toList()));
+        nodes.add(info);
+      }
+      JsonObject view = new JsonObject().put("mode", mesh.mode()).put("cluster-name", mesh.name()).put("node", nodeId)
+          .put("generation", mesh.generation()).put("leader", live.isEmpty() ? null : live.get(0))
           .put("nodes", nodes).put("shards", new JsonArray(new ArrayList<>(shards.values())))
-          .put("pinned-namespaces", pinned).put("security", mesh.security()));
+          .put("pinned-namespaces", pinned);
+      JsonObject security = mesh.security();
+      json(ctx, 200, security == null ? view : view.put("security", security));
     });
   }
 
-  /** This node's plugins; in a mesh, also every live node's, so a user sees what is loaded where. */
+  /** This node's plugins, and every live node's, so a user sees what is loaded where. */
   void listPlugins(RoutingContext ctx) {
     JsonObject local = plugins.toJson().put("node", nodeId);
-    if (mesh == null || "true".equals(ctx.queryParams().get("local"))) {
+    if ("true".equals(ctx.queryParams().get("local"))) {
       json(ctx, 200, local);
       return;
     }

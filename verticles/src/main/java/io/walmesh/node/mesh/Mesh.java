@@ -21,7 +21,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import io.walmesh.shard.Assignment;
 import io.walmesh.shard.ShardAssignor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * never deletes a namespace document or a plugin jar from the maps: it writes a sealed tombstone,
  * so a removal it did not write is refused and undone from this node's last authentic copy.
  */
-public final class Mesh {
+public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   private static final Logger log = LoggerFactory.getLogger(Mesh.class);
   static final String DOCS = "walmesh.namespaces";
   static final String ASSIGNMENT = "walmesh.assignment";
@@ -183,12 +181,54 @@ public final class Mesh {
     return config;
   }
 
+  @Override
   public Vertx vertx() {
     return vertx;
   }
 
+  @Override
   public String nodeId() {
     return nodeId;
+  }
+
+  @Override
+  public String mode() {
+    return "mesh";
+  }
+
+  @Override
+  public String name() {
+    return options.name();
+  }
+
+  @Override
+  public boolean hasRole(String role) {
+    return options.hasRole(role);
+  }
+
+  @Override
+  public boolean eventBusApi() {
+    return options.eventBusApi();
+  }
+
+  @Override
+  public boolean isHome(String homeNode) {
+    return nodeId.equals(homeNode);
+  }
+
+  @Override
+  public List<String> producersOf(String shard) {
+    return current.producers().ownersOf(shard);
+  }
+
+  @Override
+  public List<String> consumersOf(String shard) {
+    return current.consumers().ownersOf(shard);
+  }
+
+  @Override
+  public long generation() {
+    return current.generation();
   }
 
   public ClusterOptions options() {
@@ -200,6 +240,7 @@ public final class Mesh {
    * removed), assignment changes run {@code onAssignment}; both on {@code context}. Namespaces
    * whose backend type is {@code nodeLocalBackend} are pinned to their home node, outside the shards.
    */
+  @Override
   public void listen(Context context, BiConsumer<String, String> onDoc, Runnable onAssignment,
                      java.util.function.Predicate<String> nodeLocalBackend) {
     leader.nodeLocalBackend(nodeLocalBackend);
@@ -257,11 +298,13 @@ public final class Mesh {
    * admin call as {@code principal} (its token or client certificate): a proof over the principal,
    * the call and the time, made with the mesh secret. Null without a secret.
    */
+  @Override
   public String vouch(String principal, String method, String uri, long atMs) {
     return seal.mac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)));
   }
 
   /** Whether a forwarded call's proof is one a node of this mesh made within the last minute. */
+  @Override
   public boolean vouched(String principal, String method, String uri, long atMs, String proof) {
     long age = System.currentTimeMillis() - atMs;
     return age > -5_000 && age < 60_000
@@ -273,6 +316,7 @@ public final class Mesh {
    * What the mesh's security does now: whether values are sealed and the event bus uses TLS, how
    * many values and members were refused, the last refusal, and the members without proof.
    */
+  @Override
   public JsonObject security() {
     return trust.security();
   }
@@ -293,6 +337,7 @@ public final class Mesh {
   }
 
   /** The node ids of the live trusted members, oldest first. */
+  @Override
   public List<String> liveNodes() {
     List<String> ids = new ArrayList<>();
     for (Member member : hz.getCluster().getMembers()) {
@@ -335,32 +380,34 @@ public final class Mesh {
   // ---- namespace documents ----
 
   /** All documents (removed ones and refused values left out), read on a worker. */
+  @Override
   public Future<Map<String, String>> documents() {
     return documents.documents();
   }
 
   /** Adds a document unless the name exists (a removed one's tombstone does not count); answers whether it was added. */
+  @Override
   public Future<Boolean> putIfAbsent(String name, String json) {
     return documents.putIfAbsent(name, json);
   }
-
-  /** What {@link #seed} found. */
-  public enum Seeded { ADDED, EXISTS, DELETED }
 
   /**
    * Offers a node's disk copy of a document to the mesh (a restarted mesh is seeded from its
    * nodes): added when the mesh has no value for the name; {@link Seeded#DELETED} when the mesh
    * holds its tombstone, so a namespace deleted while this node was away is not brought back.
    */
+  @Override
   public Future<Seeded> seed(String name, String json) {
     return documents.seed(name, json);
   }
 
+  @Override
   public Future<Void> replace(String name, String json) {
     return documents.replace(name, json);
   }
 
   /** Removes a document by writing its tombstone, and its state. */
+  @Override
   public Future<Void> remove(String name) {
     return documents.remove(name, () -> states.delete(name));
   }
@@ -368,30 +415,37 @@ public final class Mesh {
   // ---- plugin jars ----
 
   /** The plugin jars of the mesh, by plugin id (an empty jar is a removed plugin's tombstone), read on a worker. */
+  @Override
   public Future<Map<String, byte[]>> pluginJars() {
     return plugins.pluginJars();
   }
 
   /** Makes a plugin jar the mesh's version of its plugin; every node installs it. */
+  @Override
   public Future<Void> publishPlugin(String id, byte[] jar) {
-    return plugins.publishPlugin(id, jar);
+    return plugins.publishPlugin(id, jar).onSuccess(v -> log.info("Plugin {} published to mesh {}: every node installs it",
+        id, options.name()));
   }
 
   /** Removes a plugin from the mesh, leaving a tombstone; every node unloads it. */
+  @Override
   public Future<Void> unpublishPlugin(String id) {
     return plugins.unpublishPlugin(id);
   }
 
   /** Calls {@code onChange} on {@code context} with (id, jar) when a plugin is published, (id, empty jar) when removed. */
+  @Override
   public void listenPlugins(Context context, BiConsumer<String, byte[]> onChange) {
     plugins.listenPlugins(context, onChange);
   }
 
   // ---- states and node info ----
 
-  /** Records a namespace's state on this node (running or failed, with the error). */
-  public void reportState(String name, String state, String error) {
-    JsonObject json = new JsonObject().put("node", nodeId).put("state", state).put("at", System.currentTimeMillis());
+  /** Records a namespace's state on this node (running or failed, the document version, the error). */
+  @Override
+  public void reportState(String name, String state, String version, String error) {
+    JsonObject json = new JsonObject().put("node", nodeId).put("state", state).put("version", version)
+        .put("at", System.currentTimeMillis());
     if (error != null) {
       json.put("error", error);
     }
@@ -401,6 +455,7 @@ public final class Mesh {
     });
   }
 
+  @Override
   public Future<JsonObject> state(String name) {
     return vertx.executeBlocking(() -> {
       String stored = states.get(name);
@@ -412,15 +467,19 @@ public final class Mesh {
    * Publishes this node's addresses and roles for the cluster view and admin forwarding, with its
    * Hazelcast member id: sealed, that record is this node's proof of the mesh secret.
    */
+  @Override
   public Future<Void> publishNode(JsonObject info) {
     return vertx.executeBlocking(() -> {
-      JsonObject record = info.copy().put("id", nodeId).put("member", hz.getCluster().getLocalMember().getUuid().toString());
+      JsonObject record = info.copy().put("id", nodeId).put("member", hz.getCluster().getLocalMember().getUuid().toString())
+          .put("roles", new io.vertx.core.json.JsonArray(List.copyOf(options.roles())))
+          .put("shards", new io.vertx.core.json.JsonArray(List.copyOf(options.shards())));
       nodes.set(nodeId, seal.sealString(NODES, nodeId, record.encode()));
       return null;
     });
   }
 
   /** The published info of every node still in the map, by id (records not sealed with the secret left out). */
+  @Override
   public Future<Map<String, JsonObject>> nodeInfos() {
     return vertx.executeBlocking(() -> {
       Map<String, JsonObject> out = new HashMap<>();
@@ -435,6 +494,7 @@ public final class Mesh {
   }
 
   /** Leaves the mesh (closes the clustered Vert.x). Blocking: call it from a thread outside Vert.x. */
+  @Override
   public Future<Void> leave() {
     closed = true;
     coordinator.shutdownNow();
@@ -448,17 +508,6 @@ public final class Mesh {
     return vertx.close();
   }
 
-  /** Which roles this node should play for a namespace's shard under the current assignment. */
-  public boolean[] rolesFor(String shard) {
-    MeshAssignment a = current;
-    return new boolean[] {a.producers().ownersOf(shard).contains(nodeId), a.consumers().ownersOf(shard).contains(nodeId)};
-  }
-
-  /** Looks up an owner for messages: producers first, then consumers. */
-  public String ownerOf(String shard, Function<MeshAssignment, Assignment> which) {
-    List<String> owners = which.apply(current).ownersOf(shard);
-    return owners.isEmpty() ? null : owners.get(0);
-  }
 
 
   private final class AssignmentListener implements EntryAddedListener<String, String>,

@@ -142,22 +142,22 @@ final class MeshDocuments {
 
   /**
    * Offers a node's disk copy of a document to the mesh (a restarted mesh is seeded from its
-   * nodes): added when the mesh has no value for the name; {@link Mesh.Seeded#DELETED} when the mesh
+   * nodes): added when the mesh has no value for the name; {@link io.walmesh.node.cluster.ClusterState.Seeded#DELETED} when the mesh
    * holds its tombstone, so a namespace deleted while this node was away is not brought back.
    */
-  Future<Mesh.Seeded> seed(String name, String json) {
+  Future<io.walmesh.node.cluster.ClusterState.Seeded> seed(String name, String json) {
     return vertx.executeBlocking(() -> {
       String sealed = seal.sealString(DOCS, name, json);
       String existing = docs.putIfAbsent(name, sealed);
       if (existing == null) {
         authenticDocs.put(name, sealed);
-        return Mesh.Seeded.ADDED;
+        return io.walmesh.node.cluster.ClusterState.Seeded.ADDED;
       }
       String present = trust.openString(DOCS, name, existing);
       if (present != null) {
         authenticDocs.put(name, existing);
       }
-      return present != null && isTombstone(present) ? Mesh.Seeded.DELETED : Mesh.Seeded.EXISTS;
+      return present != null && isTombstone(present) ? io.walmesh.node.cluster.ClusterState.Seeded.DELETED : io.walmesh.node.cluster.ClusterState.Seeded.EXISTS;
     });
   }
 

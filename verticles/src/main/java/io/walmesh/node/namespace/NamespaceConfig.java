@@ -160,4 +160,18 @@ public record NamespaceConfig(
     }
     return json;
   }
+
+  /**
+   * A short digest of the canonical document: a node reports the version it runs with its state,
+   * so that whoever changed the document can wait for that change to be applied.
+   */
+  public String version() {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(toJson().encode().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import io.walmesh.node.internal.SerialQueue;
-import io.walmesh.node.mesh.Mesh;
+import io.walmesh.node.cluster.ClusterState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +74,8 @@ public final class PluginManager {
   private long timerId = -1;
   private boolean scanning;
   private volatile boolean closed;
-  private Mesh mesh;
+  /** Where plugin jars are shared; null until {@link #joinMesh}: nothing is published before the shared jars are read. */
+  private ClusterState shared;
   private volatile PluginLimits limits = PluginLimits.DEFAULTS;
 
   public PluginManager(Vertx vertx, PluginRegistry registry, Path dataDir, long scanIntervalMs) {
@@ -306,17 +307,10 @@ public final class PluginManager {
   }
 
   private Future<Void> publish(String id, byte[] jar) {
-    if (mesh == null) {
-      return Future.succeededFuture();
-    }
-    return mesh.publishPlugin(id, jar).onSuccess(v -> log.info("Plugin {} published to mesh {}: every node installs it", id,
-        mesh.options().name()));
+    return shared == null ? Future.succeededFuture() : shared.publishPlugin(id, jar);
   }
 
   private Future<Void> publishFile(String id, Path jar) {
-    if (mesh == null) {
-      return Future.succeededFuture();
-    }
     return vertx.executeBlocking(() -> Files.readAllBytes(jar)).compose(bytes -> publish(id, bytes));
   }
 
@@ -326,8 +320,8 @@ public final class PluginManager {
    * Then follows the mesh: a plugin installed or removed on any node
    * is installed or removed here. Call after {@link #start()}, before the namespaces load.
    */
-  public Future<Void> joinMesh(Mesh mesh, Context context) {
-    this.mesh = mesh;
+  public Future<Void> joinMesh(ClusterState mesh, Context context) {
+    this.shared = mesh;
     // listen first: a change made while the snapshot is applied queues behind it instead of being missed
     mesh.listenPlugins(context, (id, jar) -> serially(() -> followMesh(id, jar)));
     return serially(() -> mesh.pluginJars().compose(remote -> {
@@ -499,7 +493,7 @@ public final class PluginManager {
   }
 
   private Future<Void> unpublish(String id) {
-    return mesh == null ? Future.succeededFuture() : mesh.unpublishPlugin(id);
+    return shared == null ? Future.succeededFuture() : shared.unpublishPlugin(id);
   }
 
   private Future<JsonObject> unload(String id, boolean force, String why) {

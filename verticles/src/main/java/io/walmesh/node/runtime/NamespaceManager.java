@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.internal.SerialQueue;
-import io.walmesh.node.mesh.Mesh;
+import io.walmesh.node.cluster.ClusterState;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.NamespaceStore;
@@ -26,10 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates, updates and removes the node's namespaces: validates a document (core fields, then the
- * plugins' sections), stores it durably, then (re)starts the namespace's runtime. Changes apply
- * live, one at a time. A namespace that fails to start is kept, reported with its error, and
- * retried on its next update.
+ * The node's catalog of namespaces: creates, updates and removes namespace documents. It validates
+ * a document (core fields, then the plugins' sections) and publishes it to the {@link ClusterState};
+ * every node (a standalone node too, a mesh of one) then applies it from there the same way: keeps
+ * a copy in its namespace files and has its {@link Reconciler} run the parts the assignment gives
+ * it. A create or update answers when the node that runs the namespace reports the new document
+ * running or failed. Changes apply live, one at a time. A namespace that fails to start on create
+ * is removed again (all or nothing); one that fails later is kept, reported with its error, and
+ * tried again.
  */
 public final class NamespaceManager implements PluginUsers {
   private static final Logger log = LoggerFactory.getLogger(NamespaceManager.class);
@@ -50,30 +54,29 @@ public final class NamespaceManager implements PluginUsers {
   private final Vertx vertx;
   private final PluginRegistry plugins;
   private final NamespaceStore store;
-  private final Metrics metrics;
-  private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
-  private final Map<String, NamespaceRuntime> running = new ConcurrentHashMap<>();
-  private final Map<String, String> failures = new ConcurrentHashMap<>();
-  private final Map<Path, String> brokenFiles = new ConcurrentHashMap<>();
-  /** Mesh documents this node refused (e.g. a target type not installed here yet), by name. */
-  private final Map<String, String> rejectedDocs = new ConcurrentHashMap<>();
-  private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
+  private final ClusterState cluster;
+  private final Reconciler runtimes;
   private final String nodeId;
-  private Mesh mesh;
+  /** The documents of the namespaces this node knows (every namespace of the mesh it could validate), by name. */
+  private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
+  private final Map<Path, String> brokenFiles = new ConcurrentHashMap<>();
+  /** Documents this node refused (e.g. a target type not installed here yet), by name; tried again when plugins change. */
+  private final Map<String, String> rejectedDocs = new ConcurrentHashMap<>();
   /**
-   * Every change (create, update, delete, a mesh document, reconcile) runs one at a time on the
-   * context that made this manager (the node's startup context): backends open there, whichever
-   * thread asked (the admin API's event loop, a Hazelcast event).
+   * Every change (create, update, delete, a document from the cluster state, reconcile) runs one at
+   * a time on the context that made this manager (the node's startup context): backends open
+   * there, whichever thread asked (the admin API's event loop, a Hazelcast event).
    */
   private final SerialQueue changes;
 
-  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, String nodeId) {
+  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, ClusterState cluster) {
     this.changes = new SerialQueue(vertx.getOrCreateContext());
-    this.nodeId = nodeId;
+    this.nodeId = cluster.nodeId();
     this.vertx = vertx;
     this.plugins = plugins;
     this.store = store;
-    this.metrics = metrics;
+    this.cluster = cluster;
+    this.runtimes = new Reconciler(vertx, plugins, metrics, cluster);
   }
 
   /** Runs changes one after another. */
@@ -81,15 +84,18 @@ public final class NamespaceManager implements PluginUsers {
     return changes.submit(operation);
   }
 
-  /** Loads every stored namespace and starts it; a broken document is reported, not fatal. */
+  /**
+   * Loads every stored namespace: seeds the cluster state with this node's copies, then takes the
+   * cluster state's documents as the truth and runs what this node is assigned. A broken file is
+   * reported, not fatal.
+   */
   public Future<Void> loadAll() {
-    return serially(() -> vertx.executeBlocking(store::files).compose(this::loadFiles))
-        .compose(v -> mesh == null ? Future.succeededFuture() : mirrorMesh());
+    return serially(() -> vertx.executeBlocking(store::files).compose(this::loadFiles)).compose(v -> mirror());
   }
 
   /**
-   * Reads, checks and starts (standalone) or seeds into the mesh the namespaces of these files; a
-   * file that fails is kept in {@link #brokenFiles} with why, and one already loaded is skipped.
+   * Reads and checks the namespaces of these files and seeds them into the cluster state; a file
+   * that fails is kept in {@link #brokenFiles} with why, and one already loaded is skipped.
    */
   private Future<Void> loadFiles(java.util.Collection<Path> files) {
     return vertx.executeBlocking(() -> {
@@ -99,7 +105,7 @@ public final class NamespaceManager implements PluginUsers {
       }
       return documents;
     }).compose(documents -> {
-      List<Future<Void>> starts = new ArrayList<>();
+      List<Future<Void>> seeds = new ArrayList<>();
       documents.forEach((file, text) -> {
         NamespaceConfig config;
         try {
@@ -117,53 +123,37 @@ public final class NamespaceManager implements PluginUsers {
         if (brokenFiles.remove(file) != null) {
           log.info("Namespace file {} loads now: {}", file, config.name());
         }
-        if (pinnedToNode(config) && config.homeNode().isEmpty()) {
-          config = config.withHomeNode(nodeId); // the log holding it is on this node's disk
-        }
-        configs.put(config.name(), config);
-        if (mesh == null) {
-          starts.add(startRuntime(config, true, true));
-        } else {
-          String name = config.name();
-          // seeds a restarted mesh; a namespace the mesh deleted while this node was away goes from here too
-          starts.add(mesh.seed(name, config.toJson().encode()).compose(seeded -> seeded == Mesh.Seeded.DELETED
-              ? forget(name, "was deleted from the mesh while this node was away; its copy here is removed")
-              : Future.succeededFuture()));
-        }
+        NamespaceConfig loaded = withHome(config, null); // the log holding a pinned namespace is on this node's disk
+        String name = loaded.name();
+        configs.put(name, loaded);
+        // seeds a restarted mesh; a namespace the mesh deleted while this node was away goes from here too
+        seeds.add(cluster.seed(name, loaded.toJson().encode()).compose(seeded -> seeded == ClusterState.Seeded.DELETED
+            ? forget(name, "was deleted from the mesh while this node was away; its copy here is removed")
+            : Future.succeededFuture()));
       });
-      return Future.join(starts).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+      return Future.join(seeds).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
   }
 
   /**
-   * Forgets a namespace the mesh removed: stops its runtime here, drops what this node knows of it
-   * and its disk copy. Runs inside the serial queue (from {@link #applyRemote}, or while loading
-   * when the mesh deleted it while this node was away).
+   * Forgets a namespace the cluster state removed: stops its runtime here, drops what this node
+   * knows of it and its disk copy. Runs inside the serial queue. Quiet when already forgotten.
    */
   private Future<Void> forget(String name, String why) {
-    rejectedDocs.remove(name);
-    NamespaceRuntime runtime = running.remove(name);
-    configs.remove(name);
-    failures.remove(name);
-    failedAt.remove(name);
-    Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
-    return stopped.compose(v -> vertx.<Void>executeBlocking(() -> {
+    boolean known = rejectedDocs.remove(name) != null | configs.remove(name) != null;
+    return runtimes.stop(name).compose(v -> vertx.<Void>executeBlocking(() -> {
       store.delete(name);
       return null;
-    })).onSuccess(v -> log.info("Namespace {} {}", name, why));
+    })).onSuccess(v -> {
+      if (known) {
+        log.info("Namespace {} {}", name, why);
+      }
+    });
   }
 
-  /**
-   * Joins this node's namespaces to a mesh: changes then go through the mesh's documents, and the
-   * node runs only the namespaces the assignment gives it. Call before {@link #loadAll()}.
-   */
-  public void attachMesh(Mesh mesh) {
-    this.mesh = mesh;
-  }
-
-  /** Takes the mesh's documents as the truth, keeps a copy of each on disk, and runs what this node owns. */
-  private Future<Void> mirrorMesh() {
-    return mesh.documents().compose(documents -> {
+  /** Takes the cluster state's documents as the truth, keeps a copy of each on disk, and runs what this node is assigned. */
+  private Future<Void> mirror() {
+    return cluster.documents().compose(documents -> {
       List<Future<Void>> applied = new ArrayList<>();
       documents.forEach((name, json) -> applied.add(applyRemote(name, json)));
       configs.keySet().removeIf(name -> !documents.containsKey(name));
@@ -172,210 +162,139 @@ public final class NamespaceManager implements PluginUsers {
   }
 
   /**
-   * Applies a document change made anywhere in the mesh: keeps the local copy, and starts, restarts
-   * or stops the namespace's runtime as the change and the assignment require.
+   * Applies a document change made on any node (this one too): keeps the local copy, and starts,
+   * restarts or stops the namespace's runtime as the change and the assignment require.
    */
   public Future<Void> applyRemote(String name, String json) {
     return this.<Void>serially(() -> {
       if (json == null) {
-        return forget(name, "removed from the mesh");
+        return forget(name, "removed");
       }
       NamespaceConfig config;
       try {
         config = NamespaceConfig.parse(json);
         plugins.validate(config);
       } catch (ConfigException e) {
-        failures.put(name, "invalid on this node: " + e.getMessage());
+        runtimes.refused(name, "invalid on this node: " + e.getMessage());
         rejectedDocs.put(name, json); // tried again when plugin types are installed here
-        log.error("Namespace {} from the mesh cannot run on this node: {}", name, e.getMessage());
+        log.error("Namespace {} cannot run on this node: {}", name, e.getMessage());
         return Future.succeededFuture();
       }
       rejectedDocs.remove(name);
       NamespaceConfig old = configs.put(name, config);
-      Future<Void> saved = config.equals(old) ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
+      if (config.equals(old)) {
+        return runtimes.reconcile(config);
+      }
+      // store the new document first: if that fails, the old runtime keeps running untouched
+      return vertx.<Void>executeBlocking(() -> {
         store.save(config);
         return null;
-      });
-      return saved.compose(v -> {
-        NamespaceRuntime runtime = running.get(name);
-        if (runtime != null && old != null && !old.equals(config)) {
-          running.remove(name);
-          failedAt.remove(name);
-          return runtime.stop().compose(x -> reconcileOne(config));
-        }
-        return reconcileOne(config);
-      });
+      }).compose(v -> runtimes.restart(config));
     });
   }
 
-  /** Starts and stops runtimes so that this node runs exactly what the mesh assigns it. */
+  /** Starts and stops runtimes so that this node runs exactly what the cluster state assigns it. */
   public Future<Void> reconcile() {
     return serially(() -> {
       List<Future<Void>> steps = new ArrayList<>();
       for (NamespaceConfig config : List.copyOf(configs.values())) {
-        steps.add(reconcileOne(config));
+        steps.add(runtimes.reconcile(config));
       }
       return Future.join(steps).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
   }
 
-  /** Which parts of a namespace this node should run: {producer, consumer}. */
-  private boolean[] desired(NamespaceConfig config) {
-    if (mesh == null) {
-      return new boolean[] {true, true};
+  /** A pinned namespace without a home node gets one: the node it was given on, or the one it had. */
+  private NamespaceConfig withHome(NamespaceConfig config, NamespaceConfig old) {
+    if (!pinnedToNode(config) || !config.homeNode().isEmpty()) {
+      return config;
     }
-    if (pinnedToNode(config)) {
-      boolean home = config.homeNode().equals(nodeId);
-      return new boolean[] {home, home};
-    }
-    return mesh.rolesFor(config.shard());
+    return config.withHomeNode(old == null || old.homeNode().isEmpty() ? nodeId : old.homeNode());
   }
 
-  private Future<Void> reconcileOne(NamespaceConfig config) {
-    boolean[] want = desired(config);
-    NamespaceRuntime runtime = running.get(config.name());
-    if (runtime != null && runtime.producer == want[0] && runtime.consumer == want[1]) {
-      return Future.succeededFuture();
-    }
-    Future<Void> stopped = Future.succeededFuture();
-    if (runtime != null) {
-      running.remove(config.name());
-      log.info("Namespace {}: this node now runs {} (was {}); handing over", config.name(), parts(want[0], want[1]),
-          parts(runtime.producer, runtime.consumer));
-      stopped = runtime.stop();
-    }
-    if (!want[0] && !want[1]) {
-      return stopped;
-    }
-    Long failed = failedAt.get(config.name());
-    if (failed != null && System.currentTimeMillis() - failed < 10_000) {
-      return stopped; // failed a moment ago; the next reconcile tries again
-    }
-    return stopped.compose(v -> startRuntime(config, want[0], want[1])).recover(e -> Future.succeededFuture());
-  }
-
-  private static String parts(boolean producer, boolean consumer) {
-    return producer && consumer ? "producer and consumer" : producer ? "the producer" : consumer ? "the consumer" : "nothing";
-  }
-
-  /** Creates a namespace from its JSON document. */
+  /**
+   * Creates a namespace from its JSON document: publishes it, then waits (up to 30 s) for the node
+   * that runs it to report; a namespace that fails to start there is removed again (all or nothing).
+   */
   public Future<NamespaceConfig> create(JsonObject given) {
-    JsonObject document;
+    NamespaceConfig config;
     try {
-      document = Secrets.restore(given, new JsonObject()); // a new document has no stored secret to keep
+      // a new document has no stored secret to keep
+      config = withHome(validate(Secrets.restore(given, new JsonObject())), null);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    if (mesh != null) {
-      return createInMesh(document);
-    }
-    return serially(() -> {
-      NamespaceConfig config = validate(document);
-      if (configs.containsKey(config.name())) {
-        throw new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace " + config.name()
-            + " already exists; update it with PUT /v1/namespaces/" + config.name());
+    String name = config.name();
+    return cluster.putIfAbsent(name, config.toJson().encode()).compose(added -> {
+      if (!added) {
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace "
+            + name + " already exists; update it with PUT /v1/namespaces/" + name));
       }
-      // all or nothing: a namespace that cannot start is not kept
-      return persistAndStart(config).recover(e -> vertx.executeBlocking(() -> {
-        store.delete(config.name());
-        return null;
-      }).transform(ignored -> {
-        configs.remove(config.name());
-        failures.remove(config.name());
-        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace "
-            + config.name() + " was not created: it failed to start: " + e.getMessage()));
-      }));
+      return awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1).compose(state -> {
+        if (state == null) {
+          log.warn("Namespace {} created, but no node runs it yet (shard {} has no owner)", name, config.shard());
+        } else if (NamespaceState.FAILED.label().equals(state.getString("state"))) {
+          return cluster.remove(name).compose(v -> serially(() -> forget(name, "removed: it failed to start")))
+              .transform(v -> Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace "
+                  + name + " was not created: it failed to start on node " + state.getString("node") + ": "
+                  + state.getString("error"))));
+        }
+        return Future.succeededFuture(config);
+      });
+    });
+  }
+
+  /** How long a create or update waits for the node that runs the namespace to report. */
+  private static final long APPLY_WAIT_MS = 30_000;
+
+  /**
+   * The state a node reported for this version of the namespace's document, running or failed;
+   * null when none did by the deadline.
+   */
+  private Future<JsonObject> awaitApplied(NamespaceConfig config, long deadline, long pauseMs) {
+    String version = config.version();
+    return cluster.state(config.name()).compose(state -> {
+      if (state != null && version.equals(state.getString("version"))
+          && (NamespaceState.RUNNING.label().equals(state.getString("state"))
+              || NamespaceState.FAILED.label().equals(state.getString("state")))) {
+        return Future.succeededFuture(state);
+      }
+      if (System.currentTimeMillis() > deadline) {
+        return Future.succeededFuture(null);
+      }
+      return vertx.timer(pauseMs).compose(v -> awaitApplied(config, deadline, Math.min(100, pauseMs * 2)));
     });
   }
 
   /**
-   * In a mesh: publishes the document, then waits (up to 30 s) for the node that runs it to report;
-   * a namespace that fails to start there is removed again (all or nothing, as on one node).
+   * Replaces a namespace's document, keeping its entries; answers when the node that runs it has
+   * restarted it with the new document (a failure to start with it is the answer's error).
    */
-  private Future<NamespaceConfig> createInMesh(JsonObject document) {
-    NamespaceConfig parsed;
-    try {
-      parsed = validate(document);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    NamespaceConfig config = pinnedToNode(parsed) && parsed.homeNode().isEmpty() ? parsed.withHomeNode(nodeId) : parsed;
-    return mesh.putIfAbsent(config.name(), config.toJson().encode()).compose(added -> {
-      if (!added) {
-        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace "
-            + config.name() + " already exists; update it with PUT /v1/namespaces/" + config.name()));
-      }
-      return awaitStarted(config, System.currentTimeMillis() + 30_000);
-    });
-  }
-
-  private Future<NamespaceConfig> awaitStarted(NamespaceConfig config, long deadline) {
-    return mesh.state(config.name()).compose(state -> {
-      if (state != null && NamespaceState.RUNNING.label().equals(state.getString("state"))) {
-        return Future.succeededFuture(config);
-      }
-      if (state != null && NamespaceState.FAILED.label().equals(state.getString("state"))) {
-        return mesh.remove(config.name()).transform(v -> Future.failedFuture(new NamespaceException(
-            NamespaceException.Kind.CONFLICT, "namespace " + config.name() + " was not created: it failed to start on node "
-            + state.getString("node") + ": " + state.getString("error"))));
-      }
-      if (System.currentTimeMillis() > deadline) {
-        log.warn("Namespace {} created, but no node runs it yet (shard {} has no owner)", config.name(), config.shard());
-        return Future.succeededFuture(config);
-      }
-      return vertx.timer(100).compose(v -> awaitStarted(config, deadline));
-    });
-  }
-
-  /** Replaces a namespace's document and restarts it with the new config, keeping its entries. */
   public Future<NamespaceConfig> update(String name, JsonObject given) {
-    JsonObject document;
+    NamespaceConfig config;
+    boolean runs;
     try {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
       NamespaceConfig stored = configs.get(name);
-      document = Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    if (mesh != null) {
-      return updateInMesh(name, document);
-    }
-    return serially(() -> {
-      NamespaceConfig config = validate(document);
-      if (!config.name().equals(name)) {
-        throw new ConfigException("name", "is \"" + config.name() + "\" but the request is for namespace \"" + name
-            + "\"; a namespace cannot be renamed");
-      }
-      requireKnown(name);
-      // store the new document first: if that fails, the old runtime keeps running untouched
-      return vertx.executeBlocking(() -> {
-        store.save(config);
-        return null;
-      }).compose(saved -> {
-        NamespaceRuntime old = running.remove(name);
-        return old == null ? Future.succeededFuture() : old.stop();
-      }).compose(v -> {
-        configs.put(config.name(), config);
-        return startRuntime(config, true, true);
-      }).map(config);
-    });
-  }
-
-  private Future<NamespaceConfig> updateInMesh(String name, JsonObject document) {
-    try {
-      NamespaceConfig parsed = validate(document);
+      NamespaceConfig parsed = validate(Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson()));
       if (!parsed.name().equals(name)) {
         throw new ConfigException("name", "is \"" + parsed.name() + "\" but the request is for namespace \"" + name
             + "\"; a namespace cannot be renamed");
       }
       requireKnown(name);
-      NamespaceConfig old = configs.get(name);
-      NamespaceConfig config = pinnedToNode(parsed) && parsed.homeNode().isEmpty() ? parsed.withHomeNode(
-          old.homeNode().isEmpty() ? nodeId : old.homeNode()) : parsed;
-      return mesh.replace(name, config.toJson().encode()).map(config);
+      config = withHome(parsed, stored);
+      runs = runner(name).isPresent();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    return cluster.replace(name, config.toJson().encode())
+        .compose(v -> runs ? awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1) : Future.succeededFuture(null))
+        .compose(state -> state != null && NamespaceState.FAILED.label().equals(state.getString("state"))
+            ? Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
+                + " was updated, but it failed to start with the new document on node " + state.getString("node") + ": "
+                + state.getString("error") + "; it keeps the new document and is tried again every "
+                + Reconciler.RETRY_AFTER_FAILURE_MS / 1000 + " s and on its next update"))
+            : Future.succeededFuture(config));
   }
 
   /**
@@ -385,18 +304,19 @@ public final class NamespaceManager implements PluginUsers {
   public Future<Void> delete(String name, boolean force) {
     return serially(() -> {
       requireKnown(name);
-      NamespaceRuntime runtime = running.get(name);
+      NamespaceRuntime runtime = runtimes.runtime(name);
       if (runtime == null && !force) {
-        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running"
-            + (mesh == null ? "" : " on any node") + " (" + failures.getOrDefault(name, "starting")
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running on any"
+            + " node (" + Optional.ofNullable(runtimes.failure(name)).orElse("starting")
             + "), so its stored entries cannot be counted; delete it with force=true");
       }
-      if (runtime == null && mesh != null) {
+      if (runtime == null && !runtimes.runsAnyPart(configs.get(name))) {
+        // another node is assigned it and may be starting it: its entries are not this node's to destroy
         log.warn("Namespace {}: deleted while no node runs it; its stored entries stay in the backend", name);
-        return mesh.remove(name);
+        return cluster.remove(name).compose(v -> forget(name, "deleted"));
       }
       if (force) {
-        return destroy(name, runtime);
+        return destroy(name);
       }
       // Stop taking writes first (in-flight appends finish and are answered), then count: a write
       // acknowledged after the count would otherwise be destroyed with the namespace.
@@ -408,21 +328,20 @@ public final class NamespaceManager implements PluginUsers {
               + stats.leased() + " in delivery and " + stats.deadLetters() + " dead-lettered entries; deleting it would"
               + " drop them. Wait for delivery, purge the DLQ, or delete with force=true")));
         }
-        return destroy(name, runtime);
+        return destroy(name);
       });
     });
   }
 
-  /** Destroys the namespace's stored entries, then forgets its document on this node (and in the mesh). */
-  private Future<Void> destroy(String name, NamespaceRuntime runtime) {
-    running.remove(name);
+  /** Destroys the namespace's stored entries, then removes its document here and from the cluster state. */
+  private Future<Void> destroy(String name) {
+    NamespaceRuntime runtime = runtimes.take(name);
     Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
     return destroyed.compose(v -> vertx.executeBlocking(() -> {
       store.delete(name);
       return null;
-    })).compose(v -> mesh == null ? Future.succeededFuture() : mesh.remove(name)).<Void>map(v -> {
+    })).compose(v -> cluster.remove(name)).<Void>map(v -> {
       configs.remove(name);
-      failures.remove(name);
       log.info("Namespace {} deleted", name);
       return null;
     });
@@ -459,46 +378,12 @@ public final class NamespaceManager implements PluginUsers {
     return new NamespaceException(NamespaceException.Kind.NOT_FOUND, "namespace " + name + " does not exist");
   }
 
-  private Future<NamespaceConfig> persistAndStart(NamespaceConfig config) {
-    return vertx.executeBlocking(() -> {
-      store.save(config);
-      return null;
-    }).compose(v -> {
-      configs.put(config.name(), config);
-      return startRuntime(config, true, true);
-    }).map(config);
-  }
-
-  private Future<Void> startRuntime(NamespaceConfig config, boolean producer, boolean consumer) {
-    failures.remove(config.name());
-    return new NamespaceRuntime(vertx, plugins, metrics, config, producer, consumer).start()
-        .onSuccess(runtime -> {
-          running.put(config.name(), runtime);
-          failedAt.remove(config.name());
-          log.info("Namespace {} running{} (backend {}, targets {})", config.name(),
-              mesh == null ? "" : ": " + parts(producer, consumer), config.backendType(),
-              config.targets().stream().map(t -> t.name() + ":" + t.type()).toList());
-          if (mesh != null) {
-            mesh.reportState(config.name(), NamespaceState.RUNNING.label(), null);
-          }
-        })
-        .onFailure(e -> {
-          failures.put(config.name(), String.valueOf(e.getMessage()));
-          failedAt.put(config.name(), System.currentTimeMillis());
-          log.error("Namespace {} failed to start: {}", config.name(), e.getMessage(), e);
-          if (mesh != null) {
-            mesh.reportState(config.name(), NamespaceState.FAILED.label(), String.valueOf(e.getMessage()));
-          }
-        })
-        .mapEmpty();
-  }
-
   /**
    * Whether the namespace's entries live on one node's disk (its backend type says so,
    * {@code nodeLocal()}), so that node, its home node, must run it.
    */
   public boolean pinnedToNode(NamespaceConfig config) {
-    return plugins.nodeLocal(config.backendType());
+    return runtimes.pinnedToNode(config);
   }
 
   public boolean exists(String name) {
@@ -507,34 +392,12 @@ public final class NamespaceManager implements PluginUsers {
 
   public Optional<Status> status(String name) {
     NamespaceConfig config = configs.get(name);
-    if (config == null) {
-      return Optional.empty();
-    }
-    NamespaceRuntime runtime = running.get(name);
-    String failure = failures.get(name);
-    if (runtime != null && runtime.deliveriesPaused() != null) {
-      failure = runtime.deliveriesPaused();
-    }
-    Optional<String> storage = runtime == null || runtime.backend() == null ? Optional.empty() : runtime.backend().unavailable();
-    if (storage.isPresent()) {
-      failure = "cannot store writes durably: " + storage.get();
-    }
-    NamespaceState state = storage.isPresent() ? NamespaceState.UNAVAILABLE
-        : runtime != null ? (failure != null ? NamespaceState.PAUSED : NamespaceState.RUNNING)
-        : failure != null ? NamespaceState.FAILED : mesh != null ? NamespaceState.ELSEWHERE : NamespaceState.STARTING;
-    return Optional.of(new Status(config, redacted(config), state, failure, runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats()));
+    return config == null ? Optional.empty() : Optional.of(runtimes.status(config, redacted(config)));
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */
   public Optional<String> storageUnavailable() {
-    for (NamespaceRuntime runtime : running.values()) {
-      Backend backend = runtime.backend();
-      Optional<String> why = backend == null ? Optional.empty() : backend.unavailable();
-      if (why.isPresent()) {
-        return Optional.of("namespace " + runtime.config.name() + ": " + why.get());
-      }
-    }
-    return Optional.empty();
+    return runtimes.storageUnavailable();
   }
 
   public List<Status> list() {
@@ -543,38 +406,45 @@ public final class NamespaceManager implements PluginUsers {
 
   /** Whether this node runs the namespace (any part of it). */
   public boolean runsHere(String name) {
-    return running.containsKey(name);
+    return runtimes.runtime(name) != null;
   }
 
   /**
-   * In a mesh, a node that runs the namespace (its consumer first, which holds its DLQ, then its
-   * producer; a local namespace's home node); empty when none, or when standalone.
+   * A node that runs the namespace: its consumer first (which holds its DLQ), then its producer; a
+   * pinned namespace's home node. Empty when no live node does.
    */
   public Optional<String> runner(String name) {
     NamespaceConfig config = configs.get(name);
-    if (mesh == null || config == null) {
+    if (config == null) {
       return Optional.empty();
     }
+    List<String> live = cluster.liveNodes();
     if (pinnedToNode(config)) {
-      return mesh.liveNodes().contains(config.homeNode()) ? Optional.of(config.homeNode()) : Optional.empty();
+      return cluster.isHome(config.homeNode()) ? Optional.of(nodeId)
+          : live.contains(config.homeNode()) ? Optional.of(config.homeNode()) : Optional.empty();
     }
-    List<String> owners = new ArrayList<>(mesh.assignment().consumers().ownersOf(config.shard()));
-    owners.addAll(mesh.assignment().producers().ownersOf(config.shard()));
-    return owners.stream().filter(id -> mesh.liveNodes().contains(id)).findFirst();
+    List<String> owners = new ArrayList<>(cluster.consumersOf(config.shard()));
+    owners.addAll(cluster.producersOf(config.shard()));
+    return owners.stream().filter(live::contains).findFirst();
   }
 
   /** Why no node takes writes for a namespace, for the gateway's UNAVAILABLE answer. */
   public String whyUnavailable(String name) {
     NamespaceConfig config = configs.get(name);
-    if (mesh == null || config == null) {
+    if (config == null) {
       return "";
     }
-    if (pinnedToNode(config)) {
-      return mesh.liveNodes().contains(config.homeNode()) ? "its home node " + config.homeNode() + " has not started it ("
-          + failures.getOrDefault(name, "starting") + ")" : "it is on the local backend of node " + config.homeNode()
-          + ", which is not in the mesh; start that node again";
+    String failure = runtimes.failure(name);
+    if (failure != null && runtimes.desired(config)[0]) {
+      return "it failed to start on node " + nodeId + ": " + failure + "; it is tried again every "
+          + Reconciler.RETRY_AFTER_FAILURE_MS / 1000 + " s";
     }
-    List<String> producers = mesh.assignment().producers().ownersOf(config.shard());
+    if (pinnedToNode(config)) {
+      return cluster.isHome(config.homeNode()) || cluster.liveNodes().contains(config.homeNode())
+          ? "its home node " + config.homeNode() + " has not started it (" + Optional.ofNullable(failure).orElse("starting")
+          + ")" : "it is on the local backend of node " + config.homeNode() + ", which is not in the mesh; start that node again";
+    }
+    List<String> producers = cluster.producersOf(config.shard());
     return producers.isEmpty() ? "no node may run shard " + config.shard() + " as a producer (check the nodes'"
         + " cluster.shards and cluster.roles)" : "shard " + config.shard() + " is owned by " + producers
         + ", which is starting it or moving it";
@@ -593,10 +463,10 @@ public final class NamespaceManager implements PluginUsers {
   /** The running backend of a namespace, for DLQ operations. */
   public Backend backend(String name) {
     requireKnown(name);
-    NamespaceRuntime runtime = running.get(name);
+    NamespaceRuntime runtime = runtimes.runtime(name);
     if (runtime == null) {
       throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is not running: "
-          + failures.getOrDefault(name, "starting"));
+          + Optional.ofNullable(runtimes.failure(name)).orElse("starting"));
     }
     return runtime.backend();
   }
@@ -609,43 +479,22 @@ public final class NamespaceManager implements PluginUsers {
 
   @Override
   public Future<Void> restartDeliveries(java.util.Set<String> targetTypes) {
-    return serially(() -> {
-      Future<Void> chain = Future.succeededFuture();
-      for (NamespaceRuntime runtime : List.copyOf(running.values())) {
-        if (runtime.usesAny(targetTypes)) {
-          // one namespace's failure must not keep the others on the old plugin
-          chain = chain.transform(ignored -> runtime.restartDeliveries()
-              .onSuccess(v -> log.info("Namespace {}: deliveries restarted with the target types installed now{}",
-                  runtime.config.name(), runtime.deliveriesPaused() == null ? "" : "; " + runtime.deliveriesPaused()))
-              .onFailure(e -> log.error("Namespace {}: restarting deliveries failed: {}", runtime.config.name(),
-                  e.getMessage(), e)));
-        }
-      }
-      return chain.transform(ignored -> loadRejected());
-    });
+    return serially(() -> runtimes.restartDeliveries(targetTypes).transform(ignored -> loadRejected()));
   }
 
   /**
-   * Loads the namespace files that were refused for a reason that may have gone (a target type
-   * installed since, e.g.); those that still fail stay reported.
+   * Tries again the documents and namespace files this node refused for a reason that may have
+   * gone (a target type installed since, e.g.); those that still fail stay reported.
    */
   private Future<Void> loadRejected() {
-    if (mesh != null) {
-      // queued behind this change, not awaited: it runs through the same one-at-a-time queue
-      Map.copyOf(rejectedDocs).forEach((name, json) -> applyRemote(name, json));
-      return Future.succeededFuture();
-    }
+    // queued behind this change, not awaited: it runs through the same one-at-a-time queue
+    Map.copyOf(rejectedDocs).forEach(this::applyRemote);
     return brokenFiles.isEmpty() ? Future.succeededFuture() : loadFiles(List.copyOf(brokenFiles.keySet()));
   }
 
   /** Stops every namespace, draining in-flight work; entries stay stored. */
   public Future<Void> stopAll() {
-    return serially(() -> {
-      List<Future<Void>> stops = new ArrayList<>();
-      running.values().forEach(r -> stops.add(r.stop()));
-      running.clear();
-      return Future.join(stops).mapEmpty();
-    });
+    return serially(runtimes::stopAll);
   }
 
   /**
