@@ -12,7 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.protocol.v1.Target;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogRequest;

@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * In a mesh, a request about one namespace (GET, DELETE, DLQ) reaching a node that does not run it
  * is forwarded to a node that does, so any node's admin API serves every namespace.
+ *
+ * <p>Why it is over 400 lines: it is the HTTP server and the namespace routes with their error
+ * mapping; the other route groups live apart ({@link MeshAdmin}, {@link DeadLetterRoutes},
+ * {@link PluginUploads}, {@link AdminAccess}).
  */
 public final class AdminVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);

@@ -12,7 +12,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.walmesh.node.runtime.NamespaceException;
 import io.walmesh.node.runtime.NamespaceManager;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.ReplayRequest;
 import io.walmesh.spi.backend.ReplayStatus;
 import io.walmesh.spi.config.ConfigException;
@@ -39,9 +39,9 @@ final class DeadLetterRoutes {
   void register(Router router) {
     router.get("/v1/namespaces/:name/dlq").handler(this::listDeadLetters);
     router.post("/v1/namespaces/:name/dlq/replay").handler(ctx -> dlqAction(ctx, "replayed",
-        ids -> namespaces.backend(ctx.pathParam("name")).replayDeadLetters(ids)));
+        ids -> deadLetters(ctx.pathParam("name")).compose(b -> b.replayDeadLetters(ids))));
     router.post("/v1/namespaces/:name/dlq/purge").handler(ctx -> dlqAction(ctx, "purged",
-        ids -> namespaces.backend(ctx.pathParam("name")).purgeDeadLetters(ids)));
+        ids -> deadLetters(ctx.pathParam("name")).compose(b -> b.purgeDeadLetters(ids))));
     router.post("/v1/namespaces/:name/replay").handler(this::startReplay);
     router.get("/v1/namespaces/:name/replay/:id").handler(ctx -> respond(ctx, 200,
         replayable(ctx.pathParam("name")).compose(b -> b.replayStatus(ctx.pathParam("id"))).map(DeadLetterRoutes::replayJson)));
@@ -49,14 +49,25 @@ final class DeadLetterRoutes {
 
   /** The namespace's backend when it can replay delivered entries; a 409 saying why not otherwise. */
   private Future<io.walmesh.spi.backend.ReplayableBackend> replayable(String name) {
+    return capable(name, io.walmesh.spi.backend.ReplayableBackend.class, "keeps no delivered entries, so it cannot replay them");
+  }
+
+  /** The namespace's backend when its dead letters can be browsed; a 409 saying why not otherwise. */
+  private Future<io.walmesh.spi.backend.DeadLetterBackend> deadLetters(String name) {
+    return capable(name, io.walmesh.spi.backend.DeadLetterBackend.class,
+        "keeps its dead letters where walmesh cannot list, replay or purge them; use the backend's own tools");
+  }
+
+  /** The running backend of a namespace as a capability it declares (an SPI interface), or a 409 naming what it lacks. */
+  private <T> Future<T> capable(String name, Class<T> capability, String lacks) {
     try {
       io.walmesh.spi.backend.Backend backend = namespaces.backend(name);
-      if (backend instanceof io.walmesh.spi.backend.ReplayableBackend replayable) {
-        return Future.succeededFuture(replayable);
+      if (capability.isInstance(backend)) {
+        return Future.succeededFuture(capability.cast(backend));
       }
       String type = namespaces.status(name).map(s -> s.config().backendType()).orElse("?");
       return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
-          + " is on the " + type + " backend, which keeps no delivered entries, so it cannot replay them"));
+          + " is on the " + type + " backend, which " + lacks));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -73,7 +84,7 @@ final class DeadLetterRoutes {
       error(ctx, 400, "limit must be an integer from 1 to 10000");
       return;
     }
-    respond(ctx, 200, namespaces.backend(ctx.pathParam("name")).listDeadLetters(limit).map(records -> {
+    respond(ctx, 200, deadLetters(ctx.pathParam("name")).compose(b -> b.listDeadLetters(limit)).map(records -> {
       JsonArray entries = new JsonArray();
       records.forEach(r -> entries.add(deadLetterJson(r)));
       return new JsonObject().put("namespace", ctx.pathParam("name")).put("entries", entries);

@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.namespace.TargetConfig;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.Lease;
 import io.walmesh.spi.target.Delivery;
@@ -217,7 +217,7 @@ public final class ConsumerVerticle extends AbstractVerticle {
         result = Future.failedFuture(DeliveryException.retryable("target " + targetName + " threw " + t));
       }
     }
-    return result.onComplete(ar -> {
+    return onThisLoop(result).onComplete(ar -> {
       metrics.deliveries(config.name(), targetName, ar.succeeded() ? "success"
           : ar.cause() instanceof DeliveryException de && de.kind() == DeliveryException.Kind.PERMANENT
           ? "permanent" : "retryable").increment();
@@ -226,6 +226,22 @@ public final class ConsumerVerticle extends AbstractVerticle {
             Math.max(0, System.currentTimeMillis() - delivery.writeTimeMs()), java.util.concurrent.TimeUnit.MILLISECONDS);
       }
     });
+  }
+
+  /**
+   * The target's outcome on this consumer's event loop, whichever thread the plugin completed it
+   * on (a client with threads of its own): this verticle's state is touched from its loop only.
+   */
+  private Future<Void> onThisLoop(Future<Void> result) {
+    io.vertx.core.Promise<Void> here = io.vertx.core.Promise.promise();
+    result.onComplete(ar -> {
+      if (io.vertx.core.Vertx.currentContext() == context) {
+        here.handle(ar);
+      } else {
+        context.runOnContext(v -> here.handle(ar));
+      }
+    });
+    return here.future();
   }
 
   @Override

@@ -23,7 +23,6 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.walmesh.shard.ShardAssignor;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -53,6 +52,11 @@ import org.slf4j.LoggerFactory;
  * that joins with the cluster name alone leads nothing, owns no shards and is reported. Walmesh
  * never deletes a namespace document or a plugin jar from the maps: it writes a sealed tombstone,
  * so a removal it did not write is refused and undone from this node's last authentic copy.
+ *
+ * <p>Why it is near 500 lines: it implements every method of {@link io.walmesh.node.cluster.ClusterState},
+ * most as one-line delegations to its parts ({@link MeshDocuments}, {@link MeshRecords},
+ * {@link MeshPlugins}, {@link MeshTrust}, {@link AssignmentLeader}); its own job is joining and
+ * the membership and assignment listeners.
  */
 public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   private static final Logger log = LoggerFactory.getLogger(Mesh.class);
@@ -71,7 +75,6 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   private final HazelcastInstance hz;
   private final IMap<String, String> docs;
   private final IMap<String, String> assignmentMap;
-  private final IMap<String, String> states;
   private final IMap<String, String> nodes;
   private final IMap<String, byte[]> pluginJars;
   private final ScheduledExecutorService coordinator;
@@ -83,6 +86,7 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   private final MeshTrust trust;
   private final MeshDocuments documents;
   private final MeshPlugins plugins;
+  private final MeshRecords records;
 
   private Mesh(String nodeId, ClusterOptions options, Vertx vertx, HazelcastInstance hz) {
     this.nodeId = nodeId;
@@ -92,13 +96,14 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
     this.seal = options.secret() == null ? MeshSeal.open() : MeshSeal.withSecret(options.secret(), options.name());
     this.docs = hz.getMap(DOCS);
     this.assignmentMap = hz.getMap(ASSIGNMENT);
-    this.states = hz.getMap(STATES);
     this.nodes = hz.getMap(NODES);
     this.pluginJars = hz.getMap(PLUGINS);
     this.trust = new MeshTrust(options, hz, nodes, seal, () -> closed);
     this.documents = new MeshDocuments(nodeId, options, vertx, docs, trust, () -> isLeader() && trust.canOverrule(),
         this::onCoordinator);
     this.plugins = new MeshPlugins(vertx, pluginJars, trust);
+    this.records = new MeshRecords(nodeId, options, vertx, hz.getMap(STATES), nodes, trust,
+        () -> hz.getCluster().getLocalMember().getUuid().toString());
     this.leader = new AssignmentLeader(nodeId, options, hz, docs, assignmentMap, trust,
         () -> !closed && isLeader() && trust.canOverrule(), () -> closed, () -> current);
     this.coordinator = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -293,24 +298,15 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   // ---- trust ----
 
 
-  /**
-   * Vouches, for another node of the mesh, that this node identified the caller of a forwarded
-   * admin call as {@code principal} (its token or client certificate): a proof over the principal,
-   * the call and the time, made with the mesh secret. Null without a secret.
-   */
   @Override
   public String vouch(String principal, String method, String uri, long atMs) {
-    return seal.mac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)));
+    return trust.vouch(principal, method, uri, atMs);
   }
 
-  /** Whether a forwarded call's proof is one a node of this mesh made within the last minute. */
   @Override
   public boolean vouched(String principal, String method, String uri, long atMs, String proof) {
-    long age = System.currentTimeMillis() - atMs;
-    return age > -5_000 && age < 60_000
-        && seal.verifyMac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)), proof);
+    return trust.vouched(principal, method, uri, atMs, proof);
   }
-
 
   /**
    * What the mesh's security does now: whether values are sealed and the event bus uses TLS, how
@@ -409,7 +405,7 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   /** Removes a document by writing its tombstone, and its state. */
   @Override
   public Future<Void> remove(String name) {
-    return documents.remove(name, () -> states.delete(name));
+    return documents.remove(name, () -> records.forgetState(name));
   }
 
   // ---- plugin jars ----
@@ -441,56 +437,24 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
 
   // ---- states and node info ----
 
-  /** Records a namespace's state on this node (running or failed, the document version, the error). */
   @Override
   public void reportState(String name, String state, String version, String error) {
-    JsonObject json = new JsonObject().put("node", nodeId).put("state", state).put("version", version)
-        .put("at", System.currentTimeMillis());
-    if (error != null) {
-      json.put("error", error);
-    }
-    vertx.executeBlocking(() -> {
-      states.set(name, seal.sealString(STATES, name, json.encode()));
-      return null;
-    });
+    records.reportState(name, state, version, error);
   }
 
   @Override
   public Future<JsonObject> state(String name) {
-    return vertx.executeBlocking(() -> {
-      String stored = states.get(name);
-      return stored == null ? null : trust.openJson(STATES, name, stored);
-    });
+    return records.state(name);
   }
 
-  /**
-   * Publishes this node's addresses and roles for the cluster view and admin forwarding, with its
-   * Hazelcast member id: sealed, that record is this node's proof of the mesh secret.
-   */
   @Override
   public Future<Void> publishNode(JsonObject info) {
-    return vertx.executeBlocking(() -> {
-      JsonObject record = info.copy().put("id", nodeId).put("member", hz.getCluster().getLocalMember().getUuid().toString())
-          .put("roles", new io.vertx.core.json.JsonArray(List.copyOf(options.roles())))
-          .put("shards", new io.vertx.core.json.JsonArray(List.copyOf(options.shards())));
-      nodes.set(nodeId, seal.sealString(NODES, nodeId, record.encode()));
-      return null;
-    });
+    return records.publishNode(info);
   }
 
-  /** The published info of every node still in the map, by id (records not sealed with the secret left out). */
   @Override
   public Future<Map<String, JsonObject>> nodeInfos() {
-    return vertx.executeBlocking(() -> {
-      Map<String, JsonObject> out = new HashMap<>();
-      nodes.forEach((id, stored) -> {
-        JsonObject info = trust.openJson(NODES, id, stored);
-        if (info != null) {
-          out.put(id, info);
-        }
-      });
-      return out;
-    });
+    return records.nodeInfos();
   }
 
   /** Leaves the mesh (closes the clustered Vert.x). Blocking: call it from a thread outside Vert.x. */
@@ -500,7 +464,7 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
     coordinator.shutdownNow();
     try {
       if (hz.getLifecycleService().isRunning()) {
-        nodes.delete(nodeId);
+        records.unpublishNode();
       }
     } catch (RuntimeException e) {
       log.debug("Mesh {}: unpublishing node {}: {}", options.name(), nodeId, e.toString());

@@ -193,4 +193,20 @@ final class MeshTrust {
         .put("refused", refusals.get()).put("last-refused", lastRefusal)
         .put("untrusted-members", new JsonArray(List.copyOf(untrustedReported.values())));
   }
+
+  /**
+   * Vouches, for another node of the mesh, that this node identified the caller of a forwarded
+   * admin call as {@code principal} (its token or client certificate): a proof over the principal,
+   * the call and the time, made with the mesh secret. Null without a secret.
+   */
+  String vouch(String principal, String method, String uri, long atMs) {
+    return seal.mac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)));
+  }
+
+  /** Whether a forwarded call's proof is one a node of this mesh made within the last minute. */
+  boolean vouched(String principal, String method, String uri, long atMs, String proof) {
+    long age = System.currentTimeMillis() - atMs;
+    return age > -5_000 && age < 60_000
+        && seal.verifyMac("forwarded admin call", String.join("\n", principal, method, uri, Long.toString(atMs)), proof);
+  }
 }

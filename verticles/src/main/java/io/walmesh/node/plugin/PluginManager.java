@@ -10,7 +10,6 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -37,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * version running), then the namespaces using its types drain their in-flight deliveries and switch
  * to it, then the old version is closed and its class loader released. A broken jar is reported by
  * {@link #toJson()} and the logs and never stops the node. Operations run one at a time.
+ *
+ * <p>Why it is over 400 lines: every way a plugin changes (the folder, an upload, the mesh, a
+ * removal) ends in the same activate/retire steps here, one at a time; watching the folder is
+ * {@link PluginFolder}'s job, loading one jar {@link LoadedPlugin}'s.
  */
 public final class PluginManager {
   private static final Logger log = LoggerFactory.getLogger(PluginManager.class);
@@ -50,14 +53,11 @@ public final class PluginManager {
   private final PluginRegistry registry;
   private final Path jarsDir;
   private final Path runtimeDir;
-  private final long scanIntervalMs;
   private final Map<String, LoadedPlugin> plugins = new ConcurrentHashMap<>();
   /** Jars in the directory that could not be installed, with why, by file name. */
   private final Map<String, String> broken = new ConcurrentHashMap<>();
-  /** Size and time of each jar file as last seen by a scan, by file name. */
-  private final Map<String, String> seen = new HashMap<>();
-  /** Size and time of each jar file already acted on (installed or reported), by file name. */
-  private final Map<String, String> handled = new ConcurrentHashMap<>();
+  /** The plugins directory's watcher: what changed in it. */
+  private final PluginFolder folder;
   private PluginUsers users = new PluginUsers() {
     @Override
     public List<String> namespacesUsing(Set<String> targetTypes) {
@@ -71,9 +71,6 @@ public final class PluginManager {
   };
   /** Plugin changes run one at a time on the context that made this manager (the node's startup context). */
   private final SerialQueue changes;
-  private long timerId = -1;
-  private boolean scanning;
-  private volatile boolean closed;
   /** Where plugin jars are shared; null until {@link #joinMesh}: nothing is published before the shared jars are read. */
   private ClusterState shared;
   private volatile PluginLimits limits = PluginLimits.DEFAULTS;
@@ -84,7 +81,7 @@ public final class PluginManager {
     this.registry = registry;
     this.jarsDir = dataDir.resolve("plugin-jars");
     this.runtimeDir = dataDir.resolve("plugin-runtime");
-    this.scanIntervalMs = scanIntervalMs;
+    this.folder = new PluginFolder(vertx, jarsDir, scanIntervalMs);
   }
 
   /** The bounds every plugin jar must keep (uploaded, dropped into the directory, or from the mesh). */
@@ -175,88 +172,75 @@ public final class PluginManager {
   }
 
   private void scheduleScan() {
-    if (scanIntervalMs > 0 && !closed) {
-      timerId = vertx.setTimer(scanIntervalMs, id -> {
-        if (scanning) {
-          scheduleScan();
-          return;
-        }
-        scanning = true;
-        serially(() -> scanNow(false)).onComplete(ar -> {
-          scanning = false;
-          if (ar.failed()) {
-            log.warn("Scanning plugins directory {} failed: {}", jarsDir, ar.cause().getMessage());
-          }
-          scheduleScan();
-        });
-      });
-    }
+    folder.watch(() -> serially(() -> scanNow(false)).recover(e -> {
+      log.warn("Scanning plugins directory {} failed: {}", jarsDir, e.getMessage());
+      return Future.succeededFuture();
+    }));
   }
 
   /**
-   * Acts on changes in the directory: loads new or changed jars (at start at once, later only when
-   * a file looks the same on two scans in a row, so a half-copied jar is not read) and removes the
-   * plugins whose jar was deleted.
+   * Acts on the changes the folder reports: loads new or changed jars, and removes the plugins
+   * whose jar was deleted (a removal refused while namespaces use the plugin is reported and tried
+   * again on the next scan).
    */
   private Future<Void> scanNow(boolean initial) {
-    return vertx.executeBlocking(() -> {
-      Map<String, String> now = new TreeMap<>();
-      try (Stream<Path> files = Files.list(jarsDir)) {
-        for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f)).toList()) {
-          FileTime time = Files.getLastModifiedTime(file);
-          now.put(file.getFileName().toString(), Files.size(file) + "@" + time.toMillis());
-        }
-      }
-      return now;
-    }).compose(now -> {
-      List<String> ready = new ArrayList<>();
-      now.forEach((name, stamp) -> {
-        boolean stable = initial || stamp.equals(seen.get(name));
-        if (stable && !stamp.equals(handled.get(name))) {
-          ready.add(name);
-        }
-      });
-      seen.clear();
-      seen.putAll(now);
+    return folder.scan(initial).compose(scan -> {
       Future<Void> chain = Future.succeededFuture();
-      for (String name : ready) {
-        String stamp = now.get(name);
-        chain = chain.compose(v -> installFile(jarsDir.resolve(name), "plugins directory", initial)
-            .compose(json -> initial ? Future.succeededFuture(true) : publishFile(json.getString("id"), jarsDir.resolve(name))
-                .map(true).recover(e -> {
-                  log.error("Plugin jar {}: installed here but not published to the mesh (tried again on the next scan): {}",
-                      name, e.getMessage());
-                  return Future.succeededFuture(false);
-                }))
-            .transform(ar -> {
-              if (ar.failed() || ar.result()) {
-                handled.put(name, stamp);
-              }
-              return Future.succeededFuture();
-            }));
+      for (PluginFolder.Change change : scan.changes()) {
+        chain = chain.compose(v -> change instanceof PluginFolder.JarReady ready ? jarReady(ready, initial)
+            : jarGone(((PluginFolder.JarGone) change).fileName()));
       }
-      handled.keySet().removeIf(name -> !now.containsKey(name));
-      broken.keySet().removeIf(name -> !name.contains(":") && !now.containsKey(name));
-      for (LoadedPlugin plugin : List.copyOf(plugins.values())) {
-        String jarName = plugin.source.getFileName().toString();
-        if (!now.containsKey(jarName)) {
-          chain = chain.compose(v -> unload(plugin.descriptor.id(), false, "its jar was deleted from " + jarsDir)
-              .compose(json -> unpublish(plugin.descriptor.id()).map(json))
-              .onSuccess(json -> broken.remove("deleted:" + jarName))
-              .recover(e -> {
-                String problem = "the jar of plugin " + plugin.descriptor.id() + " was deleted, but it stays loaded: "
-                    + e.getMessage() + "; put the jar back, or change those namespaces";
-                if (broken.put("deleted:" + jarName, problem) == null) {
-                  log.error("Plugin {}: {}", plugin.descriptor.id(), problem);
-                }
-                return Future.succeededFuture();
-              }).mapEmpty());
-        } else {
-          broken.remove("deleted:" + jarName);
+      broken.keySet().removeIf(name -> !name.contains(":") && !scan.present().contains(name));
+      for (LoadedPlugin plugin : plugins.values()) {
+        if (scan.present().contains(plugin.source.getFileName().toString())) {
+          broken.remove("deleted:" + plugin.source.getFileName());
         }
       }
       return chain;
     });
+  }
+
+  /** Installs a jar that appeared or changed; published (after the start) so every node of a mesh installs it. */
+  private Future<Void> jarReady(PluginFolder.JarReady ready, boolean initial) {
+    String name = ready.jar().getFileName().toString();
+    return installFile(ready.jar(), "plugins directory", initial)
+        .compose(json -> initial ? Future.succeededFuture(true) : publishFile(json.getString("id"), ready.jar())
+            .map(true).recover(e -> {
+              log.error("Plugin jar {}: installed here but not published to the mesh (tried again on the next scan): {}",
+                  name, e.getMessage());
+              return Future.succeededFuture(false);
+            }))
+        .transform(ar -> {
+          if (ar.failed() || ar.result()) {
+            folder.handled(name, ready.stamp()); // a broken jar is reported once, not on every scan
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Removes the plugin whose jar was deleted from the directory, unless namespaces use it. */
+  private Future<Void> jarGone(String jarName) {
+    LoadedPlugin plugin = plugins.values().stream().filter(p -> p.source.getFileName().toString().equals(jarName))
+        .findFirst().orElse(null);
+    if (plugin == null) {
+      folder.forget(jarName);
+      broken.remove(jarName);
+      return Future.succeededFuture();
+    }
+    return unload(plugin.descriptor.id(), false, "its jar was deleted from " + jarsDir)
+        .compose(json -> unpublish(plugin.descriptor.id()).map(json))
+        .onSuccess(json -> {
+          folder.forget(jarName);
+          broken.remove("deleted:" + jarName);
+        })
+        .recover(e -> {
+          String problem = "the jar of plugin " + plugin.descriptor.id() + " was deleted, but it stays loaded: "
+              + e.getMessage() + "; put the jar back, or change those namespaces";
+          if (broken.put("deleted:" + jarName, problem) == null) {
+            log.error("Plugin {}: {}", plugin.descriptor.id(), problem);
+          }
+          return Future.succeededFuture();
+        }).mapEmpty();
   }
 
   /**
@@ -418,7 +402,7 @@ public final class PluginManager {
         .compose(v -> upload == null ? Future.succeededFuture(fresh) : vertx.executeBlocking(() -> {
           Path target = jarsDir.resolve(id + "-" + fresh.descriptor.version() + ".jar");
           Files.move(upload, target, StandardCopyOption.REPLACE_EXISTING);
-          handled.put(target.getFileName().toString(), Files.size(target) + "@" + Files.getLastModifiedTime(target).toMillis());
+          folder.handled(target);
           fresh.source = target;
           return fresh;
         }))
@@ -477,7 +461,7 @@ public final class PluginManager {
     return old.close().compose(v -> vertx.executeBlocking(() -> {
       if (!old.source.equals(keep)) {
         Files.deleteIfExists(old.source);
-        handled.remove(old.source.getFileName().toString());
+        folder.forget(old.source.getFileName().toString());
       }
       return null;
     })).onSuccess(v -> log.info("Plugin {} {} unloaded", old.descriptor.id(), old.descriptor.version())).mapEmpty();
@@ -550,10 +534,7 @@ public final class PluginManager {
 
   /** Stops watching and closes every plugin; call after the namespaces stopped. */
   public Future<Void> close() {
-    closed = true;
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-    }
+    folder.close();
     return serially(() -> Future.join(plugins.values().stream().map(LoadedPlugin::close).toList()).mapEmpty())
         .onComplete(v -> plugins.clear()).mapEmpty();
   }

@@ -11,7 +11,7 @@ import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.protocol.Addresses;
 import io.walmesh.protocol.WriteFailure;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;

@@ -34,19 +34,26 @@ import org.slf4j.LoggerFactory;
  * running or failed. Changes apply live, one at a time. A namespace that fails to start on create
  * is removed again (all or nothing); one that fails later is kept, reported with its error, and
  * tried again.
+ *
+ * <p>Why it is near 500 lines: it is the catalog's three changes (each validate, publish, wait)
+ * and loading and applying documents, with their error messages; running namespaces is the
+ * {@link Reconciler}'s job and where they run is {@link Placement}'s.
  */
 public final class NamespaceManager implements PluginUsers {
   private static final Logger log = LoggerFactory.getLogger(NamespaceManager.class);
 
   /** A namespace as the admin API shows it. */
-  public record Status(NamespaceConfig config, JsonObject shownConfig, NamespaceState state, String error, BackendStats stats) {
+  /** A namespace as the admin API shows it; {@code stats} is empty when its backend cannot count ({@code CountingBackend}). */
+  public record Status(NamespaceConfig config, JsonObject shownConfig, NamespaceState state, String error,
+                       Optional<BackendStats> stats) {
     public JsonObject toJson() {
       JsonObject json = new JsonObject().put("config", shownConfig).put("state", state.label());
       if (error != null) {
         json.put("error", error);
       }
-      json.put("stats", new JsonObject().put("pending", stats.pending()).put("leased", stats.leased())
-          .put("dead-letters", stats.deadLetters()).put("oldest-due-lag-ms", stats.oldestDueLagMs()));
+      stats.ifPresent(counts -> json.put("stats", new JsonObject().put("pending", counts.pending())
+          .put("leased", counts.leased()).put("dead-letters", counts.deadLetters())
+          .put("oldest-due-lag-ms", counts.oldestDueLagMs())));
       return json;
     }
   }
@@ -56,6 +63,7 @@ public final class NamespaceManager implements PluginUsers {
   private final NamespaceStore store;
   private final ClusterState cluster;
   private final Reconciler runtimes;
+  private final Placement placement;
   private final String nodeId;
   /** The documents of the namespaces this node knows (every namespace of the mesh it could validate), by name. */
   private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
@@ -77,6 +85,7 @@ public final class NamespaceManager implements PluginUsers {
     this.store = store;
     this.cluster = cluster;
     this.runtimes = new Reconciler(vertx, plugins, metrics, cluster);
+    this.placement = new Placement(cluster, runtimes);
   }
 
   /** Runs changes one after another. */
@@ -320,8 +329,13 @@ public final class NamespaceManager implements PluginUsers {
       }
       // Stop taking writes first (in-flight appends finish and are answered), then count: a write
       // acknowledged after the count would otherwise be destroyed with the namespace.
+      if (runtime.stats().isEmpty()) {
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is on the "
+            + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
+            + " undelivered ones; delete it with force=true once they are delivered");
+      }
       return runtime.stopWrites().compose(v -> {
-        BackendStats stats = runtime.stats();
+        BackendStats stats = runtime.stats().orElseThrow();
         if (stats.pending() > 0 || stats.leased() > 0 || stats.deadLetters() > 0) {
           return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
               NamespaceException.Kind.CONFLICT, "namespace " + name + " still holds " + stats.pending() + " pending, "
@@ -414,40 +428,13 @@ public final class NamespaceManager implements PluginUsers {
    * pinned namespace's home node. Empty when no live node does.
    */
   public Optional<String> runner(String name) {
-    NamespaceConfig config = configs.get(name);
-    if (config == null) {
-      return Optional.empty();
-    }
-    List<String> live = cluster.liveNodes();
-    if (pinnedToNode(config)) {
-      return cluster.isHome(config.homeNode()) ? Optional.of(nodeId)
-          : live.contains(config.homeNode()) ? Optional.of(config.homeNode()) : Optional.empty();
-    }
-    List<String> owners = new ArrayList<>(cluster.consumersOf(config.shard()));
-    owners.addAll(cluster.producersOf(config.shard()));
-    return owners.stream().filter(live::contains).findFirst();
+    return Optional.ofNullable(configs.get(name)).flatMap(placement::runner);
   }
 
   /** Why no node takes writes for a namespace, for the gateway's UNAVAILABLE answer. */
   public String whyUnavailable(String name) {
     NamespaceConfig config = configs.get(name);
-    if (config == null) {
-      return "";
-    }
-    String failure = runtimes.failure(name);
-    if (failure != null && runtimes.desired(config)[0]) {
-      return "it failed to start on node " + nodeId + ": " + failure + "; it is tried again every "
-          + Reconciler.RETRY_AFTER_FAILURE_MS / 1000 + " s";
-    }
-    if (pinnedToNode(config)) {
-      return cluster.isHome(config.homeNode()) || cluster.liveNodes().contains(config.homeNode())
-          ? "its home node " + config.homeNode() + " has not started it (" + Optional.ofNullable(failure).orElse("starting")
-          + ")" : "it is on the local backend of node " + config.homeNode() + ", which is not in the mesh; start that node again";
-    }
-    List<String> producers = cluster.producersOf(config.shard());
-    return producers.isEmpty() ? "no node may run shard " + config.shard() + " as a producer (check the nodes'"
-        + " cluster.shards and cluster.roles)" : "shard " + config.shard() + " is owned by " + producers
-        + ", which is starting it or moving it";
+    return config == null ? "" : placement.whyUnavailable(config);
   }
 
   /** Plugins that could not be loaded, with why. */

@@ -10,6 +10,8 @@ import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.node.producer.ProducerVerticle;
 import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendStats;
+import io.walmesh.spi.backend.CountingBackend;
+import java.util.Optional;
 import io.walmesh.spi.target.Target;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +51,9 @@ final class NamespaceRuntime {
   Future<NamespaceRuntime> start() {
     return plugins.backend(config.backendType()).open(plugins.spec(config, consumer)).compose(opened -> {
       backend = opened;
-      metrics.namespaceGauges(config.name(), this::stats);
+      if (opened instanceof CountingBackend counting) {
+        metrics.namespaceGauges(config.name(), counting::stats);
+      }
       // one listener for the runtime's life; it wakes whichever consumer runs now
       backend.onAvailable(() -> {
         ConsumerVerticle current = consumerVerticle;
@@ -171,8 +175,10 @@ final class NamespaceRuntime {
     });
   }
 
-  BackendStats stats() {
-    return backend == null ? new BackendStats(0, 0, 0, 0) : backend.stats();
+  /** The backend's counts; empty when it cannot count ({@link CountingBackend}). */
+  Optional<BackendStats> stats() {
+    return backend == null ? Optional.of(BackendStats.NONE)
+        : backend instanceof CountingBackend counting ? Optional.of(counting.stats()) : Optional.empty();
   }
 
   /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */

@@ -163,7 +163,7 @@ final class Reconciler {
         : runtime != null ? (failure != null ? NamespaceState.PAUSED : NamespaceState.RUNNING)
         : failure != null ? NamespaceState.FAILED : runsAnyPart(config) ? NamespaceState.STARTING : NamespaceState.ELSEWHERE;
     return new NamespaceManager.Status(config, shown, state, failure,
-        runtime == null ? new BackendStats(0, 0, 0, 0) : runtime.stats());
+        runtime == null ? Optional.of(BackendStats.NONE) : runtime.stats());
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */

@@ -2,7 +2,7 @@ package io.walmesh.backend.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;

@@ -7,7 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.walmesh.backend.support.IdempotencyStore;
 import io.walmesh.backend.support.IdempotentAppends;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.AppendException;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.Backend;
@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  *       (SQS standard queues have no dedupe); a retry reaching another node is stored again.</li>
  * </ul>
  */
-final class SqsBackend implements Backend {
+final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.walmesh.spi.backend.CountingBackend {
   private static final Logger log = LoggerFactory.getLogger(SqsBackend.class);
   private static final int PEEK_ROUNDS = 50;
 

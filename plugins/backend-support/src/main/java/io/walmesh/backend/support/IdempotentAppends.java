@@ -2,7 +2,7 @@ package io.walmesh.backend.support;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.BackendSpec;
 import java.util.Map;

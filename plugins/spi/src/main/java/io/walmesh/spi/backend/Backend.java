@@ -1,14 +1,17 @@
 package io.walmesh.spi.backend;
 
 import io.vertx.core.Future;
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import java.util.List;
 
 /**
  * The durable queue of one namespace.
  *
  * Optional features are interfaces a backend also implements: {@link ReplayableBackend} when it
- * keeps delivered entries and can put them back in the queue.
+ * keeps delivered entries and can put them back in the queue, {@link DeadLetterBackend} when its
+ * dead letters can be listed, replayed and purged, {@link CountingBackend} when it can count its
+ * entries cheaply. The node asks for each with {@code instanceof} and tells the user what a
+ * namespace without it cannot do.
  *
  * <ol>
  *   <li>{@link #append} MUST succeed only once the entry survives a crash of this process (synced
@@ -23,6 +26,11 @@ import java.util.List;
  *   <li>Entries with the same idempotency key inside the dedupe window MUST be stored once, and
  *       every append of them MUST answer the first entry's id.</li>
  *   <li>Methods MUST NOT block the calling event loop.</li>
+ *   <li>A returned future MUST complete on the Vert.x context that called the method (take
+ *       {@code vertx.getOrCreateContext()} at call time, and complete with
+ *       {@code Future.fromCompletionStage(stage, context)}): the producer and the consumer keep
+ *       their state on their own event loops without locks. {@link #onAvailable} listeners are the
+ *       exception: they may run on any thread.</li>
  * </ol>
  */
 public interface Backend {
@@ -39,23 +47,15 @@ public interface Backend {
   /** Puts a leased entry back with the updated record (new due time, attempts, last error). */
   Future<Void> retry(Lease lease, EntryRecord updated);
 
-  /** Moves a leased entry to the namespace's dead-letter queue with the updated record. */
+  /**
+   * Moves a leased entry that will not be delivered to the namespace's dead-letter queue with the
+   * updated record: it MUST stay stored and never be polled again (browsing it is
+   * {@link DeadLetterBackend}'s).
+   */
   Future<Void> deadLetter(Lease lease, EntryRecord updated);
 
   /** Registers a callback run (on any thread) when new entries may be due; used to wake consumers. */
   void onAvailable(Runnable listener);
-
-  /** Lists up to {@code limit} dead-lettered entries, oldest first. */
-  Future<List<EntryRecord>> listDeadLetters(int limit);
-
-  /** Moves dead-lettered entries back to the queue, due now with attempts reset; empty ids: all. */
-  Future<Integer> replayDeadLetters(List<String> entryIds);
-
-  /** Deletes dead-lettered entries; empty ids: all. */
-  Future<Integer> purgeDeadLetters(List<String> entryIds);
-
-  /** Counts for metrics and the admin API; must be cheap. */
-  BackendStats stats();
 
   /**
    * Why the backend cannot store writes durably right now (a broken log, a disk error), or empty

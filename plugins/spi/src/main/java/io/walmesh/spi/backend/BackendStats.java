@@ -9,4 +9,6 @@ package io.walmesh.spi.backend;
  * @param oldestDueLagMs how far past its due time the oldest due, undelivered entry is; 0 when none
  */
 public record BackendStats(long pending, long leased, long deadLetters, long oldestDueLagMs) {
+  /** No entries. */
+  public static final BackendStats NONE = new BackendStats(0, 0, 0, 0);
 }

@@ -1,6 +1,6 @@
 package io.walmesh.spi.backend;
 
-import io.walmesh.protocol.v1.EntryRecord;
+import io.walmesh.spi.entry.EntryRecord;
 import java.util.Objects;
 
 /**

@@ -13,6 +13,9 @@ import io.vertx.core.Future;
  *   <li>It MUST tolerate redelivery of the same entry (at-least-once): use
  *       {@link Delivery#entryId()} or {@link Delivery#writeTimeMs()} to stay idempotent.</li>
  *   <li>It MUST NOT block the event loop.</li>
+ *   <li>{@link #deliver} is called on the namespace consumer's event loop. Its future may complete
+ *       on any thread (a client library with threads of its own): the node hands the outcome back
+ *       to the consumer's event loop before it acts on it.</li>
  * </ol>
  */
 public interface Target {
