@@ -82,6 +82,13 @@ public final class GatewayVerticle extends AbstractVerticle {
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
+    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
+      String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
+      if (principal != null) {
+        StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
+            request -> writeOne(principal, request, DEFAULT_WRITE_TIMEOUT_MS));
+      }
+    });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
     MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
@@ -156,7 +163,7 @@ public final class GatewayVerticle extends AbstractVerticle {
    * The caller of a gRPC call, when the node identifies callers; answers the call with
    * UNAUTHENTICATED (and returns null) when it cannot be identified.
    */
-  private String caller(GrpcServerRequest<?, ?> call, UnaryCall<?, ?> unary) {
+  private String caller(GrpcServerRequest<?, ?> call, java.util.function.BiConsumer<GrpcStatus, String> refuse) {
     if (!authorizer.enabled()) {
       return "";
     }
@@ -164,7 +171,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     java.util.Optional<String> principal = authorizer.identify(authorization, call.connection());
     if (principal.isEmpty()) {
       authorizer.audit(null, call.fullMethodName(), "-", "unauthenticated");
-      unary.refuse(GrpcStatus.UNAUTHENTICATED, authorization != null
+      refuse.accept(GrpcStatus.UNAUTHENTICATED, authorization != null
           ? "the bearer token in the authorization metadata is not one this node knows"
           : "this node requires a caller identity: a TLS client certificate or 'authorization: Bearer <token>' metadata");
       return null;
@@ -198,31 +205,13 @@ public final class GatewayVerticle extends AbstractVerticle {
     return server.actualPort();
   }
 
-  /** The answer to one write: a gRPC status, its message, and the response when the status is OK. */
-  private record Outcome(GrpcStatus status, String message, WriteToLogResponse response) {
-    static Outcome refused(GrpcStatus status, String message) {
-      return new Outcome(status, message, null);
-    }
-  }
-
   private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call,
                           UnaryCall<WriteToLogRequest, WriteToLogResponse> unary, WriteToLogRequest request) {
-    String principal = caller(call, unary);
+    String principal = caller(call, unary::refuse);
     if (principal == null) {
       return;
     }
-    Outcome denied = denied(principal, request);
-    if (denied != null) {
-      unary.refuse(denied.status(), denied.message());
-      return;
-    }
-    long size = request.getSerializedSize();
-    if (!budget.tryAcquire(size)) {
-      unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
-      return;
-    }
-    route(request, timeoutOf(call)).onComplete(done -> {
-      budget.release(size);
+    writeOne(principal, request, timeoutOf(call)).onComplete(done -> {
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
@@ -243,7 +232,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
       return;
     }
-    String principal = caller(call, unary);
+    String principal = caller(call, unary::refuse);
     if (principal == null) {
       budget.release(size);
       return;
@@ -269,6 +258,22 @@ public final class GatewayVerticle extends AbstractVerticle {
       }
       unary.answer(response.build());
     });
+  }
+
+  /**
+   * One write as {@code WriteToLog} answers it: the caller's permission for its namespace, the
+   * node's budget of request bytes, then the route to its owner. Never fails.
+   */
+  private Future<Outcome> writeOne(String principal, WriteToLogRequest request, long timeout) {
+    Outcome denied = denied(principal, request);
+    if (denied != null) {
+      return Future.succeededFuture(denied);
+    }
+    long size = request.getSerializedSize();
+    if (!budget.tryAcquire(size)) {
+      return Future.succeededFuture(Outcome.refused(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal()));
+    }
+    return route(request, timeout).andThen(done -> budget.release(size));
   }
 
   /** A routed write's outcome; a routing bug answers INTERNAL (and is logged) rather than leaving the call unanswered. */

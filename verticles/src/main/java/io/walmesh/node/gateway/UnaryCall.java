@@ -79,6 +79,15 @@ final class UnaryCall<Req, Resp> {
   }
 
   private Req decode(GrpcMessage message, GrpcMessageDecoder<Req> decoder) {
+    return decode(call, message, decoder, maxMessageBytes, this::refuse);
+  }
+
+  /**
+   * Decodes one request message of a call (identity or gzip, gzip inflated no further than
+   * {@code maxMessageBytes}); null after {@code refuse} was told why the bytes are not one.
+   */
+  static <T> T decode(GrpcServerRequest<?, ?> call, GrpcMessage message, GrpcMessageDecoder<T> decoder, long maxMessageBytes,
+                      BiConsumer<GrpcStatus, String> refuse) {
     Buffer payload = message.payload();
     String encoding = message.encoding();
     switch (encoding) {
@@ -88,26 +97,27 @@ final class UnaryCall<Req, Resp> {
         try {
           payload = gunzip(payload, maxMessageBytes);
         } catch (TooLarge e) {
-          refuse(GrpcStatus.RESOURCE_EXHAUSTED, "the gzip request message inflates to more than " + maxMessageBytes
+          refuse.accept(GrpcStatus.RESOURCE_EXHAUSTED, "the gzip request message inflates to more than " + maxMessageBytes
               + " bytes, this node's limit per message");
           return null;
         } catch (IOException e) {
-          refuse(GrpcStatus.INVALID_ARGUMENT, "the request message is not valid gzip: " + Text.truncate(String.valueOf(e.getMessage()), 100));
+          refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request message is not valid gzip: "
+              + Text.truncate(String.valueOf(e.getMessage()), 100));
           return null;
         }
         break;
       case NO_ENCODING:
-        refuse(GrpcStatus.INVALID_ARGUMENT, "the request message has the compressed flag set but the call has no grpc-encoding header");
+        refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request message has the compressed flag set but the call has no grpc-encoding header");
         return null;
       default:
         call.response().headers().set("grpc-accept-encoding", "gzip,identity");
-        refuse(GrpcStatus.UNIMPLEMENTED, "grpc-encoding " + Text.quote(encoding) + " is not supported; use gzip or identity");
+        refuse.accept(GrpcStatus.UNIMPLEMENTED, "grpc-encoding " + Text.quote(encoding) + " is not supported; use gzip or identity");
         return null;
     }
     try {
       return decoder.decode(GrpcMessage.message("identity", message.format(), payload));
     } catch (Throwable e) { // CodecException, and StackOverflowError on absurdly deep input
-      refuse(GrpcStatus.INVALID_ARGUMENT, "the request is not a valid " + call.fullMethodName() + " request message: "
+      refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request is not a valid " + call.fullMethodName() + " request message: "
           + Text.truncate(rootMessage(e), 100));
       return null;
     }
@@ -137,6 +147,11 @@ final class UnaryCall<Req, Resp> {
       return;
     }
     answered = true;
+    end(call, status, message);
+  }
+
+  /** Ends a call with a status and a message, cut and encoded as the gRPC spec says. */
+  static void end(GrpcServerRequest<?, ?> call, GrpcStatus status, String message) {
     try {
       // Set as a trailer ourselves: the library's own encoding (form-URL style) shows as %2C, %3B... in grpc-js
       call.response().status(status);
