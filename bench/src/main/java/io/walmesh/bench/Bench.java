@@ -117,10 +117,16 @@ public final class Bench implements Callable<Integer> {
     await(node.namespaces().create(namespace("bench-local-w", sink.url(), new JsonObject().put("type", "local"))));
     await(node.namespaces().create(namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local"))));
     try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
+      writes("local: walmesh WriteToLog (untimed warm-up pass)", grpc, "bench-local-w"); // JIT-warms the write path
       Measurement walmeshWrites = writes("local: walmesh WriteToLog", grpc, "bench-local-w");
       Measurement walmeshBatched = batchedWrites("local: walmesh WriteToLogBatch", grpc, "bench-local-w");
+      Measurement walmeshStreamed = streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-local-w");
       Measurement rawWrites = loop("local: raw RocksDB synced append", () -> rocks.append(LatencySink.stamp(payloadBytes)));
       compareWrites("local", walmeshWrites, walmeshBatched, rawWrites, "plain RocksDB synced writes, same group commit");
+      row("local", "streamed write throughput (ops/s)", walmeshStreamed.throughput(), rawWrites.throughput(),
+          "plain RocksDB synced writes, same group commit");
+      row("local", "streamed write latency p99 (ms)", walmeshStreamed.percentileMs(99), rawWrites.percentileMs(99),
+          "plain RocksDB synced writes, same group commit");
 
       Supplier<Future<?>> walmeshWrite = () -> grpc.write(stamped("bench-local-e2e"), 10_000);
       Supplier<Future<?>> rawWrite = () -> rocks.append(LatencySink.stamp(payloadBytes));
@@ -248,6 +254,23 @@ public final class Bench implements Callable<Integer> {
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
     return loop(name, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
         ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
+  }
+
+  /**
+   * Delayed writes with the same concurrency as {@link #writes}, each a request of one
+   * {@code WriteToLogStream} (the Java client's streaming mode) instead of a call of its own.
+   */
+  private Measurement streamedWrites(String name, Vertx vertx, int grpcPort, String namespace) throws Exception {
+    WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
+        .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
+        .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
+    io.walmesh.client.WalmeshClient client = io.walmesh.client.WalmeshClient.grpc(vertx, "127.0.0.1", grpcPort)
+        .streaming(true).autoIdempotencyKeys(false).build();
+    try {
+      return loop(name, () -> client.write(request, java.time.Duration.ofSeconds(10)));
+    } finally {
+      await(client.close());
+    }
   }
 
   /** Batches of {@code --batch} delayed writes; throughput counts entries, latency is per call. */

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.walmesh.node.Node;
 import io.walmesh.testkit.FreePorts;
@@ -16,43 +15,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The client while no gateway answers: it retries within its deadline, and ends by it. */
-class NodeOutageTest {
-  @TempDir
-  Path dataDir;
-  Vertx clientVertx;
-  HttpSink sink;
-  Node node;
-  WalmeshClient client;
-
-  @BeforeEach
-  void setUp() {
-    clientVertx = Vertx.vertx();
-    sink = new HttpSink(clientVertx).start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (client != null) {
-      await(client.close());
-    }
-    if (node != null) {
-      await(node.stop());
-    }
-    sink.close();
-    TestNode.close(clientVertx);
-  }
-
+class NodeOutageTest extends NodeFixture {
   /** A retry policy that keeps trying, so the deadline is what ends a call. */
   private static RetryPolicy patient() {
     return new RetryPolicy().maxAttempts(1_000).initialBackoff(Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(200));

@@ -125,6 +125,46 @@ class AuthTest {
     }
   }
 
+  /** A grpc-java WriteToLogStream over TLS with a token (or none): the call's end and each request's answer. */
+  private static WriteToLogStreamTest.JavaStream stream(String token, List<String> namespaces) throws Exception {
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress("localhost", node.grpcPort())
+        .sslContext(GrpcSslContexts.forClient().trustManager(certs.caCert().toFile()).build());
+    if (token != null) {
+      Metadata metadata = new Metadata();
+      metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
+    }
+    ManagedChannel channel = builder.build();
+    try {
+      WriteToLogStreamTest.JavaStream stream = new WriteToLogStreamTest.JavaStream(channel, 16);
+      long id = 0;
+      for (String namespace : namespaces) {
+        stream.call.sendMessage(io.walmesh.protocol.v1.WriteToLogStreamRequest.newBuilder().setRequestId(++id)
+            .setRequest(request(namespace, "streamed")).build());
+      }
+      stream.call.halfClose();
+      stream.closed.get(30, TimeUnit.SECONDS);
+      return stream;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void aStreamIsIdentifiedOnceAndEachOfItsWritesCheckedAgainstTheWritersNamespaces() throws Exception {
+    WriteToLogStreamTest.JavaStream writer = stream("t-writer", List.of("orders", "other", "orders"));
+    assertThat(writer.closed.get().getCode()).isEqualTo(Status.Code.OK);
+    assertThat(writer.answers.get(1L).getStatusCode()).isZero();
+    assertThat(writer.answers.get(3L).getStatusCode()).isZero();
+    assertThat(writer.answers.get(2L).getStatusCode()).as("refused, and the stream goes on")
+        .isEqualTo(Status.Code.PERMISSION_DENIED.value());
+    assertThat(writer.answers.get(2L).getStatusMessage()).contains("principal \"writer\" may not write to namespace \"other\"");
+
+    WriteToLogStreamTest.JavaStream anonymous = stream(null, List.of("orders"));
+    assertThat(anonymous.closed.get().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(anonymous.answers).as("nothing written without an identity").isEmpty();
+  }
+
   @Test
   void writersWriteOnlyTheirNamespaces() throws Exception {
     assertThat(write("orders", "t-writer", false).getCode()).isEqualTo(Status.Code.OK);

@@ -40,6 +40,20 @@ public final class GrpcTransport implements Transport {
   private final GrpcClient client;
   private final String authorization;
 
+  /** The gRPC client (to open other calls on the same connections, e.g. {@link StreamTransport}). */
+  GrpcClient client() {
+    return client;
+  }
+
+  /** {@code authorization} metadata for every call, or null. */
+  String authorization() {
+    return authorization;
+  }
+
+  SocketAddress server() {
+    return server;
+  }
+
   /** Writes to the gateway at {@code server} in plaintext, with a gRPC client of its own on {@code vertx}. */
   public GrpcTransport(Vertx vertx, SocketAddress server) {
     this(vertx, server, null, null);
@@ -138,7 +152,7 @@ public final class GrpcTransport implements Transport {
     return chunks;
   }
 
-  private static GrpcStatus statusOf(int code) {
+  static GrpcStatus statusOf(int code) {
     for (GrpcStatus status : GrpcStatus.values()) {
       if (status.code == code) {
         return status;

@@ -3,7 +3,6 @@ package io.walmesh.node.gateway;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
-import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.Text;
 import io.walmesh.protocol.v1.WriteAheadLogGrpcService;
@@ -55,11 +54,8 @@ final class StreamCall {
       stream.closed = true; // the client reset the stream or the connection dropped
       log.debug("gRPC call {} ended by the client: {}", call.fullMethodName(), e.toString());
     });
-    call.invalidMessageHandler(invalid -> {
-      long size = invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1;
-      stream.fail(GrpcStatus.RESOURCE_EXHAUSTED, "a request message is " + (size < 0 ? "too large" : size + " bytes")
-          + ", over this node's limit of " + maxMessageBytes + " bytes per message");
-    });
+    call.invalidMessageHandler(invalid -> stream.fail(GrpcStatus.RESOURCE_EXHAUSTED,
+        UnaryCall.overLimit("a request message", invalid, maxMessageBytes)));
     call.messageHandler(message -> {
       if (stream.closed) {
         return;

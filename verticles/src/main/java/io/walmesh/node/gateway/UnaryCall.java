@@ -50,11 +50,8 @@ final class UnaryCall<Req, Resp> {
                                                long maxMessageBytes, BiConsumer<UnaryCall<Req, Resp>, Req> handler) {
     UnaryCall<Req, Resp> unary = new UnaryCall<>(call, maxMessageBytes);
     call.exceptionHandler(e -> log.debug("gRPC call {} failed: {}", call.fullMethodName(), e.toString()));
-    call.invalidMessageHandler(invalid -> {
-      long size = invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1;
-      unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, "the request message is " + (size < 0 ? "too large" : size + " bytes")
-          + ", over this node's limit of " + maxMessageBytes + " bytes per message");
-    });
+    call.invalidMessageHandler(invalid -> unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, overLimit("the request message",
+        invalid, maxMessageBytes)));
     call.messageHandler(message -> {
       if (unary.answered) {
         return;
@@ -76,6 +73,13 @@ final class UnaryCall<Req, Resp> {
       }
     });
     return unary;
+  }
+
+  /** Why a message the library refused is refused: its size against the node's limit. */
+  static String overLimit(String what, Object invalid, long maxMessageBytes) {
+    long size = invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1;
+    return what + " is " + (size < 0 ? "too large" : size + " bytes") + ", over this node's limit of " + maxMessageBytes
+        + " bytes per message";
   }
 
   private Req decode(GrpcMessage message, GrpcMessageDecoder<Req> decoder) {
