@@ -170,6 +170,9 @@ public final class Node {
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable)
+              .health(service -> service.isEmpty() || service.equals("walmesh.v1.WriteAheadLog")
+                  ? java.util.Optional.of(namespaces.storageUnavailable().isEmpty())
+                  : namespaces.status(service).map(status -> status.state().healthy()))
               .busApiForTheMesh(cluster.eventBusApi());
           return vertx.deployVerticle(gateway);
         })

@@ -82,6 +82,8 @@ public final class GatewayVerticle extends AbstractVerticle {
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
+    GrpcHealth.register(vertx, grpc, MAX_MESSAGE_BYTES, health);
+    GrpcReflection.register(grpc);
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
       String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
       if (principal != null) {
@@ -329,6 +331,15 @@ public final class GatewayVerticle extends AbstractVerticle {
    */
   public GatewayVerticle busApiForTheMesh(boolean enabled) {
     this.busApiForTheMesh = enabled;
+    return this;
+  }
+
+  /** Answers the gRPC health service: whether a service ("", the API's, a namespace's name) serves; empty when unknown. */
+  private java.util.function.Function<String, java.util.Optional<Boolean>> health =
+      service -> service.isEmpty() || service.equals(GrpcHealth.WRITE_SERVICE) ? java.util.Optional.of(true) : java.util.Optional.empty();
+
+  public GatewayVerticle health(java.util.function.Function<String, java.util.Optional<Boolean>> health) {
+    this.health = health;
     return this;
   }
 
