@@ -70,6 +70,7 @@ public final class Node {
   }
 
   public Future<Node> start() {
+    io.walmesh.node.logging.JsonLines.node(options.nodeId());
     try {
       checkExposure(options);
     } catch (IllegalStateException e) {

@@ -31,6 +31,12 @@ public final class WalmeshCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    try {
+      io.walmesh.node.logging.JsonLines.applyFormat();
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    }
     System.exit(new CommandLine(new WalmeshCommand()).execute(args));
   }
 }

@@ -107,8 +107,9 @@ public final class ConsumerVerticle extends AbstractVerticle {
         deliver(lease).onComplete(done -> {
           inFlight--;
           if (done.failed()) {
-            log.warn("Namespace {}: settling entry {} failed; it will be redelivered: {}", config.name(),
-                lease.entry().getEntryId(), done.cause().getMessage());
+            log.atWarn().addKeyValue("namespace", config.name()).addKeyValue("entry", lease.entry().getEntryId())
+                .log("Namespace {}: settling entry {} failed; it will be redelivered: {}", config.name(),
+                    lease.entry().getEntryId(), done.cause().getMessage());
           }
           if (stopping) {
             checkDrained();
@@ -193,8 +194,9 @@ public final class ConsumerVerticle extends AbstractVerticle {
           .clearDeliveredTargets().addAllDeliveredTargets(delivered);
       if (permanent || attempt >= config.retry().maxAttempts()) {
         metrics.deadLettered(config.name()).increment();
-        log.warn("Namespace {}: entry {} goes to the DLQ after {} attempt(s): {}", config.name(), entry.getEntryId(),
-            attempt, errors);
+        log.atWarn().addKeyValue("namespace", config.name()).addKeyValue("entry", entry.getEntryId())
+            .log("Namespace {}: entry {} goes to the DLQ after {} attempt(s): {}", config.name(), entry.getEntryId(),
+                attempt, errors);
         return backend.deadLetter(lease, updated.setDeadAtMs(System.currentTimeMillis()).build());
       }
       long backoff = config.retry().backoffMs(attempt);

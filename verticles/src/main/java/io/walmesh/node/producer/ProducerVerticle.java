@@ -116,7 +116,8 @@ public final class ProducerVerticle extends AbstractVerticle {
     answer.recover(failure -> {
       boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
       metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
-      log.warn("Namespace {}: append failed ({}): {}", config.name(), notStored ? "not stored" : "may be stored", failure.getMessage());
+      log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}", config.name(),
+          notStored ? "not stored" : "may be stored", failure.getMessage());
       return Future.succeededFuture(WriteToLogResponse.newBuilder()
           .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
           .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())

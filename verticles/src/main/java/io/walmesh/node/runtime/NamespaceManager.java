@@ -356,7 +356,7 @@ public final class NamespaceManager implements PluginUsers {
       return null;
     })).compose(v -> cluster.remove(name)).<Void>map(v -> {
       configs.remove(name);
-      log.info("Namespace {} deleted", name);
+      log.atInfo().addKeyValue("namespace", name).log("Namespace {} deleted", name);
       return null;
     });
   }

@@ -107,14 +107,16 @@ final class Reconciler {
         .onSuccess(runtime -> {
           running.put(config.name(), runtime);
           failedAt.remove(config.name());
-          log.info("Namespace {} running: {} (backend {}, targets {})", config.name(), parts(producer, consumer),
-              config.backendType(), config.targets().stream().map(t -> t.name() + ":" + t.type()).toList());
+          log.atInfo().addKeyValue("namespace", config.name()).log("Namespace {} running: {} (backend {}, targets {})",
+              config.name(), parts(producer, consumer), config.backendType(),
+              config.targets().stream().map(t -> t.name() + ":" + t.type()).toList());
           cluster.reportState(config.name(), NamespaceState.RUNNING.label(), config.version(), null);
         })
         .onFailure(e -> {
           failures.put(config.name(), String.valueOf(e.getMessage()));
           failedAt.put(config.name(), System.currentTimeMillis());
-          log.error("Namespace {} failed to start: {}", config.name(), e.getMessage(), e);
+          log.atError().addKeyValue("namespace", config.name()).setCause(e)
+              .log("Namespace {} failed to start: {}", config.name(), e.getMessage());
           cluster.reportState(config.name(), NamespaceState.FAILED.label(), config.version(), String.valueOf(e.getMessage()));
         })
         .mapEmpty();
