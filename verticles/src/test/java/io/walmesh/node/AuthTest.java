@@ -103,17 +103,7 @@ class AuthTest {
 
   /** A grpc-java write over TLS, identified by a token, a client certificate, or neither. */
   private static Status write(String namespace, String token, boolean clientCertificate) throws Exception {
-    SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(certs.caCert().toFile());
-    if (clientCertificate) {
-      ssl.keyManager(certs.clientCert().toFile(), certs.clientKey().toFile());
-    }
-    NettyChannelBuilder builder = NettyChannelBuilder.forAddress("localhost", node.grpcPort()).sslContext(ssl.build());
-    if (token != null) {
-      Metadata metadata = new Metadata();
-      metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
-    }
-    ManagedChannel channel = builder.build();
+    ManagedChannel channel = channel(token, clientCertificate);
     try {
       ClientCalls.blockingUnaryCall(channel, GrpcPeers.WRITE, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
           request(namespace, "x").build());
@@ -125,16 +115,24 @@ class AuthTest {
     }
   }
 
-  /** A grpc-java WriteToLogStream over TLS with a token (or none): the call's end and each request's answer. */
-  private static WriteToLogStreamTest.JavaStream stream(String token, List<String> namespaces) throws Exception {
-    NettyChannelBuilder builder = NettyChannelBuilder.forAddress("localhost", node.grpcPort())
-        .sslContext(GrpcSslContexts.forClient().trustManager(certs.caCert().toFile()).build());
+  /** A grpc-java channel over TLS that identifies its calls by a token, a client certificate, or neither. */
+  private static ManagedChannel channel(String token, boolean clientCertificate) throws Exception {
+    SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(certs.caCert().toFile());
+    if (clientCertificate) {
+      ssl.keyManager(certs.clientCert().toFile(), certs.clientKey().toFile());
+    }
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress("localhost", node.grpcPort()).sslContext(ssl.build());
     if (token != null) {
       Metadata metadata = new Metadata();
       metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
       builder.intercept(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
-    ManagedChannel channel = builder.build();
+    return builder.build();
+  }
+
+  /** A grpc-java WriteToLogStream over TLS with a token (or none): the call's end and each request's answer. */
+  private static WriteToLogStreamTest.JavaStream stream(String token, List<String> namespaces) throws Exception {
+    ManagedChannel channel = channel(token, false);
     try {
       WriteToLogStreamTest.JavaStream stream = new WriteToLogStreamTest.JavaStream(channel, 16);
       long id = 0;
