@@ -40,6 +40,8 @@ public final class Node {
   private final NodeOptions options;
   private Vertx vertx;
   private ClusterState cluster;
+  /** The producers running here: this node's gateway writes to them without the event bus. */
+  private final io.walmesh.node.producer.LocalProducers producers = new io.walmesh.node.producer.LocalProducers();
   private final Metrics metrics;
   private PluginRegistry plugins;
   private PluginManager pluginManager;
@@ -149,7 +151,7 @@ public final class Node {
               .map(store);
         })
         .compose(store -> {
-          namespaces = new NamespaceManager(vertx, plugins, store, metrics, cluster);
+          namespaces = new NamespaceManager(vertx, plugins, store, metrics, cluster, producers);
           pluginManager.attach(namespaces);
           return namespaces.loadAll();
         })
@@ -171,6 +173,7 @@ public final class Node {
           gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable)
+              .localProducers(producers)
               .health(service -> service.isEmpty() || service.equals("walmesh.v1.WriteAheadLog")
                   ? java.util.Optional.of(namespaces.storageUnavailable().isEmpty())
                   : namespaces.status(service).map(status -> status.state().healthy()))

@@ -309,6 +309,10 @@ public final class GatewayVerticle extends AbstractVerticle {
       return Future.succeededFuture(Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
           + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces"));
     }
+    java.util.Optional<io.walmesh.node.producer.ProducerVerticle> here = localProducers.of(namespace);
+    if (here.isPresent()) {
+      return local(here.get(), request, timeout);
+    }
     return vertx.eventBus().<Object>request(Addresses.write(namespace), request, new DeliveryOptions().setSendTimeout(timeout))
         .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
             : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
@@ -319,6 +323,45 @@ public final class GatewayVerticle extends AbstractVerticle {
           }
           return outcome;
         });
+  }
+
+  /**
+   * A write to the namespace's producer on this node, without the event bus: the same answers
+   * (a refusal's {@code WriteFailure} is its gRPC status; no answer by {@code timeout} is
+   * {@code UNKNOWN}), handed back to this gateway's context.
+   */
+  private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout) {
+    io.vertx.core.Context here = vertx.getOrCreateContext();
+    Promise<Outcome> outcome = Promise.promise();
+    long timer = vertx.setTimer(timeout, id -> outcome.tryComplete(new Outcome(GrpcStatus.OK, null,
+        WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN).setMessage("no answer from the owner of namespace "
+            + request.getNamespace() + " within " + timeout + " ms; the entry may be stored: retry with the same"
+            + " idempotency_key").build())));
+    producer.submit(request).onComplete(done -> here.runOnContext(v -> {
+      vertx.cancelTimer(timer);
+      if (done.failed()) {
+        outcome.tryComplete(Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause()));
+        return;
+      }
+      io.walmesh.node.producer.ProducerVerticle.Answer answer = done.result();
+      if (answer.failure() == null) {
+        outcome.tryComplete(new Outcome(GrpcStatus.OK, null, answer.response()));
+      } else if (answer == io.walmesh.node.producer.ProducerVerticle.Answer.STOPPING) {
+        metrics.writes(request.getNamespace(), "unavailable").increment();
+        outcome.tryComplete(noOwner(request.getNamespace(), whyUnavailable));
+      } else {
+        outcome.tryComplete(Outcome.refused(GrpcStatus.valueOf(answer.failure().code()), answer.message()));
+      }
+    }));
+    return outcome.future();
+  }
+
+  private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
+
+  /** The producers on this node, written to without the event bus. */
+  public GatewayVerticle localProducers(io.walmesh.node.producer.LocalProducers producers) {
+    this.localProducers = producers;
+    return this;
   }
 
   /** Explains, in a mesh, why no node takes a namespace's writes (used in UNAVAILABLE answers). */
@@ -348,17 +391,20 @@ public final class GatewayVerticle extends AbstractVerticle {
     return this;
   }
 
+  /** UNAVAILABLE: no producer takes the namespace's writes right now, and why. */
+  private static Outcome noOwner(String namespace, java.util.function.Function<String, String> whyUnavailable) {
+    String why = whyUnavailable.apply(namespace);
+    return Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace + " right now ("
+        + (why.isEmpty() ? "it may be starting, failed to start, or being moved" : why) + "); retry shortly");
+  }
+
   private static Outcome failureOutcome(String namespace, long timeout, Throwable cause,
                                         java.util.function.Function<String, String> whyUnavailable) {
     if (!(cause instanceof ReplyException reply)) {
       return Outcome.refused(GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
     }
     return switch (reply.failureType()) {
-      case NO_HANDLERS -> {
-        String why = whyUnavailable.apply(namespace);
-        yield Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace + " right now ("
-            + (why.isEmpty() ? "it may be starting, failed to start, or being moved" : why) + "); retry shortly");
-      }
+      case NO_HANDLERS -> noOwner(namespace, whyUnavailable);
       case TIMEOUT -> new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
           .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
               + " ms; the entry may be stored: retry with the same idempotency_key").build());

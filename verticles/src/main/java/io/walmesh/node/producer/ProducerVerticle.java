@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Takes one namespace's writes on {@link Addresses#write}: decodes the protobuf request, validates
  * it, bounds in-flight appends ({@code max-in-flight-writes}, beyond which writes are shed with
  * {@link WriteFailure#RESOURCE_EXHAUSTED}), appends durably and answers a protobuf response.
- * Registers its address only once started, and on stop waits for the appends it accepted.
+ * Registers its address only once started, and on stop waits for the appends it accepted. The
+ * node's own gateway skips the event bus: it calls {@link #submit} (see {@link LocalProducers}),
+ * which runs the same steps on this verticle's context.
  */
 public final class ProducerVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(ProducerVerticle.class);
@@ -34,11 +36,24 @@ public final class ProducerVerticle extends AbstractVerticle {
   private final Backend backend;
   private final Metrics metrics;
   private final Timer latency;
+  private final LocalProducers local;
+  private volatile boolean stopping;
   private MessageConsumer<Object> consumer;
   private int inFlight;
   private Promise<Void> drained;
 
-  public ProducerVerticle(NamespaceConfig config, Backend backend, Metrics metrics) {
+  /** One write's answer: the response, or the refusal's {@link WriteFailure} and why. */
+  public record Answer(WriteToLogResponse response, WriteFailure failure, String message) {
+    /** Not taken: the producer is stopping (the write goes nowhere, as when no node owns the namespace). */
+    public static final Answer STOPPING = new Answer(null, WriteFailure.UNAVAILABLE, "the producer is stopping");
+
+    static Answer refused(WriteFailure failure, String message) {
+      return new Answer(null, failure, message);
+    }
+  }
+
+  public ProducerVerticle(NamespaceConfig config, Backend backend, Metrics metrics, LocalProducers local) {
+    this.local = local;
     this.config = config;
     this.backend = backend;
     this.metrics = metrics;
@@ -48,12 +63,11 @@ public final class ProducerVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     consumer = vertx.eventBus().<Object>consumer(Addresses.write(config.name()), this::handle);
-    consumer.completion().onComplete(startPromise);
+    consumer.completion().onSuccess(v -> local.add(config.name(), this)).onComplete(startPromise);
   }
 
   private void handle(Message<Object> message) {
-    long started = System.nanoTime();
-    // From the gateway (same JVM or the cluster codec): the message itself. From other clients: its bytes.
+    // From the gateway of another node (the cluster codec) or this JVM: the message itself. From other clients: its bytes.
     boolean asObject = message.body() instanceof WriteToLogRequest;
     WriteToLogRequest request;
     if (asObject) {
@@ -69,27 +83,62 @@ public final class ProducerVerticle extends AbstractVerticle {
       refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
       return;
     }
+    write(request).onSuccess(answer -> {
+      if (answer.failure() != null) {
+        message.fail(answer.failure().code(), answer.message());
+      } else {
+        message.reply(asObject ? answer.response() : Buffer.buffer(answer.response().toByteArray()));
+      }
+      drainedWhenIdle(); // after the answer: a stop waiting on it completes once it is sent
+    });
+  }
+
+  private void drainedWhenIdle() {
+    if (drained != null && inFlight == 0) {
+      drained.tryComplete();
+    }
+  }
+
+  /**
+   * Writes a request from this node's gateway, without the event bus: the same steps as a message
+   * on the namespace's address, on this verticle's context. Answers {@link WriteFailure#UNAVAILABLE}
+   * once the producer is stopping. The future never fails.
+   */
+  public Future<Answer> submit(WriteToLogRequest request) {
+    Promise<Answer> answer = Promise.promise();
+    context.runOnContext(v -> {
+      if (stopping) {
+        answer.complete(Answer.STOPPING);
+      } else {
+        write(request).onComplete(done -> {
+          answer.handle(done);
+          drainedWhenIdle();
+        });
+      }
+    });
+    return answer.future();
+  }
+
+  /** Validates, bounds and appends one write; on this verticle's context. The future never fails. */
+  private Future<Answer> write(WriteToLogRequest request) {
+    long started = System.nanoTime();
     if (!request.getNamespace().equals(config.name())) {
-      refuse(message, WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
+      return refused(WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
           + " was sent to the address of namespace " + config.name());
-      return;
     }
     try {
       WriteValidator.validate(config, request);
     } catch (WriteValidator.Refusal refusal) {
-      refuse(message, refusal.failure, refusal.getMessage());
-      return;
+      return refused(refusal.failure, refusal.getMessage());
     }
     java.util.Optional<String> storage = backend.unavailable();
     if (storage.isPresent()) {
-      refuse(message, WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
+      return refused(WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
           + storage.get() + "); the node is recovering: retry later or write through another node");
-      return;
     }
     if (inFlight >= config.maxInFlightWrites()) {
-      refuse(message, WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
+      return refused(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
           + inFlight + " writes in flight, its max-in-flight-writes; back off and retry");
-      return;
     }
     long now = System.currentTimeMillis();
     EntryRecord entry = EntryRecord.newBuilder()
@@ -113,7 +162,7 @@ public final class ProducerVerticle extends AbstractVerticle {
     } catch (Throwable t) {
       answer = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + t, t));
     }
-    answer.recover(failure -> {
+    return answer.recover(failure -> {
       boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
       metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
       log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}", config.name(),
@@ -122,14 +171,16 @@ public final class ProducerVerticle extends AbstractVerticle {
           .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
           .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())
           .build());
-    }).onSuccess(response -> {
+    }).map(response -> {
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      message.reply(asObject ? response : Buffer.buffer(response.toByteArray()));
-      if (drained != null && inFlight == 0) {
-        drained.tryComplete();
-      }
+      return new Answer(response, null, null);
     });
+  }
+
+  private Future<Answer> refused(WriteFailure failure, String text) {
+    metrics.writes(config.name(), "rejected").increment();
+    return Future.succeededFuture(Answer.refused(failure, text));
   }
 
   private void refuse(Message<Object> message, WriteFailure failure, String text) {
@@ -139,6 +190,8 @@ public final class ProducerVerticle extends AbstractVerticle {
 
   @Override
   public void stop(Promise<Void> stopPromise) {
+    stopping = true;
+    local.remove(config.name(), this);
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
     unregistered.onComplete(ar -> {
       if (inFlight == 0) {

@@ -77,14 +77,15 @@ public final class NamespaceManager implements PluginUsers {
    */
   private final SerialQueue changes;
 
-  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, ClusterState cluster) {
+  public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, ClusterState cluster,
+                          io.walmesh.node.producer.LocalProducers producers) {
     this.changes = new SerialQueue(vertx.getOrCreateContext());
     this.nodeId = cluster.nodeId();
     this.vertx = vertx;
     this.plugins = plugins;
     this.store = store;
     this.cluster = cluster;
-    this.runtimes = new Reconciler(vertx, plugins, metrics, cluster);
+    this.runtimes = new Reconciler(vertx, plugins, metrics, cluster, producers);
     this.placement = new Placement(cluster, runtimes);
   }
 

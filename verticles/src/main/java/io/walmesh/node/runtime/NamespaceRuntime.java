@@ -36,9 +36,11 @@ final class NamespaceRuntime {
   private String consumerId;
   private volatile String deliveriesPaused;
   private volatile ConsumerVerticle consumerVerticle;
+  private final io.walmesh.node.producer.LocalProducers producers;
 
-  NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, NamespaceConfig config, boolean producer,
-                   boolean consumer) {
+  NamespaceRuntime(Vertx vertx, PluginRegistry plugins, Metrics metrics, io.walmesh.node.producer.LocalProducers producers,
+                   NamespaceConfig config, boolean producer, boolean consumer) {
+    this.producers = producers;
     this.producer = producer;
     this.consumer = consumer;
     this.vertx = vertx;
@@ -68,7 +70,7 @@ final class NamespaceRuntime {
       return deployConsumer();
     }).compose(id -> {
       consumerId = id;
-      return producer ? vertx.deployVerticle(new ProducerVerticle(config, backend, metrics)) : Future.succeededFuture((String) null);
+      return producer ? vertx.deployVerticle(new ProducerVerticle(config, backend, metrics, producers)) : Future.succeededFuture((String) null);
     }).map(id -> {
       producerId = id;
       return this;
@@ -169,7 +171,7 @@ final class NamespaceRuntime {
     if (!producer || producerId != null) {
       return Future.succeededFuture();
     }
-    return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics)).<Void>map(id -> {
+    return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics, producers)).<Void>map(id -> {
       producerId = id;
       return null;
     });

@@ -36,7 +36,11 @@ final class Reconciler {
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
 
-  Reconciler(Vertx vertx, PluginRegistry plugins, Metrics metrics, ClusterState cluster) {
+  private final io.walmesh.node.producer.LocalProducers producers;
+
+  Reconciler(Vertx vertx, PluginRegistry plugins, Metrics metrics, ClusterState cluster,
+             io.walmesh.node.producer.LocalProducers producers) {
+    this.producers = producers;
     this.vertx = vertx;
     this.plugins = plugins;
     this.metrics = metrics;
@@ -103,7 +107,7 @@ final class Reconciler {
 
   private Future<Void> start(NamespaceConfig config, boolean producer, boolean consumer) {
     failures.remove(config.name());
-    return new NamespaceRuntime(vertx, plugins, metrics, config, producer, consumer).start()
+    return new NamespaceRuntime(vertx, plugins, metrics, producers, config, producer, consumer).start()
         .onSuccess(runtime -> {
           running.put(config.name(), runtime);
           failedAt.remove(config.name());
