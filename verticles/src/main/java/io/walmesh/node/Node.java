@@ -174,9 +174,8 @@ public final class Node {
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable)
               .localProducers(producers)
-              .health(service -> service.isEmpty() || service.equals("walmesh.v1.WriteAheadLog")
-                  ? java.util.Optional.of(namespaces.storageUnavailable().isEmpty())
-                  : namespaces.status(service).map(status -> status.state().healthy()))
+              .health(() -> namespaces.storageUnavailable().isEmpty(),
+                  name -> namespaces.status(name).map(status -> status.state().healthy()))
               .busApiForTheMesh(cluster.eventBusApi());
           return vertx.deployVerticle(gateway);
         })

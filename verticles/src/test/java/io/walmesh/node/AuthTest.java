@@ -163,6 +163,31 @@ class AuthTest {
     assertThat(anonymous.answers).as("nothing written without an identity").isEmpty();
   }
 
+  private static Status.Code health(String service, String token) throws Exception {
+    ManagedChannel channel = channel(token, false);
+    try {
+      ClientCalls.blockingUnaryCall(channel, GrpcHealthAndReflectionTest.CHECK, CallOptions.DEFAULT.withDeadlineAfter(10,
+          TimeUnit.SECONDS), io.walmesh.protocol.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build());
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void theNodesHealthIsOpenToProbesButANamespacesHealthNeedsAnIdentity() throws Exception {
+    assertThat(health("", null)).as("a probe carries no identity").isEqualTo(Status.Code.OK);
+    assertThat(health("walmesh.v1.WriteAheadLog", null)).isEqualTo(Status.Code.OK);
+    assertThat(health("orders", null)).as("a namespace's health tells that the name exists")
+        .isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(health("no-such-namespace", null)).as("no way to probe names without an identity")
+        .isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(health("orders", "t-reader")).isEqualTo(Status.Code.OK);
+    assertThat(health("no-such-namespace", "t-reader")).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
   @Test
   void writersWriteOnlyTheirNamespaces() throws Exception {
     assertThat(write("orders", "t-writer", false).getCode()).isEqualTo(Status.Code.OK);

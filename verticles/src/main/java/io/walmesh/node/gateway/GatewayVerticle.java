@@ -82,7 +82,7 @@ public final class GatewayVerticle extends AbstractVerticle {
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
-    GrpcHealth.register(vertx, grpc, MAX_MESSAGE_BYTES, health);
+    GrpcHealth.register(vertx, grpc, MAX_MESSAGE_BYTES, nodeServes, namespaceServes, this::caller);
     GrpcReflection.register(grpc);
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
       String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
@@ -333,10 +333,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout) {
     io.vertx.core.Context here = vertx.getOrCreateContext();
     Promise<Outcome> outcome = Promise.promise();
-    long timer = vertx.setTimer(timeout, id -> outcome.tryComplete(new Outcome(GrpcStatus.OK, null,
-        WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN).setMessage("no answer from the owner of namespace "
-            + request.getNamespace() + " within " + timeout + " ms; the entry may be stored: retry with the same"
-            + " idempotency_key").build())));
+    long timer = vertx.setTimer(timeout, id -> outcome.tryComplete(noAnswer(request.getNamespace(), timeout)));
     producer.submit(request).onComplete(done -> here.runOnContext(v -> {
       vertx.cancelTimer(timer);
       if (done.failed()) {
@@ -350,7 +347,7 @@ public final class GatewayVerticle extends AbstractVerticle {
         metrics.writes(request.getNamespace(), "unavailable").increment();
         outcome.tryComplete(noOwner(request.getNamespace(), whyUnavailable));
       } else {
-        outcome.tryComplete(Outcome.refused(GrpcStatus.valueOf(answer.failure().code()), answer.message()));
+        outcome.tryComplete(refusedWith(answer.failure(), answer.message()));
       }
     }));
     return outcome.future();
@@ -377,18 +374,35 @@ public final class GatewayVerticle extends AbstractVerticle {
     return this;
   }
 
-  /** Answers the gRPC health service: whether a service ("", the API's, a namespace's name) serves; empty when unknown. */
-  private java.util.function.Function<String, java.util.Optional<Boolean>> health =
-      service -> service.isEmpty() || service.equals(GrpcHealth.WRITE_SERVICE) ? java.util.Optional.of(true) : java.util.Optional.empty();
+  private java.util.function.BooleanSupplier nodeServes = () -> true;
+  private java.util.function.Function<String, java.util.Optional<Boolean>> namespaceServes = name -> java.util.Optional.empty();
 
-  public GatewayVerticle health(java.util.function.Function<String, java.util.Optional<Boolean>> health) {
-    this.health = health;
+  /**
+   * What the gRPC health service answers: whether every namespace here can store writes durably,
+   * and whether a namespace serves (empty: no such namespace).
+   */
+  public GatewayVerticle health(java.util.function.BooleanSupplier nodeServes,
+                                java.util.function.Function<String, java.util.Optional<Boolean>> namespaceServes) {
+    this.nodeServes = nodeServes;
+    this.namespaceServes = namespaceServes;
     return this;
   }
 
   public GatewayVerticle whyUnavailable(java.util.function.Function<String, String> reason) {
     this.whyUnavailable = reason;
     return this;
+  }
+
+  /** No answer from the owner in time: OK with {@code durable: UNKNOWN}, since the entry may be stored. */
+  private static Outcome noAnswer(String namespace, long timeout) {
+    return new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
+        .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
+            + " ms; the entry may be stored: retry with the same idempotency_key").build());
+  }
+
+  /** A producer's refusal as its gRPC status (a {@link WriteFailure} code is one); INTERNAL for an unknown code. */
+  private static Outcome refusedWith(WriteFailure failure, String message) {
+    return Outcome.refused(failure == null ? GrpcStatus.INTERNAL : GrpcStatus.valueOf(failure.code()), message);
   }
 
   /** UNAVAILABLE: no producer takes the namespace's writes right now, and why. */
@@ -405,13 +419,8 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     return switch (reply.failureType()) {
       case NO_HANDLERS -> noOwner(namespace, whyUnavailable);
-      case TIMEOUT -> new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
-          .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
-              + " ms; the entry may be stored: retry with the same idempotency_key").build());
-      default -> {
-        WriteFailure failure = WriteFailure.ofCode(reply.failureCode());
-        yield Outcome.refused(failure == null ? GrpcStatus.INTERNAL : GrpcStatus.valueOf(failure.code()), reply.getMessage());
-      }
+      case TIMEOUT -> noAnswer(namespace, timeout);
+      default -> refusedWith(WriteFailure.ofCode(reply.failureCode()), reply.getMessage());
     };
   }
 

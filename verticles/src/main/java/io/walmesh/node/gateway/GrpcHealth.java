@@ -3,17 +3,21 @@ package io.walmesh.node.gateway;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.Text;
 import io.walmesh.protocol.grpc.health.v1.HealthCheckRequest;
 import io.walmesh.protocol.grpc.health.v1.HealthCheckResponse;
 import io.walmesh.protocol.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.walmesh.protocol.grpc.health.v1.HealthGrpcService;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * The standard gRPC health service ({@code grpc.health.v1.Health}) on the gateway, open to every
- * caller (probes and load balancers carry no identity). Its services:
+ * The standard gRPC health service ({@code grpc.health.v1.Health}) on the gateway. The node's own
+ * health is open to every caller (probes and load balancers carry no identity); a namespace's,
+ * which tells whether the name exists, needs a caller identity when the node has {@code auth}
+ * ({@code UNAUTHENTICATED} without one). Its services:
  * <ul>
  *   <li>{@code ""} and {@code walmesh.v1.WriteAheadLog}: {@code SERVING} while every namespace
  *       this node runs can store writes durably, {@code NOT_SERVING} while one cannot (the admin
@@ -33,15 +37,23 @@ final class GrpcHealth {
   }
 
   /**
-   * Serves health on {@code grpc}; {@code serving} answers for a service name whether it serves
-   * (empty: no such service).
+   * Serves health on {@code grpc}. {@code nodeServes}: whether every namespace here can store
+   * writes durably; {@code namespaceServes}: whether a namespace serves (empty: no such namespace);
+   * {@code identify}: the caller of a call, or null after it refused the call (see
+   * {@code GatewayVerticle.caller}).
    */
-  static void register(Vertx vertx, GrpcServer grpc, long maxMessageBytes, Function<String, Optional<Boolean>> serving) {
+  static void register(Vertx vertx, GrpcServer grpc, long maxMessageBytes, java.util.function.BooleanSupplier nodeServes,
+                       Function<String, Optional<Boolean>> namespaceServes,
+                       java.util.function.BiFunction<GrpcServerRequest<?, ?>, BiConsumer<GrpcStatus, String>, String> identify) {
     grpc.callHandler(HealthGrpcService.Check, call -> UnaryCall.read(call, HealthGrpcService.Check.decoder(), maxMessageBytes,
         (unary, request) -> {
-          Optional<Boolean> up = serving.apply(request.getService());
+          String service = request.getService();
+          if (!isNode(service) && identify.apply(call, unary::refuse) == null) {
+            return;
+          }
+          Optional<Boolean> up = isNode(service) ? Optional.of(nodeServes.getAsBoolean()) : namespaceServes.apply(service);
           if (up.isEmpty()) {
-            unary.refuse(GrpcStatus.NOT_FOUND, "no service " + Text.quote(request.getService()) + " here; ask for \"\", "
+            unary.refuse(GrpcStatus.NOT_FOUND, "no service " + Text.quote(service) + " here; ask for \"\", "
                 + WRITE_SERVICE + " or a namespace's name");
           } else {
             unary.answer(HealthCheckResponse.newBuilder().setStatus(up.get() ? ServingStatus.SERVING
@@ -53,8 +65,12 @@ final class GrpcHealth {
       long[] timer = {-1};
       call.exceptionHandler(e -> vertx.cancelTimer(timer[0])); // the client cancelled
       call.handler((HealthCheckRequest request) -> {
+        String service = request.getService();
+        if (!isNode(service) && identify.apply(call, (status, message) -> UnaryCall.end(call, status, message)) == null) {
+          return;
+        }
         Runnable check = () -> {
-          ServingStatus now = serving.apply(request.getService())
+          ServingStatus now = (isNode(service) ? Optional.of(nodeServes.getAsBoolean()) : namespaceServes.apply(service))
               .map(up -> up ? ServingStatus.SERVING : ServingStatus.NOT_SERVING).orElse(ServingStatus.SERVICE_UNKNOWN);
           if (now != sent[0]) {
             sent[0] = now;
@@ -70,5 +86,10 @@ final class GrpcHealth {
       });
       call.response().exceptionHandler(e -> vertx.cancelTimer(timer[0]));
     });
+  }
+
+  /** The node's own health: {@code ""} or the write API's service name. */
+  private static boolean isNode(String service) {
+    return service.isEmpty() || service.equals(WRITE_SERVICE);
   }
 }

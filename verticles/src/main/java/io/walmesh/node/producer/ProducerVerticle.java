@@ -69,21 +69,15 @@ public final class ProducerVerticle extends AbstractVerticle {
   private void handle(Message<Object> message) {
     // From the gateway of another node (the cluster codec) or this JVM: the message itself. From other clients: its bytes.
     boolean asObject = message.body() instanceof WriteToLogRequest;
-    WriteToLogRequest request;
+    Future<Answer> answered;
     if (asObject) {
-      request = (WriteToLogRequest) message.body();
+      answered = write((WriteToLogRequest) message.body());
     } else if (message.body() instanceof Buffer body) {
-      try {
-        request = WriteToLogRequest.parseFrom(body.getBytes());
-      } catch (Exception e) {
-        refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body is not a protobuf WriteToLogRequest: " + e.getMessage());
-        return;
-      }
+      answered = writeBytes(body);
     } else {
-      refuse(message, WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
-      return;
+      answered = refused(WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
     }
-    write(request).onSuccess(answer -> {
+    answered.onSuccess(answer -> {
       if (answer.failure() != null) {
         message.fail(answer.failure().code(), answer.message());
       } else {
@@ -91,6 +85,16 @@ public final class ProducerVerticle extends AbstractVerticle {
       }
       drainedWhenIdle(); // after the answer: a stop waiting on it completes once it is sent
     });
+  }
+
+  private Future<Answer> writeBytes(Buffer body) {
+    WriteToLogRequest request;
+    try {
+      request = WriteToLogRequest.parseFrom(body.getBytes());
+    } catch (Exception e) {
+      return refused(WriteFailure.INVALID_ARGUMENT, "the message body is not a protobuf WriteToLogRequest: " + e.getMessage());
+    }
+    return write(request);
   }
 
   private void drainedWhenIdle() {
@@ -181,11 +185,6 @@ public final class ProducerVerticle extends AbstractVerticle {
   private Future<Answer> refused(WriteFailure failure, String text) {
     metrics.writes(config.name(), "rejected").increment();
     return Future.succeededFuture(Answer.refused(failure, text));
-  }
-
-  private void refuse(Message<Object> message, WriteFailure failure, String text) {
-    metrics.writes(config.name(), "rejected").increment();
-    message.fail(failure.code(), text);
   }
 
   @Override
