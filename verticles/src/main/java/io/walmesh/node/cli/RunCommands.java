@@ -1,5 +1,6 @@
 package io.walmesh.node.cli;
 
+import io.walmesh.node.EnvPlaceholders;
 import io.walmesh.node.Node;
 import io.walmesh.node.NodeOptions;
 import io.walmesh.spi.config.ConfigException;
@@ -34,7 +35,8 @@ final class RunCommands {
   }
 
   @Command(name = "start", mixinStandardHelpOptions = true,
-      description = "Runs a node with a node config file (see cluster-config/node.example.json).")
+      description = "Runs a node with a node config file (see cluster-config/node.example.json). $${NAME} and"
+          + " $${NAME:-default} in it are filled from the environment.")
   static final class Start implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--config", required = true, description = "Node config file (JSON).")
     Path config;
@@ -47,7 +49,7 @@ final class RunCommands {
       }
       NodeOptions options;
       try {
-        options = NodeOptions.fromJson(Files.readString(config));
+        options = NodeOptions.fromJson(EnvPlaceholders.expand(Files.readString(config), System.getenv()));
       } catch (ConfigException e) {
         System.err.println("error: bad node config " + config + ": " + e.getMessage());
         return 2;

@@ -42,6 +42,10 @@ public final class ConsumerVerticle extends AbstractVerticle {
   private int pollFailures;
   static final long MAX_POLL_BACKOFF_MS = 5_000;
   private boolean wakeRequested;
+  /** Failed delivery attempts are logged at WARN at most this often (each one is in the retries metric). */
+  static final long RETRY_WARN_INTERVAL_MS = 60_000;
+  private long lastRetryWarnMs = Long.MIN_VALUE / 2;
+  private int retriesSinceWarn;
   private boolean stopping;
   private long timerId = -1;
   private Promise<Void> drained;
@@ -201,8 +205,19 @@ public final class ConsumerVerticle extends AbstractVerticle {
       }
       long backoff = config.retry().backoffMs(attempt);
       metrics.retries(config.name()).increment();
-      log.debug("Namespace {}: entry {} attempt {} failed, retry in {} ms: {}", config.name(), entry.getEntryId(),
-          attempt, backoff, errors);
+      retriesSinceWarn++;
+      long now = System.currentTimeMillis();
+      if (now - lastRetryWarnMs >= RETRY_WARN_INTERVAL_MS) {
+        // a target that is down is loud once, then once a minute: how many attempts failed, and the last cause
+        log.atWarn().addKeyValue("namespace", config.name()).addKeyValue("entry", entry.getEntryId())
+            .log("Namespace {}: delivery failing: {} attempt(s) failed since the last such line; entry {} attempt {},"
+                + " retry in {} ms: {}", config.name(), retriesSinceWarn, entry.getEntryId(), attempt, backoff, errors);
+        lastRetryWarnMs = now;
+        retriesSinceWarn = 0;
+      } else {
+        log.debug("Namespace {}: entry {} attempt {} failed, retry in {} ms: {}", config.name(), entry.getEntryId(),
+            attempt, backoff, errors);
+      }
       return backend.retry(lease, updated.setDueAtMs(System.currentTimeMillis() + backoff).build());
     });
   }

@@ -153,6 +153,9 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
     return bus;
   }
 
+  /** How often a node checks whether a mesh it was cut off from can be reached again, to merge back into it. */
+  static final int MERGE_CHECK_SECONDS = 10;
+
   static Config hazelcastConfig(String nodeId, ClusterOptions options) {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(options.name());
@@ -163,13 +166,22 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
     long timeoutSecs = Math.max(2, options.memberTimeoutMs() / 1000);
     config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(timeoutSecs));
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    // A node cut off from the others (a network partition) forms a mesh of its own; once it can reach them again,
+    // Hazelcast's split-brain check merges it back. Its defaults wait 5 minutes, then check every 2.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
     config.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
     config.getMemberAttributeConfig().setAttribute(ROLES, String.join(",", options.roles()));
     config.getMemberAttributeConfig().setAttribute(SHARDS, String.join(",", options.shards()));
     config.getNetworkConfig().setPort(options.port()).setPortAutoIncrement(true);
-    config.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(List.of(options.host()));
-    // Hazelcast listens on every interface unless told not to: bind to cluster.host only (unless it is the wildcard)
+    // Hazelcast listens on every interface unless told not to: bind to cluster.host only (unless it is the wildcard).
+    // The address is given as Hazelcast's local address rather than as an "interfaces" pattern: with interfaces,
+    // Hazelcast takes a member list's host name that resolves to this host as its own address and then never
+    // contacts the other names (seen with compose and Kubernetes service names).
     boolean wildcard = options.host().equals("0.0.0.0") || options.host().equals("::") || options.host().equals("*");
+    if (!wildcard) {
+      config.setProperty("hazelcast.local.localAddress", options.host());
+    }
     config.setProperty("hazelcast.socket.bind.any", String.valueOf(wildcard));
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getAutoDetectionConfig().setEnabled(false);
