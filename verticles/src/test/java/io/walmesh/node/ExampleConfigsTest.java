@@ -9,16 +9,18 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Every example namespace document in cluster-config/ is valid for a node with the built-in plugins. */
+/** Every example namespace document in cluster-config/ and docker/compose/namespaces/ is valid for a node with the built-in plugins. */
 class ExampleConfigsTest extends SingleNodeTest {
 
   @Test
   void everyExampleNamespaceValidates() throws Exception {
     List<Path> examples;
-    try (Stream<Path> files = Files.list(Path.of("..", "cluster-config"))) {
-      examples = files.filter(f -> f.getFileName().toString().matches("namespace.*\\.example\\.json")).sorted().toList();
+    try (Stream<Path> files = Files.list(Path.of("..", "cluster-config"));
+         Stream<Path> compose = Files.list(Path.of("..", "docker", "compose", "namespaces"))) {
+      examples = Stream.concat(files.filter(f -> f.getFileName().toString().matches("namespace.*\\.example\\.json")),
+          compose.filter(f -> f.toString().endsWith(".json"))).sorted().toList();
     }
-    assertThat(examples).hasSizeGreaterThanOrEqualTo(5);
+    assertThat(examples).hasSizeGreaterThanOrEqualTo(8);
     for (Path example : examples) {
       NamespaceConfig config = NamespaceConfig.parse(Files.readString(example));
       node.plugins().validate(config);
