@@ -50,10 +50,19 @@ public final class Node {
   private AdminVerticle admin;
   private StorageWatchdog watchdog;
   private final io.walmesh.node.auth.Authorizer authorizer;
+  /** The exporter of the {@code tracing} section, flushed and closed when the node stops; null when off. */
+  private io.opentelemetry.sdk.OpenTelemetrySdk tracingSdk;
 
   public Node(NodeOptions options) {
     this.options = options;
     this.metrics = new Metrics(options.maxNamespaceSeries());
+    if (options.openTelemetry() != null) {
+      metrics.tracing(io.walmesh.node.tracing.Tracing.with(options.openTelemetry()));
+    } else if (options.tracing() != null) {
+      tracingSdk = options.tracing().sdk(options.nodeId());
+      metrics.tracing(io.walmesh.node.tracing.Tracing.with(tracingSdk));
+      log.info("Tracing on: spans to {} (sample ratio {})", options.tracing().otlpEndpoint(), options.tracing().sampleRatio());
+    }
     this.authorizer = options.auth() == null ? io.walmesh.node.auth.Authorizer.OPEN : new io.walmesh.node.auth.Authorizer(options.auth());
   }
 
@@ -302,6 +311,11 @@ public final class Node {
         .transform(v -> pluginManager == null ? Future.succeededFuture() : pluginManager.close())
         .transform(v -> plugins == null ? Future.succeededFuture() : plugins.close())
         .transform(v -> closeVertx())
+        .andThen(v -> {
+          if (tracingSdk != null) {
+            tracingSdk.close();
+          }
+        })
         .onComplete(v -> log.info("walmesh node {} stopped", options.nodeId()));
   }
 

@@ -50,7 +50,8 @@ public final class NodeOptions {
   /** A node whose storage cannot write for {@value} ms exits so a supervisor restarts it. */
   public static final long DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS = 60_000;
   private static final Set<String> FIELDS = Set.of("node-id", "data-dir", "grpc", "admin", "demo-namespace",
-      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls", "auth", "secrets");
+      "cluster", "plugin-scan-interval-ms", "targets", "metrics", "plugins", "storage-unavailable-exit-ms", "insecure", "tls", "auth", "secrets",
+      "tracing");
   private static final Set<String> TARGETS_FIELDS = Set.of("deny-destinations");
   private static final Set<String> LISTEN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms");
   private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
@@ -67,6 +68,8 @@ public final class NodeOptions {
   private String adminHost = DEFAULT_HOST;
   private int adminPort = DEFAULT_ADMIN_PORT;
   private boolean demoNamespace;
+  private io.walmesh.node.tracing.TracingOptions tracing;
+  private io.opentelemetry.api.OpenTelemetry openTelemetry;
   private ListenerLimits grpcLimits = ListenerLimits.grpcDefaults();
   private ListenerLimits adminLimits = ListenerLimits.adminDefaults();
   private long maxRequestBytesInFlight = RequestBudget.DEFAULT_MAX_BYTES;
@@ -116,6 +119,9 @@ public final class NodeOptions {
     ConfigReader metrics = reader.object("metrics");
     metrics.rejectUnknown(Set.of("max-namespace-series"));
     options.maxNamespaceSeries = metrics.optInt("max-namespace-series", Metrics.DEFAULT_MAX_NAMESPACE_SERIES, 0, 100_000);
+    if (reader.has("tracing")) {
+      options.tracing = io.walmesh.node.tracing.TracingOptions.read(reader.object("tracing"));
+    }
     ConfigReader plugins = reader.object("plugins");
     plugins.rejectUnknown(PLUGINS_FIELDS);
     options.pluginLimits = new PluginLimits(
@@ -194,6 +200,21 @@ public final class NodeOptions {
     }
     this.pluginScanIntervalMs = pluginScanIntervalMs;
     return this;
+  }
+
+  /** The {@code tracing} section, or null: tracing off. */
+  public io.walmesh.node.tracing.TracingOptions tracing() {
+    return tracing;
+  }
+
+  /** An OpenTelemetry to trace with instead of the {@code tracing} section's exporter (for embedding and tests). */
+  public NodeOptions openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    this.openTelemetry = openTelemetry;
+    return this;
+  }
+
+  public io.opentelemetry.api.OpenTelemetry openTelemetry() {
+    return openTelemetry;
   }
 
   public String nodeId() {

@@ -1,5 +1,7 @@
 package io.walmesh.node.consumer;
 
+import io.opentelemetry.api.trace.Span;
+import io.walmesh.node.tracing.Tracing;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -172,7 +174,7 @@ public final class ConsumerVerticle extends AbstractVerticle {
         entry.getWriteTimeMs(), attempt);
     List<Future<Void>> attempts = new ArrayList<>();
     for (TargetConfig target : owed) {
-      attempts.add(deliverTo(target.name(), delivery).onSuccess(v -> delivered.add(target.name())));
+      attempts.add(traced(target.name(), delivery, entry).onSuccess(v -> delivered.add(target.name())));
     }
     return Future.join(attempts).transform(ignored -> {
       StringBuilder errors = new StringBuilder();
@@ -220,6 +222,29 @@ public final class ConsumerVerticle extends AbstractVerticle {
       }
       return backend.retry(lease, updated.setDueAtMs(System.currentTimeMillis() + backoff).build());
     });
+  }
+
+  /**
+   * One attempt to one target in a {@code walmesh.deliver} span (a child of the entry's write) when tracing is on;
+   * the target then sees this attempt's {@code traceparent} among the headers.
+   */
+  private Future<Void> traced(String targetName, Delivery delivery, EntryRecord entry) {
+    Tracing tracing = metrics.tracing();
+    if (!tracing.enabled()) {
+      return deliverTo(targetName, delivery);
+    }
+    Span span = tracing.deliver(config.name(), entry.getEntryId(), targetName, delivery.attempt(),
+        entry.getHeadersMap().get(Tracing.TRACEPARENT));
+    String traceparent = Tracing.traceparent(span);
+    Delivery attempt = delivery;
+    if (traceparent != null) {
+      java.util.Map<String, String> headers = new java.util.HashMap<>(delivery.headers());
+      headers.put(Tracing.TRACEPARENT, traceparent);
+      attempt = new Delivery(delivery.namespace(), delivery.entryId(), delivery.key(), delivery.payload(),
+          java.util.Collections.unmodifiableMap(headers), delivery.attributes(), delivery.writeTimeMs(), delivery.attempt());
+    }
+    return deliverTo(targetName, attempt).andThen(done -> Tracing.end(span, done.succeeded(),
+        done.succeeded() ? "delivered" : "failed", done.succeeded() ? null : String.valueOf(done.cause().getMessage())));
   }
 
   private Future<Void> deliverTo(String targetName, Delivery delivery) {

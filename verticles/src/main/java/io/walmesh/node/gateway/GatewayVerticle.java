@@ -1,5 +1,7 @@
 package io.walmesh.node.gateway;
 
+import io.opentelemetry.api.trace.Span;
+import io.walmesh.node.tracing.Tracing;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -88,7 +90,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
       if (principal != null) {
         StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
-            request -> writeOne(principal, request, DEFAULT_WRITE_TIMEOUT_MS));
+            request -> writeOne(principal, request, DEFAULT_WRITE_TIMEOUT_MS, call.headers().get(Tracing.TRACEPARENT)));
       }
     });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
@@ -141,7 +143,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       message.fail(WriteFailure.RESOURCE_EXHAUSTED.code(), budget.refusal());
       return;
     }
-    route(request, timeout).onComplete(done -> {
+    route(request, timeout, message.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
       budget.release(size);
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
@@ -213,7 +215,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (principal == null) {
       return;
     }
-    writeOne(principal, request, timeoutOf(call)).onComplete(done -> {
+    writeOne(principal, request, timeoutOf(call), call.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
@@ -243,7 +245,8 @@ public final class GatewayVerticle extends AbstractVerticle {
     List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
     for (WriteToLogRequest request : batch.getRequestsList()) {
       Outcome denied = denied(principal, request);
-      outcomes.add(denied != null ? Future.succeededFuture(denied) : route(request, timeout));
+      outcomes.add(denied != null ? Future.succeededFuture(denied)
+          : route(request, timeout, call.headers().get(Tracing.TRACEPARENT)));
     }
     Future.join(outcomes).onComplete(done -> {
       budget.release(size);
@@ -266,7 +269,7 @@ public final class GatewayVerticle extends AbstractVerticle {
    * One write as {@code WriteToLog} answers it: the caller's permission for its namespace, the
    * node's budget of request bytes, then the route to its owner. Never fails.
    */
-  private Future<Outcome> writeOne(String principal, WriteToLogRequest request, long timeout) {
+  private Future<Outcome> writeOne(String principal, WriteToLogRequest request, long timeout, String traceparent) {
     Outcome denied = denied(principal, request);
     if (denied != null) {
       return Future.succeededFuture(denied);
@@ -275,7 +278,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (!budget.tryAcquire(size)) {
       return Future.succeededFuture(Outcome.refused(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal()));
     }
-    return route(request, timeout).andThen(done -> budget.release(size));
+    return route(request, timeout, traceparent).andThen(done -> budget.release(size));
   }
 
   /** A routed write's outcome; a routing bug answers INTERNAL (and is logged) rather than leaving the call unanswered. */
@@ -292,8 +295,31 @@ public final class GatewayVerticle extends AbstractVerticle {
     return call.timeout() > 0 ? Math.max(1, call.timeout() - Math.min(250, call.timeout() / 10)) : DEFAULT_WRITE_TIMEOUT_MS;
   }
 
-  /** Sends one write to the producer that owns its namespace; never fails, the outcome says what happened. */
-  private Future<Outcome> route(WriteToLogRequest request, long timeout) {
+  /**
+   * Sends one write to the producer that owns its namespace, in a {@code walmesh.write} span when tracing is on
+   * (a child of the caller's {@code traceparent}); never fails, the outcome says what happened.
+   */
+  private Future<Outcome> route(WriteToLogRequest request, long timeout, String callerTraceparent) {
+    Tracing tracing = metrics.tracing();
+    if (!tracing.enabled()) {
+      return send(request, timeout, null);
+    }
+    Span span = tracing.write(request.getNamespace(), callerTraceparent);
+    return send(request, timeout, Tracing.traceparent(span)).andThen(done -> {
+      Outcome outcome = done.succeeded() ? done.result() : null;
+      if (outcome == null) {
+        Tracing.end(span, false, "INTERNAL", String.valueOf(done.cause()));
+      } else if (outcome.status() != GrpcStatus.OK) {
+        Tracing.end(span, false, outcome.status().name(), outcome.message());
+      } else {
+        span.setAttribute(Tracing.ENTRY, outcome.response().getEntryId());
+        Trilean durable = outcome.response().getDurable();
+        Tracing.end(span, durable == Trilean.SUCCESS, durable.name(), outcome.response().getMessage());
+      }
+    });
+  }
+
+  private Future<Outcome> send(WriteToLogRequest request, long timeout, String traceparent) {
     String namespace = request.getNamespace();
     if (namespace.isEmpty()) {
       metrics.writes(NO_NAMESPACE, "rejected").increment();
@@ -311,9 +337,13 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     java.util.Optional<io.walmesh.node.producer.ProducerVerticle> here = localProducers.of(namespace);
     if (here.isPresent()) {
-      return local(here.get(), request, timeout);
+      return local(here.get(), request, timeout, traceparent);
     }
-    return vertx.eventBus().<Object>request(Addresses.write(namespace), request, new DeliveryOptions().setSendTimeout(timeout))
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeout);
+    if (traceparent != null) {
+      options.addHeader(Tracing.TRACEPARENT, traceparent);
+    }
+    return vertx.eventBus().<Object>request(Addresses.write(namespace), request, options)
         .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
             : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
         .otherwise(cause -> {
@@ -330,11 +360,12 @@ public final class GatewayVerticle extends AbstractVerticle {
    * (a refusal's {@code WriteFailure} is its gRPC status; no answer by {@code timeout} is
    * {@code UNKNOWN}), handed back to this gateway's context.
    */
-  private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout) {
+  private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout,
+                                String traceparent) {
     io.vertx.core.Context here = vertx.getOrCreateContext();
     Promise<Outcome> outcome = Promise.promise();
     long timer = vertx.setTimer(timeout, id -> outcome.tryComplete(noAnswer(request.getNamespace(), timeout)));
-    producer.submit(request).onComplete(done -> here.runOnContext(v -> {
+    producer.submit(request, traceparent).onComplete(done -> here.runOnContext(v -> {
       vertx.cancelTimer(timer);
       if (done.failed()) {
         outcome.tryComplete(Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause()));

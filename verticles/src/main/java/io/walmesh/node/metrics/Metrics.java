@@ -64,6 +64,18 @@ public final class Metrics {
     maxNamespaceSeries(maxNamespaceSeries);
   }
 
+  private volatile io.walmesh.node.tracing.Tracing tracing = io.walmesh.node.tracing.Tracing.OFF;
+
+  /** The node's spans (off unless the node config has {@code tracing}); kept here beside the metrics it complements. */
+  public io.walmesh.node.tracing.Tracing tracing() {
+    return tracing;
+  }
+
+  public Metrics tracing(io.walmesh.node.tracing.Tracing tracing) {
+    this.tracing = tracing;
+    return this;
+  }
+
   /** How many namespaces get series of their own; namespaces already metered keep their label. */
   public Metrics maxNamespaceSeries(int max) {
     if (max < 0) {

@@ -1,5 +1,7 @@
 package io.walmesh.node.producer;
 
+import io.opentelemetry.api.trace.Span;
+import io.walmesh.node.tracing.Tracing;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
@@ -70,10 +72,11 @@ public final class ProducerVerticle extends AbstractVerticle {
     // From the gateway of another node (the cluster codec) or this JVM: the message itself. From other clients: its bytes.
     boolean asObject = message.body() instanceof WriteToLogRequest;
     Future<Answer> answered;
+    String traceparent = message.headers().get(Tracing.TRACEPARENT);
     if (asObject) {
-      answered = write((WriteToLogRequest) message.body());
+      answered = write((WriteToLogRequest) message.body(), traceparent);
     } else if (message.body() instanceof Buffer body) {
-      answered = writeBytes(body);
+      answered = writeBytes(body, traceparent);
     } else {
       answered = refused(WriteFailure.INVALID_ARGUMENT, "the message body must be a Buffer holding a protobuf WriteToLogRequest");
     }
@@ -87,14 +90,14 @@ public final class ProducerVerticle extends AbstractVerticle {
     });
   }
 
-  private Future<Answer> writeBytes(Buffer body) {
+  private Future<Answer> writeBytes(Buffer body, String traceparent) {
     WriteToLogRequest request;
     try {
       request = WriteToLogRequest.parseFrom(body.getBytes());
     } catch (Exception e) {
       return refused(WriteFailure.INVALID_ARGUMENT, "the message body is not a protobuf WriteToLogRequest: " + e.getMessage());
     }
-    return write(request);
+    return write(request, traceparent);
   }
 
   private void drainedWhenIdle() {
@@ -108,13 +111,13 @@ public final class ProducerVerticle extends AbstractVerticle {
    * on the namespace's address, on this verticle's context. Answers {@link WriteFailure#UNAVAILABLE}
    * once the producer is stopping. The future never fails.
    */
-  public Future<Answer> submit(WriteToLogRequest request) {
+  public Future<Answer> submit(WriteToLogRequest request, String traceparent) {
     Promise<Answer> answer = Promise.promise();
     context.runOnContext(v -> {
       if (stopping) {
         answer.complete(Answer.STOPPING);
       } else {
-        write(request).onComplete(done -> {
+        write(request, traceparent).onComplete(done -> {
           answer.handle(done);
           drainedWhenIdle();
         });
@@ -123,8 +126,12 @@ public final class ProducerVerticle extends AbstractVerticle {
     return answer.future();
   }
 
-  /** Validates, bounds and appends one write; on this verticle's context. The future never fails. */
-  private Future<Answer> write(WriteToLogRequest request) {
+  /**
+   * Validates, bounds and appends one write; on this verticle's context. The future never fails. {@code traceparent}
+   * is the gateway's {@code walmesh.write} span (null when tracing is off): the append is its child, and the entry
+   * keeps it so that each delivery attempt is one too.
+   */
+  private Future<Answer> write(WriteToLogRequest request, String traceparent) {
     long started = System.nanoTime();
     if (!request.getNamespace().equals(config.name())) {
       return refused(WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
@@ -145,7 +152,7 @@ public final class ProducerVerticle extends AbstractVerticle {
           + inFlight + " writes in flight, its max-in-flight-writes; back off and retry");
     }
     long now = System.currentTimeMillis();
-    EntryRecord entry = EntryRecord.newBuilder()
+    EntryRecord.Builder builder = EntryRecord.newBuilder()
         .setNamespace(config.name())
         .setKey(request.getKey())
         .setPayload(request.getPayload())
@@ -154,8 +161,12 @@ public final class ProducerVerticle extends AbstractVerticle {
         .putAllTargetAttributes(request.getTarget().getAttributesMap())
         .setWriteTimeMs(request.getLifecycle().getWriteTimeMs() > 0 ? request.getLifecycle().getWriteTimeMs() : now)
         .setDueAtMs(WriteValidator.dueAt(request.getLifecycle(), now))
-        .setIdempotencyKey(request.getIdempotencyKey())
-        .build();
+        .setIdempotencyKey(request.getIdempotencyKey());
+    if (traceparent != null) {
+      builder.putHeaders(Tracing.TRACEPARENT, traceparent);
+    }
+    EntryRecord entry = builder.build();
+    Span span = metrics.tracing().append(config.name(), traceparent);
     inFlight++;
     Future<WriteToLogResponse> answer;
     try {
@@ -176,6 +187,8 @@ public final class ProducerVerticle extends AbstractVerticle {
           .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())
           .build());
     }).map(response -> {
+      span.setAttribute(Tracing.ENTRY, response.getEntryId());
+      Tracing.end(span, response.getDurable() == Trilean.SUCCESS, response.getDurable().name(), response.getMessage());
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       return new Answer(response, null, null);
