@@ -50,6 +50,10 @@ public final class Bench implements Callable<Integer> {
       "with the raw RocksDB baseline."})
   boolean tls;
 
+  @Option(names = "--memory", description = {"Instead of the backends: a node started by ./walmesh (the launcher's",
+      "default JVM settings) in its own process, under unary writes from this one; prints its peak RSS."})
+  boolean memory;
+
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
@@ -70,6 +74,21 @@ public final class Bench implements Callable<Integer> {
     }
     Path work = Files.createTempDirectory("walmesh-bench");
     Vertx vertx = Vertx.vertx();
+    if (memory) {
+      try {
+        NodeMemory.Result result = NodeMemory.run(vertx, work, concurrency, payloadBytes, warmupSecs * 1000L,
+            durationSecs * 1000L);
+        Measurement writes = result.writes();
+        System.out.printf("%nnode started as: %s%n", result.javaCommand());
+        System.out.printf("unary writes from another process, %d in flight: %,.0f ops/s (p99 %.2f ms, %d errors)%n",
+            concurrency, writes.throughput(), writes.percentileMs(99), writes.errors());
+        System.out.printf("node RSS: peak %,d MB, at the end %,d MB (target: under 512 MB at 10k writes/s)%n",
+            result.peakRssKb() / 1024, result.endRssKb() / 1024);
+        return 0;
+      } finally {
+        await(vertx.close());
+      }
+    }
     ElasticMq sqs = !tls && (backend.equals("all") || backend.equals("sqs")) ? ElasticMq.start() : null;
     KafkaBroker kafka = !tls && (backend.equals("all") || backend.equals("kafka")) ? KafkaBroker.start(work) : null;
     Node node = new Node(new NodeOptions().nodeId("bench").dataDir(work.resolve("node")).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));

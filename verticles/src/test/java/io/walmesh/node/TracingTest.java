@@ -45,16 +45,12 @@ class TracingTest {
   @Test
   void oneWritesSpansComeInOrderAndTheTargetContinuesTheTrace(@TempDir Path dir) throws Exception {
     InMemorySpanExporter spans = InMemorySpanExporter.create();
-    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+    OpenTelemetrySdk sdk = exportingTo(spans);
     Vertx vertx = Vertx.vertx();
     HttpSink sink = new HttpSink(vertx).start().respond(r -> r.attempt() == 1 ? 503 : 200);
     Node node = await(new Node(new NodeOptions().nodeId("traced").dataDir(dir).grpc("127.0.0.1", 0)
         .admin("127.0.0.1", 0).openTelemetry(sdk)).start());
-    Metadata metadata = new Metadata();
-    metadata.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER), "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01");
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", node.grpcPort()).usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
+    ManagedChannel channel = channelWithCallerTrace(node.grpcPort());
     try {
       TestNodes.create(new AdminHttp(node.adminPort()), TestNodes.namespace("traced", sink.url("/apply")));
       WriteToLogResponse response = ClientCalls.blockingUnaryCall(channel, GrpcPeers.WRITE,
@@ -114,8 +110,7 @@ class TracingTest {
   @Test
   void aWriteRoutedToAnotherNodeKeepsOneTrace(@TempDir Path dir) throws Exception {
     InMemorySpanExporter spans = InMemorySpanExporter.create();
-    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+    OpenTelemetrySdk sdk = exportingTo(spans);
     Vertx vertx = Vertx.vertx();
     HttpSink sink = new HttpSink(vertx).start();
     try (EmbeddedMesh mesh = new EmbeddedMesh(dir, 2)) {
@@ -123,11 +118,7 @@ class TracingTest {
       Node owner = mesh.start("b", 1, java.util.Set.of(), 0, options -> options.openTelemetry(sdk));
       // created through b: a local namespace lives on b, so a write through a crosses the event bus
       TestNodes.create(new AdminHttp(owner.adminPort()), TestNodes.namespace("routed", sink.url("/apply")));
-      Metadata metadata = new Metadata();
-      metadata.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
-          "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01");
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gateway.grpcPort()).usePlaintext()
-          .intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
+      ManagedChannel channel = channelWithCallerTrace(gateway.grpcPort());
       try {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
           spans.reset();
@@ -168,6 +159,21 @@ class TracingTest {
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("tracing.sample-ratio:");
     assertThatThrownBy(() -> NodeOptions.fromJson("{\"tracing\": {}}"))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("tracing.otlp-endpoint:");
+  }
+
+  /** An SDK that hands every ended span to {@code spans} at once (no batching, no sampling). */
+  private static OpenTelemetrySdk exportingTo(InMemorySpanExporter spans) {
+    return OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+  }
+
+  /** A grpc-java channel whose calls carry the caller's W3C traceparent. */
+  private static ManagedChannel channelWithCallerTrace(int port) {
+    Metadata metadata = new Metadata();
+    metadata.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+        "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01");
+    return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
   }
 
   private static SpanData only(List<SpanData> spans, String name) {
