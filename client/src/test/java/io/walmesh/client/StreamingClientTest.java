@@ -65,7 +65,6 @@ class StreamingClientTest extends NodeFixture {
         await(node.stop()); // the stream breaks with writes on it
         node = null;
       }
-      Thread.sleep(2);
     }
     node = TestNode.start(dataDir, "restarted", port);
 

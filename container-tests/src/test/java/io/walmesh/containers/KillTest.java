@@ -30,7 +30,8 @@ class KillTest extends ContainerFixture {
 
         Docker.kill(id);
         long acknowledgedAtKill = writers.acknowledgedCount();
-        Thread.sleep(2_000);
+        // the writers see the node gone before it comes back
+        await().atMost(Duration.ofSeconds(30)).until(() -> writers.notAcknowledgedCount() > 0);
         Docker.start(id);
         String adminUrl = "http://" + node.getHost() + ":" + Docker.hostPort(id, WalmeshContainer.ADMIN_PORT);
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))

@@ -113,7 +113,10 @@ class MeshTest extends ContainerFixture {
       Docker.disconnect(node3.getContainerId(), network.getId());
       await().atMost(Duration.ofSeconds(30)).until(() -> !aliveNodes(node1).contains("walmesh-3"));
       long on1AtCut = toNode1.acknowledgedCount();
-      Thread.sleep(5_000);
+      long failedOn3AtCut = toNode3.notAcknowledgedCount();
+      // the cut lasts until writers to walmesh-3's namespace were refused and walmesh-1's own went on
+      await().atMost(Duration.ofSeconds(60)).until(() -> toNode3.notAcknowledgedCount() > failedOn3AtCut
+          && toNode1.acknowledgedCount() > on1AtCut + 50);
       Map<String, Long> cutOn3 = toNode3.outcomes();
       Map<String, Long> cutOn1 = toNode1.outcomes();
       // the rest of the mesh keeps taking writes for its own namespaces while walmesh-3 is away

@@ -66,8 +66,7 @@ class CrashDurabilityTest {
     int grpcPort = FreePorts.next();
     int adminPort = FreePorts.next();
     Path config = dir.resolve("node.json");
-    Files.writeString(config, new JsonObject().put("node-id", "crash").put("data-dir", dir.resolve("data").toString())
-        .put("grpc", new JsonObject().put("port", grpcPort)).put("admin", new JsonObject().put("port", adminPort)).encode());
+    Files.writeString(config, TestNodes.childConfig("crash", dir.resolve("data"), grpcPort, adminPort).encode());
     Vertx vertx = Vertx.vertx();
     HttpSink sink = new HttpSink(vertx).start();
     AdminHttp admin = new AdminHttp(adminPort);

@@ -34,8 +34,7 @@ class JsonLogsTest {
     int grpcPort = FreePorts.next();
     int adminPort = FreePorts.next();
     Path config = dir.resolve("node.json");
-    Files.writeString(config, new JsonObject().put("node-id", "json-logs").put("data-dir", dir.resolve("data").toString())
-        .put("grpc", new JsonObject().put("port", grpcPort)).put("admin", new JsonObject().put("port", adminPort)).encode());
+    Files.writeString(config, TestNodes.childConfig("json-logs", dir.resolve("data"), grpcPort, adminPort).encode());
     Vertx vertx = Vertx.vertx();
     HttpSink sink = new HttpSink(vertx).start();
     sink.respond(r -> 400); // a permanent refusal: the entry goes to the DLQ at once, and the log says so

@@ -26,6 +26,12 @@ final class TestNodes {
     return await(node.start());
   }
 
+  /** A node config file's document for a node in a child process: its id, data directory and ports on loopback. */
+  static JsonObject childConfig(String nodeId, Path dataDir, int grpcPort, int adminPort) {
+    return new JsonObject().put("node-id", nodeId).put("data-dir", dataDir.toString())
+        .put("grpc", new JsonObject().put("port", grpcPort)).put("admin", new JsonObject().put("port", adminPort));
+  }
+
   static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

@@ -133,7 +133,7 @@ class WriteToLogStreamTest extends SingleNodeTest {
       // the node stops reading the stream: far fewer writes are stored than were sent
       await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> pending("stream-held") > 0);
       long storedWhileHeld = pending("stream-held");
-      Thread.sleep(1_000);
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> pending("stream-held") == storedWhileHeld);
       assertThat(pending("stream-held")).as("nothing more is taken while the client reads nothing").isEqualTo(storedWhileHeld);
       assertThat(storedWhileHeld).as("held back by flow control after %s of %s writes", storedWhileHeld, writes)
           .isLessThan(writes / 2);

@@ -220,7 +220,7 @@ public final class ConsumerVerticle extends AbstractVerticle {
         log.debug("Namespace {}: entry {} attempt {} failed, retry in {} ms: {}", config.name(), entry.getEntryId(),
             attempt, backoff, errors);
       }
-      return backend.retry(lease, updated.setDueAtMs(System.currentTimeMillis() + backoff).build());
+      return backend.retry(lease, updated.setDueAtMs(now + backoff).build());
     });
   }
 

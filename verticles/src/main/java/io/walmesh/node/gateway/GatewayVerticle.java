@@ -242,11 +242,11 @@ public final class GatewayVerticle extends AbstractVerticle {
       return;
     }
     long timeout = timeoutOf(call);
+    String traceparent = call.headers().get(Tracing.TRACEPARENT);
     List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
     for (WriteToLogRequest request : batch.getRequestsList()) {
       Outcome denied = denied(principal, request);
-      outcomes.add(denied != null ? Future.succeededFuture(denied)
-          : route(request, timeout, call.headers().get(Tracing.TRACEPARENT)));
+      outcomes.add(denied != null ? Future.succeededFuture(denied) : route(request, timeout, traceparent));
     }
     Future.join(outcomes).onComplete(done -> {
       budget.release(size);

@@ -86,7 +86,7 @@ public final class Tracing {
     return tracer.spanBuilder(name).setSpanKind(kind).setParent(parent).startSpan();
   }
 
-  /** The W3C {@code traceparent} of {@code span}, or null when it is not recorded (tracing off, not sampled). */
+  /** The W3C {@code traceparent} of {@code span} (its sampled flag included), or null when tracing is off. */
   public static String traceparent(Span span) {
     if (!span.getSpanContext().isValid()) {
       return null;
