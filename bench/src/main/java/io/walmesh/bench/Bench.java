@@ -54,6 +54,16 @@ public final class Bench implements Callable<Integer> {
       "default JVM settings) in its own process, under unary writes from this one; prints its peak RSS."})
   boolean memory;
 
+  @Option(names = "--processes", description = {"Every server in its own process, as users run them: the node",
+      "started by ./walmesh, the minimal gRPC write-ahead log (same proto, same group-commit fsync append) and, for",
+      "kafka, the broker; this process is the client. Local and kafka backends (--backend)."})
+  boolean processes;
+
+  @Option(names = "--curve", arity = "0..1", fallbackValue = "bench-curve.svg", paramLabel = "SVG",
+      description = {"With --processes: also sweep unary writes at concurrency 1, 4, 16, 64 and 256 for walmesh and",
+          "its baseline, and write the latency-throughput plot to SVG (default: bench-curve.svg)."})
+  Path curve;
+
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
@@ -89,6 +99,24 @@ public final class Bench implements Callable<Integer> {
         await(vertx.close());
       }
     }
+    if (processes || curve != null) {
+      if (tls) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--processes does not combine with --tls");
+      }
+      if (backend.equals("sqs")) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--processes measures the local and kafka backends");
+      }
+      try {
+        System.err.printf("walmesh bench, separate processes: concurrency %d, payload %d B, %d s warm-up + %d s per run,"
+            + " %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
+        new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve);
+        printTable();
+        writeResults();
+        return 0;
+      } finally {
+        await(vertx.close());
+      }
+    }
     ElasticMq sqs = !tls && (backend.equals("all") || backend.equals("sqs")) ? ElasticMq.start() : null;
     KafkaBroker kafka = !tls && (backend.equals("all") || backend.equals("kafka")) ? KafkaBroker.start(work) : null;
     Node node = new Node(new NodeOptions().nodeId("bench").dataDir(work.resolve("node")).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
@@ -110,13 +138,7 @@ public final class Bench implements Callable<Integer> {
         benchKafka(node, grpc, sink, vertx, kafka);
       }
       printTable();
-      JsonObject json = new JsonObject()
-          .put("command", "bench/run " + String.join(" ", ProcessHandle.current().info().arguments().map(List::of).orElse(List.of())))
-          .put("concurrency", concurrency).put("payload-bytes", payloadBytes).put("tls", tls).put("duration-secs", durationSecs)
-          .put("cores", Runtime.getRuntime().availableProcessors())
-          .put("rows", new JsonArray(new ArrayList<>(rows))).put("measurements", new JsonArray(new ArrayList<>(raw)));
-      Files.writeString(out, json.encodePrettily());
-      System.err.println("results written to " + out.toAbsolutePath());
+      writeResults();
       return 0;
     } finally {
       grpc.close();
@@ -254,11 +276,15 @@ public final class Bench implements Callable<Integer> {
   }
 
   private static JsonObject kafkaBackend(KafkaBroker kafka, String topic, JsonObject extra) {
-    return new JsonObject().put("type", "kafka").put("config", new JsonObject()
-        .put("bootstrap-servers", kafka.bootstrapServers()).put("wal-kafka-topic", topic).put("partitions", 8).mergeIn(extra));
+    return kafkaBackend(kafka.bootstrapServers(), topic, extra);
   }
 
-  private JsonObject namespace(String name, String url, JsonObject backendJson) {
+  static JsonObject kafkaBackend(String bootstrapServers, String topic, JsonObject extra) {
+    return new JsonObject().put("type", "kafka").put("config", new JsonObject()
+        .put("bootstrap-servers", bootstrapServers).put("wal-kafka-topic", topic).put("partitions", 8).mergeIn(extra));
+  }
+
+  JsonObject namespace(String name, String url, JsonObject backendJson) {
     return new JsonObject().put("name", name).put("backend", backendJson)
         .put("targets", new JsonArray().add(new JsonObject().put("name", "sink").put("type", "http")
             .put("config", new JsonObject().put("url", url))))
@@ -267,11 +293,16 @@ public final class Bench implements Callable<Integer> {
   }
 
   /** Writes whose delivery is an hour away: the consumer stays idle and only the write path is measured. */
-  private Measurement writes(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+  Measurement writes(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+    return writes(name, grpc, namespace, concurrency);
+  }
+
+  /** {@link #writes(String, GrpcWriteClient, String)} with {@code inFlight} calls in flight. */
+  Measurement writes(String name, GrpcWriteClient grpc, String namespace, int inFlight) throws InterruptedException {
     WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
         .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
-    return loop(name, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
+    return loop(name, inFlight, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
         ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
   }
 
@@ -279,7 +310,7 @@ public final class Bench implements Callable<Integer> {
    * Delayed writes with the same concurrency as {@link #writes}, each a request of one
    * {@code WriteToLogStream} (the Java client's streaming mode) instead of a call of its own.
    */
-  private Measurement streamedWrites(String name, Vertx vertx, int grpcPort, String namespace) throws Exception {
+  Measurement streamedWrites(String name, Vertx vertx, int grpcPort, String namespace) throws Exception {
     WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
         .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
@@ -293,7 +324,7 @@ public final class Bench implements Callable<Integer> {
   }
 
   /** Batches of {@code --batch} delayed writes; throughput counts entries, latency is per call. */
-  private Measurement batchedWrites(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+  Measurement batchedWrites(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
     WriteToLogBatchRequest.Builder builder = WriteToLogBatchRequest.newBuilder();
     for (int i = 0; i < batch; i++) {
       builder.addRequests(WriteToLogRequest.newBuilder().setNamespace(namespace)
@@ -315,8 +346,12 @@ public final class Bench implements Callable<Integer> {
     return WriteToLogRequest.newBuilder().setNamespace(namespace).setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes))).build();
   }
 
-  private Measurement loop(String name, java.util.function.Supplier<Future<?>> op) throws InterruptedException {
-    Measurement m = ClosedLoop.run(name, concurrency, warmupSecs * 1000L, durationSecs * 1000L, op);
+  Measurement loop(String name, Supplier<Future<?>> op) throws InterruptedException {
+    return loop(name, concurrency, op);
+  }
+
+  Measurement loop(String name, int inFlight, Supplier<Future<?>> op) throws InterruptedException {
+    Measurement m = ClosedLoop.run(name, inFlight, warmupSecs * 1000L, durationSecs * 1000L, op);
     raw.add(m.toJson());
     return m;
   }
@@ -370,7 +405,7 @@ public final class Bench implements Callable<Integer> {
     }
   }
 
-  private void compareWrites(String backendName, Measurement walmesh, Measurement batched, Measurement baseline, String what) {
+  void compareWrites(String backendName, Measurement walmesh, Measurement batched, Measurement baseline, String what) {
     row(backendName, "write throughput (ops/s)", walmesh.throughput(), baseline.throughput(), what);
     row(backendName, "batched write throughput (entries/s)", batched.throughput(), baseline.throughput(), what);
     row(backendName, "write latency p50 (ms)", walmesh.percentileMs(50), baseline.percentileMs(50), what);
@@ -387,7 +422,7 @@ public final class Bench implements Callable<Integer> {
     row(backendName, "write-to-applied p99.9 (ms)" + at, walmeshPaced.percentileMs(99.9), baselinePaced.percentileMs(99.9), what);
   }
 
-  private void row(String backendName, String figure, double walmesh, double baseline, String what) {
+  void row(String backendName, String figure, double walmesh, double baseline, String what) {
     rows.add(new JsonObject().put("backend", backendName).put("figure", figure).put("walmesh", walmesh)
         .put("baseline", baseline).put("ratio", walmesh / baseline).put("baseline-is", what));
   }
@@ -398,6 +433,16 @@ public final class Bench implements Callable<Integer> {
       System.out.printf("%-7s %-40s %14.2f %14.2f %8.2f   %s%n", r.getString("backend"), r.getString("figure"),
           r.getDouble("walmesh"), r.getDouble("baseline"), r.getDouble("ratio"), r.getString("baseline-is"));
     }
+  }
+
+  private void writeResults() throws java.io.IOException {
+    JsonObject json = new JsonObject()
+        .put("command", "bench/run " + String.join(" ", ProcessHandle.current().info().arguments().map(List::of).orElse(List.of())))
+        .put("concurrency", concurrency).put("payload-bytes", payloadBytes).put("tls", tls).put("processes", processes || curve != null)
+        .put("duration-secs", durationSecs).put("cores", Runtime.getRuntime().availableProcessors())
+        .put("rows", new JsonArray(new ArrayList<>(rows))).put("measurements", new JsonArray(new ArrayList<>(raw)));
+    Files.writeString(out, json.encodePrettily());
+    System.err.println("results written to " + out.toAbsolutePath());
   }
 
   static <T> T await(Future<T> future) throws Exception {

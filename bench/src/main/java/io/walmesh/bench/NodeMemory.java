@@ -3,18 +3,13 @@ package io.walmesh.bench;
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
 import io.walmesh.protocol.v1.Lifecycle;
 import io.walmesh.protocol.v1.WriteToLogRequest;
-import io.walmesh.testkit.FreePorts;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -32,85 +27,35 @@ final class NodeMemory {
 
   static Result run(Vertx vertx, Path work, int concurrency, int payloadBytes, long warmupMs, long durationMs)
       throws Exception {
-    Path repo = Path.of(System.getProperty("walmesh.repo", ".")).toAbsolutePath().normalize();
-    Path launcher = repo.resolve("walmesh");
-    if (!Files.isExecutable(launcher)) {
-      throw new IllegalStateException("--memory starts the node with " + launcher + ", which is not there; run"
-          + " bench/run from the repository");
-    }
-    int grpcPort = FreePorts.next();
-    int adminPort = FreePorts.next();
-    Path config = work.resolve("memory-node.json");
-    Files.writeString(config, """
-        {"node-id": "bench-memory", "data-dir": "%s",
-         "grpc": {"host": "127.0.0.1", "port": %d}, "admin": {"host": "127.0.0.1", "port": %d}}"""
-        .formatted(work.resolve("memory-node"), grpcPort, adminPort));
-    ProcessBuilder builder = new ProcessBuilder(List.of(launcher.toString(), "start", "--config", config.toString()))
-        .redirectErrorStream(true).redirectOutput(work.resolve("memory-node.log").toFile());
-    builder.environment().put("WALMESH_LOG_LEVEL", "WARN");
-    Process node = builder.start();
-    GrpcWriteClient client = null;
     AtomicLong peak = new AtomicLong();
-    Thread sampler = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        peak.accumulateAndGet(rssKb(node.pid()), Math::max);
-        try {
-          Thread.sleep(250);
-        } catch (InterruptedException e) {
-          return;
+    try (NodeProcess node = NodeProcess.start(work, "bench-memory")) {
+      node.createNamespace(new JsonObject().put("name", "memory").put("targets", new JsonArray().add(new JsonObject()
+          .put("name", "web").put("type", "http").put("config", new JsonObject().put("url", "http://127.0.0.1:9/x")))));
+      Thread sampler = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          peak.accumulateAndGet(rssKb(node.pid()), Math::max);
+          try {
+            Thread.sleep(250);
+          } catch (InterruptedException e) {
+            return;
+          }
         }
-      }
-    }, "rss-sampler");
-    try {
-      HttpClient http = HttpClient.newHttpClient();
-      String admin = "http://127.0.0.1:" + adminPort;
-      waitUp(http, admin, node);
-      HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(admin + "/v1/namespaces"))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
-              {"name": "memory", "targets": [{"name": "web", "type": "http", "config": {"url": "http://127.0.0.1:9/x"}}]}"""))
-          .build(), HttpResponse.BodyHandlers.ofString());
-      if (created.statusCode() != 201) {
-        throw new IllegalStateException("creating the namespace: " + created.statusCode() + " " + created.body());
-      }
+      }, "rss-sampler");
       sampler.start();
-      GrpcWriteClient grpc = new GrpcWriteClient(vertx, "127.0.0.1", grpcPort);
-      client = grpc;
-      WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace("memory")
-          .setPayload(ByteString.copyFrom(new byte[payloadBytes]))
-          .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
-      Supplier<Future<?>> write = () -> grpc.write(request, 10_000);
-      Measurement writes = ClosedLoop.run("memory: walmesh WriteToLog, node in its own process", concurrency,
-          warmupMs, durationMs, write);
-      String command = ProcessHandle.of(node.pid()).flatMap(p -> p.info().commandLine()).orElse("?");
-      return new Result(writes, peak.get(), rssKb(node.pid()), command);
-    } finally {
-      sampler.interrupt();
-      if (client != null) {
-        client.close();
-      }
-      node.destroy();
-      node.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
-      node.destroyForcibly();
-    }
-  }
-
-  private static void waitUp(HttpClient http, String admin, Process node) throws Exception {
-    long until = System.currentTimeMillis() + 300_000; // the first ./walmesh run may build the node
-    while (System.currentTimeMillis() < until) {
-      if (!node.isAlive()) {
-        throw new IllegalStateException("the node exited with " + node.exitValue() + "; see its log");
-      }
+      GrpcWriteClient grpc = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
       try {
-        if (http.send(HttpRequest.newBuilder(URI.create(admin + "/v1/health")).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-          return;
-        }
-      } catch (java.io.IOException notYet) {
-        // not listening yet
+        WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace("memory")
+            .setPayload(ByteString.copyFrom(new byte[payloadBytes]))
+            .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
+        Supplier<Future<?>> write = () -> grpc.write(request, 10_000);
+        Measurement writes = ClosedLoop.run("memory: walmesh WriteToLog, node in its own process", concurrency,
+            warmupMs, durationMs, write);
+        return new Result(writes, peak.get(), rssKb(node.pid()), node.commandLine());
+      } finally {
+        sampler.interrupt();
+        grpc.close();
       }
-      Thread.sleep(250);
     }
-    throw new IllegalStateException("the node did not answer /v1/health in 5 minutes");
   }
 
   /** VmRSS of a process, in kB (0 when it is gone). */

@@ -44,9 +44,14 @@ final class RawRocksLog implements AutoCloseable {
   }
 
   Future<Long> append(byte[] value) {
+    return Future.fromCompletionStage(appendAsync(value));
+  }
+
+  /** The append without Vert.x: completed on the writer thread after the synced batch that holds it. */
+  CompletableFuture<Long> appendAsync(byte[] value) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     queue.add(new Append(value, done));
-    return Future.fromCompletionStage(done);
+    return done;
   }
 
   byte[] get(long key) throws Exception {

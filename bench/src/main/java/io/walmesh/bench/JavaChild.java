@@ -1,0 +1,68 @@
+package io.walmesh.bench;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A baseline server (the minimal gRPC WAL, a Kafka broker) in a JVM of its own, from the bench's own jar, with the
+ * same memory settings the launcher gives a node. It prints one line when it serves, and stops when its standard
+ * input closes.
+ */
+final class JavaChild implements AutoCloseable {
+  /** The launcher's memory defaults (./walmesh), so that a baseline server runs under the node's limits. */
+  static final List<String> NODE_MEMORY = List.of("-Xms64m", "-Xmx256m", "-XX:MaxDirectMemorySize=128m",
+      "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m");
+
+  private final Process process;
+  private final String firstLine;
+
+  private JavaChild(Process process, String firstLine) {
+    this.process = process;
+    this.firstLine = firstLine;
+  }
+
+  /** Starts {@code mainClass} with {@code args} and returns once it printed its first line (its address). */
+  static JavaChild start(Path log, List<String> jvmOptions, Class<?> mainClass, String... args) throws Exception {
+    Path jar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", jar.toString(), mainClass.getName()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    if (line == null) {
+      process.waitFor(10, TimeUnit.SECONDS);
+      throw new IllegalStateException(mainClass.getSimpleName() + " exited before it served; see " + log);
+    }
+    return new JavaChild(process, line);
+  }
+
+  /** The line it printed when it began to serve, e.g. {@code listening 41234}. */
+  String firstLine() {
+    return firstLine;
+  }
+
+  /** The last word of {@link #firstLine()}: the port or address it serves on. */
+  String address() {
+    return firstLine.substring(firstLine.lastIndexOf(' ') + 1);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.getOutputStream().close();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}

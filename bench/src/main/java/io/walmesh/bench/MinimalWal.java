@@ -1,0 +1,134 @@
+package io.walmesh.bench;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteToLogBatchRequest;
+import io.walmesh.protocol.v1.WriteToLogBatchResponse;
+import io.walmesh.protocol.v1.WriteToLogBatchResult;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.walmesh.protocol.v1.WriteToLogStreamRequest;
+import io.walmesh.protocol.v1.WriteToLogStreamResponse;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The write path's baseline for {@code bench/run --processes}: the smallest gRPC write-ahead log that speaks
+ * walmesh's proto. A plain grpc-java server (its own HTTP/2 stack, the default Netty event loops, handlers run on
+ * the event loop) answers {@code WriteToLog}, {@code WriteToLogBatch} and {@code WriteToLogStream} by appending each
+ * request's bytes to {@link RawRocksLog} (one writer thread, one synced RocksDB batch for everything queued) and
+ * answering SUCCESS once the batch holding it is synced. No namespaces, validation, limits, auth, metrics, dedupe or
+ * delivery: the ratio of walmesh to this is walmesh's own cost, with gRPC's and the disk's taken out.
+ *
+ * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR}; prints
+ * {@code listening PORT} when it serves, and stops when its standard input closes.
+ */
+public final class MinimalWal {
+  private static final String SERVICE = "walmesh.v1.WriteAheadLog";
+
+  private MinimalWal() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 2) {
+      System.err.println("usage: MinimalWal PORT DIR");
+      System.exit(2);
+    }
+    try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])))
+          .directExecutor().addService(service(log)).build().start();
+      System.out.println("listening " + server.getPort());
+      System.out.flush();
+      while (System.in.read() >= 0) {
+        // runs until the bench closes our standard input (or dies)
+      }
+      server.shutdownNow().awaitTermination();
+    }
+  }
+
+  static ServerServiceDefinition service(RawRocksLog log) {
+    return ServerServiceDefinition.builder(SERVICE)
+        .addMethod(method("WriteToLog", MethodDescriptor.MethodType.UNARY, WriteToLogRequest.getDefaultInstance(),
+                WriteToLogResponse.getDefaultInstance()),
+            ServerCalls.asyncUnaryCall((WriteToLogRequest request, StreamObserver<WriteToLogResponse> answer) ->
+                append(log, request).whenComplete((response, error) -> {
+                  answer.onNext(response);
+                  answer.onCompleted();
+                })))
+        .addMethod(method("WriteToLogBatch", MethodDescriptor.MethodType.UNARY,
+                WriteToLogBatchRequest.getDefaultInstance(), WriteToLogBatchResponse.getDefaultInstance()),
+            ServerCalls.asyncUnaryCall((WriteToLogBatchRequest batch, StreamObserver<WriteToLogBatchResponse> answer) -> {
+              List<CompletableFuture<WriteToLogResponse>> appends = new ArrayList<>(batch.getRequestsCount());
+              for (WriteToLogRequest request : batch.getRequestsList()) {
+                appends.add(append(log, request));
+              }
+              CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+                appends.forEach(a -> response.addResults(WriteToLogBatchResult.newBuilder().setResponse(a.join())));
+                answer.onNext(response.build());
+                answer.onCompleted();
+              });
+            }))
+        .addMethod(method("WriteToLogStream", MethodDescriptor.MethodType.BIDI_STREAMING,
+                WriteToLogStreamRequest.getDefaultInstance(), WriteToLogStreamResponse.getDefaultInstance()),
+            ServerCalls.asyncBidiStreamingCall(answers -> new StreamObserver<WriteToLogStreamRequest>() {
+              // answers come from the writer thread while requests arrive on the event loop: one lock per stream
+              private int unanswered;
+              private boolean halfClosed;
+
+              @Override
+              public void onNext(WriteToLogStreamRequest request) {
+                synchronized (this) {
+                  unanswered++;
+                }
+                append(log, request.getRequest()).whenComplete((response, e) -> {
+                  synchronized (this) {
+                    answers.onNext(WriteToLogStreamResponse.newBuilder().setRequestId(request.getRequestId())
+                        .setResponse(response).build());
+                    if (--unanswered == 0 && halfClosed) {
+                      answers.onCompleted();
+                    }
+                  }
+                });
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                // the client went away; its appends still complete
+              }
+
+              @Override
+              public synchronized void onCompleted() {
+                halfClosed = true;
+                if (unanswered == 0) {
+                  answers.onCompleted();
+                }
+              }
+            }))
+        .build();
+  }
+
+  private static CompletableFuture<WriteToLogResponse> append(RawRocksLog log, WriteToLogRequest request) {
+    return log.appendAsync(request.toByteArray()).handle((key, error) -> error == null
+        ? WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS).setEntryId(Long.toString(key)).build()
+        : WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN).setMessage(error.toString()).build());
+  }
+
+  private static <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message> MethodDescriptor<Q, R> method(
+      String name, MethodDescriptor.MethodType type, Q request, R response) {
+    return MethodDescriptor.<Q, R>newBuilder().setType(type)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
+        .setRequestMarshaller(ProtoUtils.marshaller(request)).setResponseMarshaller(ProtoUtils.marshaller(response))
+        .build();
+  }
+}

@@ -1,0 +1,112 @@
+package io.walmesh.bench;
+
+import io.vertx.core.json.JsonObject;
+import io.walmesh.testkit.FreePorts;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A walmesh node started the way users start one, {@code ./walmesh start --config ...} (the launcher's JVM
+ * settings), in its own process on loopback, with its log in the bench's work directory.
+ */
+final class NodeProcess implements AutoCloseable {
+  private final Process process;
+  private final int grpcPort;
+  private final int adminPort;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private NodeProcess(Process process, int grpcPort, int adminPort) {
+    this.process = process;
+    this.grpcPort = grpcPort;
+    this.adminPort = adminPort;
+  }
+
+  /** Starts {@code ./walmesh start} from the repository the bench runs from and waits for its health check. */
+  static NodeProcess start(Path work, String nodeId) throws Exception {
+    Path repo = Path.of(System.getProperty("walmesh.repo", ".")).toAbsolutePath().normalize();
+    Path launcher = repo.resolve("walmesh");
+    if (!Files.isExecutable(launcher)) {
+      throw new IllegalStateException("the bench starts the node with " + launcher + ", which is not there; run"
+          + " bench/run from the repository");
+    }
+    int grpcPort = FreePorts.next();
+    int adminPort = FreePorts.next();
+    Path config = work.resolve(nodeId + ".json");
+    Files.writeString(config, """
+        {"node-id": "%s", "data-dir": "%s",
+         "grpc": {"host": "127.0.0.1", "port": %d}, "admin": {"host": "127.0.0.1", "port": %d}}"""
+        .formatted(nodeId, work.resolve(nodeId), grpcPort, adminPort));
+    ProcessBuilder builder = new ProcessBuilder(List.of(launcher.toString(), "start", "--config", config.toString()))
+        .redirectErrorStream(true).redirectOutput(work.resolve(nodeId + ".log").toFile());
+    builder.environment().put("WALMESH_LOG_LEVEL", "WARN");
+    NodeProcess node = new NodeProcess(builder.start(), grpcPort, adminPort);
+    try {
+      node.waitUp(work.resolve(nodeId + ".log"));
+    } catch (Exception e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  int grpcPort() {
+    return grpcPort;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  String commandLine() {
+    return ProcessHandle.of(process.pid()).flatMap(p -> p.info().commandLine()).orElse("?");
+  }
+
+  /** Creates a namespace through the admin API; fails with the node's answer when it is refused. */
+  void createNamespace(JsonObject namespace) throws Exception {
+    HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(admin() + "/v1/namespaces"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(namespace.encode()))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    if (created.statusCode() != 201) {
+      throw new IllegalStateException("creating namespace " + namespace.getString("name") + ": " + created.statusCode()
+          + " " + created.body());
+    }
+  }
+
+  private String admin() {
+    return "http://127.0.0.1:" + adminPort;
+  }
+
+  private void waitUp(Path log) throws Exception {
+    long until = System.currentTimeMillis() + 300_000; // the first ./walmesh run may build the node
+    while (System.currentTimeMillis() < until) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the node exited with " + process.exitValue() + "; see " + log);
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create(admin() + "/v1/health")).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("the node did not answer /v1/health in 5 minutes; see " + log);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}
