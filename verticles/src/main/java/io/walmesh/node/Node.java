@@ -47,6 +47,8 @@ public final class Node {
   private PluginManager pluginManager;
   private NamespaceManager namespaces;
   private GatewayVerticle gateway;
+  /** Every instance of the gateway, {@link #gateway} first: one per event loop, up to {@code grpc.instances}. */
+  private final java.util.List<GatewayVerticle> gateways = new java.util.ArrayList<>();
   private AdminVerticle admin;
   private StorageWatchdog watchdog;
   private final io.walmesh.node.auth.Authorizer authorizer;
@@ -179,14 +181,14 @@ public final class Node {
           if (!cluster.hasRole(ClusterOptions.GATEWAY)) {
             return Future.succeededFuture();
           }
-          gateway = new GatewayVerticle(options.grpcHost(), options.grpcPort(), namespaces::exists, metrics,
+          gateway = new GatewayVerticle(options.grpcHost(), gatewayPort(), namespaces::exists, metrics,
               options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
               .whyUnavailable(namespaces::whyUnavailable)
               .localProducers(producers)
               .health(() -> namespaces.storageUnavailable().isEmpty(),
                   name -> namespaces.status(name).map(status -> status.state().healthy()))
               .busApiForTheMesh(cluster.eventBusApi());
-          return vertx.deployVerticle(gateway);
+          return deployGateways(gateway, options.grpcInstances());
         })
         .compose(v -> {
           admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, cluster,
@@ -277,10 +279,46 @@ public final class Node {
         return;
       }
       version[0] = now;
-      Future.join(gateway == null ? Future.succeededFuture(false) : gateway.reloadTls(), admin.reloadTls())
+      List<Future<Boolean>> reloads = new java.util.ArrayList<>();
+      gateways.forEach(g -> reloads.add(g.reloadTls()));
+      reloads.add(admin.reloadTls());
+      Future.join(reloads)
           .onSuccess(v -> log.info("TLS certificates reloaded from {}", tls.certPath()))
           .onFailure(e -> log.error("TLS certificates in {} could not be reloaded; the listeners keep the previous ones: {}",
               tls.certPath(), e.getMessage()));
+    });
+  }
+
+  /**
+   * The port every gateway instance listens on. Vert.x shares a port among listeners that ask for the same one, but
+   * each listener on port 0 gets a port of its own: with several instances and port 0, the node picks a free port
+   * first.
+   */
+  private int gatewayPort() {
+    if (options.grpcPort() != 0 || options.grpcInstances() == 1) {
+      return options.grpcPort();
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(options.grpcHost()))) {
+      return probe.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot find a free port on " + options.grpcHost() + " for gRPC: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Deploys the gateway as one deployment of {@code instances} instances on one port, and checks that they do
+   * share it: a client must reach every instance through the address the node announces.
+   */
+  private Future<String> deployGateways(GatewayVerticle first, int instances) {
+    return vertx.deployVerticle(() -> {
+      GatewayVerticle instance = gateways.isEmpty() ? first : first.sibling();
+      gateways.add(instance);
+      return instance;
+    }, new io.vertx.core.DeploymentOptions().setInstances(instances)).compose(id -> {
+      java.util.Set<Integer> ports = new java.util.TreeSet<>();
+      gateways.forEach(g -> ports.add(g.actualPort()));
+      return ports.size() == 1 ? Future.succeededFuture(id) : Future.failedFuture(new IllegalStateException(
+          "the " + instances + " gRPC gateway instances listen on ports " + ports + " instead of one port"));
     });
   }
 
@@ -305,7 +343,8 @@ public final class Node {
       watchdog.stop();
     }
     return Future.<Void>succeededFuture()
-        .transform(v -> gateway == null ? Future.succeededFuture() : undeploy(gateway.deploymentID()))
+        .transform(v -> gateway == null || gateway.deploymentID() == null ? Future.succeededFuture()
+            : undeploy(gateway.deploymentID()))
         .transform(v -> admin == null ? Future.succeededFuture() : undeploy(admin.deploymentID()))
         .transform(v -> namespaces == null ? Future.succeededFuture() : namespaces.stopAll())
         .transform(v -> pluginManager == null ? Future.succeededFuture() : pluginManager.close())

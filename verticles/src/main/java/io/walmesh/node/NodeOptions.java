@@ -59,7 +59,7 @@ public final class NodeOptions {
   private static final Set<String> PLUGINS_FIELDS = Set.of("max-jar-bytes", "max-unpacked-bytes", "max-entry-bytes", "max-entries",
       "allowed-sha256");
   private static final Set<String> GRPC_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
-      "max-request-bytes-in-flight");
+      "max-request-bytes-in-flight", "instances");
 
   private String nodeId = "node-" + UUID.randomUUID().toString().substring(0, 8);
   private Path dataDir = Path.of(DEFAULT_DATA_DIR);
@@ -73,6 +73,10 @@ public final class NodeOptions {
   private ListenerLimits grpcLimits = ListenerLimits.grpcDefaults();
   private ListenerLimits adminLimits = ListenerLimits.adminDefaults();
   private long maxRequestBytesInFlight = RequestBudget.DEFAULT_MAX_BYTES;
+  /** One gateway instance per core by default: each serves the connections Vert.x hands it on its own event loop. */
+  public static final int DEFAULT_GRPC_INSTANCES = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
+  public static final int MAX_GRPC_INSTANCES = 64;
+  private int grpcInstances = DEFAULT_GRPC_INSTANCES;
   private long storageUnavailableExitMs = DEFAULT_STORAGE_UNAVAILABLE_EXIT_MS;
   private boolean insecure;
   private io.walmesh.node.tls.TlsOptions tls;
@@ -110,6 +114,7 @@ public final class NodeOptions {
     options.grpcLimits = readLimits(grpc, ListenerLimits.grpcDefaults());
     options.maxRequestBytesInFlight = grpc.optLong("max-request-bytes-in-flight", RequestBudget.DEFAULT_MAX_BYTES, 1 << 20,
         Long.MAX_VALUE);
+    options.grpcInstances = grpc.optInt("instances", DEFAULT_GRPC_INSTANCES, 1, MAX_GRPC_INSTANCES);
     ConfigReader admin = reader.object("admin");
     admin.rejectUnknown(ADMIN_FIELDS);
     options.adminHost = admin.optString("host", DEFAULT_HOST);
@@ -244,6 +249,22 @@ public final class NodeOptions {
   public NodeOptions listenerLimits(ListenerLimits grpc, ListenerLimits admin) {
     this.grpcLimits = grpc;
     this.adminLimits = admin;
+    return this;
+  }
+
+  /**
+   * Gateway instances ({@code grpc.instances}, default one per core up to 16): Vert.x hands each new gRPC connection
+   * to the next instance, each on its own event loop, so that many clients' HTTP/2 work uses every core.
+   */
+  public int grpcInstances() {
+    return grpcInstances;
+  }
+
+  public NodeOptions grpcInstances(int instances) {
+    if (instances < 1 || instances > MAX_GRPC_INSTANCES) {
+      throw new IllegalArgumentException("grpc.instances must be 1 to " + MAX_GRPC_INSTANCES + ", not " + instances);
+    }
+    this.grpcInstances = instances;
     return this;
   }
 

@@ -116,4 +116,47 @@ class ConnectionLimitsTest {
       await(vertx.close());
     }
   }
+  /**
+   * With several gateway instances (grpc.instances: one per event loop), they share one port, every connection is
+   * served, and max-connections counts the listener's connections across instances (counted per instance, three
+   * instances would let twelve in).
+   */
+  @Test
+  void gatewayInstancesShareThePortAndOneConnectionCap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    HttpSink sink = new HttpSink(vertx).start();
+    Node node = await(new Node(new NodeOptions().nodeId("instances").dataDir(dataDir).grpc("127.0.0.1", 0)
+        .admin("127.0.0.1", 0).grpcInstances(3).listenerLimits(new ListenerLimits(4, 60_000), new ListenerLimits(10, 60_000)))
+        .start());
+    List<GrpcPeers> clients = new ArrayList<>();
+    List<String> acknowledged = new ArrayList<>();
+    try {
+      create(new AdminHttp(node.adminPort()), namespace("instances", sink.url("/apply")));
+      for (int i = 0; i < 4; i++) { // grpc-java: one connection per channel, handed to the instances in turn
+        GrpcPeers client = new GrpcPeers(vertx, node.grpcPort());
+        clients.add(client);
+        GrpcPeers.JavaAnswer answer = client.write(request("instances", "through connection " + i).build(), false);
+        assertThat(answer.code()).as("connection %d", i).isEqualTo(Status.Code.OK);
+        assertThat(answer.response().getDurable()).isEqualTo(Trilean.SUCCESS);
+        acknowledged.add(answer.response().getEntryId());
+      }
+      try (Socket fifth = idle(node.grpcPort(), true)) {
+        assertThat(closedByServer(fifth, Duration.ofMillis(1_000))).as("a fifth connection is past max-connections 4").isTrue();
+      }
+      // a connection closed frees its place for a new one
+      clients.remove(0).close();
+      GrpcPeers again = new GrpcPeers(vertx, node.grpcPort());
+      clients.add(again);
+      await().atMost(Duration.ofSeconds(10)).until(() -> again.write(request("instances", "again").build(), false).code()
+          == Status.Code.OK);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredIds().containsAll(acknowledged));
+    } finally {
+      for (GrpcPeers client : clients) {
+        client.close();
+      }
+      await(node.stop());
+      sink.close();
+      await(vertx.close());
+    }
+  }
 }

@@ -61,6 +61,8 @@ public final class GatewayVerticle extends AbstractVerticle {
   private final Metrics metrics;
   private final ListenerLimits limits;
   private final RequestBudget budget;
+  /** Shared by every instance of this gateway: max-connections counts the listener's connections, not an instance's. */
+  private final io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connectionCap;
   private HttpServer server;
 
   public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics) {
@@ -69,6 +71,12 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics, ListenerLimits limits,
                          RequestBudget budget) {
+    this(host, port, namespaceExists, metrics, limits, budget, limits.connectionCap("gRPC"));
+  }
+
+  private GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics, ListenerLimits limits,
+                          RequestBudget budget, io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connectionCap) {
+    this.connectionCap = connectionCap;
     this.limits = limits;
     this.budget = budget;
     this.metrics = metrics;
@@ -79,6 +87,7 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
+    deadlines = new Deadlines<>(vertx);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
@@ -97,7 +106,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
     Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
-        .connectionHandler(limits.connectionCap("gRPC"))
+        .connectionHandler(connectionCap)
         .requestHandler(request -> {
           // Lets the call reader tell a compressed message without grpc-encoding from an identity one
           if (request.getHeader("grpc-encoding") == null) {
@@ -202,6 +211,24 @@ public final class GatewayVerticle extends AbstractVerticle {
   /** Reads the TLS files again: new connections use them, open ones keep theirs. */
   public io.vertx.core.Future<Boolean> reloadTls() {
     return io.walmesh.node.tls.TlsOptions.reload(tls, server);
+  }
+
+  /**
+   * Another instance of this gateway, for another event loop, deployed with it as one deployment of several
+   * instances: the same settings, request budget and connection cap. Vert.x binds the port once and hands each new
+   * connection to the instances in turn, so the HTTP/2 and gRPC work of many client connections spreads over the
+   * event loops instead of all falling on one.
+   */
+  public GatewayVerticle sibling() {
+    GatewayVerticle copy = new GatewayVerticle(host, port, namespaceExists, metrics, limits, budget, connectionCap);
+    copy.whyUnavailable = whyUnavailable;
+    copy.tls = tls;
+    copy.authorizer = authorizer;
+    copy.localProducers = localProducers;
+    copy.busApiForTheMesh = busApiForTheMesh;
+    copy.nodeServes = nodeServes;
+    copy.namespaceServes = namespaceServes;
+    return copy;
   }
 
   /** The port the gateway listens on (useful when started on port 0). */
@@ -325,12 +352,13 @@ public final class GatewayVerticle extends AbstractVerticle {
       metrics.writes(NO_NAMESPACE, "rejected").increment();
       return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required"));
     }
-    if (!NamespaceConfig.NAME.matcher(namespace).matches()) {
-      metrics.writes(UNKNOWN_NAMESPACE, "rejected").increment();
-      return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace " + Text.quote(namespace)
-          + " is not a namespace name: names are 1 to 63 of a-z 0-9 . _ - starting with a letter or digit"));
-    }
     if (!namespaceExists.test(namespace)) {
+      // only a name that is not a namespace pays for the pattern: an existing one was checked when it was created
+      if (!NamespaceConfig.NAME.matcher(namespace).matches()) {
+        metrics.writes(UNKNOWN_NAMESPACE, "rejected").increment();
+        return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace " + Text.quote(namespace)
+            + " is not a namespace name: names are 1 to 63 of a-z 0-9 . _ - starting with a letter or digit"));
+      }
       metrics.writes(UNKNOWN_NAMESPACE, "not-found").increment(); // one label: unknown names must not grow the registry
       return Future.succeededFuture(Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
           + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces"));
@@ -364,9 +392,8 @@ public final class GatewayVerticle extends AbstractVerticle {
                                 String traceparent) {
     io.vertx.core.Context here = vertx.getOrCreateContext();
     Promise<Outcome> outcome = Promise.promise();
-    long timer = vertx.setTimer(timeout, id -> outcome.tryComplete(noAnswer(request.getNamespace(), timeout)));
+    deadlines.watch(outcome, timeout, () -> noAnswer(request.getNamespace(), timeout));
     producer.submit(request, traceparent).onComplete(done -> here.runOnContext(v -> {
-      vertx.cancelTimer(timer);
       if (done.failed()) {
         outcome.tryComplete(Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause()));
         return;
@@ -385,6 +412,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   }
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
+  private Deadlines<Outcome> deadlines;
 
   /** The producers on this node, written to without the event bus. */
   public GatewayVerticle localProducers(io.walmesh.node.producer.LocalProducers producers) {
@@ -457,6 +485,9 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void stop(Promise<Void> stopPromise) {
+    if (deadlines != null) {
+      deadlines.close();
+    }
     if (server == null) {
       stopPromise.complete();
     } else {
