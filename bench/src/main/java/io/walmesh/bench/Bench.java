@@ -54,6 +54,10 @@ public final class Bench implements Callable<Integer> {
       "default JVM settings) in its own process, under unary writes from this one; prints its peak RSS."})
   boolean memory;
 
+  @Option(names = "--rate", defaultValue = "10000", description = {"With --memory: writes offered per second, an open",
+      "loop (default: ${DEFAULT-VALUE}, the rate docs/performance.md quotes); 0 for a closed loop at --concurrency."})
+  double rate;
+
   @Option(names = "--processes", description = {"Every server in its own process, as users run them: the node",
       "started by ./walmesh, the minimal gRPC write-ahead log (same proto, same group-commit fsync append) and, for",
       "kafka, the broker; this process is the client. Local and kafka backends (--backend)."})
@@ -64,13 +68,17 @@ public final class Bench implements Callable<Integer> {
           "its baseline, and write the latency-throughput plot to SVG (default: bench-curve.svg)."})
   Path curve;
 
+  @Option(names = "--profile", paramLabel = "DIR", description = {"With --processes: record the node with JDK Flight",
+      "Recorder and write flame graphs of its write path and of its delivery path to DIR (SVG)."})
+  Path profile;
+
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
   Path out;
 
   private final List<JsonObject> rows = new ArrayList<>();
-  private final List<JsonObject> raw = new ArrayList<>();
+  final List<JsonObject> raw = new ArrayList<>();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
@@ -86,12 +94,13 @@ public final class Bench implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     if (memory) {
       try {
-        NodeMemory.Result result = NodeMemory.run(vertx, work, concurrency, payloadBytes, warmupSecs * 1000L,
+        NodeMemory.Result result = NodeMemory.run(vertx, work, concurrency, rate, payloadBytes, warmupSecs * 1000L,
             durationSecs * 1000L);
         Measurement writes = result.writes();
         System.out.printf("%nnode started as: %s%n", result.javaCommand());
-        System.out.printf("unary writes from another process, %d in flight: %,.0f ops/s (p99 %.2f ms, %d errors)%n",
-            concurrency, writes.throughput(), writes.percentileMs(99), writes.errors());
+        System.out.printf("unary writes from another process, %s: %,.0f ops/s acknowledged (p99 %.2f ms, %d errors)%n",
+            rate > 0 ? String.format("offered %,.0f/s", rate) : concurrency + " in flight", writes.throughput(),
+            writes.percentileMs(99), writes.errors());
         System.out.printf("node RSS: peak %,d MB, at the end %,d MB (target: under 512 MB at 10k writes/s)%n",
             result.peakRssKb() / 1024, result.endRssKb() / 1024);
         return 0;
@@ -99,7 +108,7 @@ public final class Bench implements Callable<Integer> {
         await(vertx.close());
       }
     }
-    if (processes || curve != null) {
+    if (processes || curve != null || profile != null) {
       if (tls) {
         throw new CommandLine.ParameterException(new CommandLine(this), "--processes does not combine with --tls");
       }
@@ -109,7 +118,7 @@ public final class Bench implements Callable<Integer> {
       try {
         System.err.printf("walmesh bench, separate processes: concurrency %d, payload %d B, %d s warm-up + %d s per run,"
             + " %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
-        new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve);
+        new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve, profile);
         printTable();
         writeResults();
         return 0;
@@ -342,7 +351,7 @@ public final class Bench implements Callable<Integer> {
     return entries;
   }
 
-  private WriteToLogRequest stamped(String namespace) {
+  WriteToLogRequest stamped(String namespace) {
     return WriteToLogRequest.newBuilder().setNamespace(namespace).setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes))).build();
   }
 
@@ -357,7 +366,7 @@ public final class Bench implements Callable<Integer> {
   }
 
   /** Writes for the measured window, then waits for deliveries to drain; latency is write to applied. */
-  private Measurement endToEnd(String name, LatencySink sink, java.util.function.Supplier<Future<?>> write)
+  Measurement endToEnd(String name, LatencySink sink, java.util.function.Supplier<Future<?>> write)
       throws InterruptedException {
     ClosedLoop.run(name + " (warm-up)", concurrency, 0, warmupSecs * 1000L, write);
     drain(sink);

@@ -25,8 +25,8 @@ final class NodeMemory {
   record Result(Measurement writes, long peakRssKb, long endRssKb, String javaCommand) {
   }
 
-  static Result run(Vertx vertx, Path work, int concurrency, int payloadBytes, long warmupMs, long durationMs)
-      throws Exception {
+  static Result run(Vertx vertx, Path work, int concurrency, double rate, int payloadBytes, long warmupMs,
+                    long durationMs) throws Exception {
     AtomicLong peak = new AtomicLong();
     try (NodeProcess node = NodeProcess.start(work, "bench-memory")) {
       node.createNamespace(new JsonObject().put("name", "memory").put("targets", new JsonArray().add(new JsonObject()
@@ -47,15 +47,63 @@ final class NodeMemory {
         WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace("memory")
             .setPayload(ByteString.copyFrom(new byte[payloadBytes]))
             .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
-        Supplier<Future<?>> write = () -> grpc.write(request, 10_000);
-        Measurement writes = ClosedLoop.run("memory: walmesh WriteToLog, node in its own process", concurrency,
-            warmupMs, durationMs, write);
+        Supplier<Future<?>> write = () -> grpc.write(request, 10_000).compose(r -> r.ok()
+            && r.response().getDurable() == io.walmesh.protocol.v1.Trilean.SUCCESS ? Future.succeededFuture()
+            : Future.failedFuture(r.status() + " " + r.statusMessage() + " " + r.response()));
+        Measurement writes = rate > 0 ? paced(vertx, rate, warmupMs, durationMs, write)
+            : ClosedLoop.run("memory: walmesh WriteToLog, node in its own process", concurrency, warmupMs, durationMs, write);
         return new Result(writes, peak.get(), rssKb(node.pid()), node.commandLine());
       } finally {
         sampler.interrupt();
         grpc.close();
       }
     }
+  }
+
+  /**
+   * Writes at a fixed rate (an open loop: the node is offered {@code rate} writes a second whatever its latency),
+   * recording those started after the warm-up; answers when the last of them is answered.
+   */
+  private static Measurement paced(Vertx vertx, double rate, long warmupMs, long durationMs, Supplier<Future<?>> write)
+      throws InterruptedException {
+    org.HdrHistogram.Recorder recorder = new org.HdrHistogram.Recorder(3);
+    AtomicLong ok = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    AtomicLong sent = new AtomicLong();
+    AtomicLong answered = new AtomicLong();
+    long start = System.nanoTime();
+    long measureFrom = start + warmupMs * 1_000_000L;
+    long end = measureFrom + durationMs * 1_000_000L;
+    long timer = vertx.setPeriodic(5, id -> {
+      long now = System.nanoTime();
+      long due = (long) ((Math.min(now, end) - start) / 1e9 * rate);
+      while (sent.get() < due) {
+        sent.incrementAndGet();
+        long begin = System.nanoTime();
+        write.get().onComplete(ar -> {
+          if (begin >= measureFrom) {
+            if (ar.succeeded()) {
+              ok.incrementAndGet();
+              recorder.recordValue(Math.max(1, (System.nanoTime() - begin) / 1000));
+            } else if (failed.incrementAndGet() == 1) {
+              System.err.println("  memory: a write failed: " + ar.cause().getMessage());
+            }
+          }
+          answered.incrementAndGet();
+        });
+      }
+    });
+    while (System.nanoTime() < end) {
+      Thread.sleep(1_000);
+      System.err.printf("  memory: offered %,.0f writes/s, %,d acknowledged so far, %,d failed%n", rate, ok.get(), failed.get());
+    }
+    vertx.cancelTimer(timer);
+    long waitUntil = System.nanoTime() + 15_000_000_000L;
+    while (answered.get() < sent.get() && System.nanoTime() < waitUntil) {
+      Thread.sleep(50);
+    }
+    return new Measurement("memory: walmesh WriteToLog at " + (long) rate + "/s, node in its own process", ok.get(),
+        failed.get(), durationMs / 1000.0, recorder.getIntervalHistogram());
   }
 
   /** VmRSS of a process, in kB (0 when it is gone). */

@@ -30,6 +30,11 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code ./walmesh start} from the repository the bench runs from and waits for its health check. */
   static NodeProcess start(Path work, String nodeId) throws Exception {
+    return start(work, nodeId, "");
+  }
+
+  /** {@link #start(Path, String)} with extra JVM options for the node ({@code WALMESH_JAVA_OPTS}), e.g. a recording. */
+  static NodeProcess start(Path work, String nodeId, String javaOptions) throws Exception {
     Path repo = Path.of(System.getProperty("walmesh.repo", ".")).toAbsolutePath().normalize();
     Path launcher = repo.resolve("walmesh");
     if (!Files.isExecutable(launcher)) {
@@ -46,6 +51,9 @@ final class NodeProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(List.of(launcher.toString(), "start", "--config", config.toString()))
         .redirectErrorStream(true).redirectOutput(work.resolve(nodeId + ".log").toFile());
     builder.environment().put("WALMESH_LOG_LEVEL", "WARN");
+    if (!javaOptions.isEmpty()) {
+      builder.environment().merge("WALMESH_JAVA_OPTS", javaOptions, (mine, extra) -> mine + " " + extra);
+    }
     NodeProcess node = new NodeProcess(builder.start(), grpcPort, adminPort);
     try {
       node.waitUp(work.resolve(nodeId + ".log"));
@@ -76,6 +84,15 @@ final class NodeProcess implements AutoCloseable {
     if (created.statusCode() != 201) {
       throw new IllegalStateException("creating namespace " + namespace.getString("name") + ": " + created.statusCode()
           + " " + created.body());
+    }
+  }
+
+  /** Deletes a namespace with whatever it holds ({@code ?force=true}). */
+  void deleteNamespace(String name) throws Exception {
+    HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(URI.create(admin() + "/v1/namespaces/" + name
+        + "?force=true")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    if (deleted.statusCode() != 200) {
+      throw new IllegalStateException("deleting namespace " + name + ": " + deleted.statusCode() + " " + deleted.body());
     }
   }
 

@@ -180,8 +180,15 @@ public final class ProducerVerticle extends AbstractVerticle {
     return answer.recover(failure -> {
       boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
       metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
-      log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}", config.name(),
-          notStored ? "not stored" : "may be stored", failure.getMessage());
+      failuresSinceLog++;
+      long nowMs = System.currentTimeMillis();
+      if (nowMs - lastFailureLogMs >= FAILURE_LOG_INTERVAL_MS) { // a failing backend must not flood the log
+        log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}{}", config.name(),
+            notStored ? "not stored" : "may be stored", failure.getMessage(), failuresSinceLog == 1 ? ""
+                : " (" + failuresSinceLog + " failed appends since the last such message)");
+        lastFailureLogMs = nowMs;
+        failuresSinceLog = 0;
+      }
       return Future.succeededFuture(WriteToLogResponse.newBuilder()
           .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
           .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())
@@ -194,6 +201,11 @@ public final class ProducerVerticle extends AbstractVerticle {
       return new Answer(response, null, null);
     });
   }
+
+  /** Append failures are logged at most once per this interval, with the count since the last message. */
+  static final long FAILURE_LOG_INTERVAL_MS = 10_000;
+  private long lastFailureLogMs = Long.MIN_VALUE / 2;
+  private long failuresSinceLog;
 
   private Future<Answer> refused(WriteFailure failure, String text) {
     metrics.writes(config.name(), "rejected").increment();

@@ -70,7 +70,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     this.log = log;
     this.spec = spec;
     this.prefix = Keys.prefix(spec.namespace());
-    this.schedule = new Schedule(spec.orderedByKey());
+    this.schedule = new Schedule(spec.orderedByKey(), log.pending);
     this.retentionMs = LocalBackendFactory.retentionMs(spec);
   }
 
@@ -166,6 +166,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     private long seq = -1;
     private String entryId;
     private boolean duplicate;
+    /** Holds a place in the node's {@link PendingBudget} until the batch is written or fails. */
+    private boolean reserved;
 
     AppendTask(EntryRecord entry, CompletableFuture<AppendResult> result) {
       this.entry = entry;
@@ -191,6 +193,10 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
           return true; // answer only once the batch holding the first write is durable
         }
       }
+      if (!log.pending.tryReserve()) {
+        throw new AppendException(AppendException.Kind.NOT_STORED, log.pending.refusal(spec.namespace()), null);
+      }
+      reserved = true;
       seq = batch.nextSeq();
       entryId = Keys.entryId(seq);
       EntryRecord stored = entry.toBuilder().setEntryId(entryId).build();
@@ -219,6 +225,10 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
     @Override
     public void complete(Throwable failure) {
+      if (reserved) {
+        reserved = false;
+        log.pending.release();
+      }
       if (failure != null) {
         result.completeExceptionally(failure instanceof AppendException ? failure
             : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure));
@@ -463,7 +473,11 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     closed = true;
     stopSweeper();
     listeners.clear();
-    return Future.succeededFuture();
+    // the entries stay on disk for the namespace's next owner; their places in memory are free
+    return run(batch -> false, () -> {
+      schedule.clear();
+      return null;
+    }).<Void>mapEmpty().recover(logClosed -> Future.succeededFuture()); // a closed log holds no schedule either
   }
 
   @Override

@@ -83,9 +83,16 @@ final class LocalLog implements AutoCloseable {
   private volatile Thread thread;
   private long nextSeq;
   private long reservedUntil;
+  /** Pending entries of every local namespace held in memory, against the heap's limit. Log thread only. */
+  final PendingBudget pending;
 
   LocalLog(Path dir) throws Exception {
+    this(dir, PendingBudget.forThisJvm());
+  }
+
+  LocalLog(Path dir, PendingBudget pending) throws Exception {
     this.dir = dir;
+    this.pending = pending;
     Files.createDirectories(dir);
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
     cfOptions = new ColumnFamilyOptions();
@@ -112,7 +119,7 @@ final class LocalLog implements AutoCloseable {
     nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();
     reservedUntil = nextSeq;
     startThread();
-    log.info("Local log open at {}", dir);
+    log.info("Local log open at {}; its namespaces may hold {} pending entries in memory", dir, pending.max());
   }
 
   Path dir() {

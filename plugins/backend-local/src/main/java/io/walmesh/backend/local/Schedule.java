@@ -33,20 +33,25 @@ final class Schedule {
       Comparator.<Item>comparingLong(i -> i.dueAt).thenComparingLong(i -> i.seq);
 
   private final boolean orderedByKey;
+  /** The node-wide count of pending entries in memory, shared by every local namespace's schedule. */
+  private final PendingBudget budget;
   private final Map<Long, Item> items = new HashMap<>();
   /** Entries that may be leased once due: not leased, and the head of their key when ordered. */
   private final TreeSet<Item> ready = new TreeSet<>(BY_DUE_THEN_SEQ);
   private final Map<String, ArrayDeque<Item>> byKey = new HashMap<>();
   private int leased;
 
-  Schedule(boolean orderedByKey) {
+  Schedule(boolean orderedByKey, PendingBudget budget) {
     this.orderedByKey = orderedByKey;
+    this.budget = budget;
   }
 
   /** Adds an entry; entries MUST be added in increasing sequence order. */
   void add(long seq, long dueAt, String key) {
     Item item = new Item(seq, dueAt, key);
-    items.put(seq, item);
+    if (items.put(seq, item) == null) {
+      budget.added(1);
+    }
     if (orderedByKey && !key.isEmpty()) {
       ArrayDeque<Item> queue = byKey.computeIfAbsent(key, k -> new ArrayDeque<>());
       queue.addLast(item);
@@ -88,6 +93,7 @@ final class Schedule {
     if (item == null) {
       return false;
     }
+    budget.removed(1);
     if (item.leased) {
       leased--;
     } else {
@@ -124,6 +130,7 @@ final class Schedule {
   }
 
   void clear() {
+    budget.removed(items.size());
     items.clear();
     ready.clear();
     byKey.clear();

@@ -173,6 +173,65 @@ class LocalBackendTest {
     assertThat(((CountingBackend) two).stats().pending()).isEqualTo(1);
   }
 
+  /**
+   * The node's local namespaces hold their pending entries in memory, so they share a limit sized from the heap
+   * (here set to 5): past it an append is refused, certainly not stored, with a message naming the limit and what to
+   * do; entries that settle free their places; after a restart the limit still holds, since the loaded schedule
+   * counts against it; destroying a namespace frees its places.
+   */
+  @Test
+  void appendsPastThePendingLimitAreRefusedNotStoredAndPlacesFreeAsEntriesSettle() {
+    System.setProperty(PendingBudget.PROPERTY, "5");
+    try {
+      reopen();
+      Backend later = backend("full-later", false);
+      Backend now = backend("full-now", false);
+      for (int i = 0; i < 3; i++) {
+        await(later.append(entry("later" + i, "", System.currentTimeMillis() + 3_600_000)));
+      }
+      await(now.append(entry("now0", "", 0)));
+      await(now.append(entry("now1", "", 0)));
+
+      Throwable refused = failure(later.append(entry("one too many", "", 0)));
+      assertThat(refused).isInstanceOf(io.walmesh.spi.backend.AppendException.class);
+      assertThat(((io.walmesh.spi.backend.AppendException) refused).kind())
+          .isEqualTo(io.walmesh.spi.backend.AppendException.Kind.NOT_STORED);
+      assertThat(refused.getMessage()).contains("namespace full-later", "5 pending entries in memory",
+          "the entry was not stored", "-Xmx", "docs/limits.md#local-backend");
+      assertThat(((CountingBackend) later).stats().pending()).as("the refused entry is not stored").isEqualTo(3);
+
+      // a delivered entry frees its place
+      List<Lease> due = await(now.poll(10));
+      assertThat(due).hasSize(2);
+      await(now.ack(due.get(0)));
+      await(later.append(entry("fits again", "", 0)));
+      assertThat(failure(now.append(entry("full again", "", 0)))).hasMessageContaining("5 pending entries");
+
+      // after a restart the schedules are loaded from disk and count against the limit again
+      reopen();
+      Backend laterAgain = backend("full-later", false);
+      Backend nowAgain = backend("full-now", false);
+      assertThat(((CountingBackend) laterAgain).stats().pending() + ((CountingBackend) nowAgain).stats().pending())
+          .isEqualTo(5);
+      assertThat(failure(nowAgain.append(entry("still full", "", 0)))).hasMessageContaining("5 pending entries");
+      await(laterAgain.destroy());
+      await(nowAgain.append(entry("room after a delete", "", 0)));
+    } finally {
+      System.clearProperty(PendingBudget.PROPERTY);
+    }
+  }
+
+  private static Throwable failure(Future<?> future) {
+    try {
+      future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    throw new AssertionError("expected the append to be refused");
+  }
+
   @Test
   void theBackendTakesNoOptions() {
     Assertions.assertThatThrownBy(() -> factory.validate(new BackendSpec("x", new JsonObject().put("sync", false),
