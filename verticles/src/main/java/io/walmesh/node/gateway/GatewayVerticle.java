@@ -88,6 +88,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     deadlines = new Deadlines<>(vertx);
+    replies = new Mailbox(context);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
@@ -390,26 +391,40 @@ public final class GatewayVerticle extends AbstractVerticle {
    */
   private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout,
                                 String traceparent) {
-    io.vertx.core.Context here = vertx.getOrCreateContext();
     Promise<Outcome> outcome = Promise.promise();
     deadlines.watch(outcome, timeout, () -> noAnswer(request.getNamespace(), timeout));
-    producer.submit(request, traceparent).onComplete(done -> here.runOnContext(v -> {
-      if (done.failed()) {
-        outcome.tryComplete(Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause()));
-        return;
-      }
-      io.walmesh.node.producer.ProducerVerticle.Answer answer = done.result();
-      if (answer.failure() == null) {
-        outcome.tryComplete(new Outcome(GrpcStatus.OK, null, answer.response()));
-      } else if (answer == io.walmesh.node.producer.ProducerVerticle.Answer.STOPPING) {
-        metrics.writes(request.getNamespace(), "unavailable").increment();
-        outcome.tryComplete(noOwner(request.getNamespace(), whyUnavailable));
-      } else {
-        outcome.tryComplete(refusedWith(answer.failure(), answer.message()));
-      }
-    }));
+    List<io.walmesh.node.producer.ProducerVerticle.Submission> queued = handOff.get(producer);
+    if (queued == null) {
+      // the first write for this producer in this turn of the loop: the hand-off runs once the turn's reads are done
+      queued = new ArrayList<>();
+      handOff.put(producer, queued);
+      context.runOnContext(v -> producer.submitAll(handOff.remove(producer)));
+    }
+    queued.add(new io.walmesh.node.producer.ProducerVerticle.Submission(request, traceparent,
+        done -> replies.post(() -> outcome.tryComplete(answered(request.getNamespace(), done)))));
     return outcome.future();
   }
+
+  /** A local producer's answer as the write's outcome: the same answers the event bus would give. */
+  private Outcome answered(String namespace, io.vertx.core.AsyncResult<io.walmesh.node.producer.ProducerVerticle.Answer> done) {
+    if (done.failed()) {
+      return Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause());
+    }
+    io.walmesh.node.producer.ProducerVerticle.Answer answer = done.result();
+    if (answer.failure() == null) {
+      return new Outcome(GrpcStatus.OK, null, answer.response());
+    } else if (answer == io.walmesh.node.producer.ProducerVerticle.Answer.STOPPING) {
+      metrics.writes(namespace, "unavailable").increment();
+      return noOwner(namespace, whyUnavailable);
+    }
+    return refusedWith(answer.failure(), answer.message());
+  }
+
+  /** Writes for local producers decoded in this turn of the event loop, handed over together (gateway context only). */
+  private final java.util.Map<io.walmesh.node.producer.ProducerVerticle,
+      List<io.walmesh.node.producer.ProducerVerticle.Submission>> handOff = new java.util.IdentityHashMap<>();
+  /** Producers' answers, brought back to this gateway's context with one hop per burst. */
+  private Mailbox replies;
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
   private Deadlines<Outcome> deadlines;

@@ -19,6 +19,7 @@ import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.spi.backend.AppendException;
 import io.walmesh.spi.backend.Backend;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,23 +108,33 @@ public final class ProducerVerticle extends AbstractVerticle {
   }
 
   /**
-   * Writes a request from this node's gateway, without the event bus: the same steps as a message
-   * on the namespace's address, on this verticle's context. Answers {@link WriteFailure#UNAVAILABLE}
-   * once the producer is stopping. The future never fails.
+   * A write from this node's gateway: the request, the gateway's {@code walmesh.write} span (null when tracing is
+   * off), and where its answer goes (called on this verticle's context; the future of {@link #write} never fails,
+   * so the result is a failure only for a bug).
    */
-  public Future<Answer> submit(WriteToLogRequest request, String traceparent) {
-    Promise<Answer> answer = Promise.promise();
+  public record Submission(WriteToLogRequest request, String traceparent,
+                           io.vertx.core.Handler<io.vertx.core.AsyncResult<Answer>> answered) {
+  }
+
+  /**
+   * Writes requests from this node's gateway, without the event bus: one hop onto this verticle's context for all of
+   * them (a gateway hands over the writes it decoded in one turn of its event loop together), then the same steps as
+   * a message on the namespace's address, each answered on its own as soon as it is known. Answers
+   * {@link Answer#STOPPING} once the producer is stopping.
+   */
+  public void submitAll(List<Submission> submissions) {
     context.runOnContext(v -> {
-      if (stopping) {
-        answer.complete(Answer.STOPPING);
-      } else {
-        write(request, traceparent).onComplete(done -> {
-          answer.handle(done);
+      for (Submission submission : submissions) {
+        if (stopping) {
+          submission.answered().handle(Future.succeededFuture(Answer.STOPPING));
+          continue;
+        }
+        write(submission.request(), submission.traceparent()).onComplete(done -> {
+          submission.answered().handle(done);
           drainedWhenIdle();
         });
       }
     });
-    return answer.future();
   }
 
   /**

@@ -1,0 +1,35 @@
+package io.walmesh.node.gateway;
+
+import io.vertx.core.Context;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Tasks posted from any thread to run on one context, with one hop for as many as arrive before it runs: a producer
+ * answering the writes of one log batch reaches the gateway's event loop once, not once per write. Tasks run in the
+ * order they were posted.
+ */
+final class Mailbox {
+  private final Context context;
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+
+  Mailbox(Context context) {
+    this.context = context;
+  }
+
+  void post(Runnable task) {
+    tasks.add(task);
+    if (scheduled.compareAndSet(false, true)) {
+      context.runOnContext(v -> drain());
+    }
+  }
+
+  private void drain() {
+    scheduled.set(false); // a task posted from here on schedules another drain, so none waits for a later one
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
+    }
+  }
+}
