@@ -6,7 +6,7 @@ import java.nio.file.Path;
 
 /**
  * A single-node KRaft Kafka broker in a process of its own for {@code bench/run --processes}, so that neither
- * walmesh nor the raw producer shares a JVM with it: {@code BrokerMain DIR} prints {@code bootstrap HOST:PORT}
+ * walmesh nor the raw producer shares a JVM with it: {@code BrokerMain DIR} prints {@code serving Kafka at HOST:PORT}
  * when it serves, and stops when its standard input closes.
  */
 public final class BrokerMain {
@@ -15,7 +15,7 @@ public final class BrokerMain {
 
   public static void main(String[] args) throws Exception {
     try (KafkaBroker broker = KafkaBroker.start(Files.createDirectories(Path.of(args[0])))) {
-      System.out.println("bootstrap " + broker.bootstrapServers());
+      System.out.println(JavaChild.READY_PREFIX + "Kafka at " + broker.bootstrapServers());
       System.out.flush();
       while (System.in.read() >= 0) {
         // runs until the bench closes our standard input (or dies)

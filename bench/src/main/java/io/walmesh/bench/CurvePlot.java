@@ -41,7 +41,7 @@ final class CurvePlot {
     svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
         + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n", WIDTH, HEIGHT, WIDTH, HEIGHT));
     svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-    svg.append(text(WIDTH / 2.0 - RIGHT / 2.0, 25, "middle", 14, escape(title)));
+    svg.append(text(10, 25, "start", 14, escape(title)));
     int plotRight = WIDTH - RIGHT;
     int plotBottom = HEIGHT - BOTTOM;
     // y grid: one line per decade, labelled

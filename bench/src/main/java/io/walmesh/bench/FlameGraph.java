@@ -78,6 +78,10 @@ public final class FlameGraph {
       String thread = event.getThread("sampledThread") == null ? "?" : event.getThread("sampledThread").getJavaName();
       node = node.child("thread " + (thread == null ? "?" : thread.replaceAll("\\d+$", "N")));
       node.samples++;
+      if (stack.isTruncated()) { // deeper than the recording's stackdepth: the root side is missing
+        node = node.child("[stack truncated: record with -XX:FlightRecorderOptions=stackdepth=256]");
+        node.samples++;
+      }
       for (int i = frames.size() - 1; i >= 0; i--) { // JFR lists the leaf first
         RecordedFrame frame = frames.get(i);
         String type = frame.getMethod().getType().getName();

@@ -18,6 +18,9 @@ final class JavaChild implements AutoCloseable {
   static final List<String> NODE_MEMORY = List.of("-Xms64m", "-Xmx256m", "-XX:MaxDirectMemorySize=128m",
       "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m");
 
+  /** What a child prints, followed by its address, once it serves. */
+  static final String READY_PREFIX = "serving ";
+
   private final Process process;
   private final String firstLine;
 
@@ -36,15 +39,29 @@ final class JavaChild implements AutoCloseable {
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String line = out.readLine();
-    if (line == null) {
-      process.waitFor(10, TimeUnit.SECONDS);
-      throw new IllegalStateException(mainClass.getSimpleName() + " exited before it served; see " + log);
-    }
-    return new JavaChild(process, line);
+    String line;
+    do { // a library may log to standard output before the line that says the child serves
+      line = out.readLine();
+      if (line == null) {
+        process.waitFor(10, TimeUnit.SECONDS);
+        throw new IllegalStateException(mainClass.getSimpleName() + " exited before it served; see " + log);
+      }
+    } while (!line.startsWith(READY_PREFIX));
+    Thread drain = new Thread(() -> { // keeps the pipe from filling and blocking the child
+      try {
+        while (out.readLine() != null) {
+          // discarded
+        }
+      } catch (java.io.IOException gone) {
+        // the child exited
+      }
+    }, mainClass.getSimpleName() + "-stdout");
+    drain.setDaemon(true);
+    drain.start();
+    return new JavaChild(process, line.substring(READY_PREFIX.length()));
   }
 
-  /** The line it printed when it began to serve, e.g. {@code listening 41234}. */
+  /** What it printed after {@link #READY_PREFIX} when it began to serve, e.g. {@code gRPC on 41234}. */
   String firstLine() {
     return firstLine;
   }

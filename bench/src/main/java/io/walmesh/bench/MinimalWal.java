@@ -31,7 +31,7 @@ import java.util.concurrent.CompletableFuture;
  * delivery: the ratio of walmesh to this is walmesh's own cost, with gRPC's and the disk's taken out.
  *
  * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR}; prints
- * {@code listening PORT} when it serves, and stops when its standard input closes.
+ * {@code serving gRPC on PORT} when it serves, and stops when its standard input closes.
  */
 public final class MinimalWal {
   private static final String SERVICE = "walmesh.v1.WriteAheadLog";
@@ -47,7 +47,7 @@ public final class MinimalWal {
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])))
           .directExecutor().addService(service(log)).build().start();
-      System.out.println("listening " + server.getPort());
+      System.out.println(JavaChild.READY_PREFIX + "gRPC on " + server.getPort());
       System.out.flush();
       while (System.in.read() >= 0) {
         // runs until the bench closes our standard input (or dies)

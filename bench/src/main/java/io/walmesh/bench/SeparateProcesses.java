@@ -50,7 +50,8 @@ final class SeparateProcesses {
     // A gigabyte of heap: a write run leaves up to a million delayed entries in the local log's in-memory schedule
     // (about 150 bytes each), past the launcher's 256 MB default (docs/limits.md#local-backend)
     try (NodeProcess node = NodeProcess.start(work, "bench-node", NODE_HEAP + (recording == null ? ""
-            : " -XX:StartFlightRecording=filename=" + recording + ",settings=profile"));
+            : " -XX:FlightRecorderOptions=stackdepth=256 -XX:StartFlightRecording=filename=" + recording
+            + ",settings=profile"));
          JavaChild minimal = JavaChild.start(work.resolve("minimal-wal.log"), JavaChild.NODE_MEMORY, MinimalWal.class,
              "0", work.resolve("minimal-wal").toString());
          JavaChild broker = kafka ? JavaChild.start(work.resolve("kafka.log"), List.of("-Xmx1g"), BrokerMain.class,

@@ -181,14 +181,7 @@ public final class Node {
           if (!cluster.hasRole(ClusterOptions.GATEWAY)) {
             return Future.succeededFuture();
           }
-          gateway = new GatewayVerticle(options.grpcHost(), gatewayPort(), namespaces::exists, metrics,
-              options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
-              .whyUnavailable(namespaces::whyUnavailable)
-              .localProducers(producers)
-              .health(() -> namespaces.storageUnavailable().isEmpty(),
-                  name -> namespaces.status(name).map(status -> status.state().healthy()))
-              .busApiForTheMesh(cluster.eventBusApi());
-          return deployGateways(gateway, options.grpcInstances());
+          return deployGateways(3);
         })
         .compose(v -> {
           admin = new AdminVerticle(options.adminHost(), options.adminPort(), options.nodeId(), namespaces, metrics, cluster,
@@ -309,6 +302,26 @@ public final class Node {
    * Deploys the gateway as one deployment of {@code instances} instances on one port, and checks that they do
    * share it: a client must reach every instance through the address the node announces.
    */
+  private Future<String> deployGateways(int attempts) {
+    gateways.clear();
+    gateway = new GatewayVerticle(options.grpcHost(), gatewayPort(), namespaces::exists, metrics,
+        options.grpcLimits(), new RequestBudget(options.maxRequestBytesInFlight())).tls(options.tls()).authorizer(authorizer)
+        .whyUnavailable(namespaces::whyUnavailable)
+        .localProducers(producers)
+        .health(() -> namespaces.storageUnavailable().isEmpty(),
+            name -> namespaces.status(name).map(status -> status.state().healthy()))
+        .busApiForTheMesh(cluster.eventBusApi());
+    return deployGateways(gateway, options.grpcInstances()).recover(failure -> {
+      boolean portTaken = failure instanceof java.net.BindException || failure.getCause() instanceof java.net.BindException;
+      if (options.grpcPort() == 0 && options.grpcInstances() > 1 && portTaken && attempts > 1) {
+        // the free port picked for port 0 was taken before the gateway bound it: pick another
+        log.info("gRPC port {} was taken before the gateway bound it; picking another", gateway.port());
+        return deployGateways(attempts - 1);
+      }
+      return Future.failedFuture(failure);
+    });
+  }
+
   private Future<String> deployGateways(GatewayVerticle first, int instances) {
     return vertx.deployVerticle(() -> {
       GatewayVerticle instance = gateways.isEmpty() ? first : first.sibling();

@@ -232,6 +232,11 @@ public final class GatewayVerticle extends AbstractVerticle {
     return copy;
   }
 
+  /** The port the gateway was asked to listen on (0: any). */
+  public int port() {
+    return port;
+  }
+
   /** The port the gateway listens on (useful when started on port 0). */
   public int actualPort() {
     return server.actualPort();
