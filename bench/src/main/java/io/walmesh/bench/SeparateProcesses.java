@@ -140,12 +140,7 @@ final class SeparateProcesses {
     fresh(node);
     Measurement streamed = bench.streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-local-w");
     Measurement minimalStreamed = bench.streamedWrites("minimal WAL WriteToLogStream", vertx, minimalPort, "bench-local-w");
-    bench.row("local", "unary write throughput (ops/s)", unary.throughput(), minimalUnary.throughput(), what);
-    bench.row("local", "unary write latency p50 (ms)", unary.percentileMs(50), minimalUnary.percentileMs(50), what);
-    bench.row("local", "unary write latency p99 (ms)", unary.percentileMs(99), minimalUnary.percentileMs(99), what);
-    bench.row("local", "batched write throughput (entries/s)", batched.throughput(), minimalBatched.throughput(), what);
-    bench.row("local", "streamed write throughput (ops/s)", streamed.throughput(), minimalStreamed.throughput(), what);
-    bench.row("local", "streamed write latency p99 (ms)", streamed.percentileMs(99), minimalStreamed.percentileMs(99), what);
+    rows("local", what, unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
     try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
       Measurement raw = bench.loop("local: raw RocksDB synced append, in this process",
           () -> rocks.append(LatencySink.stamp(bench.payloadBytes)));
@@ -238,12 +233,18 @@ final class SeparateProcesses {
     Measurement producer = bench.loop("kafka: raw KafkaProducer", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
     Measurement batched = bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w");
     Measurement streamed = bench.streamedWrites("kafka: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-kafka-w");
-    bench.row("kafka", "unary write throughput (ops/s)", unary.throughput(), producer.throughput(), what);
-    bench.row("kafka", "unary write latency p50 (ms)", unary.percentileMs(50), producer.percentileMs(50), what);
-    bench.row("kafka", "unary write latency p99 (ms)", unary.percentileMs(99), producer.percentileMs(99), what);
-    bench.row("kafka", "batched write throughput (entries/s)", batched.throughput(), producer.throughput(), what);
-    bench.row("kafka", "streamed write throughput (ops/s)", streamed.throughput(), producer.throughput(), what);
-    bench.row("kafka", "streamed write latency p99 (ms)", streamed.percentileMs(99), producer.percentileMs(99), what);
+    rows("kafka", what, unary, producer, batched, producer, streamed, producer);
+  }
+
+  /** The write rows of one backend: each walmesh call style against its baseline. */
+  private void rows(String backend, String what, Measurement unary, Measurement unaryBaseline, Measurement batched,
+                    Measurement batchedBaseline, Measurement streamed, Measurement streamedBaseline) {
+    bench.row(backend, "unary write throughput (ops/s)", unary.throughput(), unaryBaseline.throughput(), what);
+    bench.row(backend, "unary write latency p50 (ms)", unary.percentileMs(50), unaryBaseline.percentileMs(50), what);
+    bench.row(backend, "unary write latency p99 (ms)", unary.percentileMs(99), unaryBaseline.percentileMs(99), what);
+    bench.row(backend, "batched write throughput (entries/s)", batched.throughput(), batchedBaseline.throughput(), what);
+    bench.row(backend, "streamed write throughput (ops/s)", streamed.throughput(), streamedBaseline.throughput(), what);
+    bench.row(backend, "streamed write latency p99 (ms)", streamed.percentileMs(99), streamedBaseline.percentileMs(99), what);
   }
 
   private CurvePlot.Series curve(String name, GrpcWriteClient client, String namespace, String color) throws Exception {

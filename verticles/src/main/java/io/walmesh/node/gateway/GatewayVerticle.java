@@ -87,8 +87,7 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
-    deadlines = new Deadlines<>(vertx);
-    replies = new Mailbox(context);
+    localWrites = new LocalWrites(vertx, context, metrics, whyUnavailable);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
@@ -371,7 +370,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     java.util.Optional<io.walmesh.node.producer.ProducerVerticle> here = localProducers.of(namespace);
     if (here.isPresent()) {
-      return local(here.get(), request, timeout, traceparent);
+      return localWrites.write(here.get(), request, timeout, traceparent);
     }
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeout);
     if (traceparent != null) {
@@ -389,50 +388,8 @@ public final class GatewayVerticle extends AbstractVerticle {
         });
   }
 
-  /**
-   * A write to the namespace's producer on this node, without the event bus: the same answers
-   * (a refusal's {@code WriteFailure} is its gRPC status; no answer by {@code timeout} is
-   * {@code UNKNOWN}), handed back to this gateway's context.
-   */
-  private Future<Outcome> local(io.walmesh.node.producer.ProducerVerticle producer, WriteToLogRequest request, long timeout,
-                                String traceparent) {
-    Promise<Outcome> outcome = Promise.promise();
-    deadlines.watch(outcome, timeout, () -> noAnswer(request.getNamespace(), timeout));
-    List<io.walmesh.node.producer.ProducerVerticle.Submission> queued = handOff.get(producer);
-    if (queued == null) {
-      // the first write for this producer in this turn of the loop: the hand-off runs once the turn's reads are done
-      queued = new ArrayList<>();
-      handOff.put(producer, queued);
-      context.runOnContext(v -> producer.submitAll(handOff.remove(producer)));
-    }
-    queued.add(new io.walmesh.node.producer.ProducerVerticle.Submission(request, traceparent,
-        done -> replies.post(() -> outcome.tryComplete(answered(request.getNamespace(), done)))));
-    return outcome.future();
-  }
-
-  /** A local producer's answer as the write's outcome: the same answers the event bus would give. */
-  private Outcome answered(String namespace, io.vertx.core.AsyncResult<io.walmesh.node.producer.ProducerVerticle.Answer> done) {
-    if (done.failed()) {
-      return Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause());
-    }
-    io.walmesh.node.producer.ProducerVerticle.Answer answer = done.result();
-    if (answer.failure() == null) {
-      return new Outcome(GrpcStatus.OK, null, answer.response());
-    } else if (answer == io.walmesh.node.producer.ProducerVerticle.Answer.STOPPING) {
-      metrics.writes(namespace, "unavailable").increment();
-      return noOwner(namespace, whyUnavailable);
-    }
-    return refusedWith(answer.failure(), answer.message());
-  }
-
-  /** Writes for local producers decoded in this turn of the event loop, handed over together (gateway context only). */
-  private final java.util.Map<io.walmesh.node.producer.ProducerVerticle,
-      List<io.walmesh.node.producer.ProducerVerticle.Submission>> handOff = new java.util.IdentityHashMap<>();
-  /** Producers' answers, brought back to this gateway's context with one hop per burst. */
-  private Mailbox replies;
-
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
-  private Deadlines<Outcome> deadlines;
+  private LocalWrites localWrites;
 
   /** The producers on this node, written to without the event bus. */
   public GatewayVerticle localProducers(io.walmesh.node.producer.LocalProducers producers) {
@@ -472,41 +429,22 @@ public final class GatewayVerticle extends AbstractVerticle {
     return this;
   }
 
-  /** No answer from the owner in time: OK with {@code durable: UNKNOWN}, since the entry may be stored. */
-  private static Outcome noAnswer(String namespace, long timeout) {
-    return new Outcome(GrpcStatus.OK, null, WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
-        .setMessage("no answer from the owner of namespace " + namespace + " within " + timeout
-            + " ms; the entry may be stored: retry with the same idempotency_key").build());
-  }
-
-  /** A producer's refusal as its gRPC status (a {@link WriteFailure} code is one); INTERNAL for an unknown code. */
-  private static Outcome refusedWith(WriteFailure failure, String message) {
-    return Outcome.refused(failure == null ? GrpcStatus.INTERNAL : GrpcStatus.valueOf(failure.code()), message);
-  }
-
-  /** UNAVAILABLE: no producer takes the namespace's writes right now, and why. */
-  private static Outcome noOwner(String namespace, java.util.function.Function<String, String> whyUnavailable) {
-    String why = whyUnavailable.apply(namespace);
-    return Outcome.refused(GrpcStatus.UNAVAILABLE, "no node owns namespace " + namespace + " right now ("
-        + (why.isEmpty() ? "it may be starting, failed to start, or being moved" : why) + "); retry shortly");
-  }
-
   private static Outcome failureOutcome(String namespace, long timeout, Throwable cause,
                                         java.util.function.Function<String, String> whyUnavailable) {
     if (!(cause instanceof ReplyException reply)) {
       return Outcome.refused(GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
     }
     return switch (reply.failureType()) {
-      case NO_HANDLERS -> noOwner(namespace, whyUnavailable);
-      case TIMEOUT -> noAnswer(namespace, timeout);
-      default -> refusedWith(WriteFailure.ofCode(reply.failureCode()), reply.getMessage());
+      case NO_HANDLERS -> Outcome.noOwner(namespace, whyUnavailable);
+      case TIMEOUT -> Outcome.noAnswer(namespace, timeout);
+      default -> Outcome.refusedWith(WriteFailure.ofCode(reply.failureCode()), reply.getMessage());
     };
   }
 
   @Override
   public void stop(Promise<Void> stopPromise) {
-    if (deadlines != null) {
-      deadlines.close();
+    if (localWrites != null) {
+      localWrites.close();
     }
     if (server == null) {
       stopPromise.complete();

@@ -31,7 +31,7 @@ class DeadlinesTest {
         started[0] = System.nanoTime();
         deadlines.watch(answered, 200, () -> "expired");
         deadlines.watch(late, 200, () -> "expired");
-        deadlines.watch(later, 600, () -> "expired later");
+        deadlines.watch(later, 2_000, () -> "expired later");
         answered.complete("answer");
         made.complete(deadlines);
       });
