@@ -22,11 +22,11 @@ final class JavaChild implements AutoCloseable {
   static final String READY_PREFIX = "serving ";
 
   private final Process process;
-  private final String firstLine;
+  private final String announced;
 
-  private JavaChild(Process process, String firstLine) {
+  private JavaChild(Process process, String announced) {
     this.process = process;
-    this.firstLine = firstLine;
+    this.announced = announced;
   }
 
   /** Starts {@code mainClass} with {@code args} and returns once it printed its first line (its address). */
@@ -62,13 +62,13 @@ final class JavaChild implements AutoCloseable {
   }
 
   /** What it printed after {@link #READY_PREFIX} when it began to serve, e.g. {@code gRPC on 41234}. */
-  String firstLine() {
-    return firstLine;
+  String announced() {
+    return announced;
   }
 
-  /** The last word of {@link #firstLine()}: the port or address it serves on. */
+  /** The last word of {@link #announced()}: the port or address it serves on. */
   String address() {
-    return firstLine.substring(firstLine.lastIndexOf(' ') + 1);
+    return announced.substring(announced.lastIndexOf(' ') + 1);
   }
 
   long pid() {

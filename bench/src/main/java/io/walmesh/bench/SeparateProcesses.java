@@ -57,7 +57,7 @@ final class SeparateProcesses {
          JavaChild broker = kafka ? JavaChild.start(work.resolve("kafka.log"), List.of("-Xmx1g"), BrokerMain.class,
              work.resolve("kafka").toString()) : null) {
       System.err.printf("node (pid %d): %s%nminimal gRPC WAL (pid %d): %s%n", node.pid(), node.commandLine(),
-          minimal.pid(), minimal.firstLine());
+          minimal.pid(), minimal.announced());
       GrpcWriteClient toNode = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
       int minimalPort = Integer.parseInt(minimal.address());
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);

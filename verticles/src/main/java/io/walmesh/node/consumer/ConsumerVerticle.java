@@ -46,8 +46,7 @@ public final class ConsumerVerticle extends AbstractVerticle {
   private boolean wakeRequested;
   /** Failed delivery attempts are logged at WARN at most this often (each one is in the retries metric). */
   static final long RETRY_WARN_INTERVAL_MS = 60_000;
-  private long lastRetryWarnMs = Long.MIN_VALUE / 2;
-  private int retriesSinceWarn;
+  private final io.walmesh.node.internal.LogThrottle retryWarnings = new io.walmesh.node.internal.LogThrottle(RETRY_WARN_INTERVAL_MS);
   private boolean stopping;
   private long timerId = -1;
   private Promise<Void> drained;
@@ -207,15 +206,13 @@ public final class ConsumerVerticle extends AbstractVerticle {
       }
       long backoff = config.retry().backoffMs(attempt);
       metrics.retries(config.name()).increment();
-      retriesSinceWarn++;
       long now = System.currentTimeMillis();
-      if (now - lastRetryWarnMs >= RETRY_WARN_INTERVAL_MS) {
+      long failedSinceWarn = retryWarnings.occurred(now);
+      if (failedSinceWarn > 0) {
         // a target that is down is loud once, then once a minute: how many attempts failed, and the last cause
         log.atWarn().addKeyValue("namespace", config.name()).addKeyValue("entry", entry.getEntryId())
             .log("Namespace {}: delivery failing: {} attempt(s) failed since the last such line; entry {} attempt {},"
-                + " retry in {} ms: {}", config.name(), retriesSinceWarn, entry.getEntryId(), attempt, backoff, errors);
-        lastRetryWarnMs = now;
-        retriesSinceWarn = 0;
+                + " retry in {} ms: {}", config.name(), failedSinceWarn, entry.getEntryId(), attempt, backoff, errors);
       } else {
         log.debug("Namespace {}: entry {} attempt {} failed, retry in {} ms: {}", config.name(), entry.getEntryId(),
             attempt, backoff, errors);

@@ -191,14 +191,11 @@ public final class ProducerVerticle extends AbstractVerticle {
     return answer.recover(failure -> {
       boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
       metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
-      failuresSinceLog++;
-      long nowMs = System.currentTimeMillis();
-      if (nowMs - lastFailureLogMs >= FAILURE_LOG_INTERVAL_MS) { // a failing backend must not flood the log
+      long failedSinceLog = failureLog.occurred(System.currentTimeMillis());
+      if (failedSinceLog > 0) { // a failing backend must not flood the log
         log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}{}", config.name(),
-            notStored ? "not stored" : "may be stored", failure.getMessage(), failuresSinceLog == 1 ? ""
-                : " (" + failuresSinceLog + " failed appends since the last such message)");
-        lastFailureLogMs = nowMs;
-        failuresSinceLog = 0;
+            notStored ? "not stored" : "may be stored", failure.getMessage(), failedSinceLog == 1 ? ""
+                : " (" + failedSinceLog + " failed appends since the last such message)");
       }
       return Future.succeededFuture(WriteToLogResponse.newBuilder()
           .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
@@ -215,8 +212,7 @@ public final class ProducerVerticle extends AbstractVerticle {
 
   /** Append failures are logged at most once per this interval, with the count since the last message. */
   static final long FAILURE_LOG_INTERVAL_MS = 10_000;
-  private long lastFailureLogMs = Long.MIN_VALUE / 2;
-  private long failuresSinceLog;
+  private final io.walmesh.node.internal.LogThrottle failureLog = new io.walmesh.node.internal.LogThrottle(FAILURE_LOG_INTERVAL_MS);
 
   private Future<Answer> refused(WriteFailure failure, String text) {
     metrics.writes(config.name(), "rejected").increment();

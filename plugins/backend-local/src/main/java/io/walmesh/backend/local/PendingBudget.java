@@ -45,11 +45,6 @@ final class PendingBudget {
     return max;
   }
 
-  /** Pending entries held in memory, plus those appended in the batch being written. */
-  long used() {
-    return held + reserved;
-  }
-
   /** Takes a place for an entry being appended; false when the schedules are full. */
   boolean tryReserve() {
     if (held + reserved >= max) {
