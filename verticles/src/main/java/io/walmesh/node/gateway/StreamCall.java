@@ -113,13 +113,17 @@ final class StreamCall {
     }
     boolean full = call.response().writeQueueFull();
     boolean hold = unanswered >= maxUnanswered || full;
-    if (hold && !paused) {
-      paused = true;
-      call.pause();
+    if (hold) {
+      if (!paused) {
+        paused = true;
+        call.pause();
+      }
+      // also when the stream was first held for its unanswered bound: once every answer is written and the queue is
+      // full, only the drain can resume it (no later answer will call this again)
       if (full) {
         call.response().drainHandler(v -> flow());
       }
-    } else if (!hold && paused) {
+    } else if (paused) {
       paused = false;
       call.resume();
     }
