@@ -63,6 +63,10 @@ public final class Bench implements Callable<Integer> {
       "kafka, the broker; this process is the client. Local and kafka backends (--backend)."})
   boolean processes;
 
+  @Option(names = "--delivery-only", description = {"With --processes: only the local delivery comparison (walmesh's",
+      "consumer against the hand-written one), not the write runs."})
+  boolean deliveryOnly;
+
   @Option(names = "--curve", arity = "0..1", fallbackValue = "bench-curve.svg", paramLabel = "SVG",
       description = {"With --processes: also sweep unary writes at concurrency 1, 4, 16, 64 and 256 for walmesh and",
           "its baseline, and write the latency-throughput plot to SVG (default: bench-curve.svg)."})
@@ -384,7 +388,7 @@ public final class Bench implements Callable<Integer> {
    * Writes at a fixed rate (an open loop, so latency is not hidden by a writer waiting on its own
    * backlog), then drains; latency is write to applied.
    */
-  private Measurement paced(String name, Vertx vertx, LatencySink sink, double perSecond, Supplier<Future<?>> write)
+  Measurement paced(String name, Vertx vertx, LatencySink sink, double perSecond, Supplier<Future<?>> write)
       throws InterruptedException {
     drain(sink);
     sink.reset();

@@ -22,6 +22,8 @@ final class HandConsumer implements AutoCloseable {
   private final long timer;
   private int inFlight;
   private final int slots;
+  /** While paused it only records the committed keys: a backlog builds up for a drain run. */
+  private volatile boolean paused;
 
   private HandConsumer(Vertx vertx, RawRocksLog rocks, int sinkPort, int slots) {
     this.vertx = vertx;
@@ -37,7 +39,19 @@ final class HandConsumer implements AutoCloseable {
     return new HandConsumer(vertx, rocks, sinkPort, slots);
   }
 
+  /** Stops delivering (keys committed meanwhile are kept) until {@link #resume}. */
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+  }
+
   private void pump() {
+    if (paused) {
+      return;
+    }
     Long key;
     while (inFlight < slots && (key = keys.poll()) != null) {
       long k = key;

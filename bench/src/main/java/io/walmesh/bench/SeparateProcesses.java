@@ -4,6 +4,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.WriteToLogRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -44,6 +46,8 @@ final class SeparateProcesses {
   private Instant writesTo;
   private Instant deliveryFrom;
   private Instant deliveryTo;
+  /** How long the last {@link #deliver} run took to write its entries. */
+  private long writeMillis;
 
   void run(boolean local, boolean kafka, Path curvePlot, Path profile) throws Exception {
     Path recording = profile == null ? null : Files.createDirectories(profile).toAbsolutePath().resolve("node.jfr");
@@ -65,6 +69,8 @@ final class SeparateProcesses {
       try {
         if (local) {
           delivery(node, toNode);
+        }
+        if (local && !bench.deliveryOnly) {
           node.createNamespace(writeNamespace());
           local(node, toNode, toMinimal, minimalPort);
           if (curvePlot != null) {
@@ -75,7 +81,7 @@ final class SeparateProcesses {
             curves.add(curve("minimal gRPC WAL WriteToLog", toMinimal, "bench-local-w", "#1f77b4"));
           }
         }
-        if (broker != null) {
+        if (broker != null && !bench.deliveryOnly) {
           try (KafkaBaseline raw = new KafkaBaseline(vertx, broker.address(), 9, bench.concurrency)) {
             node.createNamespace(bench.namespace("bench-kafka-w", "http://127.0.0.1:9/unused",
                 Bench.kafkaBackend(broker.address(), "bench-kafka-w", new JsonObject()
@@ -116,7 +122,7 @@ final class SeparateProcesses {
   }
 
   private void flameGraphs(Path recording, Path dir) throws Exception {
-    long writes = FlameGraph.write(recording, writesFrom, writesTo, dir.resolve("write-path.svg"),
+    long writes = writesFrom == null ? 0 : FlameGraph.write(recording, writesFrom, writesTo, dir.resolve("write-path.svg"),
         "walmesh node, unary WriteToLog, " + bench.concurrency + " in flight (delayed entries: no delivery)");
     long deliveries = FlameGraph.write(recording, deliveryFrom, deliveryTo, dir.resolve("delivery-path.svg"),
         "walmesh node, writes and their delivery to an HTTP target, " + bench.concurrency + " writers");
@@ -151,9 +157,12 @@ final class SeparateProcesses {
   }
 
   /**
-   * Delivery, on the fresh node before the write runs fill its log: a fixed number of entries due at once, written
-   * {@code --concurrency} at a time, each POSTed to an HTTP service in this process; throughput is entries applied
-   * per second from the first write to the last delivery. The hand-written consumer does the same from the raw log.
+   * Delivery, on the fresh node before the write runs fill its log, three ways, each for walmesh and for the
+   * hand-written consumer on the raw log: (1) a fixed number of entries due at once, written {@code --concurrency}
+   * at a time while they are delivered, timed from the first write to the last delivery; (2) a drain: the same
+   * number stored first and released at one instant, timed from the release to the last delivery (the consumer's
+   * own speed, with no writes competing for the 2 cores); (3) writes paced at half the slower side's rate in (1),
+   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process.
    */
   private void delivery(NodeProcess node, GrpcWriteClient toNode) throws Exception {
     int entries = bench.durationSecs * 4_000;
@@ -162,29 +171,98 @@ final class SeparateProcesses {
       node.createNamespace(bench.namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local")));
       Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped("bench-local-e2e"), 10_000);
       Supplier<Future<?>> rawWrite = () -> rocks.append(LatencySink.stamp(bench.payloadBytes));
-      deliver("local: walmesh delivery (untimed warm-up)", sink, entries / 4, walmeshWrite);
+      // warm-up as long as the measured run: the node's JIT is still compiling the delivery path after a short one
+      deliver("local: walmesh delivery (untimed warm-up)", sink, entries, walmeshWrite);
       deliveryFrom = Instant.now();
       Measurement delivered = deliver("local: walmesh delivery", sink, entries, walmeshWrite);
       deliveryTo = Instant.now();
+      // the backlog is released once the writes are surely done: the drain writes twice as many, so four times as long as the run above took to write its entries
+      long releaseAfterMs = Math.max(3_000, 4 * writeMillis);
+      Measurement drained = drain("local: walmesh drain", sink, 2 * entries, () -> {
+        long dueAt = System.currentTimeMillis() + releaseAfterMs;
+        return new Backlog(() -> toNode.write(delayedUntil("bench-local-e2e", dueAt), 10_000), () -> dueAt);
+      });
       HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), bench.concurrency);
-      deliver("local: hand consumer (untimed warm-up)", sink, entries / 4, rawWrite);
+      deliver("local: hand consumer (untimed warm-up)", sink, entries, rawWrite);
       Measurement handDelivered = deliver("local: raw append + hand consumer", sink, entries, rawWrite);
+      Measurement handDrained = drain("local: hand consumer drain", sink, 2 * entries, () -> {
+        consumer.pause();
+        return new Backlog(rawWrite, () -> {
+          consumer.resume();
+          return System.currentTimeMillis();
+        });
+      });
+      // half of what the slower side sustains while writing, so neither side builds a backlog
+      double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+      Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
+      Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
       String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
-      bench.row("local", "delivery throughput (entries/s)", delivered.throughput(), handDelivered.throughput(), what);
-      bench.row("local", "write-to-applied p50 (ms), " + entries + " entries", delivered.percentileMs(50),
-          handDelivered.percentileMs(50), what);
-      bench.row("local", "write-to-applied p99 (ms), " + entries + " entries", delivered.percentileMs(99),
-          handDelivered.percentileMs(99), what);
+      bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+          handDelivered.throughput(), what);
+      bench.row("local", "delivery throughput, stored backlog (entries/s)", drained.throughput(),
+          handDrained.throughput(), what);
+      for (int p : new int[] {50, 99}) {
+        bench.row("local", "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+            handPaced.percentileMs(p), what);
+      }
     } finally {
       sink.close();
     }
+  }
+
+  /** A drain run's writes, and what releases them: answers the instant (epoch ms) they are deliverable from. */
+  private record Backlog(Supplier<Future<?>> write, Supplier<Long> release) {
+  }
+
+  private WriteToLogRequest delayedUntil(String namespace, long dueAtMs) {
+    return bench.stamped(namespace).toBuilder()
+        .setLifecycle(Lifecycle.newBuilder().setDelayMs(Math.max(0, dueAtMs - System.currentTimeMillis()))).build();
+  }
+
+  /**
+   * Stores {@code entries} that are not deliverable yet, releases them at once, and times their delivery from the
+   * release to the last one applied (only what was applied after the release counts).
+   */
+  private Measurement drain(String name, LatencySink sink, int entries, Supplier<Backlog> prepare) throws Exception {
+    sink.reset();
+    Backlog backlog = prepare.get();
+    long failed = writeAll(entries, backlog.write());
+    long releasedAt = backlog.release().get();
+    long wait = releasedAt - System.currentTimeMillis();
+    if (wait > 0) {
+      TimeUnit.MILLISECONDS.sleep(wait);
+    } else {
+      System.err.printf("  %s: the writes ended %d ms after the release%n", name, -wait);
+    }
+    long early = sink.delivered();
+    long start = System.nanoTime();
+    awaitDelivered(name, sink, entries - failed);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Measurement m = new Measurement(name, sink.delivered() - early, failed, seconds, sink.latencies());
+    System.err.printf("  %-36s %,d stored entries applied in %.1f s after their release: %,.0f/s%n", name, m.ops(),
+        seconds, m.throughput());
+    bench.raw.add(m.toJson().put("entries", entries).put("applied-before-release", early));
+    return m;
   }
 
   /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
   private Measurement deliver(String name, LatencySink sink, int entries, Supplier<Future<?>> write) throws Exception {
     sink.reset();
     long start = System.nanoTime();
+    long failed = writeAll(entries, write);
+    writeMillis = (System.nanoTime() - start) / 1_000_000;
+    awaitDelivered(name, sink, entries - failed);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Measurement m = new Measurement(name, sink.delivered(), failed, seconds, sink.latencies());
+    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms%n", name,
+        m.ops(), seconds, m.throughput(), m.percentileMs(99));
+    bench.raw.add(m.toJson().put("entries", entries));
+    return m;
+  }
+
+  /** Writes {@code entries}, {@code --concurrency} in flight; answers how many failed. */
+  private long writeAll(int entries, Supplier<Future<?>> write) throws InterruptedException {
     AtomicLong started = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     CountDownLatch written = new CountDownLatch(entries);
@@ -204,25 +282,24 @@ final class SeparateProcesses {
       next[0].run();
     }
     written.await(10, TimeUnit.MINUTES);
+    return failed.get();
+  }
+
+  /** Waits until the sink has applied {@code expected} entries, or nothing more arrived for 10 s. */
+  private static void awaitDelivered(String name, LatencySink sink, long expected) throws InterruptedException {
     long last = -1;
     long stalledSince = System.nanoTime();
-    while (sink.delivered() < entries - failed.get()) {
+    while (sink.delivered() < expected) {
       long now = sink.delivered();
       if (now != last) {
         last = now;
         stalledSince = System.nanoTime();
       } else if (System.nanoTime() - stalledSince > TimeUnit.SECONDS.toNanos(10)) {
-        System.err.printf("  %s: delivery stalled at %,d of %,d%n", name, now, entries);
+        System.err.printf("  %s: delivery stalled at %,d of %,d%n", name, now, expected);
         break;
       }
-      TimeUnit.MILLISECONDS.sleep(50);
+      TimeUnit.MILLISECONDS.sleep(20);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Measurement m = new Measurement(name, sink.delivered(), failed.get(), seconds, sink.latencies());
-    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms%n", name,
-        m.ops(), seconds, m.throughput(), m.percentileMs(99));
-    bench.raw.add(m.toJson().put("entries", entries));
-    return m;
   }
 
   private void kafka(NodeProcess node, GrpcWriteClient toNode, KafkaBaseline raw) throws Exception {

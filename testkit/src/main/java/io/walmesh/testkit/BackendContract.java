@@ -15,6 +15,7 @@ import io.walmesh.spi.backend.CountingBackend;
 import io.walmesh.spi.backend.DeadLetterBackend;
 import io.walmesh.spi.backend.BackendFactory;
 import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.backend.Lease;
 import io.walmesh.spi.config.ConfigException;
 import io.walmesh.testkit.BackendProbe.Polled;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ public abstract class BackendContract {
   @TempDir
   protected Path dataDir;
   private BackendFactory factory;
-  private BackendProbe probe;
+  protected BackendProbe probe;
   private String namespace;
   private final List<Backend> opened = new ArrayList<>();
 
@@ -130,19 +131,19 @@ public abstract class BackendContract {
     return new BackendSpec(namespace, config(namespace), "backend.config", orderedByKey, Duration.ofHours(1));
   }
 
-  private Backend open(BackendSpec spec) {
+  protected Backend open(BackendSpec spec) {
     factory.validate(spec);
     Backend backend = probe.call(() -> factory.open(spec));
     opened.add(backend);
     return backend;
   }
 
-  private EntryRecord entry(String key, String payload, long dueAtMs) {
+  protected EntryRecord entry(String key, String payload, long dueAtMs) {
     return EntryRecord.newBuilder().setNamespace(namespace).setKey(key).setPayload(ByteString.copyFromUtf8(payload))
         .setWriteTimeMs(System.currentTimeMillis()).setDueAtMs(dueAtMs).putHeaders("h", payload).build();
   }
 
-  private String append(Backend backend, EntryRecord entry) {
+  protected String append(Backend backend, EntryRecord entry) {
     return probe.call(() -> backend.append(entry)).entryId();
   }
 
@@ -408,5 +409,27 @@ public abstract class BackendContract {
         p -> p.payload().startsWith("acked-")));
     assertThat(after).extracting(Polled::payload).as("acknowledged entries stay delivered")
         .noneMatch(p -> p.startsWith("acked-"));
+  }
+
+  @Test
+  public void entriesAckedTogetherAreNotPolledAgainAfterARestart() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    String[] payloads = new String[25]; // more than one batched delete on SQS (10 per call)
+    for (int i = 0; i < payloads.length; i++) {
+      payloads[i] = "together-" + i;
+      append(backend, entry("k" + i, payloads[i], 0));
+    }
+    List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), payloads);
+    List<Lease> leases = new ArrayList<>();
+    polled.forEach(p -> leases.add(p.lease()));
+    probe.call(() -> backend.ackAll(leases));
+    Backend again = restart(backend, spec);
+    append(again, entry("", "after-acks", 0));
+    List<Polled> after = probe.pollUntilPayloads(again, pollLatency(), "after-acks");
+    after.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "entries acked together stay delivered",
+        p -> p.payload().startsWith("together-")));
+    assertThat(after).extracting(Polled::payload).as("entries acked together stay delivered")
+        .noneMatch(p -> p.startsWith("together-"));
   }
 }

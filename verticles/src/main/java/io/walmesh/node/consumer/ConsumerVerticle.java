@@ -50,6 +50,9 @@ public final class ConsumerVerticle extends AbstractVerticle {
   private boolean stopping;
   private long timerId = -1;
   private Promise<Void> drained;
+  /** The leases delivered in this turn of the event loop, acked together at its end ({@link #ack}). */
+  private List<Lease> acks;
+  private Promise<Void> acksSettled;
 
   public ConsumerVerticle(NamespaceConfig config, Backend backend, Map<String, Target> targets, Metrics metrics) {
     this.config = config;
@@ -193,7 +196,7 @@ public final class ConsumerVerticle extends AbstractVerticle {
         }
       }
       if (errors.length() == 0) {
-        return backend.ack(lease);
+        return ack(lease);
       }
       EntryRecord.Builder updated = entry.toBuilder().setAttempts(attempt).setLastError(errors.toString())
           .clearDeliveredTargets().addAllDeliveredTargets(delivered);
@@ -219,6 +222,34 @@ public final class ConsumerVerticle extends AbstractVerticle {
       }
       return backend.retry(lease, updated.setDueAtMs(now + backoff).build());
     });
+  }
+
+  /**
+   * Acks a delivered entry together with the others delivered in the same turn of this event loop:
+   * one {@link Backend#ackAll} call at the end of the turn (one log write on the local backend
+   * instead of one per entry). An entry is acked only after every target applied it, so batching
+   * changes when it is removed, never whether it was delivered.
+   */
+  private Future<Void> ack(Lease lease) {
+    if (acks == null) {
+      List<Lease> batch = new ArrayList<>();
+      Promise<Void> settled = Promise.promise();
+      acks = batch;
+      acksSettled = settled;
+      context.runOnContext(v -> {
+        acks = null;
+        acksSettled = null;
+        Future<Void> written;
+        try {
+          written = backend.ackAll(batch);
+        } catch (Throwable t) { // a plugin that throws instead of failing its future
+          written = Future.failedFuture(t);
+        }
+        written.onComplete(settled);
+      });
+    }
+    acks.add(lease);
+    return acksSettled.future();
   }
 
   /**

@@ -271,17 +271,32 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public Future<Void> ack(Lease lease) {
-    long seq = (Long) lease.token();
-    // a replayed entry is retained already, under its first sequence
-    boolean retain = retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(ReplayRequest.REPLAY_HEADER);
-    return settle(seq, batch -> {
-      batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
-      if (retain) {
-        batch.writes.put(log.delivered, Keys.seqKey(prefix, seq), lease.entry().toBuilder().clearDeliveredTargets()
-            .setAttempts(0).setLastError("").build().toByteArray());
+    return ackAll(List.of(lease));
+  }
+
+  /** One log task for all of them: one batch deletes them (and keeps them for replay with retention). */
+  @Override
+  public Future<Void> ackAll(List<Lease> leases) {
+    long[] seqs = new long[leases.size()];
+    for (int i = 0; i < seqs.length; i++) {
+      seqs[i] = (Long) leases.get(i).token();
+    }
+    return settle(seqs, batch -> {
+      for (int i = 0; i < seqs.length; i++) {
+        Lease lease = leases.get(i);
+        batch.writes.delete(log.entries, Keys.seqKey(prefix, seqs[i]));
+        // a replayed entry is retained already, under its first sequence
+        if (retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(ReplayRequest.REPLAY_HEADER)) {
+          batch.writes.put(log.delivered, Keys.seqKey(prefix, seqs[i]), lease.entry().toBuilder()
+              .clearDeliveredTargets().setAttempts(0).setLastError("").build().toByteArray());
+        }
       }
       return false;
-    }, () -> schedule.remove(seq));
+    }, () -> {
+      for (long seq : seqs) {
+        schedule.remove(seq);
+      }
+    });
   }
 
   @Override
@@ -350,7 +365,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   @Override
   public Future<Void> retry(Lease lease, EntryRecord updated) {
     long seq = (Long) lease.token();
-    return settle(seq, batch -> {
+    return settle(new long[] {seq}, batch -> {
       batch.writes.put(log.entries, Keys.seqKey(prefix, seq), updated.toByteArray());
       return false;
     }, () -> schedule.release(seq, updated.getDueAtMs()));
@@ -359,7 +374,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   @Override
   public Future<Void> deadLetter(Lease lease, EntryRecord updated) {
     long seq = (Long) lease.token();
-    return settle(seq, batch -> {
+    return settle(new long[] {seq}, batch -> {
       batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
       batch.writes.put(log.deadLetters, Keys.seqKey(prefix, seq), updated.toByteArray());
       return true;
@@ -370,8 +385,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     });
   }
 
-  /** Runs a write that settles a lease; on a failed write the entry is released for redelivery. */
-  private Future<Void> settle(long seq, Prepare prepare, Runnable onWritten) {
+  /** Runs a write that settles leases; on a failed write their entries are released for redelivery. */
+  private Future<Void> settle(long[] seqs, Prepare prepare, Runnable onWritten) {
     return run(prepare, () -> {
       settleFailures.set(0);
       onWritten.run();
@@ -381,7 +396,10 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     }, failure -> {
       // redelivered after a backoff that grows while settling keeps failing, not at once
       int failures = Math.min(settleFailures.incrementAndGet(), 16);
-      schedule.release(seq, System.currentTimeMillis() + Math.min(MAX_SETTLE_BACKOFF_MS, 100L << failures));
+      long dueAt = System.currentTimeMillis() + Math.min(MAX_SETTLE_BACKOFF_MS, 100L << failures);
+      for (long seq : seqs) {
+        schedule.release(seq, dueAt);
+      }
       refreshStats();
     });
   }

@@ -26,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.GetQueueAttributesResponse;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -191,6 +192,48 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   @Override
   public Future<Void> ack(Lease lease) {
     return delete(queueUrl, (String) lease.token()).compose(v -> deletePayload(lease.entry()));
+  }
+
+  /** SQS takes at most this many entries per {@code DeleteMessageBatch}. */
+  static final int DELETE_BATCH = 10;
+
+  /**
+   * Deletes in {@code DeleteMessageBatch} calls of up to {@value #DELETE_BATCH} instead of one call
+   * per entry. An entry the batch reports as failed stays in the queue and is delivered again once
+   * its visibility timeout passes; the returned future then fails and names how many.
+   */
+  @Override
+  public Future<Void> ackAll(List<Lease> leases) {
+    if (leases.size() == 1) {
+      return ack(leases.get(0));
+    }
+    List<Future<Void>> parts = new ArrayList<>();
+    for (int from = 0; from < leases.size(); from += DELETE_BATCH) {
+      List<Lease> chunk = leases.subList(from, Math.min(leases.size(), from + DELETE_BATCH));
+      List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>(chunk.size());
+      for (int i = 0; i < chunk.size(); i++) {
+        entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i))
+            .receiptHandle((String) chunk.get(i).token()).build());
+      }
+      parts.add(f(sqs.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(entries))).compose(result -> {
+        Set<String> failed = new HashSet<>();
+        result.failed().forEach(failure -> failed.add(failure.id()));
+        List<Future<Void>> payloadDeletes = new ArrayList<>();
+        for (int i = 0; i < chunk.size(); i++) {
+          if (!failed.contains(Integer.toString(i))) {
+            payloadDeletes.add(deletePayload(chunk.get(i).entry()));
+          }
+        }
+        Future<Void> payloadsDeleted = Future.all(payloadDeletes).mapEmpty();
+        if (failed.isEmpty()) {
+          return payloadsDeleted;
+        }
+        String why = result.failed().get(0).code() + ": " + result.failed().get(0).message();
+        return payloadsDeleted.transform(ignored -> Future.failedFuture(new IllegalStateException("SQS did not delete "
+            + failed.size() + " of " + chunk.size() + " delivered messages (" + why + "); they are delivered again")));
+      }));
+    }
+    return Future.join(parts).mapEmpty();
   }
 
   private Future<Void> deletePayload(EntryRecord record) {

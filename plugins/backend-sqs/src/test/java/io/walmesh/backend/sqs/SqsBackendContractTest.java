@@ -1,11 +1,21 @@
 package io.walmesh.backend.sqs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.vertx.core.json.JsonObject;
+import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.Lease;
 import io.walmesh.testkit.BackendContract;
+import io.walmesh.testkit.BackendProbe.Polled;
 import io.walmesh.testkit.ElasticMq;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The backend contract on a real SQS server (ElasticMQ in this JVM): one queue per test, a 3 s
@@ -39,5 +49,31 @@ class SqsBackendContractTest extends BackendContract {
   @Override
   protected boolean keepsPerKeyOrder() {
     return false;
+  }
+
+  /**
+   * Entries are deleted in batches of 10; one whose delete SQS refuses (here a receipt handle SQS never issued) fails
+   * the call with a message that says how many, and only that entry is delivered again.
+   */
+  @Test
+  void aBatchedDeleteThatSqsPartlyRefusesFailsAndOnlyTheRefusedEntryComesBack() {
+    Backend backend = open(spec(false));
+    String[] payloads = new String[12];
+    for (int i = 0; i < payloads.length; i++) {
+      payloads[i] = "batched-" + i;
+      append(backend, entry("", payloads[i], 0));
+    }
+    List<Polled> polled = probe.pollUntilPayloads(backend, Duration.ofSeconds(10), payloads);
+    List<Lease> leases = new ArrayList<>();
+    polled.forEach(p -> leases.add(p.lease()));
+    Lease kept = leases.get(4);
+    leases.set(4, new Lease(kept.entry(), "not-a-receipt-handle-sqs-issued"));
+    assertThatThrownBy(() -> probe.call(() -> backend.ackAll(leases)))
+        .hasMessageContaining("SQS did not delete 1 of 10 delivered messages").hasMessageContaining("delivered again");
+    // after the 3 s visibility timeout, only the entry whose delete was refused is polled again
+    List<Polled> again = probe.pollUntilPayloads(backend, Duration.ofSeconds(10), kept.entry().getPayload().toStringUtf8());
+    again.addAll(probe.assertNonePolled(backend, Duration.ofSeconds(4), "deleted entries stay deleted",
+        p -> !p.lease().entry().getEntryId().equals(kept.entry().getEntryId())));
+    assertThat(again).extracting(p -> p.lease().entry().getEntryId()).containsOnly(kept.entry().getEntryId());
   }
 }

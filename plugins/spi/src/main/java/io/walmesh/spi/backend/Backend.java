@@ -44,6 +44,23 @@ public interface Backend {
   /** Removes a delivered entry. */
   Future<Void> ack(Lease lease);
 
+  /**
+   * Removes several delivered entries: the consumer settles what it delivered in one turn of its
+   * event loop with one call. A backend that can remove them in one write (one log batch, one
+   * batched delete) overrides this; the default acks each. It fails when any of them may still be
+   * stored; those are delivered again, as after a failed {@link #ack}.
+   */
+  default Future<Void> ackAll(List<Lease> leases) {
+    if (leases.size() == 1) {
+      return ack(leases.get(0));
+    }
+    List<Future<Void>> acks = new java.util.ArrayList<>(leases.size());
+    for (Lease lease : leases) {
+      acks.add(ack(lease));
+    }
+    return Future.join(acks).mapEmpty();
+  }
+
   /** Puts a leased entry back with the updated record (new due time, attempts, last error). */
   Future<Void> retry(Lease lease, EntryRecord updated);
 
