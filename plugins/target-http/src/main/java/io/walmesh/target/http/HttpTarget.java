@@ -61,7 +61,7 @@ final class HttpTarget implements Target {
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setSsl(options.url.getScheme().equals("https"))
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)),
-        new PoolOptions().setHttp1MaxSize(32));
+        new PoolOptions().setHttp1MaxSize(options.maxConnections));
   }
 
   @Override

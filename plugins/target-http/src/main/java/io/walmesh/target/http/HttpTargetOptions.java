@@ -36,13 +36,17 @@ import java.util.Set;
  */
 final class HttpTargetOptions {
   static final long DEFAULT_TIMEOUT_MS = 10_000;
+  /** Connections to the service per node and namespace target; HTTP/1.1 sends one request at a time on each. */
+  static final int DEFAULT_MAX_CONNECTIONS = 32;
+  static final int MAX_CONNECTIONS = 1_024;
   static final Set<Integer> DEFAULT_PERMANENT_STATUSES = Set.of(400, 404, 405, 410, 413, 415, 422);
-  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "permanent-statuses", "headers",
+  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "max-connections", "permanent-statuses", "headers",
       AllowedDestinations.FIELD);
 
   final URI url;
   final String method;
   final long timeoutMs;
+  final int maxConnections;
   final Set<Integer> permanentStatuses;
   /** The static headers, credentials from the URL included; entry headers never override them. */
   final Map<String, String> headers;
@@ -82,6 +86,7 @@ final class HttpTargetOptions {
       throw new ConfigException(reader.field("method"), "must be POST or PUT, got \"" + method + "\"");
     }
     timeoutMs = reader.optLong("timeout-ms", DEFAULT_TIMEOUT_MS, 1, 3_600_000);
+    maxConnections = reader.optInt("max-connections", DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTIONS);
     if (reader.has("permanent-statuses")) {
       JsonArray statuses = reader.array("permanent-statuses");
       permanentStatuses = new HashSet<>();
