@@ -402,13 +402,16 @@ public abstract class BackendContract {
     for (Polled p : polled) {
       probe.call(() -> backend.ack(p.lease()));
     }
+    assertNonePolledAfterARestart(backend, spec, "acked-", "acknowledged entries stay delivered");
+  }
+
+  /** Restarts the backend, appends a fresh entry, and checks that no entry whose payload starts with the prefix comes back. */
+  private void assertNonePolledAfterARestart(Backend backend, BackendSpec spec, String prefix, String why) {
     Backend again = restart(backend, spec);
     append(again, entry("", "after-restart", 0));
     List<Polled> after = probe.pollUntilPayloads(again, pollLatency(), "after-restart");
-    after.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "acknowledged entries stay delivered",
-        p -> p.payload().startsWith("acked-")));
-    assertThat(after).extracting(Polled::payload).as("acknowledged entries stay delivered")
-        .noneMatch(p -> p.startsWith("acked-"));
+    after.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), why, p -> p.payload().startsWith(prefix)));
+    assertThat(after).extracting(Polled::payload).as(why).noneMatch(p -> p.startsWith(prefix));
   }
 
   @Test
@@ -424,12 +427,6 @@ public abstract class BackendContract {
     List<Lease> leases = new ArrayList<>();
     polled.forEach(p -> leases.add(p.lease()));
     probe.call(() -> backend.ackAll(leases));
-    Backend again = restart(backend, spec);
-    append(again, entry("", "after-acks", 0));
-    List<Polled> after = probe.pollUntilPayloads(again, pollLatency(), "after-acks");
-    after.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "entries acked together stay delivered",
-        p -> p.payload().startsWith("together-")));
-    assertThat(after).extracting(Polled::payload).as("entries acked together stay delivered")
-        .noneMatch(p -> p.startsWith("together-"));
+    assertNonePolledAfterARestart(backend, spec, "together-", "entries acked together stay delivered");
   }
 }
