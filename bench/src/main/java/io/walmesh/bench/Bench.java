@@ -63,9 +63,13 @@ public final class Bench implements Callable<Integer> {
       "kafka, the broker; this process is the client. Local and kafka backends (--backend)."})
   boolean processes;
 
-  @Option(names = "--delivery-only", description = {"With --processes: only the local delivery comparison (walmesh's",
-      "consumer against the hand-written one), not the write runs."})
-  boolean deliveryOnly;
+  @Option(names = "--mesh", description = {"Instead of the backends: two nodes in a mesh, each in its own process;",
+      "unary writes to a local namespace through its owner and through the other node (routed over the event bus)."})
+  boolean mesh;
+
+  @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the local delivery runs",
+      "(delivery) or only the write runs (writes); default: both."})
+  String only;
 
   @Option(names = "--curve", arity = "0..1", fallbackValue = "bench-curve.svg", paramLabel = "SVG",
       description = {"With --processes: also sweep unary writes at concurrency 1, 4, 16, 64 and 256 for walmesh and",
@@ -112,7 +116,10 @@ public final class Bench implements Callable<Integer> {
         await(vertx.close());
       }
     }
-    if (processes || curve != null || profile != null) {
+    if (only != null && !only.equals("delivery") && !only.equals("writes")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--only takes delivery or writes, got " + only);
+    }
+    if (processes || curve != null || profile != null || mesh) {
       if (tls) {
         throw new CommandLine.ParameterException(new CommandLine(this), "--processes does not combine with --tls");
       }
@@ -122,7 +129,11 @@ public final class Bench implements Callable<Integer> {
       try {
         System.err.printf("walmesh bench, separate processes: concurrency %d, payload %d B, %d s warm-up + %d s per run,"
             + " %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
-        new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve, profile);
+        if (mesh) {
+          new SeparateProcesses(this, vertx, work).mesh();
+        } else {
+          new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve, profile);
+        }
         printTable();
         writeResults();
         return 0;

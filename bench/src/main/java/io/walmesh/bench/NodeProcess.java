@@ -35,6 +35,14 @@ final class NodeProcess implements AutoCloseable {
 
   /** {@link #start(Path, String)} with extra JVM options for the node ({@code WALMESH_JAVA_OPTS}), e.g. a recording. */
   static NodeProcess start(Path work, String nodeId, String javaOptions) throws Exception {
+    return start(work, nodeId, javaOptions, null);
+  }
+
+  /**
+   * A member of a mesh on this machine: {@code cluster} is the node's {@code cluster} section (name, its own Hazelcast
+   * port, the members' addresses), or null for a standalone node.
+   */
+  static NodeProcess start(Path work, String nodeId, String javaOptions, JsonObject cluster) throws Exception {
     Path repo = Path.of(System.getProperty("walmesh.repo", ".")).toAbsolutePath().normalize();
     Path launcher = repo.resolve("walmesh");
     if (!Files.isExecutable(launcher)) {
@@ -44,10 +52,13 @@ final class NodeProcess implements AutoCloseable {
     int grpcPort = FreePorts.next();
     int adminPort = FreePorts.next();
     Path config = work.resolve(nodeId + ".json");
-    Files.writeString(config, """
-        {"node-id": "%s", "data-dir": "%s",
-         "grpc": {"host": "127.0.0.1", "port": %d}, "admin": {"host": "127.0.0.1", "port": %d}}"""
-        .formatted(nodeId, work.resolve(nodeId), grpcPort, adminPort));
+    JsonObject nodeConfig = new JsonObject().put("node-id", nodeId).put("data-dir", work.resolve(nodeId).toString())
+        .put("grpc", new JsonObject().put("host", "127.0.0.1").put("port", grpcPort))
+        .put("admin", new JsonObject().put("host", "127.0.0.1").put("port", adminPort));
+    if (cluster != null) {
+      nodeConfig.put("cluster", cluster);
+    }
+    Files.writeString(config, nodeConfig.encodePrettily());
     ProcessBuilder builder = new ProcessBuilder(List.of(launcher.toString(), "start", "--config", config.toString()))
         .redirectErrorStream(true).redirectOutput(work.resolve(nodeId + ".log").toFile());
     builder.environment().put("WALMESH_LOG_LEVEL", "WARN");

@@ -67,10 +67,10 @@ final class SeparateProcesses {
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);
       List<CurvePlot.Series> curves = new ArrayList<>();
       try {
-        if (local) {
+        if (local && !"writes".equals(bench.only)) {
           delivery(node, toNode);
         }
-        if (local && !bench.deliveryOnly) {
+        if (local && !"delivery".equals(bench.only)) {
           node.createNamespace(writeNamespace());
           local(node, toNode, toMinimal, minimalPort);
           if (curvePlot != null) {
@@ -81,7 +81,7 @@ final class SeparateProcesses {
             curves.add(curve("minimal gRPC WAL WriteToLog", toMinimal, "bench-local-w", "#1f77b4"));
           }
         }
-        if (broker != null && !bench.deliveryOnly) {
+        if (broker != null && !"delivery".equals(bench.only)) {
           try (KafkaBaseline raw = new KafkaBaseline(vertx, broker.address(), 9, bench.concurrency)) {
             node.createNamespace(bench.namespace("bench-kafka-w", "http://127.0.0.1:9/unused",
                 Bench.kafkaBackend(broker.address(), "bench-kafka-w", new JsonObject()
@@ -109,6 +109,62 @@ final class SeparateProcesses {
         System.err.println("curve written to " + curvePlot.toAbsolutePath());
       }
     }
+  }
+
+  /**
+   * {@code --mesh}: two nodes in a mesh, each started by {@code ./walmesh start}. A local namespace created through
+   * the first is pinned to it ({@code home-node}), so a write sent to the second is routed over the event bus to the
+   * first and its answer comes back the same way. The same client writes through the owner and through the other
+   * node, one after the other, at the same in-flight count.
+   */
+  void mesh() throws Exception {
+    int ownerPort = io.walmesh.testkit.FreePorts.next();
+    int otherPort = io.walmesh.testkit.FreePorts.next();
+    JsonArray members = new JsonArray().add("127.0.0.1:" + ownerPort).add("127.0.0.1:" + otherPort);
+    try (NodeProcess owner = NodeProcess.start(work, "mesh-1", NODE_HEAP, meshCluster(ownerPort, members));
+         NodeProcess other = NodeProcess.start(work, "mesh-2", NODE_HEAP, meshCluster(otherPort, members))) {
+      owner.createNamespace(writeNamespace());
+      GrpcWriteClient toOwner = new GrpcWriteClient(vertx, "127.0.0.1", owner.grpcPort());
+      GrpcWriteClient toOther = new GrpcWriteClient(vertx, "127.0.0.1", other.grpcPort());
+      try {
+        awaitRouted(toOther);
+        bench.writes("mesh: through the owner (untimed warm-up)", toOwner, "bench-local-w");
+        bench.writes("mesh: through the other node (untimed warm-up)", toOther, "bench-local-w");
+        Measurement direct = bench.writes("mesh: through the owner", toOwner, "bench-local-w");
+        Measurement routed = bench.writes("mesh: through the other node", toOther, "bench-local-w");
+        String what = "the same writes sent to the namespace's owner";
+        bench.row("mesh", "unary write throughput through a non-owner (ops/s)", routed.throughput(), direct.throughput(),
+            what);
+        for (int p : new int[] {50, 99}) {
+          bench.row("mesh", "unary write latency p" + p + " through a non-owner (ms)", routed.percentileMs(p),
+              direct.percentileMs(p), what);
+        }
+      } finally {
+        toOwner.close();
+        toOther.close();
+      }
+    }
+  }
+
+  private static JsonObject meshCluster(int port, JsonArray members) {
+    return new JsonObject().put("name", "bench-mesh").put("host", "127.0.0.1").put("port", port).put("members", members);
+  }
+
+  /** Waits (a minute at most) until the second node knows the namespace and routes a write to its owner. */
+  private void awaitRouted(GrpcWriteClient toOther) throws Exception {
+    long until = System.currentTimeMillis() + 60_000;
+    String last = "no answer";
+    while (System.currentTimeMillis() < until) {
+      io.walmesh.node.gateway.GrpcWriteClient.Result result = toOther.write(bench.stamped("bench-local-w").toBuilder()
+          .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build(), 10_000)
+          .toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      if (result.ok()) {
+        return;
+      }
+      last = result.status() + " " + result.statusMessage();
+      TimeUnit.MILLISECONDS.sleep(250);
+    }
+    throw new IllegalStateException("the second node did not route writes to the namespace's owner in a minute: " + last);
   }
 
   private JsonObject writeNamespace() {

@@ -106,7 +106,10 @@ public final class GatewayVerticle extends AbstractVerticle {
     MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
     Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
-        .connectionHandler(connectionCap)
+        .connectionHandler(connection -> {
+          FlushBatching.install(connection);
+          connectionCap.handle(connection);
+        })
         .requestHandler(request -> {
           // Lets the call reader tell a compressed message without grpc-encoding from an identity one
           if (request.getHeader("grpc-encoding") == null) {

@@ -35,8 +35,9 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  * One namespace on SQS. The message body is the base64 of the {@link EntryRecord}; the entry id is
  * the SQS message id of the first send, carried in the record when it is re-enqueued.
  * <ul>
- *   <li>Append: {@code SendMessage} with {@code DelaySeconds} = the remaining delay, capped at
- *       {@code max-native-delay-secs}; SUCCESS once SQS answered.</li>
+ *   <li>Append: one entry of a {@code SendMessageBatch} ({@link SendBatcher}: the writes that queue while
+ *       {@code max-sends-in-flight} calls are out share the next call) with {@code DelaySeconds} = the
+ *       remaining delay, capped at {@code max-native-delay-secs}; SUCCESS once SQS answered for that entry.</li>
  *   <li>Poll: {@code ReceiveMessage} with the visibility timeout as the lease. A message received
  *       before its due time (a delay past the cap) is re-enqueued with the remaining delay.</li>
  *   <li>Retry and long delays re-enqueue (send, then delete): a crash in between gives a duplicate,
@@ -58,6 +59,8 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   private final IdempotentAppends appends;
   private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
   private String queueUrl;
+  /** Sends to the main queue ({@code queueUrl}) in {@code SendMessageBatch} calls. */
+  private SendBatcher sends;
   private String dlqUrl;
   private long statsTimer = -1;
 
@@ -75,6 +78,7 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   Future<Backend> open() {
     return f(sqs.createQueue(b -> b.queueName(options.queue))).compose(q -> {
       queueUrl = q.queueUrl();
+      sends = new SendBatcher(sqs, queueUrl, options.maxSendsInFlight);
       return f(sqs.createQueue(b -> b.queueName(options.dlqQueue)));
     }).map(d -> {
       dlqUrl = d.queueUrl();
@@ -105,13 +109,17 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
           return new AppendResult(messageId, false);
         })
         .recover(e -> Future.failedFuture(new AppendException(notStored(e) ? AppendException.Kind.NOT_STORED
-            : AppendException.Kind.MAYBE_STORED, "SQS SendMessage to " + options.queue + " failed: " + rootMessage(e), e)));
+            : AppendException.Kind.MAYBE_STORED, "SQS SendMessageBatch to " + options.queue + " failed: " + rootMessage(e), e)));
   }
 
-  /** SQS refused the request (a 4xx): certainly not stored. Anything else may have reached it. */
+  /**
+   * SQS refused the request (a 4xx), or listed the entry as failed in a batch's answer: certainly not stored.
+   * Anything else may have reached it.
+   */
   private static boolean notStored(Throwable e) {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    return cause instanceof SdkServiceException s && s.statusCode() >= 400 && s.statusCode() < 500;
+    return cause instanceof SendBatcher.EntryFailed
+        || cause instanceof SdkServiceException s && s.statusCode() >= 400 && s.statusCode() < 500;
   }
 
   /** Sends a record, delayed until its due time (capped), and answers its entry id. */
@@ -119,8 +127,10 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
     EntryRecord storedForm = record.getPayloadRef().isEmpty() ? record : record.toBuilder().clearPayload().build();
     int delay = delaySeconds(record.getDueAtMs());
     String body = Base64.getEncoder().encodeToString(storedForm.toByteArray());
-    return f(sqs.sendMessage(b -> b.queueUrl(url).messageBody(body).delaySeconds(url.equals(dlqUrl) ? 0 : delay)))
-        .map(r -> record.getEntryId().isEmpty() ? r.messageId() : record.getEntryId());
+    Future<String> messageId = url.equals(queueUrl) ? f(sends.send(body, delay))
+        : f(sqs.sendMessage(b -> b.queueUrl(url).messageBody(body).delaySeconds(url.equals(dlqUrl) ? 0 : delay)))
+            .map(r -> r.messageId());
+    return messageId.map(id -> record.getEntryId().isEmpty() ? id : record.getEntryId());
   }
 
   private int delaySeconds(long dueAtMs) {
@@ -234,6 +244,11 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
       }));
     }
     return Future.join(parts).mapEmpty();
+  }
+
+  /** {@code SendMessageBatch} calls made to the main queue so far, and the messages they carried. */
+  long[] sendCallsAndMessages() {
+    return sends.callsAndMessages();
   }
 
   private Future<Void> deletePayload(EntryRecord record) {

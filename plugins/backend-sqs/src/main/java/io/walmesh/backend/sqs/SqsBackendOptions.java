@@ -24,7 +24,7 @@ import java.util.Set;
 final class SqsBackendOptions {
   static final Set<String> FIELDS = Set.of("wal-queue", "wal-dlq-queue", "region", "endpoint", "access-key-id",
       "secret-access-key", "queue.max-messages-per-poll", "wait-time-secs", "visibility-timeout-secs",
-      "max-native-delay-secs", "max-message-bytes", "payload-store-dir");
+      "max-native-delay-secs", "max-message-bytes", "payload-store-dir", "max-sends-in-flight");
 
   final String queue;
   final String dlqQueue;
@@ -37,6 +37,8 @@ final class SqsBackendOptions {
   final int visibilityTimeoutSecs;
   final int maxNativeDelaySecs;
   final int maxMessageBytes;
+  /** {@code SendMessageBatch} calls in flight per namespace and node; writes that queue meanwhile share the next call. */
+  final int maxSendsInFlight;
   final String payloadStoreDir;
 
   SqsBackendOptions(ConfigReader reader) {
@@ -56,6 +58,8 @@ final class SqsBackendOptions {
     visibilityTimeoutSecs = reader.optInt("visibility-timeout-secs", 60, 1, 43_200);
     maxNativeDelaySecs = reader.optInt("max-native-delay-secs", 900, 1, 900);
     maxMessageBytes = reader.optInt("max-message-bytes", 262_144, 1024, 262_144);
+    // at most the SDK's 50 connections, so the other calls (receive, delete) always find one
+    maxSendsInFlight = reader.optInt("max-sends-in-flight", 16, 1, 40);
     payloadStoreDir = reader.optString("payload-store-dir", null);
   }
 }
