@@ -237,7 +237,9 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       if (seq >= 0) {
         schedule.add(seq, entry.getDueAtMs(), entry.getKey());
         refreshStats();
-        notifyAvailable();
+        if (entry.getDueAtMs() <= System.currentTimeMillis()) {
+          notifyAvailable(); // a delayed entry is found by the consumer's periodic poll once due; waking it now finds nothing
+        }
       }
       result.complete(new AppendResult(entryId, duplicate));
     }

@@ -105,7 +105,11 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
             .setPayloadRef(payloads.put(entry.getPayload().toByteArray())).build());
     return stored.compose(record -> send(queueUrl, record))
         .<AppendResult>map(messageId -> {
-          listeners.forEach(Runnable::run);
+          // a delayed entry is not receivable yet: the consumer's own polls find it, a poll now would find nothing
+          // (and on a busy queue each receive slows the sends; ElasticMQ serves one queue's calls one at a time)
+          if (entry.getDueAtMs() <= System.currentTimeMillis()) {
+            listeners.forEach(Runnable::run);
+          }
           return new AppendResult(messageId, false);
         })
         .recover(e -> Future.failedFuture(new AppendException(notStored(e) ? AppendException.Kind.NOT_STORED
