@@ -60,7 +60,7 @@ public final class Bench implements Callable<Integer> {
 
   @Option(names = "--processes", description = {"Every server in its own process, as users run them: the node",
       "started by ./walmesh, the minimal gRPC write-ahead log (same proto, same group-commit fsync append) and, for",
-      "kafka, the broker; this process is the client. Local and kafka backends (--backend)."})
+      "kafka, the broker, for sqs, ElasticMQ; this process is the client (--backend: local, kafka, sqs or all)."})
   boolean processes;
 
   @Option(names = "--mesh", description = {"Instead of the backends: two nodes in a mesh, each in its own process;",
@@ -123,16 +123,14 @@ public final class Bench implements Callable<Integer> {
       if (tls) {
         throw new CommandLine.ParameterException(new CommandLine(this), "--processes does not combine with --tls");
       }
-      if (backend.equals("sqs")) {
-        throw new CommandLine.ParameterException(new CommandLine(this), "--processes measures the local and kafka backends");
-      }
       try {
         System.err.printf("walmesh bench, separate processes: concurrency %d, payload %d B, %d s warm-up + %d s per run,"
             + " %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
         if (mesh) {
           new SeparateProcesses(this, vertx, work).mesh();
         } else {
-          new SeparateProcesses(this, vertx, work).run(!backend.equals("kafka"), !backend.equals("local"), curve, profile);
+          new SeparateProcesses(this, vertx, work).run(backend.equals("all") || backend.equals("local"),
+              backend.equals("all") || backend.equals("kafka"), backend.equals("all") || backend.equals("sqs"), curve, profile);
         }
         printTable();
         writeResults();

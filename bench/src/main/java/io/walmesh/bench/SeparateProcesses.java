@@ -49,7 +49,7 @@ final class SeparateProcesses {
   /** How long the last {@link #deliver} run took to write its entries. */
   private long writeMillis;
 
-  void run(boolean local, boolean kafka, Path curvePlot, Path profile) throws Exception {
+  void run(boolean local, boolean kafka, boolean sqs, Path curvePlot, Path profile) throws Exception {
     Path recording = profile == null ? null : Files.createDirectories(profile).toAbsolutePath().resolve("node.jfr");
     // A gigabyte of heap: a write run leaves up to a million delayed entries in the local log's in-memory schedule
     // (about 150 bytes each), past the launcher's 256 MB default (docs/limits.md#local-backend)
@@ -59,7 +59,9 @@ final class SeparateProcesses {
          JavaChild minimal = JavaChild.start(work.resolve("minimal-wal.log"), JavaChild.NODE_MEMORY, MinimalWal.class,
              "0", work.resolve("minimal-wal").toString());
          JavaChild broker = kafka ? JavaChild.start(work.resolve("kafka.log"), List.of("-Xmx1g"), BrokerMain.class,
-             work.resolve("kafka").toString()) : null) {
+             work.resolve("kafka").toString()) : null;
+         JavaChild sqsServer = sqs ? JavaChild.start(work.resolve("elasticmq.log"), List.of("-Xmx1g"), ElasticMqMain.class)
+             : null) {
       System.err.printf("node (pid %d): %s%nminimal gRPC WAL (pid %d): %s%n", node.pid(), node.commandLine(),
           minimal.pid(), minimal.announced());
       GrpcWriteClient toNode = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
@@ -94,6 +96,9 @@ final class SeparateProcesses {
                   inFlight, () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes))), "#2ca02c"));
             }
           }
+        }
+        if (sqsServer != null && !"delivery".equals(bench.only)) {
+          sqs(node, toNode, sqsServer.address());
         }
       } finally {
         toNode.close();
@@ -355,6 +360,36 @@ final class SeparateProcesses {
         break;
       }
       TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+
+  /**
+   * SQS, with ElasticMQ in a process of its own: walmesh's unary writes and batches against a raw {@code SqsAsyncClient}
+   * sending each message with {@code SendMessage} and the same {@code DelaySeconds}, in this process, with one
+   * receiver long-polling its queue as walmesh's consumer does. Each side warms
+   * up first, so neither is measured on a cold ElasticMQ.
+   */
+  private void sqs(NodeProcess node, GrpcWriteClient toNode, String endpoint) throws Exception {
+    node.createNamespace(bench.namespace("bench-sqs-w", "http://127.0.0.1:9/unused", new JsonObject().put("type", "sqs")
+        .put("config", new JsonObject().put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x")
+            .put("wait-time-secs", 1).put("wal-queue", "bench-w"))));
+    try (SqsBaseline raw = new SqsBaseline(vertx, endpoint, 9, bench.concurrency)) {
+      // the writes are due in an hour: SQS's longest delay, 900 s, on both sides
+      Supplier<Future<?>> rawSend = () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes), 900);
+      bench.writes("sqs: walmesh WriteToLog (untimed warm-up)", toNode, "bench-sqs-w");
+      // one long poll waits on the raw queue, as walmesh's consumer waits on its own: on ElasticMQ a waiting receive
+      // slows every send to its queue (without it the raw client did 2,500/s, with it 240/s), so both sides have one
+      raw.startConsumer("raw-w", 1);
+      bench.loop("sqs: raw SendMessage (untimed warm-up)", rawSend);
+      Measurement unary = bench.writes("sqs: walmesh WriteToLog", toNode, "bench-sqs-w");
+      Measurement sent = bench.loop("sqs: raw SendMessage", rawSend);
+      Measurement batched = bench.batchedWrites("sqs: walmesh WriteToLogBatch", toNode, "bench-sqs-w");
+      String what = "raw SqsAsyncClient SendMessage + one long-polling receiver, same ElasticMQ (own process)";
+      bench.row("sqs", "unary write throughput (ops/s)", unary.throughput(), sent.throughput(), what);
+      for (int p : new int[] {50, 99}) {
+        bench.row("sqs", "unary write latency p" + p + " (ms)", unary.percentileMs(p), sent.percentileMs(p), what);
+      }
+      bench.row("sqs", "batched write throughput (entries/s)", batched.throughput(), sent.throughput(), what);
     }
   }
 

@@ -63,9 +63,14 @@ final class SqsBaseline implements AutoCloseable {
   }
 
   void startConsumer(String queue) {
+    startConsumer(queue, Math.max(1, concurrency / 10));
+  }
+
+  /** {@code receivers} long polls (1 s) on the queue at all times, each POSTing what it receives to the sink. */
+  void startConsumer(String queue, int receivers) {
     consuming = true;
     url(queue).onSuccess(url -> {
-      for (int i = 0; i < Math.max(1, concurrency / 10); i++) {
+      for (int i = 0; i < receivers; i++) {
         vertx.runOnContext(v -> receive(url));
       }
     });

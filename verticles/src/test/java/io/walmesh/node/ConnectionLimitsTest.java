@@ -74,7 +74,7 @@ class ConnectionLimitsTest {
     Vertx vertx = Vertx.vertx();
     HttpSink sink = new HttpSink(vertx).start();
     Node node = await(new Node(new NodeOptions().nodeId("limits").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0)
-        .listenerLimits(new ListenerLimits(20, 1_500), new ListenerLimits(10, 1_500))).start());
+        .listenerLimits(new ListenerLimits(20, 6_000), new ListenerLimits(10, 1_500))).start());
     AdminHttp admin = new AdminHttp(node.adminPort());
     List<Socket> flood = new ArrayList<>();
     try (GrpcPeers peers = new GrpcPeers(vertx, node.grpcPort())) {
@@ -87,7 +87,8 @@ class ConnectionLimitsTest {
         flood.add(idle(node.grpcPort(), true));
       }
       Socket pastCap = idle(node.grpcPort(), true);
-      assertThat(closedByServer(pastCap, Duration.ofMillis(1_000))).as("a connection past max-connections is closed").isTrue();
+      // well before the 6 s idle timeout could close it (a busy CI machine took over 1 s once)
+      assertThat(closedByServer(pastCap, Duration.ofMillis(3_000))).as("a connection past max-connections is closed").isTrue();
       pastCap.close();
       // the idle ones are closed by the idle timeout, without any client action
       for (Socket socket : flood) {

@@ -27,6 +27,17 @@ public final class DestinationPolicy {
   private static final DestinationPolicy DEFAULTS = denying(DEFAULT_DENIED);
 
   private final List<AddressRange> denied;
+  /**
+   * How long a name's addresses are reused before it is resolved again. The JVM keeps a successful lookup 30 s by
+   * default anyway; this saves a worker-thread hop per delivery. The check runs on every use all the same.
+   */
+  static final long RESOLVED_FOR_MS = 5_000;
+  /** Names resolved lately; only configured target hosts get here, but it is cleared past this many. */
+  private static final int MAX_RESOLVED = 1_024;
+  private final java.util.concurrent.ConcurrentHashMap<String, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Resolved(InetAddress[] addresses, long untilMs) {
+  }
 
   private DestinationPolicy(List<AddressRange> denied) {
     this.denied = List.copyOf(denied);
@@ -72,7 +83,8 @@ public final class DestinationPolicy {
   }
 
   /**
-   * Resolves {@code host} (an IP literal without DNS, a name on a worker thread) and answers the
+   * Resolves {@code host} (an IP literal without DNS, a name on a worker thread, reused for
+   * {@value #RESOLVED_FOR_MS} ms) and answers the
    * address to connect to. Fails with a permanent {@link DeliveryException} when any address is denied
    * or outside {@code allowed}, and with a retryable one when the name does not resolve.
    *
@@ -85,10 +97,20 @@ public final class DestinationPolicy {
     if (literal != null) {
       return check(host, new InetAddress[] {literal}, allowed, what);
     }
+    Resolved recent = resolved.get(host);
+    if (recent != null && recent.untilMs() > System.currentTimeMillis()) {
+      return check(host, recent.addresses(), allowed, what);
+    }
     return vertx.executeBlocking(() -> InetAddress.getAllByName(host), false)
         .recover(e -> Future.failedFuture(DeliveryException.retryable(what + ": cannot resolve " + host + " ("
             + (e instanceof UnknownHostException ? "unknown host" : e.getClass().getSimpleName()) + ")")))
-        .compose(addresses -> check(host, addresses, allowed, what));
+        .compose(addresses -> {
+          if (resolved.size() >= MAX_RESOLVED) {
+            resolved.clear();
+          }
+          resolved.put(host, new Resolved(addresses, System.currentTimeMillis() + RESOLVED_FOR_MS));
+          return check(host, addresses, allowed, what);
+        });
   }
 
   private Future<InetAddress> check(String host, InetAddress[] addresses, AllowedDestinations allowed, String what) {

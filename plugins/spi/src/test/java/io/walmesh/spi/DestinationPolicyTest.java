@@ -11,7 +11,7 @@ import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** CIDR blocks, the default deny-list and a target's allow-list, without DNS. */
+/** CIDR blocks, the default deny-list and a target's allow-list; {@code localhost} for resolution. */
 class DestinationPolicyTest {
 
   @Test
@@ -70,5 +70,27 @@ class DestinationPolicyTest {
         .isInstanceOf(ConfigException.class).extracting(e -> ((ConfigException) e).field())
         .isEqualTo("c.allowed-destinations[0]");
     assertThat(AllowedDestinations.read(new ConfigReader(new JsonObject(), "c")).any()).isTrue();
+  }
+
+  @Test
+  void aResolvedNameIsReusedButCheckedOnEveryUse() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
+      InetAddress first = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t")
+          .toCompletionStage().toCompletableFuture().get();
+      assertThat(first.isLoopbackAddress()).isTrue();
+      io.vertx.core.Future<InetAddress> again = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t");
+      assertThat(again.isComplete()).as("answered from the recent lookup, without a worker thread").isTrue();
+      assertThat(again.result()).isEqualTo(first);
+      // the recent addresses still go through the target's allow-list
+      JsonObject onlyTen = new JsonObject().put(AllowedDestinations.FIELD, new JsonArray().add("10.0.0.0/8"));
+      AllowedDestinations tenOnly = AllowedDestinations.read(new ConfigReader(onlyTen, "config"));
+      io.vertx.core.Future<InetAddress> refused = policy.resolve(vertx, "localhost", tenOnly, "http target t");
+      assertThat(refused.failed()).isTrue();
+      assertThat(refused.cause()).hasMessageContaining("is not in the target's allowed-destinations");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
   }
 }

@@ -107,8 +107,10 @@ public final class GatewayVerticle extends AbstractVerticle {
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
     Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(connection -> {
-          FlushBatching.install(connection);
-          connectionCap.handle(connection);
+          // only on admitted connections: one past the cap is closed exactly as before, its GOAWAY flushed at once
+          if (io.walmesh.node.internal.ListenerLimits.admit(connectionCap, connection)) {
+            FlushBatching.install(connection);
+          }
         })
         .requestHandler(request -> {
           // Lets the call reader tell a compressed message without grpc-encoding from an identity one

@@ -58,6 +58,18 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
     return new Cap(listener, maxConnections);
   }
 
+  /**
+   * Runs a cap made by {@link #connectionCap} on a new connection; answers whether the connection was admitted
+   * (a connection past the cap is being closed). Any other handler is run and its connection counts as admitted.
+   */
+  public static boolean admit(Handler<HttpConnection> cap, HttpConnection connection) {
+    if (cap instanceof Cap c) {
+      return c.admit(connection);
+    }
+    cap.handle(connection);
+    return true;
+  }
+
   private static final class Cap implements Handler<HttpConnection> {
     private static final Logger log = LoggerFactory.getLogger(ListenerLimits.class);
     private final String listener;
@@ -72,6 +84,11 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
 
     @Override
     public void handle(HttpConnection connection) {
+      admit(connection);
+    }
+
+    /** Closes a connection past the cap; answers whether it was admitted. */
+    boolean admit(HttpConnection connection) {
       if (open.incrementAndGet() > max) {
         open.decrementAndGet();
         long now = System.currentTimeMillis();
@@ -81,9 +98,10 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
               listener, max, connection.remoteAddress());
         }
         connection.close();
-        return;
+        return false;
       }
       connection.closeHandler(v -> open.decrementAndGet());
+      return true;
     }
   }
 }
