@@ -15,11 +15,7 @@ public final class BrokerMain {
 
   public static void main(String[] args) throws Exception {
     try (KafkaBroker broker = KafkaBroker.start(Files.createDirectories(Path.of(args[0])))) {
-      System.out.println(JavaChild.READY_PREFIX + "Kafka at " + broker.bootstrapServers());
-      System.out.flush();
-      while (System.in.read() >= 0) {
-        // runs until the bench closes our standard input (or dies)
-      }
+      JavaChild.serveUntilStdinCloses("Kafka at " + broker.bootstrapServers());
     }
   }
 }

@@ -13,11 +13,7 @@ public final class ElasticMqMain {
 
   public static void main(String[] args) throws Exception {
     try (ElasticMq sqs = ElasticMq.start()) {
-      System.out.println(JavaChild.READY_PREFIX + "SQS at " + sqs.endpoint());
-      System.out.flush();
-      while (System.in.read() >= 0) {
-        // runs until the bench closes our standard input (or dies)
-      }
+      JavaChild.serveUntilStdinCloses("SQS at " + sqs.endpoint());
     }
   }
 }

@@ -29,6 +29,18 @@ final class JavaChild implements AutoCloseable {
     this.announced = announced;
   }
 
+  /**
+   * For a child's {@code main}: announces that it serves ({@link #READY_PREFIX} + {@code what}, e.g. {@code SQS at
+   * http://...}), then blocks until the bench closes its standard input (or dies).
+   */
+  static void serveUntilStdinCloses(String what) throws java.io.IOException {
+    System.out.println(READY_PREFIX + what);
+    System.out.flush();
+    while (System.in.read() >= 0) {
+      // nothing to read: the end of the stream is the signal
+    }
+  }
+
   /** Starts {@code mainClass} with {@code args} and returns once it printed its first line (its address). */
   static JavaChild start(Path log, List<String> jvmOptions, Class<?> mainClass, String... args) throws Exception {
     Path jar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());

@@ -47,11 +47,7 @@ public final class MinimalWal {
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])))
           .directExecutor().addService(service(log)).build().start();
-      System.out.println(JavaChild.READY_PREFIX + "gRPC on " + server.getPort());
-      System.out.flush();
-      while (System.in.read() >= 0) {
-        // runs until the bench closes our standard input (or dies)
-      }
+      JavaChild.serveUntilStdinCloses("gRPC on " + server.getPort());
       server.shutdownNow().awaitTermination();
     }
   }

@@ -62,7 +62,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   private final ListenerLimits limits;
   private final RequestBudget budget;
   /** Shared by every instance of this gateway: max-connections counts the listener's connections, not an instance's. */
-  private final io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connectionCap;
+  private final ListenerLimits.ConnectionCap connectionCap;
   private HttpServer server;
 
   public GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics) {
@@ -75,7 +75,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   }
 
   private GatewayVerticle(String host, int port, Predicate<String> namespaceExists, Metrics metrics, ListenerLimits limits,
-                          RequestBudget budget, io.vertx.core.Handler<io.vertx.core.http.HttpConnection> connectionCap) {
+                          RequestBudget budget, ListenerLimits.ConnectionCap connectionCap) {
     this.connectionCap = connectionCap;
     this.limits = limits;
     this.budget = budget;
@@ -108,7 +108,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(connection -> {
           // only on admitted connections: one past the cap is closed exactly as before, its GOAWAY flushed at once
-          if (io.walmesh.node.internal.ListenerLimits.admit(connectionCap, connection)) {
+          if (connectionCap.admit(connection)) {
             FlushBatching.install(connection);
           }
         })

@@ -54,30 +54,19 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
   }
 
   /** A connection handler that enforces {@link #maxConnections} for one listener; share it among its servers. */
-  public Handler<HttpConnection> connectionCap(String listener) {
-    return new Cap(listener, maxConnections);
+  public ConnectionCap connectionCap(String listener) {
+    return new ConnectionCap(listener, maxConnections);
   }
 
-  /**
-   * Runs a cap made by {@link #connectionCap} on a new connection; answers whether the connection was admitted
-   * (a connection past the cap is being closed). Any other handler is run and its connection counts as admitted.
-   */
-  public static boolean admit(Handler<HttpConnection> cap, HttpConnection connection) {
-    if (cap instanceof Cap c) {
-      return c.admit(connection);
-    }
-    cap.handle(connection);
-    return true;
-  }
-
-  private static final class Cap implements Handler<HttpConnection> {
+  /** Closes each new connection past the listener's cap ({@link #admit} also says whether it did). */
+  public static final class ConnectionCap implements Handler<HttpConnection> {
     private static final Logger log = LoggerFactory.getLogger(ListenerLimits.class);
     private final String listener;
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong lastWarning = new AtomicLong();
 
-    Cap(String listener, int max) {
+    ConnectionCap(String listener, int max) {
       this.listener = listener;
       this.max = max;
     }
@@ -88,7 +77,7 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
     }
 
     /** Closes a connection past the cap; answers whether it was admitted. */
-    boolean admit(HttpConnection connection) {
+    public boolean admit(HttpConnection connection) {
       if (open.incrementAndGet() > max) {
         open.decrementAndGet();
         long now = System.currentTimeMillis();

@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResultEntry;
  * messages per second for the same calls.
  *
  * <p>Each message is answered on its own: its message id once SQS stored it, or the reason SQS gave
- * for that entry ({@link EntryFailed}, with SQS's sender-fault flag), or the call's own failure.
+ * for that entry ({@link EntryFailed}), or the call's own failure.
  * Thread-safe: appends come from the producer's event loop, answers from the SDK's threads.
  */
 final class SendBatcher {
@@ -30,13 +30,10 @@ final class SendBatcher {
   /** SQS's limit on the total size of the message bodies of one {@code SendMessageBatch}. */
   static final int MAX_BATCH_BYTES = 262_144;
 
-  /** SQS refused one entry of a batch; {@code senderFault} means the entry itself was wrong: it is not stored. */
+  /** SQS listed one entry of a batch as failed: that entry is not stored. */
   static final class EntryFailed extends RuntimeException {
-    final boolean senderFault;
-
-    EntryFailed(String message, boolean senderFault) {
+    EntryFailed(String message) {
       super(message);
-      this.senderFault = senderFault;
     }
   }
 
@@ -123,7 +120,7 @@ final class SendBatcher {
           Pending p = byId.remove(failed.id());
           if (p != null) {
             p.answer().completeExceptionally(new EntryFailed("SQS refused the entry: " + failed.code() + ": "
-                + failed.message(), Boolean.TRUE.equals(failed.senderFault())));
+                + failed.message()));
           }
         }
         // an entry SQS's answer does not mention may or may not be stored
