@@ -21,6 +21,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The write path's baseline for {@code bench/run --processes}: the smallest gRPC write-ahead log that speaks
@@ -30,7 +35,12 @@ import java.util.concurrent.CompletableFuture;
  * answering SUCCESS once the batch holding it is synced. No namespaces, validation, limits, auth, metrics, dedupe or
  * delivery: the ratio of walmesh to this is walmesh's own cost, with gRPC's and the disk's taken out.
  *
- * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR}; prints
+ * <p>With {@code --kafka=BOOTSTRAP TOPIC} it is the same server in front of Kafka instead: each request produced as
+ * it arrives by a producer with walmesh's settings, answered SUCCESS once Kafka acknowledged it. The ratio of a kafka
+ * namespace to this is walmesh's own cost on Kafka, with gRPC's and the broker's taken out.
+ *
+ * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR} (or
+ * {@code PORT --kafka=BOOTSTRAP TOPIC}); prints
  * {@code serving gRPC on PORT} when it serves, and stops when its standard input closes.
  */
 public final class MinimalWal {
@@ -39,20 +49,52 @@ public final class MinimalWal {
   private MinimalWal() {
   }
 
+  /** Where the minimal server stores a request: completes with the entry's id once the store has it durably. */
+  @FunctionalInterface
+  interface Store {
+    CompletableFuture<String> append(WriteToLogRequest request);
+  }
+
   public static void main(String[] args) throws Exception {
+    if (args.length == 3 && args[1].startsWith("--kafka=")) {
+      // the minimal gRPC front of Kafka: each request produced as it arrives, on the gRPC event loop, by a producer with
+      // walmesh's settings (acks=all, idempotent, linger.ms=1), keyed by the request's key; SUCCESS once acknowledged
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+          args[1].substring("--kafka=".length()), "acks", "all", "enable.idempotence", true, "linger.ms", 1),
+          new ByteArraySerializer(), new ByteArraySerializer())) {
+        String topic = args[2];
+        serve(Integer.parseInt(args[0]), request -> {
+          CompletableFuture<String> stored = new CompletableFuture<>();
+          producer.send(new ProducerRecord<>(topic, request.getKey().isEmpty() ? null
+              : request.getKey().getBytes(StandardCharsets.UTF_8), request.toByteArray()), (md, e) -> {
+                if (e == null) {
+                  stored.complete(md.partition() + "-" + md.offset());
+                } else {
+                  stored.completeExceptionally(e);
+                }
+              });
+          return stored;
+        });
+      }
+      return;
+    }
     if (args.length != 2) {
-      System.err.println("usage: MinimalWal PORT DIR");
+      System.err.println("usage: MinimalWal PORT DIR | MinimalWal PORT --kafka=BOOTSTRAP TOPIC");
       System.exit(2);
     }
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])))
-          .directExecutor().addService(service(log)).build().start();
-      JavaChild.serveUntilStdinCloses("gRPC on " + server.getPort());
-      server.shutdownNow().awaitTermination();
+      serve(Integer.parseInt(args[0]), request -> log.appendAsync(request.toByteArray()).thenApply(key -> Long.toString(key)));
     }
   }
 
-  static ServerServiceDefinition service(RawRocksLog log) {
+  private static void serve(int port, Store store) throws Exception {
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .directExecutor().addService(service(store)).build().start();
+    JavaChild.serveUntilStdinCloses("gRPC on " + server.getPort());
+    server.shutdownNow().awaitTermination();
+  }
+
+  static ServerServiceDefinition service(Store log) {
     return ServerServiceDefinition.builder(SERVICE)
         .addMethod(method("WriteToLog", MethodDescriptor.MethodType.UNARY, WriteToLogRequest.getDefaultInstance(),
                 WriteToLogResponse.getDefaultInstance()),
@@ -114,9 +156,9 @@ public final class MinimalWal {
         .build();
   }
 
-  private static CompletableFuture<WriteToLogResponse> append(RawRocksLog log, WriteToLogRequest request) {
-    return log.appendAsync(request.toByteArray()).handle((key, error) -> error == null
-        ? WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS).setEntryId(Long.toString(key)).build()
+  private static CompletableFuture<WriteToLogResponse> append(Store store, WriteToLogRequest request) {
+    return store.append(request).handle((id, error) -> error == null
+        ? WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS).setEntryId(id).build()
         : WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN).setMessage(error.toString()).build());
   }
 

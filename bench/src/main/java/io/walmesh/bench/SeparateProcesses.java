@@ -89,7 +89,11 @@ final class SeparateProcesses {
                 Bench.kafkaBackend(broker.address(), "bench-kafka-w", new JsonObject()
                     .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 10))));
             raw.createTopic("raw-w");
-            kafka(node, toNode, raw);
+            raw.createTopic("minimal-w");
+            try (JavaChild minimalKafka = JavaChild.start(work.resolve("minimal-kafka.log"), JavaChild.NODE_MEMORY,
+                MinimalWal.class, "0", "--kafka=" + broker.address(), "minimal-w")) {
+              kafka(node, toNode, raw, Integer.parseInt(minimalKafka.address()));
+            }
             if (curvePlot != null) {
               curves.add(curve("kafka: walmesh WriteToLog", toNode, "bench-kafka-w", "#ff7f0e"));
               curves.add(curve("kafka: raw KafkaProducer", inFlight -> bench.loop("kafka: raw KafkaProducer c=" + inFlight,
@@ -393,15 +397,31 @@ final class SeparateProcesses {
     }
   }
 
-  private void kafka(NodeProcess node, GrpcWriteClient toNode, KafkaBaseline raw) throws Exception {
+  /**
+   * Kafka writes, against two baselines: the raw producer in this process (no gRPC at all), and the minimal gRPC front
+   * of Kafka in a process of its own ({@link MinimalWal} {@code --kafka}), which takes gRPC's cost out of the ratio.
+   */
+  private void kafka(NodeProcess node, GrpcWriteClient toNode, KafkaBaseline raw, int minimalPort) throws Exception {
     String what = "raw KafkaProducer acks=all idempotent, same broker (own process)";
-    bench.writes("kafka: walmesh WriteToLog (untimed warm-up)", toNode, "bench-kafka-w");
-    bench.loop("kafka: raw KafkaProducer (untimed warm-up)", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
-    Measurement unary = bench.writes("kafka: walmesh WriteToLog", toNode, "bench-kafka-w");
-    Measurement producer = bench.loop("kafka: raw KafkaProducer", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
-    Measurement batched = bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w");
-    Measurement streamed = bench.streamedWrites("kafka: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-kafka-w");
-    rows("kafka", what, unary, producer, batched, producer, streamed, producer);
+    GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);
+    try {
+      bench.writes("kafka: walmesh WriteToLog (untimed warm-up)", toNode, "bench-kafka-w");
+      bench.writes("kafka: minimal gRPC front WriteToLog (untimed warm-up)", toMinimal, "bench-kafka-w");
+      bench.loop("kafka: raw KafkaProducer (untimed warm-up)", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
+      Measurement unary = bench.writes("kafka: walmesh WriteToLog", toNode, "bench-kafka-w");
+      Measurement minimalUnary = bench.writes("kafka: minimal gRPC front WriteToLog", toMinimal, "bench-kafka-w");
+      Measurement producer = bench.loop("kafka: raw KafkaProducer", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
+      Measurement batched = bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w");
+      Measurement minimalBatched = bench.batchedWrites("kafka: minimal gRPC front WriteToLogBatch", toMinimal, "bench-kafka-w");
+      Measurement streamed = bench.streamedWrites("kafka: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-kafka-w");
+      Measurement minimalStreamed = bench.streamedWrites("kafka: minimal gRPC front WriteToLogStream", vertx, minimalPort,
+          "bench-kafka-w");
+      rows("kafka", what, unary, producer, batched, producer, streamed, producer);
+      rows("kafka", "minimal grpc-java server producing each request to Kafka (same settings, same broker), own process",
+          unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
+    } finally {
+      toMinimal.close();
+    }
   }
 
   /** The write rows of one backend: each walmesh call style against its baseline. */

@@ -7,7 +7,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.kafka.client.producer.KafkaWriteStream;
 import io.walmesh.backend.support.IdempotentAppends;
 import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.AppendException;
@@ -77,7 +76,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final Context context;
   private final BackendSpec spec;
   private final KafkaBackendOptions options;
-  private final KafkaWriteStream<byte[], byte[]> producer;
+  private final Sender producer;
   private final Admin admin;
   private final Window window;
   private final ConsumerLoop loop;
@@ -91,7 +90,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private volatile int deadLetters;
   private long statsTimer = -1;
 
-  KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, KafkaWriteStream<byte[], byte[]> producer,
+  KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, Sender producer,
                Admin admin, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> dlqConsumer,
                IdempotentAppends appends, List<TopicPartition> queuePartitions) {
     this.vertx = vertx;
@@ -485,7 +484,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
           dlq.close();
           return null;
         }))
-        .transform(v -> producer.close())
+        .transform(v -> producer.close(java.time.Duration.ofSeconds(10)))
         .transform(v -> {
           dlqThread.shutdown();
           return vertx.executeBlocking(() -> {

@@ -1,7 +1,6 @@
 package io.walmesh.backend.kafka;
 
 import io.vertx.core.Future;
-import io.vertx.kafka.client.producer.KafkaWriteStream;
 import io.walmesh.backend.support.IdempotentBackendFactory;
 import io.walmesh.backend.support.IdempotentAppends;
 import io.walmesh.spi.backend.Backend;
@@ -22,6 +21,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -59,9 +59,9 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       opened.add(dlqConsumer);
       return new Object[] {admin, consumer, dlqConsumer, queuePartitions};
     }).compose(parts -> {
-      KafkaWriteStream<byte[], byte[]> producer = KafkaWriteStream.create(context().vertx(), producerConfig(options, clientId),
-          new ByteArraySerializer(), new ByteArraySerializer());
-      opened.add(() -> producer.close());
+      Sender producer = new Sender(context().vertx(), new KafkaProducer<>(producerConfig(options, clientId),
+          new ByteArraySerializer(), new ByteArraySerializer()), spec.namespace());
+      opened.add(() -> producer.close(java.time.Duration.ofSeconds(5)));
       @SuppressWarnings("unchecked")
       KafkaBackend backend = new KafkaBackend(context().vertx(), spec, options, producer, (Admin) parts[0],
           (KafkaConsumer<byte[], byte[]>) parts[1], (KafkaConsumer<byte[], byte[]>) parts[2],

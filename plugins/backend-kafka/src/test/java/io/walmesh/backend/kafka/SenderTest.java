@@ -1,0 +1,129 @@
+package io.walmesh.backend.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.walmesh.testkit.KafkaBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kafka backend's producer hand-off on a real broker: records sent from several event loops at once are each
+ * answered on the loop that sent them, a key's records are stored in the order they were sent, a record Kafka refuses
+ * fails alone, and a send after close fails rather than hangs.
+ */
+class SenderTest {
+  @TempDir
+  static Path brokerDir;
+  static KafkaBroker broker;
+  static Vertx vertx;
+
+  @BeforeAll
+  static void start() throws Exception {
+    broker = KafkaBroker.start(brokerDir);
+    vertx = Vertx.vertx();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic("sender-order", 4, (short) 1), new NewTopic("sender-size", 1, (short) 1)))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    vertx.close().await();
+    broker.close();
+  }
+
+  private static Sender sender(String name, int maxRequestBytes) {
+    return new Sender(vertx, new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers(),
+        "acks", "all", "enable.idempotence", true, "linger.ms", 1, "max.request.size", maxRequestBytes),
+        new ByteArraySerializer(), new ByteArraySerializer()), name);
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String topic, String key, int bytes) {
+    return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), new byte[bytes]);
+  }
+
+  @Test
+  void recordsFromSeveralEventLoopsAreAnsweredOnTheirOwnLoopAndStoredInSendOrderPerKey() throws Exception {
+    Sender sender = sender("order", 1_048_576);
+    int loops = 3;
+    int perLoop = 3_000;
+    ConcurrentLinkedQueue<String> wrongContext = new ConcurrentLinkedQueue<>();
+    List<CompletableFuture<List<RecordMetadata>>> sent = new ArrayList<>();
+    for (int l = 0; l < loops; l++) {
+      String key = "key-" + l;
+      Context loop = vertx.getOrCreateContext();
+      CompletableFuture<List<RecordMetadata>> answers = new CompletableFuture<>();
+      sent.add(answers);
+      loop.runOnContext(v -> {
+        List<Future<RecordMetadata>> futures = new ArrayList<>();
+        for (int i = 0; i < perLoop; i++) {
+          futures.add(sender.send(record("sender-order", key, 100)).onComplete(ar -> {
+            if (Vertx.currentContext() != loop) {
+              wrongContext.add(key + " answered on " + Vertx.currentContext() + " / " + Thread.currentThread().getName());
+            }
+          }));
+        }
+        Future.all(futures).onComplete(ar -> answers.complete(futures.stream().map(Future::result).toList()));
+      });
+    }
+    for (CompletableFuture<List<RecordMetadata>> answers : sent) {
+      List<RecordMetadata> metadata = answers.get(60, TimeUnit.SECONDS);
+      assertEquals(perLoop, metadata.stream().filter(md -> md != null).count(), "every record acknowledged");
+      for (int i = 1; i < metadata.size(); i++) {
+        assertEquals(metadata.get(0).partition(), metadata.get(i).partition(), "a key stays on one partition");
+        assertTrue(metadata.get(i).offset() > metadata.get(i - 1).offset(),
+            "a key's records are stored in the order they were sent: record " + i + " at offset "
+                + metadata.get(i).offset() + " after " + metadata.get(i - 1).offset());
+      }
+    }
+    assertTrue(wrongContext.isEmpty(), "answered off the sender's loop: " + wrongContext.stream().limit(3).toList());
+    sender.close(Duration.ofSeconds(5)).await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aRecordKafkaRefusesFailsAloneAndASendAfterCloseFailsAtOnce() throws Exception {
+    Sender sender = sender("size", 10_000);
+    Context loop = vertx.getOrCreateContext();
+    CompletableFuture<List<Future<RecordMetadata>>> answered = new CompletableFuture<>();
+    loop.runOnContext(v -> {
+      List<Future<RecordMetadata>> futures = List.of(sender.send(record("sender-size", "a", 100)),
+          sender.send(record("sender-size", "a", 20_000)), sender.send(record("sender-size", "a", 100)));
+      Future.join(futures).onComplete(ar -> answered.complete(futures));
+    });
+    List<Future<RecordMetadata>> futures = answered.get(30, TimeUnit.SECONDS);
+    assertTrue(futures.get(0).succeeded(), "the record before it is stored: " + futures.get(0).cause());
+    assertInstanceOf(RecordTooLargeException.class, futures.get(1).cause(), "the oversized record fails with Kafka's reason");
+    assertTrue(futures.get(2).succeeded(), "the record after it is stored: " + futures.get(2).cause());
+
+    sender.close(Duration.ofSeconds(5)).await(10, TimeUnit.SECONDS);
+    CompletableFuture<Throwable> late = new CompletableFuture<>();
+    sender.send(record("sender-size", "a", 100)).onComplete(ar -> late.complete(ar.cause()));
+    Throwable cause = late.get(5, TimeUnit.SECONDS);
+    assertInstanceOf(IllegalStateException.class, cause, "a send after close fails");
+    assertTrue(cause.getMessage().contains("closed"), "and says why: " + cause.getMessage());
+  }
+}
