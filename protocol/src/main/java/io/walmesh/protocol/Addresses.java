@@ -30,4 +30,23 @@ public final class Addresses {
   public static String write(String namespace) {
     return WRITE_PREFIX + namespace;
   }
+
+  /** At most this many writes in one message on {@link #writeBatch}. */
+  public static final int MAX_BATCH_WRITES = 1_000;
+
+  /**
+   * Internal: where the producer owning {@code namespace} takes several writes in one message from the gateway of
+   * another member of the mesh: a {@code WriteToLogBatchRequest} (at most {@link #MAX_BATCH_WRITES} writes, each
+   * validated and stored on its own), answered with a {@code WriteToLogBatchResponse} holding one result per write, in
+   * order, whose status code is 0 or a {@link WriteFailure} code. The trace context of the i-th write is the header
+   * {@link #batchTraceparent}.
+   */
+  public static String writeBatch(String namespace) {
+    return INTERNAL_PREFIX + "write-batch." + namespace;
+  }
+
+  /** The header of a {@link #writeBatch} message holding the {@code traceparent} of its {@code index}-th write. */
+  public static String batchTraceparent(int index) {
+    return "traceparent-" + index;
+  }
 }

@@ -16,7 +16,8 @@ public final class ProtobufCodec<T extends MessageLite> implements MessageCodec<
   private final String name;
 
   /**
-   * Registers the codecs of the write messages ({@code WriteToLogRequest}, {@code WriteToLogResponse})
+   * Registers the codecs of the write messages ({@code WriteToLogRequest}, {@code WriteToLogResponse}, and their
+   * batches, which gateways send to the owners of namespaces on other members)
    * as default codecs, unless a node or client sharing the Vert.x instance already did.
    */
   public static void registerWriteCodecs(io.vertx.core.eventbus.EventBus bus) {
@@ -24,6 +25,10 @@ public final class ProtobufCodec<T extends MessageLite> implements MessageCodec<
         new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogRequest.parser(), "WriteToLogRequest"));
     register(bus, io.walmesh.protocol.v1.WriteToLogResponse.class,
         new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogResponse.parser(), "WriteToLogResponse"));
+    register(bus, io.walmesh.protocol.v1.WriteToLogBatchRequest.class,
+        new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogBatchRequest.parser(), "WriteToLogBatchRequest"));
+    register(bus, io.walmesh.protocol.v1.WriteToLogBatchResponse.class,
+        new ProtobufCodec<>(io.walmesh.protocol.v1.WriteToLogBatchResponse.parser(), "WriteToLogBatchResponse"));
   }
 
   private static <M extends MessageLite> void register(io.vertx.core.eventbus.EventBus bus, Class<M> type,

@@ -37,6 +37,14 @@ final class GrpcPeers implements AutoCloseable {
           .setRequestMarshaller(ProtoUtils.marshaller(WriteToLogRequest.getDefaultInstance()))
           .setResponseMarshaller(ProtoUtils.marshaller(WriteToLogResponse.getDefaultInstance()))
           .build();
+  static final MethodDescriptor<io.walmesh.protocol.v1.WriteToLogBatchRequest, io.walmesh.protocol.v1.WriteToLogBatchResponse>
+      BATCH = MethodDescriptor.<io.walmesh.protocol.v1.WriteToLogBatchRequest,
+              io.walmesh.protocol.v1.WriteToLogBatchResponse>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("walmesh.v1.WriteAheadLog/WriteToLogBatch")
+          .setRequestMarshaller(ProtoUtils.marshaller(io.walmesh.protocol.v1.WriteToLogBatchRequest.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(io.walmesh.protocol.v1.WriteToLogBatchResponse.getDefaultInstance()))
+          .build();
 
   /** What grpc-java made of a call: its status (OK with the response, or the error). */
   record JavaAnswer(Status.Code code, String description, WriteToLogResponse response) {

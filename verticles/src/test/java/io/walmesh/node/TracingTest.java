@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.CallOptions;
+import io.grpc.Status;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -137,6 +138,37 @@ class TracingTest {
         assertThat(append.getParentSpanId()).isEqualTo(write.getSpanId());
         assertThat(deliver.getParentSpanId()).isEqualTo(write.getSpanId());
         assertThat(deliver.getTraceId()).isEqualTo(CALLER_TRACE);
+
+        // the writes of one call cross the event bus in one message (RemoteWrites): each append is still the child of
+        // its own write, and a refused write is refused alone
+        spans.reset();
+        io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder batch = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+        for (int i = 0; i < 6; i++) {
+          batch.addRequests(i == 3 ? TestNodes.request("routed", "bad").setTarget(io.walmesh.protocol.v1.Target.newBuilder()
+              .setName("no-such-target")) : TestNodes.request("routed", "batched " + i));
+        }
+        io.walmesh.protocol.v1.WriteToLogBatchResponse answers = ClientCalls.blockingUnaryCall(channel, GrpcPeers.BATCH,
+            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), batch.build());
+        for (int i = 0; i < 6; i++) {
+          io.walmesh.protocol.v1.WriteToLogBatchResult result = answers.getResults(i);
+          if (i == 3) {
+            assertThat(result.getStatusCode()).as(result.toString()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+            assertThat(result.getStatusMessage()).contains("no-such-target");
+          } else {
+            assertThat(result.getResponse().getDurable()).as(result.toString()).isEqualTo(Trilean.SUCCESS);
+          }
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> spans.getFinishedSpanItems().stream()
+            .filter(s -> s.getName().equals("walmesh.append")).count() >= 5);
+        List<SpanData> batched = spans.getFinishedSpanItems();
+        java.util.Set<String> writeSpans = batched.stream().filter(s -> s.getName().equals("walmesh.write"))
+            .map(SpanData::getSpanId).collect(java.util.stream.Collectors.toSet());
+        List<String> appendParents = batched.stream().filter(s -> s.getName().equals("walmesh.append"))
+            .map(SpanData::getParentSpanId).toList();
+        assertThat(writeSpans).as("a walmesh.write span per write, the refused one too").hasSize(6);
+        assertThat(appendParents).as("an append per stored write, each a child of its own write").hasSize(5)
+            .doesNotHaveDuplicates()
+            .allSatisfy(parent -> assertThat(writeSpans).contains(parent));
       } finally {
         channel.shutdownNow();
       }

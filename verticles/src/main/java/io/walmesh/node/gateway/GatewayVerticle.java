@@ -6,7 +6,6 @@ import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -88,6 +87,13 @@ public final class GatewayVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     localWrites = new LocalWrites(vertx, context, metrics, whyUnavailable);
+    remoteWrites = new RemoteWrites(vertx, context, (namespace, timeout, cause) -> {
+      Outcome outcome = failureOutcome(namespace, timeout, cause, whyUnavailable);
+      if (outcome.status() == GrpcStatus.UNAVAILABLE) {
+        metrics.writes(namespace, "unavailable").increment();
+      }
+      return outcome;
+    });
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
         WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
@@ -377,24 +383,12 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (here.isPresent()) {
       return localWrites.write(here.get(), request, timeout, traceparent);
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeout);
-    if (traceparent != null) {
-      options.addHeader(Tracing.TRACEPARENT, traceparent);
-    }
-    return vertx.eventBus().<Object>request(Addresses.write(namespace), request, options)
-        .map(reply -> reply.body() instanceof WriteToLogResponse response ? new Outcome(GrpcStatus.OK, null, response)
-            : Outcome.refused(GrpcStatus.INTERNAL, "the owner answered " + reply.body()))
-        .otherwise(cause -> {
-          Outcome outcome = failureOutcome(namespace, timeout, cause, whyUnavailable);
-          if (outcome.status() == GrpcStatus.UNAVAILABLE) {
-            metrics.writes(namespace, "unavailable").increment();
-          }
-          return outcome;
-        });
+    return remoteWrites.write(request, timeout, traceparent);
   }
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
   private LocalWrites localWrites;
+  private RemoteWrites remoteWrites;
 
   /** The producers on this node, written to without the event bus. */
   public GatewayVerticle localProducers(io.walmesh.node.producer.LocalProducers producers) {
@@ -434,7 +428,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     return this;
   }
 
-  private static Outcome failureOutcome(String namespace, long timeout, Throwable cause,
+  static Outcome failureOutcome(String namespace, long timeout, Throwable cause,
                                         java.util.function.Function<String, String> whyUnavailable) {
     if (!(cause instanceof ReplyException reply)) {
       return Outcome.refused(GrpcStatus.INTERNAL, String.valueOf(cause.getMessage()));
@@ -450,6 +444,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   public void stop(Promise<Void> stopPromise) {
     if (localWrites != null) {
       localWrites.close();
+      remoteWrites.close();
     }
     if (server == null) {
       stopPromise.complete();

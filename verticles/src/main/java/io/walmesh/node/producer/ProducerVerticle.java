@@ -15,6 +15,9 @@ import io.walmesh.protocol.Addresses;
 import io.walmesh.protocol.WriteFailure;
 import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.protocol.v1.Trilean;
+import io.walmesh.protocol.v1.WriteToLogBatchRequest;
+import io.walmesh.protocol.v1.WriteToLogBatchResponse;
+import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.spi.backend.AppendException;
@@ -42,6 +45,7 @@ public final class ProducerVerticle extends AbstractVerticle {
   private final LocalProducers local;
   private volatile boolean stopping;
   private MessageConsumer<Object> consumer;
+  private MessageConsumer<Object> batchConsumer;
   private int inFlight;
   private Promise<Void> drained;
 
@@ -66,7 +70,46 @@ public final class ProducerVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     consumer = vertx.eventBus().<Object>consumer(Addresses.write(config.name()), this::handle);
-    consumer.completion().onSuccess(v -> local.add(config.name(), this)).onComplete(startPromise);
+    batchConsumer = vertx.eventBus().<Object>consumer(Addresses.writeBatch(config.name()), this::handleBatch);
+    Future.all(consumer.completion(), batchConsumer.completion()).<Void>mapEmpty()
+        .onSuccess(v -> local.add(config.name(), this)).onComplete(startPromise);
+  }
+
+  /**
+   * Several writes in one message, from the gateway of another member ({@code RemoteWrites}): each validated, bounded
+   * and stored as if it came alone, in the order given; one reply holds every answer, in order, once all are known.
+   */
+  private void handleBatch(Message<Object> message) {
+    if (!(message.body() instanceof WriteToLogBatchRequest batch)) {
+      message.fail(WriteFailure.INVALID_ARGUMENT.code(), "the message body must be a WriteToLogBatchRequest (sent with"
+          + " walmesh's codec by the gateway of a mesh member)");
+      return;
+    }
+    if (batch.getRequestsCount() > Addresses.MAX_BATCH_WRITES) {
+      message.fail(WriteFailure.INVALID_ARGUMENT.code(), "the batch holds " + batch.getRequestsCount()
+          + " writes, over the limit of " + Addresses.MAX_BATCH_WRITES + " per message");
+      return;
+    }
+    List<Future<Answer>> answers = new java.util.ArrayList<>(batch.getRequestsCount());
+    for (int i = 0; i < batch.getRequestsCount(); i++) {
+      String traceparent = message.headers().get(Addresses.batchTraceparent(i));
+      answers.add(stopping ? Future.succeededFuture(Answer.STOPPING) : write(batch.getRequests(i), traceparent));
+    }
+    Future.join(answers).onComplete(all -> {
+      WriteToLogBatchResponse.Builder reply = WriteToLogBatchResponse.newBuilder();
+      for (Future<Answer> answered : answers) {
+        Answer answer = answered.result(); // write never fails
+        WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder();
+        if (answer.failure() == null) {
+          result.setResponse(answer.response());
+        } else {
+          result.setStatusCode(answer.failure().code()).setStatusMessage(answer.message());
+        }
+        reply.addResults(result);
+      }
+      message.reply(reply.build());
+      drainedWhenIdle();
+    });
   }
 
   private void handle(Message<Object> message) {
@@ -223,7 +266,8 @@ public final class ProducerVerticle extends AbstractVerticle {
   public void stop(Promise<Void> stopPromise) {
     stopping = true;
     local.remove(config.name(), this);
-    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture()
+        : Future.all(consumer.unregister(), batchConsumer.unregister()).mapEmpty();
     unregistered.onComplete(ar -> {
       if (inFlight == 0) {
         stopPromise.complete();
