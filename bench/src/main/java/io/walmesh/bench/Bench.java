@@ -67,8 +67,8 @@ public final class Bench implements Callable<Integer> {
       "unary writes to a local namespace through its owner and through the other node (routed over the event bus)."})
   boolean mesh;
 
-  @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the local delivery runs",
-      "(delivery) or only the write runs (writes); default: both."})
+  @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the delivery runs (delivery)",
+      "or only the write runs (writes) of the chosen backends; default: both."})
   String only;
 
   @Option(names = "--curve", arity = "0..1", fallbackValue = "bench-curve.svg", paramLabel = "SVG",

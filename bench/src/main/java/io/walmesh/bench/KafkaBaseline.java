@@ -34,6 +34,7 @@ final class KafkaBaseline implements AutoCloseable {
   private final int sinkPort;
   private final int concurrency;
   private volatile boolean consuming;
+  private volatile boolean paused;
   private Thread consumerThread;
 
   KafkaBaseline(Vertx vertx, String bootstrap, int sinkPort, int concurrency) {
@@ -73,6 +74,10 @@ final class KafkaBaseline implements AutoCloseable {
           "max.poll.records", concurrency), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
         consumer.subscribe(List.of(topic));
         while (consuming) {
+          if (paused) { // stays in its group (the heartbeat thread runs) but takes nothing
+            TimeUnit.MILLISECONDS.sleep(5);
+            continue;
+          }
           List<byte[]> batch = new ArrayList<>();
           consumer.poll(Duration.ofMillis(100)).forEach(record -> batch.add(record.value()));
           if (!batch.isEmpty()) {
@@ -96,6 +101,15 @@ final class KafkaBaseline implements AutoCloseable {
       }
     }, "bench-kafka-hand-consumer");
     consumerThread.start();
+  }
+
+  /** Stops taking records until {@link #resumeConsumer}: a stored backlog builds up. */
+  void pauseConsumer() {
+    paused = true;
+  }
+
+  void resumeConsumer() {
+    paused = false;
   }
 
   @Override

@@ -83,6 +83,9 @@ final class SeparateProcesses {
             curves.add(curve("minimal gRPC WAL WriteToLog", toMinimal, "bench-local-w", "#1f77b4"));
           }
         }
+        if (broker != null && !"writes".equals(bench.only)) {
+          kafkaDelivery(node, toNode, broker.address());
+        }
         if (broker != null && !"delivery".equals(bench.only)) {
           try (KafkaBaseline raw = new KafkaBaseline(vertx, broker.address(), 9, bench.concurrency)) {
             node.createNamespace(bench.namespace("bench-kafka-w", "http://127.0.0.1:9/unused",
@@ -100,6 +103,9 @@ final class SeparateProcesses {
                   inFlight, () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes))), "#2ca02c"));
             }
           }
+        }
+        if (sqsServer != null && !"writes".equals(bench.only)) {
+          sqsDelivery(node, toNode, sqsServer.address());
         }
         if (sqsServer != null && !"delivery".equals(bench.only)) {
           sqs(node, toNode, sqsServer.address());
@@ -273,6 +279,124 @@ final class SeparateProcesses {
       }
     } finally {
       sink.close();
+    }
+  }
+
+  /** The hand-written side of a delivery comparison: its writes, its consumer, and how it builds a stored backlog. */
+  private interface HandSide {
+    Supplier<Future<?>> write();
+
+    /** Starts the consumer that takes what {@link #write} writes. */
+    void startConsumer() throws Exception;
+
+    /** Writes that build up unconsumed, and what releases them to a consumer. */
+    Backlog backlog();
+  }
+
+  /**
+   * Kafka delivery, on the same broker, against a hand-written consumer ({@link KafkaBaseline}: poll, POST each record
+   * to the sink, {@code commitSync}); walmesh's stored backlog is held in its consumer's window (the only delay tier is
+   * 2 h), the hand consumer's is built while it is paused.
+   */
+  private void kafkaDelivery(NodeProcess node, GrpcWriteClient toNode, String bootstrap) throws Exception {
+    int entries = bench.durationSecs * 2_000;
+    LatencySink sink = new LatencySink(vertx);
+    try (KafkaBaseline raw = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
+      raw.createTopic("raw-e2e");
+      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes));
+      backendDelivery("kafka", node, toNode, sink, entries, Bench.kafkaBackend(bootstrap, "bench-kafka-e2e", new JsonObject()
+          .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)), new HandSide() {
+            @Override
+            public Supplier<Future<?>> write() {
+              return rawWrite;
+            }
+
+            @Override
+            public void startConsumer() {
+              raw.startConsumer("raw-e2e");
+            }
+
+            @Override
+            public Backlog backlog() {
+              raw.pauseConsumer();
+              return new Backlog(rawWrite, () -> {
+                raw.resumeConsumer();
+                return System.currentTimeMillis();
+              });
+            }
+          }, "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * SQS delivery, on the same ElasticMQ, against a hand-written consumer ({@link SqsBaseline}: receivers long-polling
+   * 10 messages at a time, POST each to the sink, delete it). Its stored backlog goes to a queue of its own whose
+   * receivers start at the release; walmesh's entries are due at one instant (SQS's own delay).
+   */
+  private void sqsDelivery(NodeProcess node, GrpcWriteClient toNode, String endpoint) throws Exception {
+    int entries = bench.durationSecs * 200;
+    LatencySink sink = new LatencySink(vertx);
+    try (SqsBaseline raw = new SqsBaseline(vertx, endpoint, sink.port(), bench.concurrency)) {
+      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes), 0);
+      backendDelivery("sqs", node, toNode, sink, entries, new JsonObject().put("type", "sqs").put("config", new JsonObject()
+          .put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 1)
+          .put("wal-queue", "bench-e2e")), new HandSide() {
+            @Override
+            public Supplier<Future<?>> write() {
+              return rawWrite;
+            }
+
+            @Override
+            public void startConsumer() {
+              raw.startConsumer("raw-e2e");
+            }
+
+            @Override
+            public Backlog backlog() {
+              return new Backlog(() -> raw.send("raw-drain", LatencySink.stamp(bench.payloadBytes), 0), () -> {
+                raw.startConsumer("raw-drain");
+                return System.currentTimeMillis();
+              });
+            }
+          }, "raw SqsAsyncClient SendMessage + hand-written receive -> HTTP POST -> delete, same ElasticMQ");
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * One backend's delivery runs, walmesh against a hand-written consumer on the same server: written meanwhile, a
+   * stored backlog, and paced. Each side warms up on twice the run's entries first: the first 30,000 deliveries on a
+   * fresh node ran at a third of the speed of the next ones.
+   */
+  private void backendDelivery(String backend, NodeProcess node, GrpcWriteClient toNode, LatencySink sink, int entries,
+                        JsonObject backendJson, HandSide hand, String what) throws Exception {
+    String namespace = "bench-" + backend + "-e2e";
+    node.createNamespace(bench.namespace(namespace, sink.url(), backendJson));
+    Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped(namespace), 10_000);
+    deliver(backend + ": walmesh delivery (untimed warm-up)", sink, 2 * entries, walmeshWrite);
+    Measurement delivered = deliver(backend + ": walmesh delivery", sink, entries, walmeshWrite);
+    long releaseAfterMs = Math.max(3_000, 4 * writeMillis);
+    Measurement drained = drain(backend + ": walmesh drain", sink, 2 * entries, () -> {
+      long dueAt = System.currentTimeMillis() + releaseAfterMs;
+      return new Backlog(() -> toNode.write(delayedUntil(namespace, dueAt), 10_000), () -> dueAt);
+    });
+    hand.startConsumer();
+    deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
+    Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
+    Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand::backlog);
+    double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+    Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
+    Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);
+    bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+        handDelivered.throughput(), what);
+    bench.row(backend, "delivery throughput, stored backlog (entries/s)", drained.throughput(),
+        handDrained.throughput(), what);
+    for (int p : new int[] {50, 99}) {
+      bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+          handPaced.percentileMs(p), what);
     }
   }
 
