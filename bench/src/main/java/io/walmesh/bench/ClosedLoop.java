@@ -21,28 +21,35 @@ final class ClosedLoop {
     Recorder recorder = new Recorder(3);
     AtomicLong ops = new AtomicLong();
     AtomicLong errors = new AtomicLong();
+    AtomicLong warmUpOps = new AtomicLong(); // counted only for the progress lines
     long start = System.nanoTime();
     long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMs);
     long end = measureFrom + TimeUnit.MILLISECONDS.toNanos(durationMs);
     CountDownLatch done = new CountDownLatch(concurrency);
     for (int i = 0; i < concurrency; i++) {
-      next(operation, recorder, ops, errors, measureFrom, end, done);
+      next(operation, recorder, ops, warmUpOps, errors, measureFrom, end, done);
     }
     Histogram total = new Histogram(3);
+    long warmUpSeen = 0;
     while (!done.await(1, TimeUnit.SECONDS)) {
       // only operations started inside the measured window are recorded
       Histogram interval = recorder.getIntervalHistogram();
       total.add(interval);
-      System.err.printf("  %-36s %s %,8d ops/s  p99 %7.2f ms%n", name,
-          System.nanoTime() < measureFrom ? "warm-up" : "measure", interval.getTotalCount(),
-          interval.getTotalCount() == 0 ? 0.0 : interval.getValueAtPercentile(99) / 1000.0);
+      if (System.nanoTime() < measureFrom) {
+        long warmedUp = warmUpOps.get();
+        System.err.printf("  %-36s warm-up %,8d ops/s%n", name, warmedUp - warmUpSeen);
+        warmUpSeen = warmedUp;
+      } else {
+        System.err.printf("  %-36s measure %,8d ops/s  p99 %7.2f ms%n", name, interval.getTotalCount(),
+            interval.getTotalCount() == 0 ? 0.0 : interval.getValueAtPercentile(99) / 1000.0);
+      }
     }
     total.add(recorder.getIntervalHistogram());
     return new Measurement(name, ops.get(), errors.get(), durationMs / 1000.0, total);
   }
 
-  private static void next(Supplier<Future<?>> operation, Recorder recorder, AtomicLong ops, AtomicLong errors,
-                           long measureFrom, long end, CountDownLatch done) {
+  private static void next(Supplier<Future<?>> operation, Recorder recorder, AtomicLong ops, AtomicLong warmUpOps,
+                           AtomicLong errors, long measureFrom, long end, CountDownLatch done) {
     long begin = System.nanoTime();
     if (begin >= end) {
       done.countDown();
@@ -63,8 +70,10 @@ final class ClosedLoop {
         } else {
           errors.incrementAndGet();
         }
+      } else if (begin < measureFrom && ar.succeeded()) {
+        warmUpOps.incrementAndGet();
       }
-      next(operation, recorder, ops, errors, measureFrom, end, done);
+      next(operation, recorder, ops, warmUpOps, errors, measureFrom, end, done);
     });
   }
 }

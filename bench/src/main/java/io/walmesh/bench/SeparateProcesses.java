@@ -195,8 +195,9 @@ final class SeparateProcesses {
   private void flameGraphs(Path recording, Path dir) throws Exception {
     long writes = writesFrom == null ? 0 : FlameGraph.write(recording, writesFrom, writesTo, dir.resolve("write-path.svg"),
         "walmesh node, unary WriteToLog, " + bench.concurrency + " in flight (delayed entries: no delivery)");
-    long deliveries = FlameGraph.write(recording, deliveryFrom, deliveryTo, dir.resolve("delivery-path.svg"),
-        "walmesh node, writes and their delivery to an HTTP target, " + bench.concurrency + " writers");
+    long deliveries = deliveryFrom == null ? 0 : FlameGraph.write(recording, deliveryFrom, deliveryTo,
+        dir.resolve("delivery-path.svg"), "walmesh node, writes and their delivery to an HTTP target, " + bench.concurrency
+            + " writers");
     System.err.printf("flame graphs: %s (%d samples), %s (%d samples)%n", dir.resolve("write-path.svg"), writes,
         dir.resolve("delivery-path.svg"), deliveries);
   }
@@ -206,11 +207,15 @@ final class SeparateProcesses {
     // one untimed pass each: both JVMs' JITs warm before either side is measured
     bench.writes("local: walmesh WriteToLog (untimed warm-up)", toNode, "bench-local-w");
     bench.writes("minimal WAL WriteToLog (untimed warm-up)", toMinimal, "bench-local-w");
-    fresh(node);
-    writesFrom = Instant.now();
-    Measurement unary = bench.writes("local: walmesh WriteToLog", toNode, "bench-local-w");
-    writesTo = Instant.now();
-    Measurement minimalUnary = bench.writes("minimal WAL WriteToLog", toMinimal, "bench-local-w");
+    Measurement[] unaries = alternating(() -> {
+      fresh(node);
+      writesFrom = Instant.now();
+      Measurement m = bench.writes("local: walmesh WriteToLog", toNode, "bench-local-w");
+      writesTo = Instant.now();
+      return m;
+    }, () -> bench.writes("minimal WAL WriteToLog", toMinimal, "bench-local-w"));
+    Measurement unary = unaries[0];
+    Measurement minimalUnary = unaries[1];
     fresh(node);
     Measurement batched = bench.batchedWrites("local: walmesh WriteToLogBatch", toNode, "bench-local-w");
     Measurement minimalBatched = bench.batchedWrites("minimal WAL WriteToLogBatch", toMinimal, "bench-local-w");
@@ -532,8 +537,10 @@ final class SeparateProcesses {
       bench.writes("kafka: walmesh WriteToLog (untimed warm-up)", toNode, "bench-kafka-w");
       bench.writes("kafka: minimal gRPC front WriteToLog (untimed warm-up)", toMinimal, "bench-kafka-w");
       bench.loop("kafka: raw KafkaProducer (untimed warm-up)", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
-      Measurement unary = bench.writes("kafka: walmesh WriteToLog", toNode, "bench-kafka-w");
-      Measurement minimalUnary = bench.writes("kafka: minimal gRPC front WriteToLog", toMinimal, "bench-kafka-w");
+      Measurement[] unaries = alternating(() -> bench.writes("kafka: walmesh WriteToLog", toNode, "bench-kafka-w"),
+          () -> bench.writes("kafka: minimal gRPC front WriteToLog", toMinimal, "bench-kafka-w"));
+      Measurement unary = unaries[0];
+      Measurement minimalUnary = unaries[1];
       Measurement producer = bench.loop("kafka: raw KafkaProducer", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
       Measurement batched = bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w");
       Measurement minimalBatched = bench.batchedWrites("kafka: minimal gRPC front WriteToLogBatch", toMinimal, "bench-kafka-w");
@@ -546,6 +553,30 @@ final class SeparateProcesses {
     } finally {
       toMinimal.close();
     }
+  }
+
+  /** Unary runs per side in {@link #alternating}. */
+  static final int ROUNDS = 3;
+
+  /**
+   * Measures two sides alternately, {@value #ROUNDS} runs each (a, b, a, b, ...), and answers each side's run of
+   * median throughput: on 2 shared cores one run of a side can be a third slower than the next, and alternating puts
+   * both sides through the same slow and fast spells.
+   */
+  private static Measurement[] alternating(java.util.concurrent.Callable<Measurement> a,
+                                           java.util.concurrent.Callable<Measurement> b) throws Exception {
+    List<Measurement> as = new ArrayList<>();
+    List<Measurement> bs = new ArrayList<>();
+    for (int round = 0; round < ROUNDS; round++) {
+      as.add(a.call());
+      bs.add(b.call());
+    }
+    java.util.Comparator<Measurement> byThroughput = java.util.Comparator.comparingDouble(Measurement::throughput);
+    as.sort(byThroughput);
+    bs.sort(byThroughput);
+    System.err.printf("  alternating runs: %s %s; %s %s%n", as.get(0).name(), as.stream().map(m -> String.format("%,.0f",
+        m.throughput())).toList(), bs.get(0).name(), bs.stream().map(m -> String.format("%,.0f", m.throughput())).toList());
+    return new Measurement[] {as.get(ROUNDS / 2), bs.get(ROUNDS / 2)};
   }
 
   /** The write rows of one backend: each walmesh call style against its baseline. */

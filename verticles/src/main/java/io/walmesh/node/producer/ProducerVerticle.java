@@ -210,12 +210,17 @@ public final class ProducerVerticle extends AbstractVerticle {
         .setNamespace(config.name())
         .setKey(request.getKey())
         .setPayload(request.getPayload())
-        .putAllHeaders(request.getHeadersMap())
         .setTarget(request.getTarget().getName())
-        .putAllTargetAttributes(request.getTarget().getAttributesMap())
         .setWriteTimeMs(request.getLifecycle().getWriteTimeMs() > 0 ? request.getLifecycle().getWriteTimeMs() : now)
         .setDueAtMs(WriteValidator.dueAt(request.getLifecycle(), now))
         .setIdempotencyKey(request.getIdempotencyKey());
+    // maps only when there is something in them: copying an empty protobuf map still costs an iterator each
+    if (request.getHeadersCount() > 0) {
+      builder.putAllHeaders(request.getHeadersMap());
+    }
+    if (request.getTarget().getAttributesCount() > 0) {
+      builder.putAllTargetAttributes(request.getTarget().getAttributesMap());
+    }
     if (traceparent != null) {
       builder.putHeaders(Tracing.TRACEPARENT, traceparent);
     }

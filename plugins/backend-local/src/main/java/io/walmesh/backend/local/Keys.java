@@ -41,6 +41,13 @@ final class Keys {
 
   /** Entry ids of the local backend: the sequence as 16 hex digits, sortable and unique per node log. */
   static String entryId(long seq) {
-    return String.format("%016x", seq);
+    char[] hex = new char[16]; // as String.format("%016x", seq), without a Formatter per append
+    for (int i = 15; i >= 0; i--) {
+      hex[i] = HEX[(int) (seq & 0xf)];
+      seq >>>= 4;
+    }
+    return new String(hex);
   }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 }

@@ -159,6 +159,25 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     return Future.fromCompletionStage(result, vertx.getOrCreateContext());
   }
 
+  /**
+   * The entry's bytes with {@code entry_id} set, as {@code entry.toBuilder().setEntryId(id).build().toByteArray()}
+   * gives them to a reader, without copying the entry into a builder: the field is written after the entry's own, and
+   * a parser keeps the last value of a field it sees twice.
+   */
+  static byte[] withEntryId(EntryRecord entry, String entryId) {
+    byte[] out = new byte[entry.getSerializedSize()
+        + com.google.protobuf.CodedOutputStream.computeStringSize(EntryRecord.ENTRY_ID_FIELD_NUMBER, entryId)];
+    com.google.protobuf.CodedOutputStream stream = com.google.protobuf.CodedOutputStream.newInstance(out);
+    try {
+      entry.writeTo(stream);
+      stream.writeString(EntryRecord.ENTRY_ID_FIELD_NUMBER, entryId);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("encoding an entry into an array of its own size", e);
+    }
+    stream.checkNoSpaceLeft();
+    return out;
+  }
+
   /** Appends one entry: dedupe, sequence, entry and idempotency record in the shared batch. */
   private final class AppendTask implements LogTask {
     private final EntryRecord entry;
@@ -199,8 +218,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       reserved = true;
       seq = batch.nextSeq();
       entryId = Keys.entryId(seq);
-      EntryRecord stored = entry.toBuilder().setEntryId(entryId).build();
-      batch.writes.put(log.entries, Keys.seqKey(prefix, seq), stored.toByteArray());
+      batch.writes.put(log.entries, Keys.seqKey(prefix, seq), withEntryId(entry, entryId));
       if (dedupe) {
         byte[] id = entryId.getBytes(StandardCharsets.UTF_8);
         byte[] value = ByteBuffer.allocate(Long.BYTES + id.length).putLong(entry.getWriteTimeMs()).put(id).array();
