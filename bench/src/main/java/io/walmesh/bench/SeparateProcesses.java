@@ -287,15 +287,11 @@ final class SeparateProcesses {
     }
   }
 
-  /** The hand-written side of a delivery comparison: its writes, its consumer, and how it builds a stored backlog. */
-  private interface HandSide {
-    Supplier<Future<?>> write();
-
-    /** Starts the consumer that takes what {@link #write} writes. */
-    void startConsumer() throws Exception;
-
-    /** Writes that build up unconsumed, and what releases them to a consumer. */
-    Backlog backlog();
+  /**
+   * The hand-written side of a delivery comparison: its writes, what starts its consumer, and what builds a stored
+   * backlog (writes that stay unconsumed, and what releases them to a consumer).
+   */
+  private record HandSide(Supplier<Future<?>> write, Runnable startConsumer, Supplier<Backlog> backlog) {
   }
 
   /**
@@ -310,26 +306,14 @@ final class SeparateProcesses {
       raw.createTopic("raw-e2e");
       Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes));
       backendDelivery("kafka", node, toNode, sink, entries, Bench.kafkaBackend(bootstrap, "bench-kafka-e2e", new JsonObject()
-          .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)), new HandSide() {
-            @Override
-            public Supplier<Future<?>> write() {
-              return rawWrite;
-            }
-
-            @Override
-            public void startConsumer() {
-              raw.startConsumer("raw-e2e");
-            }
-
-            @Override
-            public Backlog backlog() {
-              raw.pauseConsumer();
-              return new Backlog(rawWrite, () -> {
-                raw.resumeConsumer();
-                return System.currentTimeMillis();
-              });
-            }
-          }, "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
+          .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)),
+          new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"), () -> {
+            raw.pauseConsumer();
+            return new Backlog(rawWrite, () -> {
+              raw.resumeConsumer();
+              return System.currentTimeMillis();
+            });
+          }), "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
     } finally {
       sink.close();
     }
@@ -347,25 +331,11 @@ final class SeparateProcesses {
       Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes), 0);
       backendDelivery("sqs", node, toNode, sink, entries, new JsonObject().put("type", "sqs").put("config", new JsonObject()
           .put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 1)
-          .put("wal-queue", "bench-e2e")), new HandSide() {
-            @Override
-            public Supplier<Future<?>> write() {
-              return rawWrite;
-            }
-
-            @Override
-            public void startConsumer() {
-              raw.startConsumer("raw-e2e");
-            }
-
-            @Override
-            public Backlog backlog() {
-              return new Backlog(() -> raw.send("raw-drain", LatencySink.stamp(bench.payloadBytes), 0), () -> {
-                raw.startConsumer("raw-drain");
-                return System.currentTimeMillis();
-              });
-            }
-          }, "raw SqsAsyncClient SendMessage + hand-written receive -> HTTP POST -> delete, same ElasticMQ");
+          .put("wal-queue", "bench-e2e")), new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"),
+          () -> new Backlog(() -> raw.send("raw-drain", LatencySink.stamp(bench.payloadBytes), 0), () -> {
+            raw.startConsumer("raw-drain");
+            return System.currentTimeMillis();
+          })), "raw SqsAsyncClient SendMessage + hand-written receive -> HTTP POST -> delete, same ElasticMQ");
     } finally {
       sink.close();
     }
@@ -388,10 +358,10 @@ final class SeparateProcesses {
       long dueAt = System.currentTimeMillis() + releaseAfterMs;
       return new Backlog(() -> toNode.write(delayedUntil(namespace, dueAt), 10_000), () -> dueAt);
     });
-    hand.startConsumer();
+    hand.startConsumer().run();
     deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
     Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
-    Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand::backlog);
+    Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand.backlog());
     double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
     Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
     Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);

@@ -355,6 +355,8 @@ public final class AdminVerticle extends AbstractVerticle {
         case TOO_LARGE -> 413;
         case NOT_ALLOWED -> 403;
       }, pe.getMessage());
+    } else if (cause instanceof io.walmesh.spi.backend.AppendException notStored) {
+      error(ctx, 503, notStored.getMessage()); // storage refused for now (a full pending budget): retry later
     } else if (cause instanceof UnsupportedOperationException unsupported) {
       error(ctx, 409, unsupported.getMessage());
     } else if (cause instanceof java.util.NoSuchElementException missing) {

@@ -21,6 +21,7 @@ import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.spi.backend.AppendException;
+import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.Backend;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,9 @@ public final class ProducerVerticle extends AbstractVerticle {
   private final Backend backend;
   private final Metrics metrics;
   private final Timer latency;
+  /** The success and duplicate counters, looked up on first use (a namespace shows only the outcomes it had). */
+  private io.micrometer.core.instrument.Counter successes;
+  private io.micrometer.core.instrument.Counter duplicates;
   private final LocalProducers local;
   private volatile boolean stopping;
   private MessageConsumer<Object> consumer;
@@ -227,35 +231,53 @@ public final class ProducerVerticle extends AbstractVerticle {
     EntryRecord entry = builder.build();
     Span span = metrics.tracing().append(config.name(), traceparent);
     inFlight++;
-    Future<WriteToLogResponse> answer;
+    Future<AppendResult> appended;
     try {
-      answer = backend.append(entry).map(result -> {
-        metrics.writes(config.name(), result.duplicate() ? "duplicate" : "success").increment();
-        return WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS).setEntryId(result.entryId()).build();
-      });
+      appended = backend.append(entry);
     } catch (Throwable t) {
-      answer = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + t, t));
+      appended = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + t, t));
     }
-    return answer.recover(failure -> {
-      boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
-      metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
-      long failedSinceLog = failureLog.occurred(System.currentTimeMillis());
-      if (failedSinceLog > 0) { // a failing backend must not flood the log
-        log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}{}", config.name(),
-            notStored ? "not stored" : "may be stored", failure.getMessage(), failedSinceLog == 1 ? ""
-                : " (" + failedSinceLog + " failed appends since the last such message)");
-      }
-      return Future.succeededFuture(WriteToLogResponse.newBuilder()
-          .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
-          .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())
-          .build());
-    }).map(response -> {
+    // one handler and one promise per write (not a chain of map/recover/map): this runs for every entry of every call
+    Promise<Answer> answered = Promise.promise();
+    appended.onComplete(done -> {
+      WriteToLogResponse response = done.succeeded() ? stored(done.result()) : notStored(done.cause());
       span.setAttribute(Tracing.ENTRY, response.getEntryId());
       Tracing.end(span, response.getDurable() == Trilean.SUCCESS, response.getDurable().name(), response.getMessage());
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      return new Answer(response, null, null);
+      answered.complete(new Answer(response, null, null));
     });
+    return answered.future();
+  }
+
+  private WriteToLogResponse stored(AppendResult result) {
+    if (result.duplicate()) {
+      if (duplicates == null) {
+        duplicates = metrics.writes(config.name(), "duplicate");
+      }
+      duplicates.increment();
+    } else {
+      if (successes == null) {
+        successes = metrics.writes(config.name(), "success");
+      }
+      successes.increment();
+    }
+    return WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS).setEntryId(result.entryId()).build();
+  }
+
+  private WriteToLogResponse notStored(Throwable failure) {
+    boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
+    metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
+    long failedSinceLog = failureLog.occurred(System.currentTimeMillis());
+    if (failedSinceLog > 0) { // a failing backend must not flood the log
+      log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}{}", config.name(),
+          notStored ? "not stored" : "may be stored", failure.getMessage(), failedSinceLog == 1 ? ""
+              : " (" + failedSinceLog + " failed appends since the last such message)");
+    }
+    return WriteToLogResponse.newBuilder()
+        .setDurable(notStored ? Trilean.FAILED : Trilean.UNKNOWN)
+        .setMessage(failure.getMessage() == null ? failure.toString() : failure.getMessage())
+        .build();
   }
 
   /** Append failures are logged at most once per this interval, with the count since the last message. */

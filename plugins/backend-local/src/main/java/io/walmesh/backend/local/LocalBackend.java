@@ -329,6 +329,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     List<Long> seqs = new ArrayList<>();
     List<EntryRecord> records = new ArrayList<>();
     long[] excluded = {0};
+    int[] reserved = {0}; // places in the node's pending budget, held until the entries join the schedule
     return run(batch -> {
       long now = System.currentTimeMillis();
       try (RocksIterator it = log.iterator(log.delivered)) {
@@ -341,6 +342,11 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
             excluded[0]++;
             continue;
           }
+          if (!log.pending.tryReserve()) { // refused whole: the task's writes are rolled back, its places released
+            throw new AppendException(AppendException.Kind.NOT_STORED, log.pending.replayRefusal(spec.namespace(),
+                seqs.size()), null);
+          }
+          reserved[0]++;
           long seq = batch.nextSeq();
           batch.writes.put(log.entries, Keys.seqKey(prefix, seq), request.requeue(kept, id, now).toByteArray());
           seqs.add(seq);
@@ -353,6 +359,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       for (int i = 0; i < seqs.size(); i++) {
         schedule.add(seqs.get(i), now, records.get(i).getKey());
       }
+      releaseReserved(reserved);
       if (replays.size() >= MAX_REMEMBERED_REPLAYS) {
         replays.remove(replays.keySet().iterator().next());
       }
@@ -360,7 +367,14 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       refreshStats();
       notifyAvailable();
       return new ReplayStatus(id, seqs.size(), excluded[0], seqs.size(), 0);
-    });
+    }, failure -> releaseReserved(reserved));
+  }
+
+  /** Frees the pending-budget places a task reserved (its entries joined the schedule, or its write failed). */
+  private void releaseReserved(int[] reserved) {
+    for (; reserved[0] > 0; reserved[0]--) {
+      log.pending.release();
+    }
   }
 
   @Override

@@ -67,6 +67,14 @@ final class PendingBudget {
     held -= entries;
   }
 
+  /** The refusal a replay gets when its entries would pass the limit: the whole replay is refused, nothing requeued. */
+  String replayRefusal(String namespace, int fitted) {
+    return "replay of namespace " + namespace + " refused: it covers more delivered entries than fit in this node's"
+        + " pending limit (" + max + " entries in memory across its local namespaces, " + held + " held now; "
+        + fitted + " more would fit); nothing was requeued. Replay a shorter time range (from-ms, to-ms), or let"
+        + " pending entries be delivered first; see docs/limits.md#local-backend";
+  }
+
   /** The refusal an append gets past the limit; it names the limit and what to do. */
   String refusal(String namespace) {
     return "namespace " + namespace + ": this node's local namespaces hold " + held + " pending entries in memory, the"

@@ -221,6 +221,40 @@ class LocalBackendTest {
     }
   }
 
+  @Test
+  void aReplayThatWouldPassThePendingLimitIsRefusedWholeAndFreesWhatItReserved() {
+    System.setProperty(PendingBudget.PROPERTY, "6");
+    try {
+      reopen();
+      Backend kept = await(factory.open(new BackendSpec("kept", new JsonObject().put("retention-ms", 3_600_000),
+          "backend.config", false, Duration.ofHours(1))));
+      for (int i = 0; i < 4; i++) {
+        await(kept.append(entry("delivered" + i, "", 0)));
+      }
+      List<Lease> due = await(kept.poll(10));
+      assertThat(due).hasSize(4);
+      await(kept.ackAll(due));
+      io.walmesh.spi.backend.ReplayableBackend replayable = (io.walmesh.spi.backend.ReplayableBackend) kept;
+      io.walmesh.spi.backend.ReplayRequest all = new io.walmesh.spi.backend.ReplayRequest(0, Long.MAX_VALUE, "", false,
+          java.util.Set.of());
+
+      assertThat(await(replayable.replay(all)).queued()).as("4 fit under a limit of 6").isEqualTo(4);
+      await(kept.append(entry("pending", "", System.currentTimeMillis() + 3_600_000)));
+      assertThat(((CountingBackend) kept).stats().pending()).isEqualTo(5);
+
+      Throwable refused = failure(replayable.replay(all));
+      assertThat(refused).isInstanceOf(io.walmesh.spi.backend.AppendException.class)
+          .hasMessageContaining("replay of namespace kept refused", "6 entries in memory", "1 more would fit",
+              "nothing was requeued", "docs/limits.md#local-backend");
+      assertThat(((CountingBackend) kept).stats().pending()).as("nothing requeued").isEqualTo(5);
+      await(kept.append(entry("the last place", "", System.currentTimeMillis() + 3_600_000)));
+      assertThat(failure(kept.append(entry("one too many", "", 0)))).as("the refused replay holds no places")
+          .hasMessageContaining("6 pending entries");
+    } finally {
+      System.clearProperty(PendingBudget.PROPERTY);
+    }
+  }
+
   private static Throwable failure(Future<?> future) {
     try {
       future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
