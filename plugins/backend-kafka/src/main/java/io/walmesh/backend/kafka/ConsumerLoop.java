@@ -51,6 +51,13 @@ final class ConsumerLoop {
   private volatile boolean running = true;
   private volatile String lastError;
   private boolean windowFull;
+  /**
+   * Settled offsets are committed at most this often while the loop runs (and at once on a revoke or a stop): a commit
+   * per poll, under a steady trickle of records, was an offset-commit request to the broker every few milliseconds. A
+   * crash redelivers what was settled since the last commit, as it always could.
+   */
+  static final long COMMIT_INTERVAL_MS = 100;
+  private long lastCommitMs;
 
   ConsumerLoop(String namespace, KafkaConsumer<byte[], byte[]> consumer, Window window, KafkaBackendOptions options,
                RecordHandler handler) {
@@ -100,7 +107,10 @@ final class ConsumerLoop {
           applyBackpressure();
           ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
           handle(records);
-          commit(window.commitPoints(), false);
+          if (System.currentTimeMillis() - lastCommitMs >= COMMIT_INTERVAL_MS) {
+            lastCommitMs = System.currentTimeMillis();
+            commit(window.commitPoints(), false);
+          }
           lastError = null;
         } catch (WakeupException e) {
           // stop() or a rebalance wake-up: loop and look at running
