@@ -39,6 +39,11 @@ final class RemoteWrites {
   static final long SINGLY_FOR_MS = 30_000;
   /** At most this many writes per message; the owner refuses a batch over {@link Addresses#MAX_BATCH_WRITES}. */
   static final int MAX_PER_MESSAGE = 256;
+  /**
+   * A message holds writes up to this many bytes (a write larger than that travels alone): large writes do not become
+   * one huge message that holds up the connection between two members.
+   */
+  static final long MAX_BYTES_PER_MESSAGE = 1 << 20;
 
   private final Vertx vertx;
   private final Context context;
@@ -90,8 +95,21 @@ final class RemoteWrites {
       writes.forEach(this::sendOne);
       return;
     }
-    for (int from = 0; from < writes.size(); from += MAX_PER_MESSAGE) {
-      sendBatch(namespace, writes.subList(from, Math.min(writes.size(), from + MAX_PER_MESSAGE)));
+    int from = 0;
+    while (from < writes.size()) {
+      int to = from + 1;
+      long bytes = writes.get(from).request().getSerializedSize();
+      while (to < writes.size() && to - from < MAX_PER_MESSAGE
+          && bytes + writes.get(to).request().getSerializedSize() <= MAX_BYTES_PER_MESSAGE) {
+        bytes += writes.get(to).request().getSerializedSize();
+        to++;
+      }
+      if (to - from == 1) {
+        sendOne(writes.get(from));
+      } else {
+        sendBatch(namespace, writes.subList(from, to));
+      }
+      from = to;
     }
   }
 

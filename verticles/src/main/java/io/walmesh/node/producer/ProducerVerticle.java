@@ -240,9 +240,16 @@ public final class ProducerVerticle extends AbstractVerticle {
     // one handler and one promise per write (not a chain of map/recover/map): this runs for every entry of every call
     Promise<Answer> answered = Promise.promise();
     appended.onComplete(done -> {
-      WriteToLogResponse response = done.succeeded() ? stored(done.result()) : notStored(done.cause());
-      span.setAttribute(Tracing.ENTRY, response.getEntryId());
-      Tracing.end(span, response.getDurable() == Trilean.SUCCESS, response.getDurable().name(), response.getMessage());
+      WriteToLogResponse response;
+      try {
+        response = done.succeeded() ? stored(done.result()) : notStored(done.cause());
+        span.setAttribute(Tracing.ENTRY, response.getEntryId());
+        Tracing.end(span, response.getDurable() == Trilean.SUCCESS, response.getDurable().name(), response.getMessage());
+      } catch (RuntimeException bug) { // the write is answered whatever happens here: UNKNOWN, since it may be stored
+        log.error("Namespace {}: answering an append failed", config.name(), bug);
+        response = WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
+            .setMessage("the node failed while answering the write (" + bug + "); it may be stored").build();
+      }
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       answered.complete(new Answer(response, null, null));

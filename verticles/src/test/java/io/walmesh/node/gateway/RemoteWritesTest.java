@@ -140,6 +140,22 @@ class RemoteWritesTest {
   }
 
   @Test
+  void largeWritesAreSplitSoNoMessagePassesAMebibyte() throws Exception {
+    batchOwner("large");
+    singleOwner("large");
+    String payload = "x".repeat(300_000);
+    List<WriteToLogRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      requests.add(request("large", i + payload));
+    }
+    List<Outcome> outcomes = writeInOneTurn(requests, 5_000);
+    assertThat(outcomes).allSatisfy(o -> assertThat(o.status()).isEqualTo(GrpcStatus.OK));
+    // three writes of about 300 KB per message, and the tenth alone on the single-write address
+    assertThat(sentTo(Addresses.writeBatch("large"))).isEqualTo(3);
+    assertThat(sentTo(Addresses.write("large"))).isEqualTo(1);
+  }
+
+  @Test
   void anOwnerWithoutTheBatchAddressGetsTheWritesOneByOneAndIsNotSentBatchesForAWhile() throws Exception {
     singleOwner("legacy");
     List<WriteToLogRequest> requests = List.of(request("legacy", "a"), request("legacy", "b"), request("legacy", "c"));
