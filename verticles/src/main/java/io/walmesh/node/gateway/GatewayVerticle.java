@@ -86,8 +86,9 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
-    localWrites = new LocalWrites(vertx, context, metrics, whyUnavailable);
-    remoteWrites = new RemoteWrites(vertx, context, (namespace, timeout, cause) -> {
+    deadlines = new Deadlines<>(vertx); // one sweep for the writes to producers here and to owners elsewhere
+    localWrites = new LocalWrites(context, deadlines, metrics, whyUnavailable);
+    remoteWrites = new RemoteWrites(vertx, context, deadlines, (namespace, timeout, cause) -> {
       Outcome outcome = failureOutcome(namespace, timeout, cause, whyUnavailable);
       if (outcome.status() == GrpcStatus.UNAVAILABLE) {
         metrics.writes(namespace, "unavailable").increment();
@@ -387,6 +388,7 @@ public final class GatewayVerticle extends AbstractVerticle {
   }
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();
+  private Deadlines<Outcome> deadlines;
   private LocalWrites localWrites;
   private RemoteWrites remoteWrites;
 
@@ -442,9 +444,8 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   @Override
   public void stop(Promise<Void> stopPromise) {
-    if (localWrites != null) {
-      localWrites.close();
-      remoteWrites.close();
+    if (deadlines != null) {
+      deadlines.close();
     }
     if (server == null) {
       stopPromise.complete();

@@ -4,15 +4,10 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.walmesh.node.metrics.Metrics;
 import io.walmesh.node.producer.ProducerVerticle;
 import io.walmesh.protocol.v1.WriteToLogRequest;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -23,33 +18,25 @@ import java.util.function.Function;
  * back through a {@link Mailbox}, one switch per burst. Confined to the gateway's context.
  */
 final class LocalWrites {
-  private final Context context;
   private final Metrics metrics;
   private final Function<String, String> whyUnavailable;
   private final Deadlines<Outcome> deadlines;
   private final Mailbox replies;
   /** Writes decoded in this turn of the event loop, per producer, not yet handed over. */
-  private final Map<ProducerVerticle, List<ProducerVerticle.Submission>> handOff = new IdentityHashMap<>();
+  private final PerTurn<ProducerVerticle, ProducerVerticle.Submission> handOff;
 
-  LocalWrites(Vertx vertx, Context context, Metrics metrics, Function<String, String> whyUnavailable) {
-    this.context = context;
+  LocalWrites(Context context, Deadlines<Outcome> deadlines, Metrics metrics, Function<String, String> whyUnavailable) {
     this.metrics = metrics;
     this.whyUnavailable = whyUnavailable;
-    this.deadlines = new Deadlines<>(vertx);
+    this.deadlines = deadlines;
     this.replies = new Mailbox(context);
+    this.handOff = new PerTurn<>(context, ProducerVerticle::submitAll);
   }
 
   Future<Outcome> write(ProducerVerticle producer, WriteToLogRequest request, long timeout, String traceparent) {
     Promise<Outcome> outcome = Promise.promise();
     deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(request.getNamespace(), timeout));
-    List<ProducerVerticle.Submission> queued = handOff.get(producer);
-    if (queued == null) {
-      // the first write for this producer in this turn of the loop: the hand-off runs once the turn's reads are done
-      queued = new ArrayList<>();
-      handOff.put(producer, queued);
-      context.runOnContext(v -> producer.submitAll(handOff.remove(producer)));
-    }
-    queued.add(new ProducerVerticle.Submission(request, traceparent,
+    handOff.add(producer, new ProducerVerticle.Submission(request, traceparent,
         done -> replies.post(() -> outcome.tryComplete(answered(request.getNamespace(), done)))));
     return outcome.future();
   }
@@ -66,10 +53,5 @@ final class LocalWrites {
       return Outcome.noOwner(namespace, whyUnavailable);
     }
     return Outcome.refusedWith(answer.failure(), answer.message());
-  }
-
-  /** Stops the deadline sweep (the gateway is stopping). */
-  void close() {
-    deadlines.close();
   }
 }

@@ -16,7 +16,6 @@ import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,12 +45,11 @@ final class RemoteWrites {
   static final long MAX_BYTES_PER_MESSAGE = 1 << 20;
 
   private final Vertx vertx;
-  private final Context context;
   private final Deadlines<Outcome> deadlines;
   /** Maps an event-bus failure (or a refusal) to the write's outcome. */
   private final Failed failed;
   /** Writes routed in this turn of the event loop, per namespace, not yet sent. */
-  private final Map<String, List<Pending>> turn = new HashMap<>();
+  private final PerTurn<String, Pending> turn;
   /** Namespaces whose owner took no batch, and until when (System.nanoTime) they are written singly. */
   private final Map<String, Long> singly = new HashMap<>();
 
@@ -64,24 +62,18 @@ final class RemoteWrites {
     Outcome outcome(String namespace, long timeout, Throwable cause);
   }
 
-  RemoteWrites(Vertx vertx, Context context, Failed failed) {
+  RemoteWrites(Vertx vertx, Context context, Deadlines<Outcome> deadlines, Failed failed) {
     this.vertx = vertx;
-    this.context = context;
-    this.deadlines = new Deadlines<>(vertx);
+    this.deadlines = deadlines;
     this.failed = failed;
+    this.turn = new PerTurn<>(context, this::send);
   }
 
   Future<Outcome> write(WriteToLogRequest request, long timeout, String traceparent) {
     String namespace = request.getNamespace();
     Promise<Outcome> outcome = Promise.promise();
     deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(namespace, timeout));
-    List<Pending> queued = turn.get(namespace);
-    if (queued == null) {
-      queued = new ArrayList<>();
-      turn.put(namespace, queued);
-      context.runOnContext(v -> send(namespace, turn.remove(namespace)));
-    }
-    queued.add(new Pending(request, timeout, traceparent, outcome));
+    turn.add(namespace, new Pending(request, timeout, traceparent, outcome));
     return outcome.future();
   }
 
@@ -171,10 +163,5 @@ final class RemoteWrites {
       return new Outcome(GrpcStatus.OK, null, result.getResponse());
     }
     return Outcome.refusedWith(WriteFailure.ofCode(result.getStatusCode()), result.getStatusMessage());
-  }
-
-  /** Stops the deadline sweep (the gateway is stopping). */
-  void close() {
-    deadlines.close();
   }
 }

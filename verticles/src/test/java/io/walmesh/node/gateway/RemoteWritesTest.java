@@ -47,7 +47,7 @@ class RemoteWritesTest {
     });
     context = vertx.getOrCreateContext();
     CompletableFuture<RemoteWrites> made = new CompletableFuture<>();
-    context.runOnContext(v -> made.complete(new RemoteWrites(vertx, context,
+    context.runOnContext(v -> made.complete(new RemoteWrites(vertx, context, new Deadlines<>(vertx),
         (namespace, timeout, cause) -> GatewayVerticle.failureOutcome(namespace, timeout, cause, ns -> ""))));
     writes = made.get(5, TimeUnit.SECONDS);
   }

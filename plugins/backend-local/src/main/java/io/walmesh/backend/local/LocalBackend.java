@@ -372,9 +372,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   /** Frees the pending-budget places a task reserved (its entries joined the schedule, or its write failed). */
   private void releaseReserved(int[] reserved) {
-    for (; reserved[0] > 0; reserved[0]--) {
-      log.pending.release();
-    }
+    log.pending.release(reserved[0]);
+    reserved[0] = 0;
   }
 
   @Override

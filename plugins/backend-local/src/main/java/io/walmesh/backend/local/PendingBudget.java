@@ -56,7 +56,12 @@ final class PendingBudget {
 
   /** The reserved entry's batch is written (it joins a schedule) or failed (its place is free again). */
   void release() {
-    reserved--;
+    release(1);
+  }
+
+  /** {@code count} reserved entries are written or failed together (a replay's). */
+  void release(long count) {
+    reserved -= count;
   }
 
   void added(long entries) {
