@@ -331,10 +331,28 @@ class WriteToLogTest extends SingleNodeTest {
         .onFailure(e -> codes.put("garbage", ((ReplyException) e).failureCode()));
     node.vertx().eventBus().request(Addresses.GATEWAY_WRITE, Buffer.buffer(request("no-such", "x").build().toByteArray()))
         .onFailure(e -> codes.put("gateway-unknown", ((ReplyException) e).failureCode()));
-    await().atMost(Duration.ofSeconds(5)).until(() -> codes.size() == 3);
+    // the batch address, meant for gateways of other members: anything but a WriteToLogBatchRequest, or a batch over
+    // the limit, is refused whole
+    node.vertx().eventBus().request(Addresses.writeBatch("bus"), Buffer.buffer(req.toByteArray()))
+        .onFailure(e -> codes.put("batch-bytes", ((ReplyException) e).failureCode()));
+    io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder tooMany = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+    for (int i = 0; i <= Addresses.MAX_BATCH_WRITES; i++) {
+      tooMany.addRequests(request("bus", "too many " + i));
+    }
+    Map<String, String> messages = new ConcurrentHashMap<>();
+    node.vertx().eventBus().request(Addresses.writeBatch("bus"), tooMany.build()).onFailure(e -> {
+      messages.put("batch-too-many", e.getMessage());
+      codes.put("batch-too-many", ((ReplyException) e).failureCode());
+    });
+    await().atMost(Duration.ofSeconds(5)).until(() -> codes.size() == 5);
     assertThat(codes).containsEntry("string", WriteFailure.INVALID_ARGUMENT.code())
         .containsEntry("garbage", WriteFailure.INVALID_ARGUMENT.code())
-        .containsEntry("gateway-unknown", WriteFailure.NOT_FOUND.code());
+        .containsEntry("gateway-unknown", WriteFailure.NOT_FOUND.code())
+        .containsEntry("batch-bytes", WriteFailure.INVALID_ARGUMENT.code())
+        .containsEntry("batch-too-many", WriteFailure.INVALID_ARGUMENT.code());
+    assertThat(messages.get("batch-too-many")).contains("1001 writes", "limit of 1000");
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .until(() -> !sink.deliveredBodies().contains("too many 0")); // nothing of a refused batch is stored
     Buffer viaGateway = await(node.vertx().eventBus().<Buffer>request(Addresses.GATEWAY_WRITE,
         Buffer.buffer(request("bus", "via the gateway").build().toByteArray()))).body();
     assertThat(parse(viaGateway).getDurable()).isEqualTo(Trilean.SUCCESS);
