@@ -1,5 +1,7 @@
 package io.walmesh.backend.kafka;
 
+import io.walmesh.kafka.support.KafkaSender;
+
 import static io.walmesh.backend.support.IdempotentBackendFactory.rootMessage;
 
 import com.google.protobuf.ByteString;
@@ -76,7 +78,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final Context context;
   private final BackendSpec spec;
   private final KafkaBackendOptions options;
-  private final Sender producer;
+  private final KafkaSender producer;
   private final Admin admin;
   private final Window window;
   private final ConsumerLoop loop;
@@ -90,7 +92,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private volatile int deadLetters;
   private long statsTimer = -1;
 
-  KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, Sender producer,
+  KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, KafkaSender producer,
                Admin admin, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> dlqConsumer,
                IdempotentAppends appends, List<TopicPartition> queuePartitions) {
     this.vertx = vertx;

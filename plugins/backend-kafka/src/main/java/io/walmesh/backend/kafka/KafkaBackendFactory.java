@@ -1,5 +1,7 @@
 package io.walmesh.backend.kafka;
 
+import io.walmesh.kafka.support.KafkaSender;
+
 import io.vertx.core.Future;
 import io.walmesh.backend.support.IdempotentBackendFactory;
 import io.walmesh.backend.support.IdempotentAppends;
@@ -24,6 +26,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -59,7 +62,7 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       opened.add(dlqConsumer);
       return new Object[] {admin, consumer, dlqConsumer, queuePartitions};
     }).compose(parts -> {
-      Sender producer = new Sender(context().vertx(), new KafkaProducer<>(producerConfig(options, clientId),
+      KafkaSender producer = new KafkaSender(context().vertx(), new KafkaProducer<>(producerConfig(options, clientId),
           new ByteArraySerializer(), new ByteArraySerializer()), spec.namespace());
       opened.add(() -> producer.close(java.time.Duration.ofSeconds(5)));
       @SuppressWarnings("unchecked")
@@ -106,9 +109,46 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       }
     }
     List<TopicPartition> partitions = new ArrayList<>();
-    Map<String, TopicDescription> described = admin.describeTopics(queueTopics).allTopicNames().get(15, TimeUnit.SECONDS);
-    described.forEach((name, d) -> d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
+    describeWhenReady(admin, all, 15_000).forEach((name, d) -> {
+      if (queueTopics.contains(name)) {
+        d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition())));
+      }
+    });
     return partitions;
+  }
+
+  /**
+   * Describes the topics once every partition has a leader. A topic just created is known to the
+   * controller before every broker's metadata has it: a broker answers "does not host this
+   * topic-partition" (a retriable error) or a partition without a leader for a short while, so this
+   * asks again until {@code timeoutMs} has passed.
+   */
+  static Map<String, TopicDescription> describeWhenReady(Admin admin, List<String> topics, long timeoutMs)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (true) {
+      String waitingFor;
+      try {
+        Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames()
+            .get(timeoutMs, TimeUnit.MILLISECONDS);
+        waitingFor = described.values().stream()
+            .filter(d -> d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty()))
+            .map(TopicDescription::name).findFirst().orElse(null);
+        if (waitingFor == null) {
+          return described;
+        }
+        waitingFor = "a leader for every partition of topic " + waitingFor;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException)) {
+          throw e;
+        }
+        waitingFor = e.getCause().getMessage();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topics " + topics + " not ready after " + timeoutMs + " ms: " + waitingFor);
+      }
+      Thread.sleep(100);
+    }
   }
 
   private static Map<String, Object> common(KafkaBackendOptions options, String clientId) {

@@ -1,14 +1,16 @@
 package io.walmesh.target.kafka;
 
 import io.vertx.core.Future;
-import io.vertx.kafka.client.producer.KafkaWriteStream;
+import io.walmesh.kafka.support.KafkaSender;
 import io.walmesh.spi.PluginContext;
 import io.walmesh.spi.target.Delivery;
 import io.walmesh.spi.target.DeliveryException;
 import io.walmesh.spi.target.Target;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
@@ -23,7 +25,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class KafkaTarget implements Target {
   private final KafkaTargetOptions options;
-  private final KafkaWriteStream<byte[], byte[]> producer;
+  /** How long closing waits for Kafka's answers to the records in flight; unanswered ones are delivered again. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+  private final KafkaSender producer;
 
   KafkaTarget(PluginContext context, String name, KafkaTargetOptions options) {
     this.options = options;
@@ -37,7 +41,9 @@ final class KafkaTarget implements Target {
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, options.deliveryTimeoutMs);
-    this.producer = KafkaWriteStream.create(context.vertx(), config, new ByteArraySerializer(), new ByteArraySerializer());
+    // one sending thread per target hands each burst of records to the producer: no worker task per record
+    this.producer = new KafkaSender(context.vertx(), new KafkaProducer<>(config, new ByteArraySerializer(),
+        new ByteArraySerializer()), "target-" + name);
   }
 
   @Override
@@ -86,6 +92,6 @@ final class KafkaTarget implements Target {
 
   @Override
   public Future<Void> close() {
-    return producer.close();
+    return producer.close(CLOSE_TIMEOUT);
   }
 }

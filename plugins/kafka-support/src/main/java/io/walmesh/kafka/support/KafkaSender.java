@@ -1,4 +1,4 @@
-package io.walmesh.backend.kafka;
+package io.walmesh.kafka.support;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -14,7 +14,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * A namespace's Kafka producer, driven with one thread hop per burst of records rather than one per record.
+ * A Kafka producer driven with one thread hop per burst of records rather than one per record: a {@code kafka}
+ * namespace's (the backend) and a {@code kafka} target's.
  *
  * <p>{@link Producer#send} may block (for topic metadata, or while its buffer is full, up to {@code max.block.ms}), so
  * it never runs on an event loop: records queue here and one sending thread hands everything queued to the producer in
@@ -27,7 +28,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * <p>A record's future completes only with Kafka's own answer for it (acknowledged by every in-sync replica, as the
  * producer is configured), or with the exception that stopped it being sent.
  */
-final class Sender {
+public final class KafkaSender {
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
   private final ExecutorService thread;
@@ -42,7 +43,8 @@ final class Sender {
   private record Answered(Queued queued, RecordMetadata metadata, Exception failure) {
   }
 
-  Sender(Vertx vertx, Producer<byte[], byte[]> producer, String name) {
+  /** Drives {@code producer}, which it owns from now on, with a sending thread named {@code walmesh-kafka-send-<name>}. */
+  public KafkaSender(Vertx vertx, Producer<byte[], byte[]> producer, String name) {
     this.vertx = vertx;
     this.producer = producer;
     this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -53,7 +55,7 @@ final class Sender {
   }
 
   /** Sends {@code record}; the future completes on the caller's context with Kafka's answer. Any thread. */
-  Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
+  public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
     ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
     Promise<RecordMetadata> promise = context.promise();
     toSend.add(new Queued(record, context, promise));
@@ -114,7 +116,7 @@ final class Sender {
   }
 
   /** Sends what is queued, waits up to {@code timeout} for Kafka's answers to all of it, and closes the producer. */
-  Future<Void> close(Duration timeout) {
+  public Future<Void> close(Duration timeout) {
     Promise<Void> closed = Promise.promise();
     try {
       thread.execute(() -> {

@@ -1,4 +1,4 @@
-package io.walmesh.backend.kafka;
+package io.walmesh.kafka.support;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -30,11 +30,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Kafka backend's producer hand-off on a real broker: records sent from several event loops at once are each
+ * The Kafka producer hand-off (the kafka backend's and the kafka target's) on a real broker: records sent from several event loops at once are each
  * answered on the loop that sent them, a key's records are stored in the order they were sent, a record Kafka refuses
  * fails alone, and a send after close fails rather than hangs.
  */
-class SenderTest {
+class KafkaSenderTest {
   @TempDir
   static Path brokerDir;
   static KafkaBroker broker;
@@ -56,8 +56,8 @@ class SenderTest {
     broker.close();
   }
 
-  private static Sender sender(String name, int maxRequestBytes) {
-    return new Sender(vertx, new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers(),
+  private static KafkaSender sender(String name, int maxRequestBytes) {
+    return new KafkaSender(vertx, new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers(),
         "acks", "all", "enable.idempotence", true, "linger.ms", 1, "max.request.size", maxRequestBytes),
         new ByteArraySerializer(), new ByteArraySerializer()), name);
   }
@@ -68,7 +68,7 @@ class SenderTest {
 
   @Test
   void recordsFromSeveralEventLoopsAreAnsweredOnTheirOwnLoopAndStoredInSendOrderPerKey() throws Exception {
-    Sender sender = sender("order", 1_048_576);
+    KafkaSender sender = sender("order", 1_048_576);
     int loops = 3;
     int perLoop = 3_000;
     ConcurrentLinkedQueue<String> wrongContext = new ConcurrentLinkedQueue<>();
@@ -106,7 +106,7 @@ class SenderTest {
 
   @Test
   void aRecordKafkaRefusesFailsAloneAndASendAfterCloseFailsAtOnce() throws Exception {
-    Sender sender = sender("size", 10_000);
+    KafkaSender sender = sender("size", 10_000);
     Context loop = vertx.getOrCreateContext();
     CompletableFuture<List<Future<RecordMetadata>>> answered = new CompletableFuture<>();
     loop.runOnContext(v -> {
