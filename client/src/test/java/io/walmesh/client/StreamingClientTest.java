@@ -83,4 +83,82 @@ class StreamingClientTest extends NodeFixture {
     entryOf.forEach((payload, entry) -> assertThat(deliveredEntries.get(payload)).as("%s stored once", payload)
         .containsExactly(entry));
   }
+
+  /**
+   * A gateway that reads a stream's requests and answers only when told. It stands in for a node that is not keeping
+   * up, which a real node cannot be made into on demand; the client's side of the bound is what is under test.
+   */
+  @Test
+  void aClientWritingFasterThanTheNodeAnswersHoldsItsWritesBackAndRefusesPastItsLimit() throws Exception {
+    java.util.List<io.vertx.grpc.server.GrpcServerRequest<io.walmesh.protocol.v1.WriteToLogStreamRequest,
+        io.walmesh.protocol.v1.WriteToLogStreamResponse>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.ConcurrentLinkedQueue<Long> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    io.vertx.core.Vertx serverVertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.grpc.server.GrpcServer grpc = io.vertx.grpc.server.GrpcServer.server(serverVertx);
+      grpc.callHandler(io.walmesh.protocol.v1.WriteAheadLogGrpcService.WriteToLogStream, call -> {
+        calls.add(call);
+        call.handler(request -> received.add(request.getRequestId()));
+      });
+      io.vertx.core.http.HttpServer server = await(serverVertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+          .setHost("127.0.0.1").setPort(0)).requestHandler(grpc).listen());
+      client = WalmeshClient.grpc(clientVertx, "127.0.0.1", server.actualPort()).streaming(true)
+          .retryPolicy(RetryPolicy.none()).build();
+      int bound = io.walmesh.client.impl.StreamTransport.MAX_UNANSWERED;
+      int limit = io.walmesh.client.impl.StreamTransport.MAX_HELD;
+
+      List<Future<WriteResult>> writes = new ArrayList<>();
+      for (int i = 0; i < bound + limit + 5; i++) {
+        writes.add(client.write(request("orders", "order " + i), Duration.ofSeconds(60)));
+      }
+      // the node gets exactly the bound, no more, however long the client keeps writing
+      await().atMost(Duration.ofSeconds(10)).until(() -> received.size() >= bound);
+      await("no more than the bound sent while none is answered").during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(5)).until(() -> received.size() == bound);
+      // the writes past what the client may hold are refused at once, certainly not sent, saying why: at least the
+      // last 5, more if the stream was still opening or its send queue full when the others came (they wait too)
+      List<Future<WriteResult>> accepted = new ArrayList<>();
+      int refusedCount = 0;
+      for (Future<WriteResult> write : writes) {
+        try {
+          write.toCompletionStage().toCompletableFuture().get(0, java.util.concurrent.TimeUnit.MILLISECONDS);
+          throw new AssertionError("a write completed while the node answered nothing");
+        } catch (java.util.concurrent.TimeoutException waiting) {
+          accepted.add(write);
+        } catch (java.util.concurrent.ExecutionException e) {
+          refusedCount++;
+          assertThat(e.getCause()).isInstanceOf(WriteException.class);
+          assertThat(((WriteException) e.getCause()).status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+          assertThat(e.getCause().getMessage()).contains("writes unanswered (at most " + bound,
+              "to be sent (at most " + limit + ")", "the write was not sent");
+        }
+      }
+      assertThat(refusedCount).as("writes refused").isGreaterThanOrEqualTo(5);
+      assertThat(accepted.size()).as("writes sent or held").isLessThanOrEqualTo(bound + limit);
+      int total = accepted.size();
+
+      // each answer lets one held write go, in the order they were written
+      io.vertx.grpc.server.GrpcServerRequest<io.walmesh.protocol.v1.WriteToLogStreamRequest,
+          io.walmesh.protocol.v1.WriteToLogStreamResponse> call = calls.get(0);
+      java.util.function.Consumer<Long> answer = id -> serverVertx.runOnContext(v -> call.response().write(
+          io.walmesh.protocol.v1.WriteToLogStreamResponse.newBuilder().setRequestId(id).setStatusCode(0)
+              .setResponse(io.walmesh.protocol.v1.WriteToLogResponse.newBuilder()
+                  .setDurable(io.walmesh.protocol.v1.Trilean.SUCCESS).setEntryId("e" + id)).build()));
+      Set<Long> answered = new HashSet<>();
+      for (int round = 0; answered.size() < total; round++) {
+        List<Long> pending = received.stream().filter(id -> !answered.contains(id)).collect(Collectors.toList());
+        assertThat(pending.size()).as("unanswered at the node, round %s", round).isLessThanOrEqualTo(bound);
+        pending.forEach(answer);
+        answered.addAll(pending);
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.size() >= Math.min(total, answered.size() + 1));
+      }
+      assertThat(List.copyOf(received)).as("sent once each, in the order written").isEqualTo(
+          java.util.stream.LongStream.rangeClosed(1, total).boxed().collect(Collectors.toList()));
+      for (Future<WriteResult> write : accepted) {
+        assertThat(await(write).durable()).isEqualTo(Durability.SUCCESS);
+      }
+    } finally {
+      await(serverVertx.close());
+    }
+  }
 }

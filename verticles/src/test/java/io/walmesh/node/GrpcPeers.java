@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
  * own HTTP/2 stack) and a raw HTTP/2 client that sends whatever bytes and headers a test wants,
  * the way a broken or hostile client would.
  */
-final class GrpcPeers implements AutoCloseable {
+public final class GrpcPeers implements AutoCloseable {
   static final String WRITE_PATH = "/walmesh.v1.WriteAheadLog/WriteToLog";
-  static final MethodDescriptor<WriteToLogRequest, WriteToLogResponse> WRITE =
+  public static final MethodDescriptor<WriteToLogRequest, WriteToLogResponse> WRITE =
       MethodDescriptor.<WriteToLogRequest, WriteToLogResponse>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName("walmesh.v1.WriteAheadLog/WriteToLog")

@@ -22,6 +22,13 @@ import java.util.Map;
  * {@code maybeStored}, so the writes with an idempotency key are retried on the next stream and
  * stored once. Batches go as {@code WriteToLogBatch} calls on the same connection.
  *
+ * <p>Bounded: at most {@link #MAX_UNANSWERED} requests are sent and unanswered (the node's own bound, so it never
+ * has to stop reading the stream), and no request is sent while the stream's send queue is full (HTTP/2 flow
+ * control). The writes held back meanwhile wait here, each under its own deadline, at most {@link #MAX_HELD}; a write
+ * past that is refused at once with {@code RESOURCE_EXHAUSTED} (certainly not sent, so the retry policy may try it
+ * again after a backoff). An application that writes faster than the node answers sees its writes wait, then be
+ * refused, instead of the client buffering without limit.
+ *
  * <p>All stream state is touched on one context: the context of the first write (an application
  * that writes from one verticle pays no context switch). Each write's answer is handed back to the
  * context that made the write.
@@ -34,7 +41,19 @@ public final class StreamTransport implements Transport {
   private Future<GrpcClientRequest<WriteToLogStreamRequest, WriteToLogStreamResponse>> opening;
   private long lastId;
   private final Map<Long, Waiting> waiting = new HashMap<>();
+  /** Ids sent on the open stream and not answered yet (a write past its deadline stays until its answer comes). */
+  private final java.util.Set<Long> unanswered = new java.util.HashSet<>();
+  /** Writes not sent yet: the stream is opening, at its bound of unanswered requests, or its send queue is full. */
+  private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
   private boolean closed;
+
+  /** The most requests of the stream sent and unanswered: the node's own bound per stream, so it never stops reading. */
+  public static final int MAX_UNANSWERED = 1024;
+  /** The most writes waiting to be sent; past it a write is refused at once ({@code RESOURCE_EXHAUSTED}, not sent). */
+  public static final int MAX_HELD = 8192;
+
+  private record Held(long id, WriteToLogRequest request) {
+  }
 
   private record Waiting(Promise<Attempt> promise, Context caller, long timer) {
     void complete(Attempt attempt) {
@@ -77,30 +96,79 @@ public final class StreamTransport implements Transport {
       new Waiting(promise, caller, -1).complete(Attempt.closed(false));
       return;
     }
+    if (held.size() >= MAX_HELD) {
+      new Waiting(promise, caller, -1).complete(Attempt.ofStatus(GrpcStatus.RESOURCE_EXHAUSTED, "this client's"
+          + " WriteToLogStream to the walmesh gateway at " + unary.server() + " has " + unanswered.size() + " writes"
+          + " unanswered (at most " + MAX_UNANSWERED + ", the node's bound per stream) and " + held.size() + " waiting"
+          + " to be sent (at most " + MAX_HELD + "); the write was not sent. The node is not keeping up with this"
+          + " client: write more slowly, or spread the writes over more clients or nodes"));
+      return;
+    }
     long id = ++lastId;
     long timer = vertx.setTimer(Math.max(1, timeoutMs), t -> {
       Waiting late = waiting.remove(id);
       if (late != null) {
-        late.complete(Attempt.deadline(timeoutMs, true));
+        boolean sent = unanswered.contains(id);
+        if (!sent) {
+          unhold(id);
+        }
+        late.complete(Attempt.deadline(timeoutMs, sent));
       }
     });
-    Waiting write = new Waiting(promise, caller, timer);
-    waiting.put(id, write);
+    waiting.put(id, new Waiting(promise, caller, timer));
+    held.add(new Held(id, request));
+    if (stream != null) {
+      pump();
+      return;
+    }
     open().onComplete(opened -> {
-      if (!waiting.containsKey(id)) {
-        return; // its deadline passed while the stream opened
-      }
       if (opened.failed()) {
-        settle(id, Attempt.unreachable("cannot open a WriteToLogStream to the walmesh gateway at " + unary.server() + ": "
-            + opened.cause().getMessage(), opened.cause(), false));
+        // nothing was sent: each held write is certainly not stored
+        Attempt refused = Attempt.unreachable("cannot open a WriteToLogStream to the walmesh gateway at "
+            + unary.server() + ": " + opened.cause().getMessage(), opened.cause(), false);
+        for (Held write = held.poll(); write != null; write = held.poll()) {
+          settle(write.id(), refused);
+        }
         return;
       }
-      try {
-        opened.result().write(WriteToLogStreamRequest.newBuilder().setRequestId(id).setRequest(request).build());
-      } catch (IllegalStateException e) { // the stream ended meanwhile
-        settle(id, Attempt.unreachable("the WriteToLogStream to " + unary.server() + " ended: " + e.getMessage(), e, false));
-      }
+      pump();
     });
+  }
+
+  /**
+   * Sends held writes, oldest first, while the stream is open, under its bound of unanswered requests, and able to
+   * take more (HTTP/2 flow control: a full send queue resumes this when it drains).
+   */
+  private void pump() {
+    GrpcClientRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> open = stream;
+    while (open != null && stream == open && !held.isEmpty() && unanswered.size() < MAX_UNANSWERED) {
+      if (open.writeQueueFull()) {
+        open.drainHandler(v -> pump());
+        return;
+      }
+      Held write = held.poll();
+      if (!waiting.containsKey(write.id())) {
+        continue; // already settled
+      }
+      unanswered.add(write.id());
+      try {
+        open.write(WriteToLogStreamRequest.newBuilder().setRequestId(write.id()).setRequest(write.request()).build());
+      } catch (IllegalStateException e) { // the stream ended meanwhile
+        unanswered.remove(write.id());
+        settle(write.id(), Attempt.unreachable("the WriteToLogStream to " + unary.server() + " ended: " + e.getMessage(),
+            e, false));
+      }
+    }
+  }
+
+  /** Forgets a held write (its deadline passed); held writes expire about in order, so it is found near the head. */
+  private void unhold(long id) {
+    for (java.util.Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+      if (it.next().id() == id) {
+        it.remove();
+        return;
+      }
+    }
   }
 
   private void settle(long id, Attempt attempt) {
@@ -140,6 +208,8 @@ public final class StreamTransport implements Transport {
   }
 
   private void answered(WriteToLogStreamResponse answer) {
+    unanswered.remove(answer.getRequestId());
+    pump();
     settle(answer.getRequestId(), answer.getStatusCode() == GrpcStatus.OK.code ? Attempt.answered(answer.getResponse())
         : Attempt.ofStatus(GrpcTransport.statusOf(answer.getStatusCode()), answer.getStatusMessage()));
   }
@@ -150,9 +220,13 @@ public final class StreamTransport implements Transport {
       return;
     }
     stream = null;
+    // the writes sent on it may be stored; the held ones were never sent, so they certainly are not
+    java.util.Set<Long> sent = new java.util.HashSet<>(unanswered);
+    unanswered.clear();
+    held.clear();
     for (Long id : List.copyOf(waiting.keySet())) {
       settle(id, Attempt.unreachable("the WriteToLogStream to the walmesh gateway at " + unary.server() + " " + how,
-          cause, true));
+          cause, sent.contains(id)));
     }
   }
 
@@ -171,9 +245,11 @@ public final class StreamTransport implements Transport {
     Promise<Void> done = Promise.promise();
     home(vertx.getOrCreateContext()).runOnContext(v -> {
       closed = true;
+      held.clear();
       for (Long id : List.copyOf(waiting.keySet())) {
-        settle(id, Attempt.closed(true));
+        settle(id, Attempt.closed(unanswered.contains(id)));
       }
+      unanswered.clear();
       if (stream != null) {
         try {
           stream.end();

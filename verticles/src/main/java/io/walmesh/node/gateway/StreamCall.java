@@ -96,6 +96,7 @@ final class StreamCall {
     } else {
       answer.setStatusMessage(Text.truncate(outcome.message(), UnaryCall.MAX_STATUS_MESSAGE_CHARS));
     }
+    FlushBatching.beginAnswers(call.connection());
     try {
       call.response().write(answer.build());
     } catch (IllegalStateException e) { // the client reset the stream meanwhile

@@ -138,6 +138,7 @@ final class UnaryCall<Req, Resp> {
       return;
     }
     answered = true;
+    FlushBatching.beginAnswers(call.connection());
     try {
       call.response().send(response);
     } catch (IllegalStateException e) { // the client reset the stream meanwhile
@@ -156,6 +157,7 @@ final class UnaryCall<Req, Resp> {
 
   /** Ends a call with a status and a message, cut and encoded as the gRPC spec says. */
   static void end(GrpcServerRequest<?, ?> call, GrpcStatus status, String message) {
+    FlushBatching.beginAnswers(call.connection());
     try {
       // Set as a trailer ourselves: the library's own encoding (form-URL style) shows as %2C, %3B... in grpc-js
       call.response().status(status);
