@@ -39,6 +39,29 @@ final class Keys {
     return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
+  /**
+   * A row of the due index: {@code prefix, due time, sequence}, so rows sort by due time then by sequence. The due
+   * time's sign bit is flipped, so that byte order is number order for any {@code long}.
+   */
+  static byte[] dueKey(byte[] prefix, long dueAtMs, long seq) {
+    return ByteBuffer.allocate(prefix.length + 2 * Long.BYTES).put(prefix).putLong(dueAtMs ^ Long.MIN_VALUE).putLong(seq)
+        .array();
+  }
+
+  /** The due time of a due-index row. */
+  static long dueOf(byte[] dueKey) {
+    return ByteBuffer.wrap(dueKey, dueKey.length - 2 * Long.BYTES, Long.BYTES).getLong() ^ Long.MIN_VALUE;
+  }
+
+  /**
+   * The prefix of one entry key's rows in the key index: {@code prefix, length of the key, the key}. The length keeps a
+   * key's rows apart from those of a longer key that starts with it.
+   */
+  static byte[] keyGroup(byte[] prefix, String key) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(prefix.length + Integer.BYTES + k.length).put(prefix).putInt(k.length).put(k).array();
+  }
+
   /** Entry ids of the local backend: the sequence as 16 hex digits, sortable and unique per node log. */
   static String entryId(long seq) {
     char[] hex = new char[16]; // as String.format("%016x", seq), without a Formatter per append

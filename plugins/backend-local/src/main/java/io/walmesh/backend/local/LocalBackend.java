@@ -15,11 +15,7 @@ import io.walmesh.spi.backend.ReplayStatus;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,10 +28,10 @@ import org.rocksdb.RocksIterator;
  * moves to the log's retained part instead of being deleted, and stays there, replayable, until it
  * is older than the retention.
  *
- * <p>Why it is over 400 lines: it is the whole SPI for one storage, the core methods and the three
- * capabilities it declares (replay, dead letters, counts), each a short step on the log thread. The
- * parts with state of their own live apart: {@link LocalLog} (RocksDB, group commit),
- * {@link Schedule} (due times and per-key order).
+ * <p>Why it is over 500 lines: it is the core of the SPI for one storage (append, poll, the three
+ * settles, open, close, destroy, sweeps, stats, the due-time wake-up), each a short step on the log
+ * thread. The parts with state of their own live apart: {@link LocalLog} (RocksDB, group commit),
+ * {@link Schedule} (due times and per-key order, on disk), {@link Replays} and {@link DeadLetters}.
  */
 final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io.walmesh.spi.backend.DeadLetterBackend,
     io.walmesh.spi.backend.CountingBackend {
@@ -54,35 +50,32 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
   private long sweepTimer = -1;
+  /** When the armed wake-up fires (epoch ms), {@code Long.MAX_VALUE} when none is armed; see {@link #wakeAt}. */
+  private final AtomicLong wakeAt = new AtomicLong(Long.MAX_VALUE);
+  /** The armed wake-up's timer; log thread only. */
+  private long wakeTimer = -1;
   /** How long delivered entries are kept for replay; zero: deleted when delivered. */
   private final long retentionMs;
-  /** Replays started since the backend opened: their sequences, and how many entries they skipped. Log thread only. */
-  private final Map<String, Replayed> replays = new java.util.LinkedHashMap<>();
-  /** How many replays' progress is remembered; the oldest is forgotten first. */
-  private static final int MAX_REMEMBERED_REPLAYS = 100;
-  private final AtomicLong replayIds = new AtomicLong();
-
-  private record Replayed(List<Long> seqs, long excluded) {
-  }
+  /** Replays of delivered entries kept for {@link #retentionMs}, and their progress. */
+  private final Replays replays;
+  /** The namespace's dead letters: listed, put back in the queue, purged. */
+  private final DeadLetters deadLetters;
 
   LocalBackend(Vertx vertx, LocalLog log, BackendSpec spec) {
     this.vertx = vertx;
     this.log = log;
     this.spec = spec;
     this.prefix = Keys.prefix(spec.namespace());
-    this.schedule = new Schedule(spec.orderedByKey(), log.pending);
+    this.schedule = new Schedule(log, spec.namespace(), prefix, spec.orderedByKey());
     this.retentionMs = LocalBackendFactory.retentionMs(spec);
+    this.replays = new Replays(this, log, spec.namespace(), prefix, schedule);
+    this.deadLetters = new DeadLetters(this, log, prefix, schedule, deadLetterCount);
   }
 
-  /** Rebuilds the schedule from the stored entries; entries leased before a crash are pending again. */
+  /** Opens the schedule (building its index if the namespace has none); entries leased before a crash are pending again. */
   Future<Backend> load() {
     return run(batch -> {
-      try (RocksIterator it = log.iterator(log.entries)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          EntryRecord record = EntryRecord.parseFrom(it.value());
-          schedule.add(Keys.seqOf(it.key()), record.getDueAtMs(), record.getKey());
-        }
-      }
+      schedule.load(batch);
       long dead = 0;
       try (RocksIterator it = log.iterator(log.deadLetters)) {
         for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
@@ -185,12 +178,16 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     private long seq = -1;
     private String entryId;
     private boolean duplicate;
-    /** Holds a place in the node's {@link PendingBudget} until the batch is written or fails. */
-    private boolean reserved;
 
     AppendTask(EntryRecord entry, CompletableFuture<AppendResult> result) {
       this.entry = entry;
       this.result = result;
+    }
+
+    /** Only an entry with a key in an ordered namespace reads through the batch: its key's count. */
+    @Override
+    public boolean readsBatch() {
+      return spec.orderedByKey() && !entry.getKey().isEmpty();
     }
 
     @Override
@@ -212,13 +209,10 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
           return true; // answer only once the batch holding the first write is durable
         }
       }
-      if (!log.pending.tryReserve()) {
-        throw new AppendException(AppendException.Kind.NOT_STORED, log.pending.refusal(spec.namespace()), null);
-      }
-      reserved = true;
       seq = batch.nextSeq();
       entryId = Keys.entryId(seq);
       batch.writes.put(log.entries, Keys.seqKey(prefix, seq), withEntryId(entry, entryId));
+      schedule.add(batch, seq, entry.getDueAtMs(), entry.getKey());
       if (dedupe) {
         byte[] id = entryId.getBytes(StandardCharsets.UTF_8);
         byte[] value = ByteBuffer.allocate(Long.BYTES + id.length).putLong(entry.getWriteTimeMs()).put(id).array();
@@ -243,20 +237,16 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
     @Override
     public void complete(Throwable failure) {
-      if (reserved) {
-        reserved = false;
-        log.pending.release();
-      }
       if (failure != null) {
         result.completeExceptionally(failure instanceof AppendException ? failure
             : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure));
         return;
       }
       if (seq >= 0) {
-        schedule.add(seq, entry.getDueAtMs(), entry.getKey());
+        schedule.counted(1);
         refreshStats();
         if (entry.getDueAtMs() <= System.currentTimeMillis()) {
-          notifyAvailable(); // a delayed entry is found by the consumer's periodic poll once due; waking it now finds nothing
+          notifyAvailable(); // a delayed entry wakes the consumer when it falls due (refreshStats armed that)
         }
       }
       result.complete(new AppendResult(entryId, duplicate));
@@ -265,16 +255,18 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public Future<List<Lease>> poll(int max) {
-    return run(batch -> false, () -> {
+    return read(() -> { // leases only what earlier batches made durable, without waiting for the next batch's fsync
       long now = System.currentTimeMillis();
       List<Lease> leases = new ArrayList<>();
       for (Schedule.Item item : schedule.takeDue(now, max)) {
-        byte[] value = readEntry(item.seq);
-        if (value == null) {
-          schedule.remove(item.seq); // settled by a concurrent destroy
+        byte[] value = readEntry(item.seq());
+        if (value == null) { // the index and the entries are written in one batch: not expected
+          schedule.settled(item.seq());
+          org.slf4j.LoggerFactory.getLogger(LocalBackend.class).warn("Namespace {}: the schedule names entry {}, which"
+              + " is not in the log; skipped", spec.namespace(), Keys.entryId(item.seq()));
           continue;
         }
-        leases.add(new Lease(parse(value), item.seq));
+        leases.add(new Lease(parse(value), item.seq()));
       }
       refreshStats();
       return leases;
@@ -301,10 +293,17 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     for (int i = 0; i < seqs.length; i++) {
       seqs[i] = (Long) leases.get(i).token();
     }
+    int[] removed = {0};
     return settle(seqs, batch -> {
+      removed[0] = 0;
       for (int i = 0; i < seqs.length; i++) {
         Lease lease = leases.get(i);
+        if (!pendingIn(batch, seqs[i])) {
+          continue; // settled already
+        }
+        removed[0]++;
         batch.writes.delete(log.entries, Keys.seqKey(prefix, seqs[i]));
+        schedule.remove(batch, seqs[i], lease.entry().getKey(), lease.entry().getDueAtMs());
         // a replayed entry is retained already, under its first sequence
         if (retentionMs > 0 && !lease.entry().getHeadersMap().containsKey(ReplayRequest.REPLAY_HEADER)) {
           batch.writes.put(log.delivered, Keys.seqKey(prefix, seqs[i]), lease.entry().toBuilder()
@@ -312,11 +311,12 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
         }
       }
       return false;
-    }, () -> {
-      for (long seq : seqs) {
-        schedule.remove(seq);
-      }
-    });
+    }, () -> schedule.counted(-removed[0]));
+  }
+
+  /** Whether the entry is pending, as the log will be once this batch is written. */
+  private boolean pendingIn(LocalLog.Batch batch, long seq) throws RocksDBException {
+    return batch.get(log.entries, Keys.seqKey(prefix, seq)) != null;
   }
 
   @Override
@@ -325,94 +325,42 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       return Future.failedFuture(new UnsupportedOperationException("namespace " + spec.namespace() + " keeps no"
           + " delivered entries; set backend.config.retention-ms to replay what is delivered from then on"));
     }
-    String id = spec.namespace() + "-" + System.currentTimeMillis() + "-" + replayIds.incrementAndGet();
-    List<Long> seqs = new ArrayList<>();
-    List<EntryRecord> records = new ArrayList<>();
-    long[] excluded = {0};
-    int[] reserved = {0}; // places in the node's pending budget, held until the entries join the schedule
-    return run(batch -> {
-      long now = System.currentTimeMillis();
-      try (RocksIterator it = log.iterator(log.delivered)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          EntryRecord kept = parse(it.value());
-          if (!request.covers(kept)) {
-            continue;
-          }
-          if (request.excludedEntryIds().contains(kept.getEntryId())) {
-            excluded[0]++;
-            continue;
-          }
-          if (!log.pending.tryReserve()) { // refused whole: the task's writes are rolled back, its places released
-            throw new AppendException(AppendException.Kind.NOT_STORED, log.pending.replayRefusal(spec.namespace(),
-                seqs.size()), null);
-          }
-          reserved[0]++;
-          long seq = batch.nextSeq();
-          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), request.requeue(kept, id, now).toByteArray());
-          seqs.add(seq);
-          records.add(kept);
-        }
-      }
-      return !seqs.isEmpty();
-    }, () -> {
-      long now = System.currentTimeMillis();
-      for (int i = 0; i < seqs.size(); i++) {
-        schedule.add(seqs.get(i), now, records.get(i).getKey());
-      }
-      releaseReserved(reserved);
-      if (replays.size() >= MAX_REMEMBERED_REPLAYS) {
-        replays.remove(replays.keySet().iterator().next());
-      }
-      replays.put(id, new Replayed(seqs, excluded[0]));
-      refreshStats();
-      notifyAvailable();
-      return new ReplayStatus(id, seqs.size(), excluded[0], seqs.size(), 0);
-    }, failure -> releaseReserved(reserved));
-  }
-
-  /** Frees the pending-budget places a task reserved (its entries joined the schedule, or its write failed). */
-  private void releaseReserved(int[] reserved) {
-    log.pending.release(reserved[0]);
-    reserved[0] = 0;
+    return replays.replay(request);
   }
 
   @Override
   public Future<ReplayStatus> replayStatus(String id) {
-    return run(batch -> false, () -> {
-      Replayed replayed = replays.get(id);
-      if (replayed == null) {
-        throw new java.util.NoSuchElementException("no replay " + id + " of namespace " + spec.namespace()
-            + " since this node started");
-      }
-      long remaining = replayed.seqs().stream().filter(schedule::contains).count();
-      long dead = 0;
-      for (long seq : replayed.seqs()) {
-        if (!schedule.contains(seq) && log.get(log.deadLetters, Keys.seqKey(prefix, seq)) != null) {
-          dead++;
-        }
-      }
-      return new ReplayStatus(id, replayed.seqs().size(), replayed.excluded(), remaining, dead);
-    });
+    return replays.status(id);
   }
 
   @Override
   public Future<Void> retry(Lease lease, EntryRecord updated) {
     long seq = (Long) lease.token();
     return settle(new long[] {seq}, batch -> {
+      if (!pendingIn(batch, seq)) {
+        return false; // settled already (or its namespace destroyed): writing it again would bring it back
+      }
       batch.writes.put(log.entries, Keys.seqKey(prefix, seq), updated.toByteArray());
+      schedule.reschedule(batch, seq, lease.entry().getKey(), lease.entry().getDueAtMs(), updated.getDueAtMs());
       return false;
-    }, () -> schedule.release(seq, updated.getDueAtMs()));
+    }, () -> { });
   }
 
   @Override
   public Future<Void> deadLetter(Lease lease, EntryRecord updated) {
     long seq = (Long) lease.token();
+    boolean[] removed = {false};
     return settle(new long[] {seq}, batch -> {
-      batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
-      batch.writes.put(log.deadLetters, Keys.seqKey(prefix, seq), updated.toByteArray());
+      removed[0] = pendingIn(batch, seq);
+      if (removed[0]) {
+        batch.writes.delete(log.entries, Keys.seqKey(prefix, seq));
+        batch.writes.put(log.deadLetters, Keys.seqKey(prefix, seq), updated.toByteArray());
+        schedule.remove(batch, seq, lease.entry().getKey(), lease.entry().getDueAtMs());
+      }
       return true;
     }, () -> {
-      if (schedule.remove(seq)) {
+      if (removed[0]) {
+        schedule.counted(-1);
         deadLetterCount.incrementAndGet();
       }
     });
@@ -422,6 +370,9 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private Future<Void> settle(long[] seqs, Prepare prepare, Runnable onWritten) {
     return run(prepare, () -> {
       settleFailures.set(0);
+      for (long seq : seqs) {
+        schedule.settled(seq);
+      }
       onWritten.run();
       refreshStats();
       notifyAvailable();
@@ -431,8 +382,9 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       int failures = Math.min(settleFailures.incrementAndGet(), 16);
       long dueAt = System.currentTimeMillis() + Math.min(MAX_SETTLE_BACKOFF_MS, 100L << failures);
       for (long seq : seqs) {
-        schedule.release(seq, dueAt);
+        schedule.holdBack(seq, dueAt);
       }
+      wakeAt(dueAt, System.currentTimeMillis());
       refreshStats();
     });
   }
@@ -449,69 +401,17 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public Future<List<EntryRecord>> listDeadLetters(int limit) {
-    return run(batch -> false, () -> {
-      List<EntryRecord> records = new ArrayList<>();
-      try (RocksIterator it = log.iterator(log.deadLetters)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix) && records.size() < limit; it.next()) {
-          records.add(parse(it.value()));
-        }
-      }
-      return records;
-    });
+    return deadLetters.list(limit);
   }
 
   @Override
   public Future<Integer> replayDeadLetters(List<String> entryIds) {
-    Set<String> ids = new HashSet<>(entryIds);
-    List<long[]> replayed = new ArrayList<>();
-    List<EntryRecord> records = new ArrayList<>();
-    return run(batch -> {
-      long now = System.currentTimeMillis();
-      try (RocksIterator it = log.iterator(log.deadLetters)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          EntryRecord dead = parse(it.value());
-          if (!ids.isEmpty() && !ids.contains(dead.getEntryId())) {
-            continue;
-          }
-          // A replayed entry keeps its id and write time, goes to the back of its key, due now.
-          EntryRecord again = dead.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0).build();
-          long seq = batch.nextSeq();
-          batch.writes.delete(log.deadLetters, it.key());
-          batch.writes.put(log.entries, Keys.seqKey(prefix, seq), again.toByteArray());
-          replayed.add(new long[] {seq, now});
-          records.add(again);
-        }
-      }
-      return true;
-    }, () -> {
-      for (int i = 0; i < replayed.size(); i++) {
-        schedule.add(replayed.get(i)[0], replayed.get(i)[1], records.get(i).getKey());
-      }
-      deadLetterCount.addAndGet(-replayed.size());
-      refreshStats();
-      notifyAvailable();
-      return replayed.size();
-    });
+    return deadLetters.replay(entryIds);
   }
 
   @Override
   public Future<Integer> purgeDeadLetters(List<String> entryIds) {
-    Set<String> ids = new HashSet<>(entryIds);
-    int[] purged = {0};
-    return run(batch -> {
-      try (RocksIterator it = log.iterator(log.deadLetters)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          if (ids.isEmpty() || ids.contains(parse(it.value()).getEntryId())) {
-            batch.writes.delete(log.deadLetters, it.key());
-            purged[0]++;
-          }
-        }
-      }
-      return true;
-    }, () -> {
-      deadLetterCount.addAndGet(-purged[0]);
-      return purged[0];
-    });
+    return deadLetters.purge(entryIds);
   }
 
   @Override
@@ -527,6 +427,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     // the entries stay on disk for the namespace's next owner; their places in memory are free
     return run(batch -> false, () -> {
       schedule.clear();
+      cancelWakeUp();
       return null;
     }).<Void>mapEmpty().recover(logClosed -> Future.succeededFuture()); // a closed log holds no schedule either
   }
@@ -538,28 +439,67 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     listeners.clear();
     return run(batch -> {
       log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered);
+      schedule.destroy(batch);
       return false;
     }, () -> {
       schedule.clear();
+      cancelWakeUp();
       deadLetterCount.set(0);
       refreshStats();
       return null;
     });
   }
 
-  private void refreshStats() {
-    pending.set(schedule.size());
-    leased.set(schedule.leasedCount());
-    oldestDueLag.set(schedule.oldestDueLag(System.currentTimeMillis()));
+  /** How many entries the schedule holds in memory (its leases): the test that a backlog is not held there. */
+  Future<Integer> scheduleInMemory() {
+    return run(batch -> false, schedule::inMemory);
   }
 
-  private void notifyAvailable() {
+  void refreshStats() {
+    long now = System.currentTimeMillis();
+    pending.set(schedule.size());
+    leased.set(schedule.leasedCount());
+    oldestDueLag.set(schedule.oldestDueLag(now));
+    wakeAt(schedule.nextDue(), now);
+  }
+
+  /**
+   * Wakes the consumer when the next entry not yet due falls due, so that a delayed entry or a retry is delivered on
+   * time rather than at the consumer's next periodic poll. One wake-up is armed at a time, the earliest; the log
+   * thread arms it, a Vert.x timer fires it.
+   */
+  private void wakeAt(long dueAt, long now) {
+    if (dueAt <= now || dueAt == Long.MAX_VALUE || closed) {
+      return;
+    }
+    long armed = wakeAt.get();
+    if (armed > now && armed <= dueAt) {
+      return; // an earlier wake-up is armed, and it has not fired yet
+    }
+    wakeAt.set(dueAt);
+    if (wakeTimer >= 0) {
+      vertx.cancelTimer(wakeTimer);
+    }
+    wakeTimer = vertx.setTimer(Math.max(1, dueAt - now), id -> {
+      wakeAt.compareAndSet(dueAt, Long.MAX_VALUE);
+      notifyAvailable();
+    });
+  }
+
+  private void cancelWakeUp() {
+    if (wakeTimer >= 0) {
+      vertx.cancelTimer(wakeTimer);
+      wakeTimer = -1;
+    }
+  }
+
+  void notifyAvailable() {
     for (Runnable listener : listeners) {
       listener.run();
     }
   }
 
-  private static EntryRecord parse(byte[] value) {
+  static EntryRecord parse(byte[] value) {
     try {
       return EntryRecord.parseFrom(value);
     } catch (InvalidProtocolBufferException e) {
@@ -569,25 +509,40 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   /** The batch part of a task. */
   @FunctionalInterface
-  private interface Prepare {
+  interface Prepare {
     boolean apply(LocalLog.Batch batch) throws Exception;
   }
 
   /** The after-write part of a task, producing its result. */
   @FunctionalInterface
-  private interface After<T> {
+  interface After<T> {
     T get() throws Exception;
   }
 
   /** Runs a task on the log thread and answers its result on the caller's context. */
-  private <T> Future<T> run(Prepare prepare, After<T> after) {
+  <T> Future<T> run(Prepare prepare, After<T> after) {
     return run(prepare, after, failure -> { });
   }
 
   /** Runs a task on the log thread; {@code onFailure} runs on the log thread when the write failed. */
   private <T> Future<T> run(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure) {
+    return submit(prepare, after, onFailure, false);
+  }
+
+  /** Runs a read of what is durable on the log thread, ahead of the batch it is drained with ({@link LogTask#readOnly}). */
+  private <T> Future<T> read(After<T> after) {
+    return submit(batch -> false, after, failure -> { }, true);
+  }
+
+  private <T> Future<T> submit(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure,
+                               boolean readOnly) {
     CompletableFuture<T> result = new CompletableFuture<>();
     log.submit(new LogTask() {
+      @Override
+      public boolean readOnly() {
+        return readOnly;
+      }
+
       @Override
       public boolean prepare(LocalLog.Batch batch) throws Exception {
         return prepare.apply(batch);

@@ -64,6 +64,11 @@ public final class LocalBackendFactory implements BackendFactory {
     return new LocalBackend(vertx, log, spec).load();
   }
 
+  /** The node's log (tests). */
+  LocalLog log() {
+    return log;
+  }
+
   /** How many synced writes the log made so far; fewer than appends when group commit works. */
   public long syncedWrites() {
     return log == null ? 0 : log.syncedWrites();

@@ -17,7 +17,9 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.AbstractWriteBatch;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's embedded log: one RocksDB database shared by every namespace on the {@code local}
  * backend, and the single thread that reads and writes it. Work arrives as {@link LogTask}s; the
- * thread drains all queued tasks into one {@link WriteBatch} and writes it once, synced when any
+ * thread drains all queued tasks into one {@link WriteBatchWithIndex} and writes it once, synced when any
  * task needs durability, so concurrent appends share one fsync (group commit).
  */
 final class LocalLog implements AutoCloseable {
@@ -40,12 +42,39 @@ final class LocalLog implements AutoCloseable {
 
   /** What a task sees while it prepares: the shared batch and the column families. */
   final class Batch {
-    final WriteBatch writes = new WriteBatch();
+    /**
+     * The writes. Indexed when a task of the batch reads through it ({@link LogTask#readsBatch}), so that it sees what
+     * the tasks before it wrote ({@link #iterator}, {@link #get}); a plain batch otherwise (plain appends), which costs
+     * less per row.
+     */
+    final AbstractWriteBatch writes;
+
+    Batch(boolean indexed) {
+      writes = indexed ? new WriteBatchWithIndex(true) : new WriteBatch();
+    }
+
+    private WriteBatchWithIndex indexed() {
+      if (writes instanceof WriteBatchWithIndex index) {
+        return index;
+      }
+      throw new IllegalStateException("a task read through a batch that is not indexed: its LogTask.readsBatch() must"
+          + " say true");
+    }
     /** Idempotency keys written earlier in this same batch, by full key, with their entry id. */
     final Map<ByteBuffer, String> idempotencyInBatch = new HashMap<>();
 
     RocksDB db() {
       return db;
+    }
+
+    /** An iterator over the column family as it will be once this batch is written: the log and the batch so far. */
+    RocksIterator iterator(ColumnFamilyHandle cf) {
+      return indexed().newIteratorWithBase(cf, db.newIterator(cf));
+    }
+
+    /** A value as it will be once this batch is written. */
+    byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+      return indexed().getFromBatchAndDB(db, cf, readOptions, key);
     }
 
     /** Allocates the next entry sequence; reserves a new block durably in this batch when needed. */
@@ -64,6 +93,7 @@ final class LocalLog implements AutoCloseable {
   private final Path dir;
   private final DBOptions dbOptions;
   private final ColumnFamilyOptions cfOptions;
+  private final org.rocksdb.ReadOptions readOptions = new org.rocksdb.ReadOptions();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final RocksDB db;
   final ColumnFamilyHandle entries;
@@ -71,7 +101,15 @@ final class LocalLog implements AutoCloseable {
   final ColumnFamilyHandle idempotency;
   /** Delivered entries kept for replay, by namespace prefix and sequence (namespaces with retention only). */
   final ColumnFamilyHandle delivered;
-  private final ColumnFamilyHandle meta;
+  /**
+   * The schedule's indexes (see {@link Schedule}): entries that may be delivered once due, by due time; and, for
+   * namespaces ordered by key, every pending entry with a key, by key and sequence.
+   */
+  final ColumnFamilyHandle due;
+  final ColumnFamilyHandle keyed;
+  /** How many pending entries each key of an ordered namespace has. */
+  final ColumnFamilyHandle keyCounts;
+  final ColumnFamilyHandle meta;
   private final LinkedBlockingQueue<LogTask> queue = new LinkedBlockingQueue<>();
   private final AtomicLong syncedWrites = new AtomicLong();
   private final AtomicLong tasksWritten = new AtomicLong();
@@ -83,16 +121,9 @@ final class LocalLog implements AutoCloseable {
   private volatile Thread thread;
   private long nextSeq;
   private long reservedUntil;
-  /** Pending entries of every local namespace held in memory, against the heap's limit. Log thread only. */
-  final PendingBudget pending;
 
   LocalLog(Path dir) throws Exception {
-    this(dir, PendingBudget.forThisJvm());
-  }
-
-  LocalLog(Path dir, PendingBudget pending) throws Exception {
     this.dir = dir;
-    this.pending = pending;
     Files.createDirectories(dir);
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
     cfOptions = new ColumnFamilyOptions();
@@ -102,7 +133,10 @@ final class LocalLog implements AutoCloseable {
         new ColumnFamilyDescriptor("dead-letters".getBytes(), cfOptions),
         new ColumnFamilyDescriptor("idempotency".getBytes(), cfOptions),
         new ColumnFamilyDescriptor("meta".getBytes(), cfOptions),
-        new ColumnFamilyDescriptor("delivered".getBytes(), cfOptions));
+        new ColumnFamilyDescriptor("delivered".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("due".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("keyed".getBytes(), cfOptions),
+        new ColumnFamilyDescriptor("key-counts".getBytes(), cfOptions));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -114,12 +148,15 @@ final class LocalLog implements AutoCloseable {
     idempotency = handles.get(3);
     meta = handles.get(4);
     delivered = handles.get(5);
+    due = handles.get(6);
+    keyed = handles.get(7);
+    keyCounts = handles.get(8);
     byte[] reserved = db.get(meta, SEQ_RESERVED_KEY);
     // Sequences below the last durable reservation may have been used: start past it.
     nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();
     reservedUntil = nextSeq;
     startThread();
-    log.info("Local log open at {}; its namespaces may hold {} pending entries in memory", dir, pending.max());
+    log.info("Local log open at {}", dir);
   }
 
   Path dir() {
@@ -233,8 +270,23 @@ final class LocalLog implements AutoCloseable {
     }
   }
 
-  private void runBatch(List<LogTask> tasks) {
-    Batch batch = new Batch();
+  private void runBatch(List<LogTask> drained) {
+    List<LogTask> tasks = drained;
+    if (drained.stream().anyMatch(LogTask::readOnly)) {
+      tasks = new ArrayList<>(drained.size());
+      for (LogTask task : drained) {
+        if (!task.readOnly()) {
+          tasks.add(task);
+          continue;
+        }
+        try {
+          task.complete(null);
+        } catch (Throwable t) {
+          log.error("Local log read task failed", t);
+        }
+      }
+    }
+    Batch batch = new Batch(tasks.stream().anyMatch(LogTask::readsBatch));
     boolean sync = false;
     List<LogTask> prepared = new ArrayList<>(tasks.size());
     for (LogTask task : tasks) {
@@ -258,9 +310,13 @@ final class LocalLog implements AutoCloseable {
       }
     }
     Throwable failure = null;
-    try (WriteBatch writes = batch.writes; WriteOptions options = new WriteOptions().setSync(sync)) {
+    try (AbstractWriteBatch writes = batch.writes; WriteOptions options = new WriteOptions().setSync(sync)) {
       if (writes.count() > 0) {
-        db.write(options, writes);
+        if (writes instanceof WriteBatchWithIndex index) {
+          db.write(options, index);
+        } else {
+          db.write(options, (WriteBatch) writes);
+        }
         if (sync) {
           syncedWrites.incrementAndGet();
         }
@@ -293,6 +349,32 @@ final class LocalLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes a namespace's schedule index and the row that says it was built, leaving its entries: the log as a walmesh
+   * from before the index wrote it. For the tests of an upgrade.
+   */
+  java.util.concurrent.CompletableFuture<Void> dropScheduleIndex(String namespace) {
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    submit(new LogTask() {
+      @Override
+      public boolean prepare(Batch batch) throws Exception {
+        deletePrefix(Keys.prefix(namespace), due, keyed, keyCounts);
+        batch.writes.delete(meta, Schedule.markerKey(namespace));
+        return true;
+      }
+
+      @Override
+      public void complete(Throwable failure) {
+        if (failure == null) {
+          done.complete(null);
+        } else {
+          done.completeExceptionally(failure);
+        }
+      }
+    });
+    return done;
+  }
+
   /** Deletes every key of {@code prefix} in the given column families; runs on the log thread. */
   void deletePrefix(byte[] prefix, ColumnFamilyHandle... cfs) throws RocksDBException {
     for (ColumnFamilyHandle cf : cfs) {
@@ -315,6 +397,7 @@ final class LocalLog implements AutoCloseable {
       handle.close();
     }
     db.close();
+    readOptions.close();
     dbOptions.close();
     cfOptions.close();
     log.info("Local log closed at {}", dir);

@@ -12,4 +12,23 @@ interface LogTask {
 
   /** Called after the batch write: {@code failure} is null when the batch is durable. */
   void complete(Throwable failure);
+
+  /**
+   * Whether the task only reads what earlier batches made durable (a poll). The log thread runs such a task before it
+   * prepares the batch it was drained with, so it does not wait for that batch's write and fsync: {@link #complete} is
+   * called with null, {@link #prepare} never. It sees none of the writes of the tasks drained with it, as if it had
+   * been queued before them.
+   */
+  default boolean readOnly() {
+    return false;
+  }
+
+  /**
+   * Whether the task reads through the batch ({@link LocalLog.Batch#iterator}, {@link LocalLog.Batch#get}) to see what
+   * the tasks before it wrote. A batch is indexed for that only when one of its tasks says so; an index costs a little
+   * for every row, so a plain append says false.
+   */
+  default boolean readsBatch() {
+    return true;
+  }
 }

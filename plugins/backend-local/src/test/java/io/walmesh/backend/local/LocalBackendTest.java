@@ -174,84 +174,228 @@ class LocalBackendTest {
   }
 
   /**
-   * The node's local namespaces hold their pending entries in memory, so they share a limit sized from the heap
-   * (here set to 5): past it an append is refused, certainly not stored, with a message naming the limit and what to
-   * do; entries that settle free their places; after a restart the limit still holds, since the loaded schedule
-   * counts against it; destroying a namespace frees its places.
+   * A backlog costs disk, not heap: the schedule keeps nothing in memory per pending entry, only the leases the
+   * consumer holds. Twenty thousand entries over 500 keys, ordered by key, come out once due, each key in order, and
+   * a restart counts them without loading them.
    */
   @Test
-  void appendsPastThePendingLimitAreRefusedNotStoredAndPlacesFreeAsEntriesSettle() {
-    System.setProperty(PendingBudget.PROPERTY, "5");
-    try {
-      reopen();
-      Backend later = backend("full-later", false);
-      Backend now = backend("full-now", false);
-      for (int i = 0; i < 3; i++) {
-        await(later.append(entry("later" + i, "", System.currentTimeMillis() + 3_600_000)));
+  void aBacklogIsScheduledOnDiskAndComesOutInKeyOrder() {
+    Backend backend = backend("backlog", true);
+    long dueAt = System.currentTimeMillis() + 1_500;
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      appends.add(backend.append(entry(Integer.toString(i), "k" + (i % 500), i < 500 ? dueAt : 0)));
+    }
+    await(Future.all(appends));
+    assertThat(await(((LocalBackend) backend).scheduleInMemory())).as("nothing in memory per pending entry").isZero();
+    assertThat(((CountingBackend) backend).stats().pending()).isEqualTo(20_000);
+
+    reopen();
+    Backend again = backend("backlog", true);
+    assertThat(((CountingBackend) again).stats().pending()).isEqualTo(20_000);
+    assertThat(await(((LocalBackend) again).scheduleInMemory())).isZero();
+    // each key's first entry (i < 500) is due later, the rest now: nothing of any key is delivered before its first
+    assertThat(await(again.poll(100))).isEmpty();
+    java.util.Map<String, Integer> lastOfKey = new java.util.HashMap<>();
+    int delivered = 0;
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (delivered < 20_000 && System.currentTimeMillis() < deadline) {
+      List<Lease> leases = await(again.poll(500));
+      assertThat(await(((LocalBackend) again).scheduleInMemory())).isEqualTo(leases.size());
+      for (Lease lease : leases) {
+        int i = Integer.parseInt(lease.entry().getPayload().toStringUtf8());
+        Integer previous = lastOfKey.put(lease.entry().getKey(), i);
+        assertThat(previous == null ? i : previous + 500).as("key %s in order", lease.entry().getKey()).isEqualTo(i);
+        assertThat(lease.entry().getDueAtMs()).isLessThanOrEqualTo(System.currentTimeMillis());
       }
-      await(now.append(entry("now0", "", 0)));
-      await(now.append(entry("now1", "", 0)));
+      await(again.ackAll(leases));
+      delivered += leases.size();
+      if (leases.isEmpty()) {
+        vertxSleep(50);
+      }
+    }
+    assertThat(delivered).isEqualTo(20_000);
+    assertThat(((CountingBackend) again).stats().pending()).isZero();
+    assertThat(await(((LocalBackend) again).scheduleInMemory())).isZero();
+  }
 
-      Throwable refused = failure(later.append(entry("one too many", "", 0)));
-      assertThat(refused).isInstanceOf(io.walmesh.spi.backend.AppendException.class);
-      assertThat(((io.walmesh.spi.backend.AppendException) refused).kind())
-          .isEqualTo(io.walmesh.spi.backend.AppendException.Kind.NOT_STORED);
-      assertThat(refused.getMessage()).contains("namespace full-later", "5 pending entries in memory",
-          "the entry was not stored", "-Xmx", "docs/limits.md#local-backend");
-      assertThat(((CountingBackend) later).stats().pending()).as("the refused entry is not stored").isEqualTo(3);
+  /**
+   * The next entry of a key becomes deliverable when its head is settled in the same group commit as it is written:
+   * each task reads the index through the batch, so it sees what the tasks before it wrote.
+   */
+  @Test
+  void anEntryWrittenInTheSameBatchAsItsKeysHeadIsSettledIsNotLost() {
+    Backend backend = backend("same-batch", true);
+    await(backend.append(entry("0", "k", 0)));
+    for (int i = 1; i <= 50; i++) {
+      List<Lease> head = await(backend.poll(10));
+      assertThat(head).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly(Integer.toString(i - 1));
+      // queued back to back: the log thread drains both into one batch (most of the time)
+      Future<Void> acked = backend.ackAll(head);
+      Future<AppendResult> next = backend.append(entry(Integer.toString(i), "k", 0));
+      await(Future.all(acked, next));
+    }
+    assertThat(await(backend.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("50");
+  }
 
-      // a delivered entry frees its place
-      List<Lease> due = await(now.poll(10));
-      assertThat(due).hasSize(2);
-      await(now.ack(due.get(0)));
-      await(later.append(entry("fits again", "", 0)));
-      assertThat(failure(now.append(entry("full again", "", 0)))).hasMessageContaining("5 pending entries");
+  /**
+   * The consumer is woken when a delayed entry falls due, not at its next periodic poll (which may be minutes away),
+   * and never before: the backend calls its listener at the due time.
+   */
+  @Test
+  void theConsumerIsWokenWhenADelayedEntryFallsDue() {
+    Backend backend = backend("wake", false);
+    List<Long> wokenAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+    backend.onAvailable(() -> wokenAt.add(System.currentTimeMillis()));
+    long dueAt = System.currentTimeMillis() + 400;
+    await(backend.append(entry("later", "", dueAt)));
+    assertThat(await(backend.poll(10))).isEmpty();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !wokenAt.isEmpty());
+    assertThat(wokenAt.get(0)).as("woken at its due time, not before").isBetween(dueAt, dueAt + 250);
+    assertThat(await(backend.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("later");
+  }
 
-      // after a restart the schedules are loaded from disk and count against the limit again
-      reopen();
-      Backend laterAgain = backend("full-later", false);
-      Backend nowAgain = backend("full-now", false);
-      assertThat(((CountingBackend) laterAgain).stats().pending() + ((CountingBackend) nowAgain).stats().pending())
-          .isEqualTo(5);
-      assertThat(failure(nowAgain.append(entry("still full", "", 0)))).hasMessageContaining("5 pending entries");
-      await(laterAgain.destroy());
-      await(nowAgain.append(entry("room after a delete", "", 0)));
+  /**
+   * A poll reads only what earlier batches made durable, so it does not wait for the write and fsync of the batch it is
+   * drained with: here that batch's other task holds the log thread in its prepare, and the poll is answered anyway.
+   */
+  @Test
+  void aPollDoesNotWaitForTheBatchItIsDrainedWith() throws Exception {
+    Backend backend = backend("reads", false);
+    await(backend.append(entry("stored", "", 0)));
+    java.util.concurrent.CountDownLatch inFirst = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch releaseFirst = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch releaseSecond = new java.util.concurrent.CountDownLatch(1);
+    try {
+      factory.log().submit(holding(inFirst, releaseFirst)); // holds the log thread while the next tasks queue up
+      assertThat(inFirst.await(5, TimeUnit.SECONDS)).isTrue();
+      factory.log().submit(holding(new java.util.concurrent.CountDownLatch(1), releaseSecond));
+      Future<List<Lease>> polled = backend.poll(10);
+      releaseFirst.countDown(); // the log thread drains the second task and the poll together
+      List<Lease> leases = polled.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThat(leases).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("stored");
     } finally {
-      System.clearProperty(PendingBudget.PROPERTY);
+      releaseFirst.countDown();
+      releaseSecond.countDown();
     }
   }
 
+  /** A task that writes nothing and holds the log thread in its prepare until released. */
+  private static LogTask holding(java.util.concurrent.CountDownLatch entered,
+                                 java.util.concurrent.CountDownLatch release) {
+    return new LogTask() {
+      @Override
+      public boolean prepare(LocalLog.Batch batch) throws Exception {
+        entered.countDown();
+        release.await(30, TimeUnit.SECONDS);
+        return false;
+      }
+
+      @Override
+      public void complete(Throwable failure) {
+      }
+    };
+  }
+
+  /** A retry of an entry already delivered does not bring it back, now or after a restart. */
   @Test
-  void aReplayThatWouldPassThePendingLimitIsRefusedWholeAndFreesWhatItReserved() {
-    System.setProperty(PendingBudget.PROPERTY, "6");
+  void aRetryAfterTheEntryWasAcknowledgedDoesNotBringItBack() {
+    Backend backend = backend("settled", false);
+    await(backend.append(entry("once", "", 0)));
+    Lease lease = await(backend.poll(10)).get(0);
+    await(backend.ack(lease));
+    await(backend.retry(lease, lease.entry().toBuilder().setAttempts(1).setDueAtMs(0).build()));
+    assertThat(await(backend.poll(10))).isEmpty();
+    assertThat(((CountingBackend) backend).stats().pending()).isZero();
+    reopen();
+    Backend again = backend("settled", false);
+    assertThat(((CountingBackend) again).stats().pending()).isZero();
+    assertThat(await(again.poll(10))).isEmpty();
+  }
+
+  /** A namespace whose ordering changed has its index built again from its entries when it opens. */
+  @Test
+  void theIndexIsBuiltAgainWhenTheNamespacesOrderingChanges() {
+    Backend ordered = backend("reordered", true);
+    for (String payload : List.of("a1", "a2", "b1")) {
+      await(ordered.append(entry(payload, payload.substring(0, 1), 0)));
+    }
+    assertThat(await(ordered.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8())
+        .containsExactly("a1", "b1");
+
+    reopen();
+    Backend unordered = backend("reordered", false);
+    assertThat(await(unordered.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8())
+        .containsExactly("a1", "a2", "b1");
+
+    reopen();
+    Backend orderedAgain = backend("reordered", true);
+    List<Lease> heads = await(orderedAgain.poll(10));
+    assertThat(heads).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("a1", "b1");
+    await(orderedAgain.ack(heads.get(0)));
+    assertThat(await(orderedAgain.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("a2");
+  }
+
+  /**
+   * A log written before the schedule was on disk (entries, no index) has its index built from the entries at open:
+   * nothing pending is lost, per-key order and due times hold.
+   */
+  @Test
+  void aLogWithoutTheIndexHasItBuiltFromItsEntries() {
+    Backend backend = backend("upgraded", true);
+    long later = System.currentTimeMillis() + 3_600_000;
+    await(backend.append(entry("a1", "a", 0)));
+    await(backend.append(entry("a2", "a", 0)));
+    await(backend.append(entry("x", "", later)));
+    await(backend.append(entry("y", "", 0)));
+    await(Future.fromCompletionStage(factory.log().dropScheduleIndex("upgraded")));
+
+    reopen();
+    Backend again = backend("upgraded", true);
+    assertThat(((CountingBackend) again).stats().pending()).isEqualTo(4);
+    List<Lease> due = await(again.poll(10));
+    assertThat(due).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("a1", "y");
+    await(again.ackAll(due));
+    assertThat(await(again.poll(10))).extracting(l -> l.entry().getPayload().toStringUtf8()).containsExactly("a2");
+  }
+
+  /**
+   * A replay is written in one batch, so one covering more than the most one replay requeues (here 3) is refused
+   * whole, with a message naming the limit and what to do; a shorter range is replayed.
+   */
+  @Test
+  void aReplayOverItsLimitIsRefusedWholeAndAShorterOneIsReplayed() {
+    System.setProperty(Replays.MAX_REPLAY_PROPERTY, "3");
     try {
-      reopen();
       Backend kept = await(factory.open(new BackendSpec("kept", new JsonObject().put("retention-ms", 3_600_000),
           "backend.config", false, Duration.ofHours(1))));
-      for (int i = 0; i < 4; i++) {
-        await(kept.append(entry("delivered" + i, "", 0)));
+      long start = System.currentTimeMillis();
+      for (int i = 0; i < 5; i++) {
+        await(kept.append(entry("delivered" + i, "", 0).toBuilder().setWriteTimeMs(start + i * 1_000).build()));
       }
       List<Lease> due = await(kept.poll(10));
-      assertThat(due).hasSize(4);
+      assertThat(due).hasSize(5);
       await(kept.ackAll(due));
       io.walmesh.spi.backend.ReplayableBackend replayable = (io.walmesh.spi.backend.ReplayableBackend) kept;
-      io.walmesh.spi.backend.ReplayRequest all = new io.walmesh.spi.backend.ReplayRequest(0, Long.MAX_VALUE, "", false,
-          java.util.Set.of());
 
-      assertThat(await(replayable.replay(all)).queued()).as("4 fit under a limit of 6").isEqualTo(4);
-      await(kept.append(entry("pending", "", System.currentTimeMillis() + 3_600_000)));
-      assertThat(((CountingBackend) kept).stats().pending()).isEqualTo(5);
-
-      Throwable refused = failure(replayable.replay(all));
+      Throwable refused = failure(replayable.replay(new io.walmesh.spi.backend.ReplayRequest(0, Long.MAX_VALUE, "",
+          false, Set.of())));
       assertThat(refused).isInstanceOf(io.walmesh.spi.backend.AppendException.class)
-          .hasMessageContaining("replay of namespace kept refused", "6 entries in memory", "1 more would fit",
-              "nothing was requeued", "docs/limits.md#local-backend");
-      assertThat(((CountingBackend) kept).stats().pending()).as("nothing requeued").isEqualTo(5);
-      await(kept.append(entry("the last place", "", System.currentTimeMillis() + 3_600_000)));
-      assertThat(failure(kept.append(entry("one too many", "", 0)))).as("the refused replay holds no places")
-          .hasMessageContaining("6 pending entries");
+          .hasMessageContaining("replay of namespace kept refused", "more than 3 delivered entries",
+              Replays.MAX_REPLAY_PROPERTY, "nothing was requeued", "docs/limits.md#local-backend");
+      assertThat(((CountingBackend) kept).stats().pending()).as("nothing requeued").isZero();
+      assertThat(await(kept.poll(10))).isEmpty();
+
+      io.walmesh.spi.backend.ReplayStatus replayed = await(replayable.replay(new io.walmesh.spi.backend.ReplayRequest(
+          start, start + 2_001, "", false, Set.of())));
+      assertThat(replayed.queued()).isEqualTo(3);
+      List<Lease> again = await(kept.poll(10));
+      assertThat(again).extracting(l -> l.entry().getPayload().toStringUtf8())
+          .containsExactly("delivered0", "delivered1", "delivered2");
+      await(kept.ack(again.get(0)));
+      assertThat(await(replayable.replayStatus(replayed.id())).remaining()).isEqualTo(2);
     } finally {
-      System.clearProperty(PendingBudget.PROPERTY);
+      System.clearProperty(Replays.MAX_REPLAY_PROPERTY);
     }
   }
 
