@@ -67,8 +67,9 @@ public final class Bench implements Callable<Integer> {
       "unary writes to a local namespace through its owner and through the other node (routed over the event bus)."})
   boolean mesh;
 
-  @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the delivery runs (delivery)",
-      "or only the write runs (writes) of the chosen backends; default: both."})
+  @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the delivery runs (delivery),",
+      "only the write runs (writes) of the chosen backends, or only the delivery to a kafka target (targets, with",
+      "--backend kafka); default: all of them."})
   String only;
 
   @Option(names = "--curve", arity = "0..1", fallbackValue = "bench-curve.svg", paramLabel = "SVG",
@@ -116,8 +117,13 @@ public final class Bench implements Callable<Integer> {
         await(vertx.close());
       }
     }
-    if (only != null && !only.equals("delivery") && !only.equals("writes")) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--only takes delivery or writes, got " + only);
+    if (only != null && !only.equals("delivery") && !only.equals("writes") && !only.equals("targets")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--only takes delivery, writes or targets, got "
+          + only);
+    }
+    if ("targets".equals(only) && !backend.equals("kafka")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--only targets measures the kafka target: it"
+          + " needs --backend kafka (the broker it produces to), got --backend " + backend);
     }
     if (processes || curve != null || profile != null || mesh) {
       if (tls) {

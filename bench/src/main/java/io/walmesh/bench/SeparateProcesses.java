@@ -5,13 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
 import io.walmesh.protocol.v1.Lifecycle;
-import io.walmesh.protocol.v1.WriteToLogRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -39,20 +36,19 @@ final class SeparateProcesses {
     this.bench = bench;
     this.vertx = vertx;
     this.work = work;
+    this.deliveries = new DeliveryRuns(bench, vertx, work);
   }
 
-  /** When the write-path and the delivery-path runs were measured, for the flame graphs of {@code --profile}. */
+  /** When the write-path run was measured, for the flame graph of {@code --profile}. */
   private Instant writesFrom;
   private Instant writesTo;
-  private Instant deliveryFrom;
-  private Instant deliveryTo;
-  /** How long the last {@link #deliver} run took to write its entries. */
-  private long writeMillis;
+  private final DeliveryRuns deliveries;
 
   void run(boolean local, boolean kafka, boolean sqs, Path curvePlot, Path profile) throws Exception {
     Path recording = profile == null ? null : Files.createDirectories(profile).toAbsolutePath().resolve("node.jfr");
-    // A gigabyte of heap: a write run leaves up to a million delayed entries in the local log's in-memory schedule
-    // (about 150 bytes each), past the launcher's 256 MB default (docs/limits.md#local-backend)
+    // A gigabyte of heap, as before session 20: a write run leaves up to a million delayed entries in the local log,
+    // which the in-memory schedule of then could not hold in the launcher's 256 MB. The schedule is on disk now; the
+    // flag stays so that figures compare across sessions (docs/performance.md)
     try (NodeProcess node = NodeProcess.start(work, "bench-node", NODE_HEAP + (recording == null ? ""
             : " -XX:FlightRecorderOptions=stackdepth=256 -XX:StartFlightRecording=filename=" + recording
             + ",settings=profile"));
@@ -68,11 +64,14 @@ final class SeparateProcesses {
       int minimalPort = Integer.parseInt(minimal.address());
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);
       List<CurvePlot.Series> curves = new ArrayList<>();
+      boolean deliveryRuns = bench.only == null || "delivery".equals(bench.only);
+      boolean writeRuns = bench.only == null || "writes".equals(bench.only);
+      boolean targetRuns = deliveryRuns || "targets".equals(bench.only);
       try {
-        if (local && !"writes".equals(bench.only)) {
-          delivery(node, toNode);
+        if (local && deliveryRuns) {
+          deliveries.local(node, toNode);
         }
-        if (local && !"delivery".equals(bench.only)) {
+        if (local && writeRuns) {
           node.createNamespace(writeNamespace());
           local(node, toNode, toMinimal, minimalPort);
           if (curvePlot != null) {
@@ -83,10 +82,13 @@ final class SeparateProcesses {
             curves.add(curve("minimal gRPC WAL WriteToLog", toMinimal, "bench-local-w", "#1f77b4"));
           }
         }
-        if (broker != null && !"writes".equals(bench.only)) {
-          kafkaDelivery(node, toNode, broker.address());
+        if (broker != null && deliveryRuns) {
+          deliveries.kafka(node, toNode, broker.address());
         }
-        if (broker != null && !"delivery".equals(bench.only)) {
+        if (broker != null && targetRuns) {
+          deliveries.kafkaTarget(node, toNode, broker.address());
+        }
+        if (broker != null && writeRuns) {
           try (KafkaBaseline raw = new KafkaBaseline(vertx, broker.address(), 9, bench.concurrency)) {
             node.createNamespace(bench.namespace("bench-kafka-w", "http://127.0.0.1:9/unused",
                 Bench.kafkaBackend(broker.address(), "bench-kafka-w", new JsonObject()
@@ -104,10 +106,10 @@ final class SeparateProcesses {
             }
           }
         }
-        if (sqsServer != null && !"writes".equals(bench.only)) {
-          sqsDelivery(node, toNode, sqsServer.address());
+        if (sqsServer != null && deliveryRuns) {
+          deliveries.sqs(node, toNode, sqsServer.address());
         }
-        if (sqsServer != null && !"delivery".equals(bench.only)) {
+        if (sqsServer != null && writeRuns) {
           sqs(node, toNode, sqsServer.address());
         }
       } finally {
@@ -195,11 +197,12 @@ final class SeparateProcesses {
   private void flameGraphs(Path recording, Path dir) throws Exception {
     long writes = writesFrom == null ? 0 : FlameGraph.write(recording, writesFrom, writesTo, dir.resolve("write-path.svg"),
         "walmesh node, unary WriteToLog, " + bench.concurrency + " in flight (delayed entries: no delivery)");
-    long deliveries = deliveryFrom == null ? 0 : FlameGraph.write(recording, deliveryFrom, deliveryTo,
+    long delivered = deliveries.measuredFrom() == null ? 0 : FlameGraph.write(recording, deliveries.measuredFrom(),
+        deliveries.measuredTo(),
         dir.resolve("delivery-path.svg"), "walmesh node, writes and their delivery to an HTTP target, " + bench.concurrency
             + " writers");
     System.err.printf("flame graphs: %s (%d samples), %s (%d samples)%n", dir.resolve("write-path.svg"), writes,
-        dir.resolve("delivery-path.svg"), deliveries);
+        dir.resolve("delivery-path.svg"), delivered);
   }
 
   private void local(NodeProcess node, GrpcWriteClient toNode, GrpcWriteClient toMinimal, int minimalPort) throws Exception {
@@ -229,240 +232,6 @@ final class SeparateProcesses {
       String rawWhat = "raw RocksDB synced append, same group commit, no network";
       bench.row("local", "unary write throughput (ops/s)", unary.throughput(), raw.throughput(), rawWhat);
       bench.row("local", "streamed write throughput (ops/s)", streamed.throughput(), raw.throughput(), rawWhat);
-    }
-  }
-
-  /**
-   * Delivery, on the fresh node before the write runs fill its log, three ways, each for walmesh and for the
-   * hand-written consumer on the raw log: (1) a fixed number of entries due at once, written {@code --concurrency}
-   * at a time while they are delivered, timed from the first write to the last delivery; (2) a drain: the same
-   * number stored first and released at one instant, timed from the release to the last delivery (the consumer's
-   * own speed, with no writes competing for the 2 cores); (3) writes paced at half the slower side's rate in (1),
-   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process.
-   */
-  private void delivery(NodeProcess node, GrpcWriteClient toNode) throws Exception {
-    int entries = bench.durationSecs * 4_000;
-    LatencySink sink = new LatencySink(vertx);
-    try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks-delivery")))) {
-      node.createNamespace(bench.namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local")));
-      Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped("bench-local-e2e"), 10_000);
-      Supplier<Future<?>> rawWrite = () -> rocks.append(LatencySink.stamp(bench.payloadBytes));
-      // warm-up as long as the measured run: the node's JIT is still compiling the delivery path after a short one
-      deliver("local: walmesh delivery (untimed warm-up)", sink, entries, walmeshWrite);
-      deliveryFrom = Instant.now();
-      Measurement delivered = deliver("local: walmesh delivery", sink, entries, walmeshWrite);
-      deliveryTo = Instant.now();
-      // the backlog is released once the writes are surely done: the drain writes twice as many, so four times as long as the run above took to write its entries
-      long releaseAfterMs = Math.max(3_000, 4 * writeMillis);
-      Measurement drained = drain("local: walmesh drain", sink, 2 * entries, () -> {
-        long dueAt = System.currentTimeMillis() + releaseAfterMs;
-        return new Backlog(() -> toNode.write(delayedUntil("bench-local-e2e", dueAt), 10_000), () -> dueAt);
-      });
-      HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), bench.concurrency);
-      deliver("local: hand consumer (untimed warm-up)", sink, entries, rawWrite);
-      Measurement handDelivered = deliver("local: raw append + hand consumer", sink, entries, rawWrite);
-      Measurement handDrained = drain("local: hand consumer drain", sink, 2 * entries, () -> {
-        consumer.pause();
-        return new Backlog(rawWrite, () -> {
-          consumer.resume();
-          return System.currentTimeMillis();
-        });
-      });
-      // half of what the slower side sustains while writing, so neither side builds a backlog
-      double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
-      Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
-      consumer.close();
-      Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
-      String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
-      bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
-          handDelivered.throughput(), what);
-      bench.row("local", "delivery throughput, stored backlog (entries/s)", drained.throughput(),
-          handDrained.throughput(), what);
-      for (int p : new int[] {50, 99}) {
-        bench.row("local", "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
-            handPaced.percentileMs(p), what);
-      }
-    } finally {
-      sink.close();
-    }
-  }
-
-  /**
-   * The hand-written side of a delivery comparison: its writes, what starts its consumer, and what builds a stored
-   * backlog (writes that stay unconsumed, and what releases them to a consumer).
-   */
-  private record HandSide(Supplier<Future<?>> write, Runnable startConsumer, Supplier<Backlog> backlog) {
-  }
-
-  /**
-   * Kafka delivery, on the same broker, against a hand-written consumer ({@link KafkaBaseline}: poll, POST each record
-   * to the sink, {@code commitSync}); walmesh's stored backlog is held in its consumer's window (the only delay tier is
-   * 2 h), the hand consumer's is built while it is paused.
-   */
-  private void kafkaDelivery(NodeProcess node, GrpcWriteClient toNode, String bootstrap) throws Exception {
-    int entries = bench.durationSecs * 2_000;
-    LatencySink sink = new LatencySink(vertx);
-    try (KafkaBaseline raw = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
-      raw.createTopic("raw-e2e");
-      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes));
-      backendDelivery("kafka", node, toNode, sink, entries, Bench.kafkaBackend(bootstrap, "bench-kafka-e2e", new JsonObject()
-          .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)),
-          new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"), () -> {
-            raw.pauseConsumer();
-            return new Backlog(rawWrite, () -> {
-              raw.resumeConsumer();
-              return System.currentTimeMillis();
-            });
-          }), "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
-    } finally {
-      sink.close();
-    }
-  }
-
-  /**
-   * SQS delivery, on the same ElasticMQ, against a hand-written consumer ({@link SqsBaseline}: receivers long-polling
-   * 10 messages at a time, POST each to the sink, delete it). Its stored backlog goes to a queue of its own whose
-   * receivers start at the release; walmesh's entries are due at one instant (SQS's own delay).
-   */
-  private void sqsDelivery(NodeProcess node, GrpcWriteClient toNode, String endpoint) throws Exception {
-    int entries = bench.durationSecs * 200;
-    LatencySink sink = new LatencySink(vertx);
-    try (SqsBaseline raw = new SqsBaseline(vertx, endpoint, sink.port(), bench.concurrency)) {
-      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes), 0);
-      backendDelivery("sqs", node, toNode, sink, entries, new JsonObject().put("type", "sqs").put("config", new JsonObject()
-          .put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 1)
-          .put("wal-queue", "bench-e2e")), new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"),
-          () -> new Backlog(() -> raw.send("raw-drain", LatencySink.stamp(bench.payloadBytes), 0), () -> {
-            raw.startConsumer("raw-drain");
-            return System.currentTimeMillis();
-          })), "raw SqsAsyncClient SendMessage + hand-written receive -> HTTP POST -> delete, same ElasticMQ");
-    } finally {
-      sink.close();
-    }
-  }
-
-  /**
-   * One backend's delivery runs, walmesh against a hand-written consumer on the same server: written meanwhile, a
-   * stored backlog, and paced. Each side warms up on twice the run's entries first: the first 30,000 deliveries on a
-   * fresh node ran at a third of the speed of the next ones.
-   */
-  private void backendDelivery(String backend, NodeProcess node, GrpcWriteClient toNode, LatencySink sink, int entries,
-                        JsonObject backendJson, HandSide hand, String what) throws Exception {
-    String namespace = "bench-" + backend + "-e2e";
-    node.createNamespace(bench.namespace(namespace, sink.url(), backendJson));
-    Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped(namespace), 10_000);
-    deliver(backend + ": walmesh delivery (untimed warm-up)", sink, 2 * entries, walmeshWrite);
-    Measurement delivered = deliver(backend + ": walmesh delivery", sink, entries, walmeshWrite);
-    long releaseAfterMs = Math.max(3_000, 4 * writeMillis);
-    Measurement drained = drain(backend + ": walmesh drain", sink, 2 * entries, () -> {
-      long dueAt = System.currentTimeMillis() + releaseAfterMs;
-      return new Backlog(() -> toNode.write(delayedUntil(namespace, dueAt), 10_000), () -> dueAt);
-    });
-    hand.startConsumer().run();
-    deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
-    Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
-    Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand.backlog());
-    double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
-    Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
-    Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);
-    bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
-        handDelivered.throughput(), what);
-    bench.row(backend, "delivery throughput, stored backlog (entries/s)", drained.throughput(),
-        handDrained.throughput(), what);
-    for (int p : new int[] {50, 99}) {
-      bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
-          handPaced.percentileMs(p), what);
-    }
-  }
-
-  /** A drain run's writes, and what releases them: answers the instant (epoch ms) they are deliverable from. */
-  private record Backlog(Supplier<Future<?>> write, Supplier<Long> release) {
-  }
-
-  private WriteToLogRequest delayedUntil(String namespace, long dueAtMs) {
-    return bench.stamped(namespace).toBuilder()
-        .setLifecycle(Lifecycle.newBuilder().setDelayMs(Math.max(0, dueAtMs - System.currentTimeMillis()))).build();
-  }
-
-  /**
-   * Stores {@code entries} that are not deliverable yet, releases them at once, and times their delivery from the
-   * release to the last one applied (only what was applied after the release counts).
-   */
-  private Measurement drain(String name, LatencySink sink, int entries, Supplier<Backlog> prepare) throws Exception {
-    sink.reset();
-    Backlog backlog = prepare.get();
-    long failed = writeAll(entries, backlog.write());
-    long releasedAt = backlog.release().get();
-    long wait = releasedAt - System.currentTimeMillis();
-    if (wait > 0) {
-      TimeUnit.MILLISECONDS.sleep(wait);
-    } else {
-      System.err.printf("  %s: the writes ended %d ms after the release%n", name, -wait);
-    }
-    long early = sink.delivered();
-    long start = System.nanoTime();
-    awaitDelivered(name, sink, entries - failed);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Measurement m = new Measurement(name, sink.delivered() - early, failed, seconds, sink.latencies());
-    System.err.printf("  %-36s %,d stored entries applied in %.1f s after their release: %,.0f/s%n", name, m.ops(),
-        seconds, m.throughput());
-    bench.raw.add(m.toJson().put("entries", entries).put("applied-before-release", early));
-    return m;
-  }
-
-  /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
-  private Measurement deliver(String name, LatencySink sink, int entries, Supplier<Future<?>> write) throws Exception {
-    sink.reset();
-    long start = System.nanoTime();
-    long failed = writeAll(entries, write);
-    writeMillis = (System.nanoTime() - start) / 1_000_000;
-    awaitDelivered(name, sink, entries - failed);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Measurement m = new Measurement(name, sink.delivered(), failed, seconds, sink.latencies());
-    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms%n", name,
-        m.ops(), seconds, m.throughput(), m.percentileMs(99));
-    bench.raw.add(m.toJson().put("entries", entries));
-    return m;
-  }
-
-  /** Writes {@code entries}, {@code --concurrency} in flight; answers how many failed. */
-  private long writeAll(int entries, Supplier<Future<?>> write) throws InterruptedException {
-    AtomicLong started = new AtomicLong();
-    AtomicLong failed = new AtomicLong();
-    CountDownLatch written = new CountDownLatch(entries);
-    Runnable[] next = new Runnable[1];
-    next[0] = () -> {
-      if (started.incrementAndGet() <= entries) {
-        write.get().onComplete(ar -> {
-          if (ar.failed()) {
-            failed.incrementAndGet();
-          }
-          written.countDown();
-          next[0].run();
-        });
-      }
-    };
-    for (int i = 0; i < bench.concurrency; i++) {
-      next[0].run();
-    }
-    written.await(10, TimeUnit.MINUTES);
-    return failed.get();
-  }
-
-  /** Waits until the sink has applied {@code expected} entries, or nothing more arrived for 10 s. */
-  private static void awaitDelivered(String name, LatencySink sink, long expected) throws InterruptedException {
-    long last = -1;
-    long stalledSince = System.nanoTime();
-    while (sink.delivered() < expected) {
-      long now = sink.delivered();
-      if (now != last) {
-        last = now;
-        stalledSince = System.nanoTime();
-      } else if (System.nanoTime() - stalledSince > TimeUnit.SECONDS.toNanos(10)) {
-        System.err.printf("  %s: delivery stalled at %,d of %,d%n", name, now, expected);
-        break;
-      }
-      TimeUnit.MILLISECONDS.sleep(20);
     }
   }
 

@@ -1,0 +1,328 @@
+package io.walmesh.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.protocol.v1.Lifecycle;
+import io.walmesh.protocol.v1.WriteToLogRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The delivery runs of {@code bench/run --processes}: walmesh delivering from its log, queue or topic to an HTTP
+ * service in this process (or producing to a Kafka target), against hand-written consumers on the same storage. Each
+ * comparison measures the entries applied per second while they are written (written meanwhile), a stored backlog
+ * released at one instant, and write-to-applied latency at a paced rate.
+ */
+final class DeliveryRuns {
+  private final Bench bench;
+  private final Vertx vertx;
+  private final Path work;
+  /** When the local written-meanwhile run was measured, for the delivery flame graph of {@code --profile}. */
+  private Instant measuredFrom;
+  private Instant measuredTo;
+  /** How long the last {@link #deliver} run took to write its entries. */
+  private long writeMillis;
+
+  DeliveryRuns(Bench bench, Vertx vertx, Path work) {
+    this.bench = bench;
+    this.vertx = vertx;
+    this.work = work;
+  }
+
+  /** The start of the measured local delivery run, null before it ran. */
+  Instant measuredFrom() {
+    return measuredFrom;
+  }
+
+  Instant measuredTo() {
+    return measuredTo;
+  }
+
+  /**
+   * Delivery, on the fresh node before the write runs fill its log, three ways, each for walmesh and for the
+   * hand-written consumer on the raw log: (1) a fixed number of entries due at once, written {@code --concurrency}
+   * at a time while they are delivered, timed from the first write to the last delivery; (2) a drain: the same
+   * number stored first and released at one instant, timed from the release to the last delivery (the consumer's
+   * own speed, with no writes competing for the 2 cores); (3) writes paced at half the slower side's rate in (1),
+   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process.
+   */
+  void local(NodeProcess node, GrpcWriteClient toNode) throws Exception {
+    int entries = bench.durationSecs * 4_000;
+    LatencySink sink = new LatencySink(vertx);
+    try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks-delivery")))) {
+      node.createNamespace(bench.namespace("bench-local-e2e", sink.url(), new JsonObject().put("type", "local")));
+      Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped("bench-local-e2e"), 10_000);
+      Supplier<Future<?>> rawWrite = () -> rocks.append(LatencySink.stamp(bench.payloadBytes));
+      // warm-up as long as the measured run: the node's JIT is still compiling the delivery path after a short one
+      deliver("local: walmesh delivery (untimed warm-up)", sink, entries, walmeshWrite);
+      measuredFrom = Instant.now();
+      Measurement delivered = deliver("local: walmesh delivery", sink, entries, walmeshWrite);
+      measuredTo = Instant.now();
+      Measurement drained = walmeshDrain("local: walmesh drain", sink, 2 * entries, toNode, "bench-local-e2e");
+      HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), bench.concurrency);
+      deliver("local: hand consumer (untimed warm-up)", sink, entries, rawWrite);
+      Measurement handDelivered = deliver("local: raw append + hand consumer", sink, entries, rawWrite);
+      Measurement handDrained = drain("local: hand consumer drain", sink, 2 * entries, () -> {
+        consumer.pause();
+        return new Backlog(rawWrite, () -> {
+          consumer.resume();
+          return System.currentTimeMillis();
+        });
+      });
+      // half of what the slower side sustains while writing, so neither side builds a backlog
+      double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+      Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
+      consumer.close();
+      Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
+      String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
+      bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+          handDelivered.throughput(), what);
+      bench.row("local", "delivery throughput, stored backlog (entries/s)", drained.throughput(),
+          handDrained.throughput(), what);
+      for (int p : new int[] {50, 99}) {
+        bench.row("local", "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+            handPaced.percentileMs(p), what);
+      }
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * The hand-written side of a delivery comparison: its writes, what starts its consumer, and what builds a stored
+   * backlog (writes that stay unconsumed, and what releases them to a consumer).
+   */
+  private record HandSide(Supplier<Future<?>> write, Runnable startConsumer, Supplier<Backlog> backlog) {
+  }
+
+  /**
+   * Kafka delivery, on the same broker, against a hand-written consumer ({@link KafkaBaseline}: poll, POST each record
+   * to the sink, {@code commitSync}); walmesh's stored backlog is held in its consumer's window (the only delay tier is
+   * 2 h), the hand consumer's is built while it is paused.
+   */
+  void kafka(NodeProcess node, GrpcWriteClient toNode, String bootstrap) throws Exception {
+    int entries = bench.durationSecs * 2_000;
+    LatencySink sink = new LatencySink(vertx);
+    try (KafkaBaseline raw = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
+      raw.createTopic("raw-e2e");
+      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes));
+      backendDelivery("kafka", node, toNode, sink, entries, Bench.kafkaBackend(bootstrap, "bench-kafka-e2e", new JsonObject()
+          .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)),
+          new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"), () -> {
+            raw.pauseConsumer();
+            return new Backlog(rawWrite, () -> {
+              raw.resumeConsumer();
+              return System.currentTimeMillis();
+            });
+          }), "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * Delivery to a {@code kafka} target (retries for a Kafka pipeline): a local namespace whose target produces each
+   * entry to a topic, against a raw {@code KafkaProducer} sending the same records to a topic of its own. On both sides
+   * the same hand-written consumer ({@link KafkaBaseline}) forwards what reaches the topic to the sink, so what is
+   * compared is how fast each side gets records into Kafka: walmesh with its local log, lease, target and settle in
+   * between, the raw producer with nothing.
+   */
+  void kafkaTarget(NodeProcess node, GrpcWriteClient toNode, String bootstrap) throws Exception {
+    int entries = bench.durationSecs * 2_000;
+    LatencySink sink = new LatencySink(vertx);
+    String what = "raw KafkaProducer to a topic, the same hand-written consumer forwarding both topics to the sink";
+    try {
+      String namespace = "bench-local-to-kafka";
+      Measurement delivered;
+      Measurement drained;
+      try (KafkaBaseline forward = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
+        forward.createTopic("target-out");
+        node.createNamespace(bench.namespace(namespace, sink.url(), new JsonObject().put("type", "local"))
+            .put("targets", new JsonArray().add(new JsonObject().put("name", "pipeline").put("type", "kafka")
+                .put("config", new JsonObject().put("bootstrap-servers", bootstrap).put("topic", "target-out")))));
+        forward.startConsumer("target-out");
+        Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped(namespace), 10_000);
+        deliver("kafka target: walmesh (untimed warm-up)", sink, 2 * entries, walmeshWrite);
+        delivered = deliver("kafka target: walmesh", sink, entries, walmeshWrite);
+        drained = walmeshDrain("kafka target: walmesh drain", sink, 2 * entries, toNode, namespace);
+      }
+      try (KafkaBaseline raw = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
+        raw.createTopic("target-raw");
+        raw.startConsumer("target-raw");
+        Supplier<Future<?>> rawWrite = () -> raw.send("target-raw", LatencySink.stamp(bench.payloadBytes));
+        deliver("kafka target: raw producer (untimed warm-up)", sink, 2 * entries, rawWrite);
+        Measurement handDelivered = deliver("kafka target: raw producer", sink, entries, rawWrite);
+        bench.row("kafka-target", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+            handDelivered.throughput(), what);
+        bench.row("kafka-target", "delivery throughput, stored backlog (entries/s)", drained.throughput(),
+            handDelivered.throughput(), what);
+      }
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * SQS delivery, on the same ElasticMQ, against a hand-written consumer ({@link SqsBaseline}: receivers long-polling
+   * 10 messages at a time, POST each to the sink, delete it). Its stored backlog goes to a queue of its own whose
+   * receivers start at the release; walmesh's entries are due at one instant (SQS's own delay).
+   */
+  void sqs(NodeProcess node, GrpcWriteClient toNode, String endpoint) throws Exception {
+    int entries = bench.durationSecs * 200;
+    LatencySink sink = new LatencySink(vertx);
+    try (SqsBaseline raw = new SqsBaseline(vertx, endpoint, sink.port(), bench.concurrency)) {
+      Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes), 0);
+      backendDelivery("sqs", node, toNode, sink, entries, new JsonObject().put("type", "sqs").put("config", new JsonObject()
+          .put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x").put("wait-time-secs", 1)
+          .put("wal-queue", "bench-e2e")), new HandSide(rawWrite, () -> raw.startConsumer("raw-e2e"),
+          () -> new Backlog(() -> raw.send("raw-drain", LatencySink.stamp(bench.payloadBytes), 0), () -> {
+            raw.startConsumer("raw-drain");
+            return System.currentTimeMillis();
+          })), "raw SqsAsyncClient SendMessage + hand-written receive -> HTTP POST -> delete, same ElasticMQ");
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * One backend's delivery runs, walmesh against a hand-written consumer on the same server: written meanwhile, a
+   * stored backlog, and paced. Each side warms up on twice the run's entries first: the first 30,000 deliveries on a
+   * fresh node ran at a third of the speed of the next ones.
+   */
+  private void backendDelivery(String backend, NodeProcess node, GrpcWriteClient toNode, LatencySink sink, int entries,
+                        JsonObject backendJson, HandSide hand, String what) throws Exception {
+    String namespace = "bench-" + backend + "-e2e";
+    node.createNamespace(bench.namespace(namespace, sink.url(), backendJson));
+    Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped(namespace), 10_000);
+    deliver(backend + ": walmesh delivery (untimed warm-up)", sink, 2 * entries, walmeshWrite);
+    Measurement delivered = deliver(backend + ": walmesh delivery", sink, entries, walmeshWrite);
+    Measurement drained = walmeshDrain(backend + ": walmesh drain", sink, 2 * entries, toNode, namespace);
+    hand.startConsumer().run();
+    deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
+    Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
+    Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand.backlog());
+    double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+    Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
+    Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);
+    bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+        handDelivered.throughput(), what);
+    bench.row(backend, "delivery throughput, stored backlog (entries/s)", drained.throughput(),
+        handDrained.throughput(), what);
+    for (int p : new int[] {50, 99}) {
+      bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+          handPaced.percentileMs(p), what);
+    }
+  }
+
+  /**
+   * walmesh's stored backlog: {@code entries} written to {@code namespace} due at one instant, well after the writes
+   * end (four times as long as the last written-meanwhile run took to write its entries, at least 3 s), then drained.
+   */
+  private Measurement walmeshDrain(String name, LatencySink sink, int entries, GrpcWriteClient toNode, String namespace)
+      throws Exception {
+    long releaseAfterMs = Math.max(3_000, 4 * writeMillis);
+    return drain(name, sink, entries, () -> {
+      long dueAt = System.currentTimeMillis() + releaseAfterMs;
+      return new Backlog(() -> toNode.write(delayedUntil(namespace, dueAt), 10_000), () -> dueAt);
+    });
+  }
+
+  /** A drain run's writes, and what releases them: answers the instant (epoch ms) they are deliverable from. */
+  private record Backlog(Supplier<Future<?>> write, Supplier<Long> release) {
+  }
+
+  private WriteToLogRequest delayedUntil(String namespace, long dueAtMs) {
+    return bench.stamped(namespace).toBuilder()
+        .setLifecycle(Lifecycle.newBuilder().setDelayMs(Math.max(0, dueAtMs - System.currentTimeMillis()))).build();
+  }
+
+  /**
+   * Stores {@code entries} that are not deliverable yet, releases them at once, and times their delivery from the
+   * release to the last one applied (only what was applied after the release counts).
+   */
+  private Measurement drain(String name, LatencySink sink, int entries, Supplier<Backlog> prepare) throws Exception {
+    sink.reset();
+    Backlog backlog = prepare.get();
+    long failed = writeAll(entries, backlog.write());
+    long releasedAt = backlog.release().get();
+    long wait = releasedAt - System.currentTimeMillis();
+    if (wait > 0) {
+      TimeUnit.MILLISECONDS.sleep(wait);
+    } else {
+      System.err.printf("  %s: the writes ended %d ms after the release%n", name, -wait);
+    }
+    long early = sink.delivered();
+    long start = System.nanoTime();
+    awaitDelivered(name, sink, entries - failed);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Measurement m = new Measurement(name, sink.delivered() - early, failed, seconds, sink.latencies());
+    System.err.printf("  %-36s %,d stored entries applied in %.1f s after their release: %,.0f/s%n", name, m.ops(),
+        seconds, m.throughput());
+    bench.raw.add(m.toJson().put("entries", entries).put("applied-before-release", early));
+    return m;
+  }
+
+  /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
+  private Measurement deliver(String name, LatencySink sink, int entries, Supplier<Future<?>> write) throws Exception {
+    sink.reset();
+    long start = System.nanoTime();
+    long failed = writeAll(entries, write);
+    writeMillis = (System.nanoTime() - start) / 1_000_000;
+    awaitDelivered(name, sink, entries - failed);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Measurement m = new Measurement(name, sink.delivered(), failed, seconds, sink.latencies());
+    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms%n", name,
+        m.ops(), seconds, m.throughput(), m.percentileMs(99));
+    bench.raw.add(m.toJson().put("entries", entries));
+    return m;
+  }
+
+  /** Writes {@code entries}, {@code --concurrency} in flight; answers how many failed. */
+  private long writeAll(int entries, Supplier<Future<?>> write) throws InterruptedException {
+    AtomicLong started = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    CountDownLatch written = new CountDownLatch(entries);
+    Runnable[] next = new Runnable[1];
+    next[0] = () -> {
+      if (started.incrementAndGet() <= entries) {
+        write.get().onComplete(ar -> {
+          if (ar.failed()) {
+            failed.incrementAndGet();
+          }
+          written.countDown();
+          next[0].run();
+        });
+      }
+    };
+    for (int i = 0; i < bench.concurrency; i++) {
+      next[0].run();
+    }
+    written.await(10, TimeUnit.MINUTES);
+    return failed.get();
+  }
+
+  /** Waits until the sink has applied {@code expected} entries, or nothing more arrived for 10 s. */
+  private static void awaitDelivered(String name, LatencySink sink, long expected) throws InterruptedException {
+    long last = -1;
+    long stalledSince = System.nanoTime();
+    while (sink.delivered() < expected) {
+      long now = sink.delivered();
+      if (now != last) {
+        last = now;
+        stalledSince = System.nanoTime();
+      } else if (System.nanoTime() - stalledSince > TimeUnit.SECONDS.toNanos(10)) {
+        System.err.printf("  %s: delivery stalled at %,d of %,d%n", name, now, expected);
+        break;
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+}
