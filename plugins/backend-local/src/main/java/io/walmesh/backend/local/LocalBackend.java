@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -54,6 +56,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final AtomicLong wakeAt = new AtomicLong(Long.MAX_VALUE);
   /** The armed wake-up's timer; log thread only. */
   private long wakeTimer = -1;
+  /** Counts what the namespace held when it opened; set on the log thread by {@link #load}. */
+  private volatile BacklogCount backlogCount;
   /** How long delivered entries are kept for replay; zero: deleted when delivered. */
   private final long retentionMs;
   /** Replays of delivered entries kept for {@link #retentionMs}, and their progress. */
@@ -72,20 +76,33 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     this.deadLetters = new DeadLetters(this, log, prefix, schedule, deadLetterCount);
   }
 
-  /** Opens the schedule (building its index if the namespace has none); entries leased before a crash are pending again. */
+  /**
+   * Opens the schedule (building its index if the namespace has none); entries leased before a crash are pending again.
+   * What the namespace holds is counted a turn at a time ({@link BacklogCount}): the open does not hold the log thread
+   * for a whole backlog.
+   */
   Future<Backend> load() {
+    boolean[] counted = {false};
     return run(batch -> {
-      schedule.load(batch);
-      long dead = 0;
-      try (RocksIterator it = log.iterator(log.deadLetters)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          dead++;
-        }
-      }
-      deadLetterCount.set(dead);
+      boolean indexed = schedule.load(batch);
+      deadLetterCount.set(0);
+      LongConsumer pendingCounted = rows -> {
+        schedule.counted(rows);
+        refreshStats();
+      };
+      LongConsumer deadCounted = deadLetterCount::addAndGet;
+      backlogCount = indexed
+          ? new BacklogCount(log, spec.namespace(), prefix, new ColumnFamilyHandle[] {log.entries, log.deadLetters},
+              new LongConsumer[] {pendingCounted, deadCounted})
+          : new BacklogCount(log, spec.namespace(), prefix, new ColumnFamilyHandle[] {log.deadLetters},
+              new LongConsumer[] {deadCounted});
+      counted[0] = backlogCount.turn();
       refreshStats();
       return false;
     }, () -> {
+      if (!counted[0]) {
+        backlogCount.continueLater();
+      }
       long window = Math.min(spec.dedupeWindow().isZero() ? Long.MAX_VALUE : spec.dedupeWindow().toMillis(),
           retentionMs == 0 ? Long.MAX_VALUE : retentionMs);
       if (window != Long.MAX_VALUE) {
@@ -100,6 +117,11 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
         });
       }
       return (Backend) this;
+    }, failure -> {
+      if (backlogCount != null) { // the open failed: its count stops and lets its snapshot go
+        backlogCount.cancel();
+        backlogCount.turn();
+      }
     });
   }
 
@@ -419,9 +441,17 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     return new BackendStats(pending.get(), leased.get(), deadLetterCount.get(), oldestDueLag.get());
   }
 
+  private void cancelBacklogCount() {
+    BacklogCount count = backlogCount;
+    if (count != null) {
+      count.cancel();
+    }
+  }
+
   @Override
   public Future<Void> close() {
     closed = true;
+    cancelBacklogCount();
     stopSweeper();
     listeners.clear();
     // the entries stay on disk for the namespace's next owner; their places in memory are free
@@ -435,6 +465,7 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   @Override
   public Future<Void> destroy() {
     closed = true;
+    cancelBacklogCount();
     stopSweeper();
     listeners.clear();
     return run(batch -> {

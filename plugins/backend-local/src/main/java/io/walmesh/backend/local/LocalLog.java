@@ -244,6 +244,23 @@ final class LocalLog implements AutoCloseable {
     return db.newIterator(cf);
   }
 
+  RocksIterator iterator(ColumnFamilyHandle cf, org.rocksdb.ReadOptions options) {
+    return db.newIterator(cf, options);
+  }
+
+  /** A consistent view of the log as it is now, until {@link #release}d (on the log thread, before the log closes). */
+  org.rocksdb.Snapshot snapshot() {
+    return db.getSnapshot();
+  }
+
+  void release(org.rocksdb.Snapshot snapshot) {
+    db.releaseSnapshot(snapshot);
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
   private void run() {
     List<LogTask> tasks = new ArrayList<>();
     while (!closed || !queue.isEmpty()) {

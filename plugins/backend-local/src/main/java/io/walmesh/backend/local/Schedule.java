@@ -117,24 +117,21 @@ final class Schedule {
   // ---- in a batch (a task's prepare) ----
 
   /**
-   * Counts the pending entries, and builds the indexes when the namespace has none or has them for the other ordering.
-   * Writes the rows it builds straight to the log; the marker that says they are complete goes in the batch.
+   * Builds the indexes when the namespace has none or has them for the other ordering, and then knows how many entries
+   * are pending. Writes the rows it builds straight to the log; the marker that says they are complete goes in the
+   * batch. Returns whether the index was there already: the pending entries are then still to be counted
+   * ({@link BacklogCount}), and {@link #size} counts only the changes made after this.
    */
-  void load(LocalLog.Batch batch) throws RocksDBException {
+  boolean load(LocalLog.Batch batch) throws RocksDBException {
     byte[] built = (orderedByKey ? "ordered-by-key" : "unordered").getBytes(StandardCharsets.UTF_8);
     RocksDB db = batch.db();
     if (Arrays.equals(built, db.get(store.meta, markerKey))) {
-      long count = 0;
-      try (RocksIterator it = db.newIterator(store.entries)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          count++;
-        }
-      }
-      size = count;
-    } else {
-      size = rebuild(db);
-      batch.writes.put(store.meta, markerKey, built);
+      size = 0;
+      return true;
     }
+    size = rebuild(db);
+    batch.writes.put(store.meta, markerKey, built);
+    return false;
   }
 
   /** Builds both indexes from the stored entries, a chunk of rows at a time. Returns how many entries are pending. */

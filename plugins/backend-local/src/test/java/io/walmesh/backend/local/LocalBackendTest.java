@@ -192,7 +192,8 @@ class LocalBackendTest {
 
     reopen();
     Backend again = backend("backlog", true);
-    assertThat(((CountingBackend) again).stats().pending()).isEqualTo(20_000);
+    awaitPending(again, 20_000); // counted after the open, 10,000 rows a turn
+
     assertThat(await(((LocalBackend) again).scheduleInMemory())).isZero();
     // each key's first entry (i < 500) is due later, the rest now: nothing of any key is delivered before its first
     assertThat(await(again.poll(100))).isEmpty();
@@ -295,6 +296,142 @@ class LocalBackendTest {
       public void complete(Throwable failure) {
       }
     };
+  }
+
+  /**
+   * Opening a namespace counts its backlog a turn of the log thread at a time: the open counts one turn's rows, a write
+   * queued behind the open does not wait for the rest, and the figures end exact, with the writes made meanwhile.
+   */
+  @Test
+  void aLargeBacklogIsCountedATurnAtATimeAfterItOpens() throws Exception {
+    Backend backend = backend("large", false);
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
+    }
+    await(Future.all(appends));
+    List<Lease> dead = await(backend.poll(200));
+    for (Lease lease : dead) {
+      await(backend.deadLetter(lease, lease.entry().toBuilder().setLastError("gone").build()));
+    }
+    reopen();
+    int rowsPerTurn = BacklogCount.rowsPerTurn;
+    BacklogCount.rowsPerTurn = 100;
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      factory.log().submit(holding(held, release)); // the open and the task behind it queue up together
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      LocalBackend again = new LocalBackend(vertx, factory.log(),
+          new BackendSpec("large", new JsonObject(), "backend.config", false, Duration.ofHours(1)));
+      Future<Backend> opened = again.load();
+      java.util.concurrent.CompletableFuture<Long> seenBehindTheOpen = new java.util.concurrent.CompletableFuture<>();
+      factory.log().submit(new LogTask() {
+        @Override
+        public boolean prepare(LocalLog.Batch batch) {
+          return true;
+        }
+
+        @Override
+        public void complete(Throwable failure) {
+          seenBehindTheOpen.complete(again.stats().pending());
+        }
+      });
+      release.countDown();
+      await(opened);
+      assertThat(seenBehindTheOpen.get(5, TimeUnit.SECONDS)).as("pending counted when the next task ran").isEqualTo(100);
+
+      await(again.append(entry("meanwhile", "", 0)));
+      awaitPending(again, 2_801);
+      assertThat(again.stats().deadLetters()).isEqualTo(200);
+      assertThat(await(again.poll(5_000))).hasSize(2_801);
+    } finally {
+      release.countDown();
+      BacklogCount.rowsPerTurn = rowsPerTurn;
+    }
+  }
+
+  /** A namespace closed before its count is done stops counting: the log closes cleanly and the next open counts it all. */
+  @Test
+  void aNamespaceClosedWhileItIsCountedIsCountedAgainWhenItOpens() {
+    Backend backend = backend("closing", false);
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
+    }
+    await(Future.all(appends));
+    reopen();
+    int rowsPerTurn = BacklogCount.rowsPerTurn;
+    BacklogCount.rowsPerTurn = 1;
+    try {
+      Backend again = backend("closing", false);
+      await(again.close());
+      reopen(); // closes the log: a snapshot still held would make RocksDB refuse or crash
+    } finally {
+      BacklogCount.rowsPerTurn = rowsPerTurn;
+    }
+    assertThat(((CountingBackend) backend("closing", false)).stats().pending()).isEqualTo(2_000);
+  }
+
+  /**
+   * Dead letters are replayed and purged a turn of the log thread at a time: chosen ids are found across turns, and
+   * one dead-lettered after a replay began (as a replayed entry that fails again would be) waits for the next replay.
+   */
+  @Test
+  void deadLettersAreReplayedAndPurgedInTurns() throws Exception {
+    LocalBackend backend = (LocalBackend) backend("dlq", false);
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 251; i++) {
+      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
+    }
+    await(Future.all(appends));
+    List<Lease> leases = await(backend.poll(251));
+    List<String> ids = new ArrayList<>();
+    for (Lease lease : leases.subList(0, 250)) {
+      ids.add(lease.entry().getEntryId());
+      await(backend.deadLetter(lease, lease.entry().toBuilder().setLastError("gone").build()));
+    }
+    Lease last = leases.get(250);
+    int rowsPerTurn = DeadLetters.rowsPerTurn;
+    DeadLetters.rowsPerTurn = 100;
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      assertThat(await(backend.replayDeadLetters(List.of(ids.get(5), ids.get(240))))).isEqualTo(2);
+      assertThat(await(backend.purgeDeadLetters(ids.subList(100, 150)))).isEqualTo(50);
+      assertThat(backend.stats().deadLetters()).isEqualTo(198);
+
+      factory.log().submit(holding(held, release)); // the replay's first turn and the next dead letter queue up together
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      Future<Integer> replayed = backend.replayDeadLetters(List.of());
+      Future<Void> deadAfter = backend.deadLetter(last, last.entry().toBuilder().setLastError("again").build());
+      release.countDown();
+      assertThat(await(replayed)).isEqualTo(198);
+      await(deadAfter);
+      assertThat(await(backend.listDeadLetters(10))).extracting(EntryRecord::getEntryId)
+          .containsExactly(last.entry().getEntryId());
+      assertThat(backend.stats().deadLetters()).isEqualTo(1);
+      assertThat(backend.stats().pending()).isEqualTo(200);
+      Set<String> again = new HashSet<>();
+      for (Lease lease : await(backend.poll(500))) {
+        again.add(lease.entry().getEntryId());
+      }
+      Set<String> expected = new HashSet<>(ids);
+      expected.removeAll(ids.subList(100, 150));
+      assertThat(again).isEqualTo(expected);
+    } finally {
+      release.countDown();
+      DeadLetters.rowsPerTurn = rowsPerTurn;
+    }
+  }
+
+  /** Waits up to 10 s for the backend's pending count to reach {@code expected}, then asserts it is exactly that. */
+  private static void awaitPending(Backend backend, long expected) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (((CountingBackend) backend).stats().pending() < expected && System.currentTimeMillis() < deadline) {
+      vertxSleep(10);
+    }
+    assertThat(((CountingBackend) backend).stats().pending()).isEqualTo(expected);
   }
 
   /** A retry of an entry already delivered does not bring it back, now or after a restart. */
