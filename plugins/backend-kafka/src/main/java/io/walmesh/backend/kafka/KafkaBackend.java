@@ -371,43 +371,62 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   // ---- replay ----
 
-  /** Replays started on this node: where their records went in the queue topic, and how many were skipped. */
+  /** Replays started on this node (the latest {@value #MAX_REMEMBERED_REPLAYS}): where their records went, and how many were skipped. */
   private final Map<String, Replayed> replays = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentLinkedQueue<String> replayOrder = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private static final int MAX_REMEMBERED_REPLAYS = 100;
   private final java.util.concurrent.atomic.AtomicLong replayIds = new java.util.concurrent.atomic.AtomicLong();
 
-  private record Replayed(List<TopicPartition> partitions, List<Long> offsets, long excluded) {
+  /** Where a replay's records went in the queue topic: their offsets per partition, ascending. */
+  private record Replayed(Map<TopicPartition, long[]> offsets, long count, long excluded) {
   }
 
   /**
-   * Produces again each entry of the queue topic that the replay covers ({@link ReplayReader}), once,
-   * due now, attempts reset, keeping its id and write time. The topic's retention bounds how far
-   * back a replay can go.
+   * Produces again each entry of the queue topic that the replay covers ({@link ReplayReader}), once, due now, attempts
+   * reset, keeping its id and write time; a poll's worth at a time, so a replay of any size holds one poll of payloads.
+   * One covering more than {@code -Dwalmesh.kafka.max-replay-entries} entries is refused before anything is produced.
+   * The topic's retention bounds how far back a replay can go.
    */
   @Override
   public Future<ReplayStatus> replay(ReplayRequest request) {
     String id = spec.namespace() + "-" + System.currentTimeMillis() + "-" + replayIds.incrementAndGet();
+    long maxEntries = ReplayReader.maxReplayEntries();
     return onDlqThread(() -> {
-      ReplayReader.Selection selection;
+      Map<TopicPartition, ReplayReader.Offsets> produced = new HashMap<>();
+      long count;
+      long excluded;
       try (KafkaConsumer<byte[], byte[]> reader = KafkaBackendFactory.reader(options, "walmesh-replay-" + id)) {
-        selection = ReplayReader.read(reader, options.topic, request, this::decode);
+        ReplayReader.Selection selection = ReplayReader.select(reader, options.topic, spec.namespace(), request,
+            this::decode, maxEntries);
+        excluded = selection.excluded();
+        long now = System.currentTimeMillis();
+        count = selection.count() == 0 ? 0 : ReplayReader.reread(reader, options.topic, selection, this::decode, batch -> {
+          // produced together (the idempotent producer keeps each partition's order), then awaited
+          List<Future<RecordMetadata>> sent = new ArrayList<>(batch.size());
+          for (EntryRecord entry : batch) {
+            sent.add(produce(options.topic, request.requeue(entry, id, now), null));
+          }
+          try {
+            await(Future.all(sent));
+          } catch (Exception e) {
+            throw new IllegalStateException("replay " + id + " of namespace " + spec.namespace() + " stopped: producing"
+                + " to topic " + options.topic + " failed after " + produced.values().stream()
+                .mapToLong(ReplayReader.Offsets::size).sum() + " entries were requeued: " + e.getMessage(), e);
+          }
+          for (Future<RecordMetadata> f : sent) {
+            produced.computeIfAbsent(new TopicPartition(f.result().topic(), f.result().partition()),
+                tp -> new ReplayReader.Offsets()).add(f.result().offset());
+          }
+        });
       }
-      List<EntryRecord> selected = selection.entries();
-      long excluded = selection.excluded();
-      long now = System.currentTimeMillis();
-      List<TopicPartition> partitions = new ArrayList<>();
-      List<Long> offsets = new ArrayList<>();
-      // produced together (the idempotent producer keeps each partition's order), then awaited
-      List<Future<RecordMetadata>> sent = new ArrayList<>();
-      for (EntryRecord entry : selected) {
-        sent.add(produce(options.topic, request.requeue(entry, id, now), null));
+      Map<TopicPartition, long[]> offsets = new HashMap<>();
+      produced.forEach((tp, o) -> offsets.put(tp, o.toArray()));
+      replays.put(id, new Replayed(offsets, count, excluded));
+      replayOrder.add(id);
+      while (replayOrder.size() > MAX_REMEMBERED_REPLAYS) {
+        replays.remove(replayOrder.poll());
       }
-      await(Future.all(sent));
-      for (Future<RecordMetadata> f : sent) {
-        partitions.add(new TopicPartition(f.result().topic(), f.result().partition()));
-        offsets.add(f.result().offset());
-      }
-      replays.put(id, new Replayed(partitions, offsets, excluded));
-      return new ReplayStatus(id, selected.size(), excluded, selected.size(), -1);
+      return new ReplayStatus(id, count, excluded, count, -1);
     });
   }
 
@@ -417,19 +436,27 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     Replayed replayed = replays.get(id);
     if (replayed == null) {
       return Future.failedFuture(new java.util.NoSuchElementException("no replay " + id + " of namespace "
-          + spec.namespace() + " was started on this node since it started"));
+          + spec.namespace() + " was started on this node since it started (it remembers the latest "
+          + MAX_REMEMBERED_REPLAYS + ")"));
     }
     return Future.fromCompletionStage(admin.listConsumerGroupOffsets(options.consumerGroup).partitionsToOffsetAndMetadata()
         .toCompletionStage(), context).map(committed -> {
           long remaining = 0;
-          for (int i = 0; i < replayed.offsets().size(); i++) {
-            OffsetAndMetadata at = committed.get(replayed.partitions().get(i));
-            if (at == null || at.offset() <= replayed.offsets().get(i)) {
-              remaining++;
-            }
+          for (Map.Entry<TopicPartition, long[]> e : replayed.offsets().entrySet()) {
+            OffsetAndMetadata at = committed.get(e.getKey());
+            long[] offsets = e.getValue();
+            // a record at offset o is consumed once the group's committed offset (the next to read) is past it
+            int consumed = at == null ? 0 : lowerBound(offsets, at.offset());
+            remaining += offsets.length - consumed;
           }
-          return new ReplayStatus(id, replayed.offsets().size(), replayed.excluded(), remaining, -1);
+          return new ReplayStatus(id, replayed.count(), replayed.excluded(), remaining, -1);
         });
+  }
+
+  /** How many of the ascending {@code values} are below {@code limit}. */
+  private static int lowerBound(long[] values, long limit) {
+    int at = java.util.Arrays.binarySearch(values, limit);
+    return at >= 0 ? at : -at - 1;
   }
 
   private static <T> T await(Future<T> future) throws Exception {

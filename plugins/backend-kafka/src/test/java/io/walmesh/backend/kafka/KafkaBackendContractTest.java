@@ -2,7 +2,18 @@ package io.walmesh.backend.kafka;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.Future;
+import io.walmesh.spi.backend.AppendException;
+import io.walmesh.spi.backend.AppendResult;
+import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.ReplayRequest;
+import io.walmesh.spi.backend.ReplayStatus;
+import io.walmesh.spi.backend.ReplayableBackend;
+import io.walmesh.testkit.BackendProbe;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import io.walmesh.testkit.BackendContract;
 import io.walmesh.testkit.KafkaBroker;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,6 +65,65 @@ class KafkaBackendContractTest extends BackendContract {
   @Override
   protected boolean keepsPerKeyOrder() {
     return true;
+  }
+
+  /**
+   * A replay larger than one poll of its reader (500 records) is requeued a poll at a time, each entry once; one that
+   * covers more than -Dwalmesh.kafka.max-replay-entries is refused whole, before anything is produced.
+   */
+  @Test
+  void aReplayIsRequeuedAPollAtATimeAndOneOverItsLimitIsRefusedWhole() {
+    Backend backend = open(spec(false));
+    long from = System.currentTimeMillis() - 1;
+    int total = 1_200;
+    Set<String> ids = new HashSet<>();
+    probe.call(() -> {
+      List<Future<AppendResult>> appends = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        appends.add(backend.append(entry("", "r-" + i, 0)));
+      }
+      return Future.all(appends).onSuccess(all -> appends.forEach(a -> ids.add(a.result().entryId())));
+    });
+    deliverAll(backend, total);
+    long to = System.currentTimeMillis() + 1;
+    ReplayableBackend replayable = (ReplayableBackend) backend;
+    try {
+      System.setProperty(ReplayReader.MAX_REPLAY_PROPERTY, Integer.toString(total - 1));
+      assertThatThrownBy(() -> probe.call(() -> replayable.replay(new ReplayRequest(from, to, "", true, Set.of()))))
+          .isInstanceOf(AppendException.class)
+          .hasMessageContaining("more than " + (total - 1) + " entries of topic " + spec(false).namespace())
+          .hasMessageContaining(ReplayReader.MAX_REPLAY_PROPERTY)
+          .hasMessageContaining("nothing was requeued");
+      probe.assertNothingPolled(backend, java.time.Duration.ofSeconds(2), "a refused replay requeues nothing");
+
+      System.setProperty(ReplayReader.MAX_REPLAY_PROPERTY, Integer.toString(total));
+      ReplayStatus started = probe.call(() -> replayable.replay(new ReplayRequest(from, to, "", true, Set.of())));
+      assertThat(started.queued()).isEqualTo(total);
+      assertThat(deliverAll(backend, total)).as("each entry once, by id").isEqualTo(ids);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+          probe.call(() -> replayable.replayStatus(started.id())).done());
+    } finally {
+      System.clearProperty(ReplayReader.MAX_REPLAY_PROPERTY);
+    }
+  }
+
+  /** Polls until {@code count} entries came, acknowledging each poll; answers their ids (failing on a duplicate). */
+  private Set<String> deliverAll(Backend backend, int count) {
+    Set<String> seen = new HashSet<>();
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (seen.size() < count && System.currentTimeMillis() < deadline) {
+      List<BackendProbe.Polled> polled = probe.pollOnce(backend, 200);
+      for (BackendProbe.Polled p : polled) {
+        assertThat(seen.add(p.lease().entry().getEntryId())).as("polled once: %s", p.payload()).isTrue();
+      }
+      if (polled.isEmpty()) {
+        org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofMillis(50)).until(() -> true);
+      } else {
+        probe.call(() -> backend.ackAll(polled.stream().map(BackendProbe.Polled::lease).toList()));
+      }
+    }
+    assertThat(seen).hasSize(count);
+    return seen;
   }
 
   /**
