@@ -32,7 +32,7 @@ import java.util.UUID;
  *   "storage-unavailable-exit-ms": 60000,              exit (status 75) when storage cannot write this long; 0: never
  *   "metrics": {"max-namespace-series": 200},
  *   "plugins": {"max-jar-bytes": 268435456, "max-unpacked-bytes": 1073741824, "max-entry-bytes": 268435456,
- *               "max-entries": 100000},
+ *               "max-entries": 100000, "max-mesh-jar-bytes": 16777216},
  *   "demo-namespace": false,                           create the "demo" namespace when absent
  *   "cluster": {...},                                  join a mesh; see {@link ClusterOptions}
  *   "targets": {"deny-destinations": ["169.254.0.0/16", "fe80::/10"]}
@@ -57,7 +57,7 @@ public final class NodeOptions {
   private static final Set<String> ADMIN_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
       "max-concurrent-uploads");
   private static final Set<String> PLUGINS_FIELDS = Set.of("max-jar-bytes", "max-unpacked-bytes", "max-entry-bytes", "max-entries",
-      "allowed-sha256");
+      "max-mesh-jar-bytes", "allowed-sha256");
   private static final Set<String> GRPC_FIELDS = Set.of("host", "port", "max-connections", "idle-timeout-ms",
       "max-request-bytes-in-flight", "instances");
 
@@ -133,7 +133,8 @@ public final class NodeOptions {
         plugins.optLong("max-jar-bytes", PluginLimits.DEFAULT_MAX_JAR_BYTES, 1024, Long.MAX_VALUE),
         plugins.optLong("max-unpacked-bytes", PluginLimits.DEFAULT_MAX_UNPACKED_BYTES, 1024, Long.MAX_VALUE),
         plugins.optLong("max-entry-bytes", PluginLimits.DEFAULT_MAX_ENTRY_BYTES, 1024, Long.MAX_VALUE),
-        plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE));
+        plugins.optInt("max-entries", PluginLimits.DEFAULT_MAX_ENTRIES, 1, Integer.MAX_VALUE),
+        plugins.optLong("max-mesh-jar-bytes", PluginLimits.DEFAULT_MAX_MESH_JAR_BYTES, 1024, Long.MAX_VALUE));
     if (plugins.has("allowed-sha256")) {
       java.util.Set<String> digests = new java.util.TreeSet<>();
       io.vertx.core.json.JsonArray array = plugins.array("allowed-sha256");

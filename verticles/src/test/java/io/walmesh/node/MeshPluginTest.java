@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.node.plugin.PluginLimits;
 import io.walmesh.testkit.PluginJar;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +102,41 @@ class MeshPluginTest {
       assertThat(version(mesh, "a", "echo")).isNull();
     } finally {
       clientVertx.close();
+    }
+  }
+
+  /**
+   * A mesh keeps every published jar in its nodes' heaps, so an upload over plugins.max-mesh-jar-bytes is refused with
+   * 413 naming that limit, before it is installed on any node; a node that is not in a mesh takes it (its own limit is
+   * max-jar-bytes).
+   */
+  @Test
+  void aJarOverTheMeshLimitIsRefusedBeforeItIsInstalledAnywhere() throws Exception {
+    mesh = new EmbeddedMesh(dir, 2);
+    Path jar = PluginHotLoadTest.echoPlugin("echo", "echo", "1.0.0", "com.example.echo", "", "\"1.0.0\"")
+        .writeTo(dir.resolve("echo.jar"));
+    long limit = java.nio.file.Files.size(jar) - 1;
+    java.util.function.UnaryOperator<NodeOptions> limited = options -> options.pluginLimits(new PluginLimits(
+        PluginLimits.DEFAULT_MAX_JAR_BYTES, PluginLimits.DEFAULT_MAX_UNPACKED_BYTES, PluginLimits.DEFAULT_MAX_ENTRY_BYTES,
+        PluginLimits.DEFAULT_MAX_ENTRIES, limit));
+    Node a = mesh.start("a", 0, Set.of(), 0, limited);
+    mesh.start("b", 1, Set.of(), 0, limited);
+
+    AdminHttp.Response refused = mesh.admin("a").postFile("/v1/plugins", jar);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(413);
+    assertThat(refused.body().getString("error")).contains("plugin jar over " + limit + " bytes",
+        "the plugins' max-mesh-jar-bytes limit", "the upload was refused");
+    assertThat(version(mesh, "a", "echo")).isNull();
+    assertThat(version(mesh, "b", "echo")).isNull();
+    assertThat(TestNodes.await(a.cluster().pluginJars())).doesNotContainKey("echo");
+
+    Node single = TestNodes.await(new Node(limited.apply(new NodeOptions().nodeId("single").dataDir(dir.resolve("single"))
+        .grpc("127.0.0.1", 0).admin("127.0.0.1", 0))).start());
+    try {
+      AdminHttp.Response installed = new AdminHttp(single.adminPort()).postFile("/v1/plugins", jar);
+      assertThat(installed.status()).as(installed.text()).isEqualTo(201);
+    } finally {
+      TestNodes.await(single.stop());
     }
   }
 }

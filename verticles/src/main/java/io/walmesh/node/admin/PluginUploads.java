@@ -44,7 +44,8 @@ final class PluginUploads {
   void upload(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
-    long limit = plugins.limits().maxJarBytes();
+    io.walmesh.node.plugin.PluginManager.UploadLimit uploadLimit = plugins.uploadLimit();
+    long limit = uploadLimit.bytes();
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null) {
       long declared;
@@ -55,7 +56,7 @@ final class PluginUploads {
         return;
       }
       if (declared > limit) {
-        refuse(ctx, 413, uploadTooLarge(limit));
+        refuse(ctx, 413, uploadTooLarge(uploadLimit));
         return;
       }
     }
@@ -66,18 +67,19 @@ final class PluginUploads {
       return;
     }
     uploads++;
-    new Upload(ctx, limit).start();
+    new Upload(ctx, uploadLimit).start();
   }
 
-  private static String uploadTooLarge(long limit) {
-    return "plugin jar over " + limit + " bytes (the plugins' max-jar-bytes limit); the upload was refused";
+  private static String uploadTooLarge(io.walmesh.node.plugin.PluginManager.UploadLimit limit) {
+    return "plugin jar over " + limit.bytes() + " bytes (the plugins' " + limit.setting() + " limit"
+        + (limit.why() == null ? "" : ": " + limit.why()) + "); the upload was refused";
   }
 
   /** One plugin upload streaming to a file. Its callbacks all run on this verticle's event loop. */
   private final class Upload {
     private final RoutingContext ctx;
     private final HttpServerRequest request;
-    private final long limit;
+    private final io.walmesh.node.plugin.PluginManager.UploadLimit limit;
     private Path file;
     private AsyncFile out;
     private long received;
@@ -85,7 +87,7 @@ final class PluginUploads {
     private boolean stopped;
     private boolean released;
 
-    Upload(RoutingContext ctx, long limit) {
+    Upload(RoutingContext ctx, io.walmesh.node.plugin.PluginManager.UploadLimit limit) {
       this.ctx = ctx;
       this.request = ctx.request();
       this.limit = limit;
@@ -117,7 +119,7 @@ final class PluginUploads {
         return;
       }
       received += data.length();
-      if (received > limit) {
+      if (received > limit.bytes()) {
         stop(413, null);
         return;
       }

@@ -127,6 +127,11 @@ public interface ClusterState {
   /** Makes a plugin jar the shared version of its plugin: every node installs it. */
   Future<Void> publishPlugin(String id, byte[] jar);
 
+  /** Whether {@link #publishPlugin} shares jars with other nodes (a mesh), which holds them in memory. */
+  default boolean sharesPluginJars() {
+    return true;
+  }
+
   /** Removes a plugin everywhere: every node unloads it. */
   Future<Void> unpublishPlugin(String id);
 

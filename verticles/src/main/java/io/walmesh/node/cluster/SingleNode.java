@@ -193,6 +193,11 @@ public final class SingleNode implements ClusterState {
   }
 
   @Override
+  public boolean sharesPluginJars() {
+    return false;
+  }
+
+  @Override
   public Future<Void> unpublishPlugin(String id) {
     return Future.succeededFuture();
   }

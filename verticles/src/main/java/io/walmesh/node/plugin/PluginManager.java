@@ -95,6 +95,21 @@ public final class PluginManager {
     return this;
   }
 
+  /**
+   * The largest jar this node takes in an upload, and the setting that says so: {@code max-jar-bytes}, or in a mesh,
+   * where every upload is published, {@code max-mesh-jar-bytes} when that is smaller.
+   */
+  public UploadLimit uploadLimit() {
+    PluginLimits now = limits;
+    return shared != null && shared.sharesPluginJars() && now.maxMeshJarBytes() < now.maxJarBytes()
+        ? new UploadLimit(now.maxMeshJarBytes(), "max-mesh-jar-bytes", "a mesh holds every published jar in its nodes' memory")
+        : new UploadLimit(now.maxJarBytes(), "max-jar-bytes", null);
+  }
+
+  /** An upload's size limit: the bytes, the setting's name, and why it applies (null when plain). */
+  public record UploadLimit(long bytes, String setting, String why) {
+  }
+
   /** SHA-256 digests (hex) of the only jars this node loads; empty: any jar (the default). */
   private java.util.Set<String> allowedSha256 = java.util.Set.of();
 
@@ -291,11 +306,34 @@ public final class PluginManager {
   }
 
   private Future<Void> publish(String id, byte[] jar) {
-    return shared == null ? Future.succeededFuture() : shared.publishPlugin(id, jar);
+    if (shared == null || !shared.sharesPluginJars()) {
+      return Future.succeededFuture();
+    }
+    if (jar.length > limits.maxMeshJarBytes()) {
+      return Future.failedFuture(notPublished(id, jar.length));
+    }
+    return shared.publishPlugin(id, jar);
   }
 
+  /** Publishes a jar from a file, checking its size before it is read into memory. */
   private Future<Void> publishFile(String id, Path jar) {
-    return vertx.executeBlocking(() -> Files.readAllBytes(jar)).compose(bytes -> publish(id, bytes));
+    if (shared == null || !shared.sharesPluginJars()) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> {
+      long size = Files.size(jar);
+      if (size > limits.maxMeshJarBytes()) {
+        throw notPublished(id, size);
+      }
+      return Files.readAllBytes(jar);
+    }).compose(bytes -> publish(id, bytes));
+  }
+
+  private PluginException notPublished(String id, long size) {
+    return new PluginException(PluginException.Kind.TOO_LARGE, "plugin " + id + ": its jar is " + size + " bytes, over"
+        + " the " + limits.maxMeshJarBytes() + " bytes a mesh publishes (the plugins' max-mesh-jar-bytes limit: a mesh"
+        + " holds every published jar in its nodes' memory); it was not published to the mesh. Raise"
+        + " plugins.max-mesh-jar-bytes together with the nodes' heap (WALMESH_JAVA_OPTS=-Xmx...), on every node");
   }
 
   /**
@@ -315,7 +353,10 @@ public final class PluginManager {
       }
       for (LoadedPlugin local : List.copyOf(plugins.values())) {
         if (!remote.containsKey(local.descriptor.id())) {
-          chain = chain.compose(v -> publishFile(local.descriptor.id(), local.source));
+          chain = chain.compose(v -> publishFile(local.descriptor.id(), local.source).recover(e -> {
+            log.error("Plugin {}: installed on this node only: {}", local.descriptor.id(), e.getMessage());
+            return Future.succeededFuture();
+          }));
         }
       }
       return chain;
