@@ -52,6 +52,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
   private long sweepTimer = -1;
+  /** Whether a sweep (idempotency keys, retained entries) is walking; the timer's context only. */
+  private boolean sweeping;
   /** When the armed wake-up fires (epoch ms), {@code Long.MAX_VALUE} when none is armed; see {@link #wakeAt}. */
   private final AtomicLong wakeAt = new AtomicLong(Long.MAX_VALUE);
   /** The armed wake-up's timer; log thread only. */
@@ -108,12 +110,13 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       if (window != Long.MAX_VALUE) {
         long interval = Math.max(1_000, Math.min(600_000, window / 2));
         sweepTimer = vertx.setPeriodic(interval, id -> {
-          if (!spec.dedupeWindow().isZero()) {
-            sweepIdempotencyKeys();
+          if (sweeping) {
+            return; // the last sweep is still walking: one at a time
           }
-          if (retentionMs > 0) {
-            sweepRetained();
-          }
+          sweeping = true;
+          Future<?> idempotency = spec.dedupeWindow().isZero() ? Future.succeededFuture() : sweepIdempotencyKeys();
+          idempotency.transform(ignored -> retentionMs > 0 ? sweepRetained() : Future.succeededFuture())
+              .onComplete(ignored -> sweeping = false);
         });
       }
       return (Backend) this;
@@ -125,40 +128,40 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     });
   }
 
-  /** Deletes retained entries written longer ago than the retention. */
+  /**
+   * Deletes retained entries written longer ago than the retention, a turn of the log thread at a time
+   * ({@link Walk}). Answers how many it deleted.
+   */
   Future<Integer> sweepRetained() {
     int[] swept = {0};
-    return run(batch -> {
-      long oldest = System.currentTimeMillis() - retentionMs;
-      try (RocksIterator it = log.iterator(log.delivered)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          if (parse(it.value()).getWriteTimeMs() >= oldest) {
-            break; // kept in sequence order, which follows write time: the rest is younger
-          }
-          batch.writes.delete(log.delivered, it.key());
-          swept[0]++;
-        }
+    long oldest = System.currentTimeMillis() - retentionMs;
+    return Walk.walk(this, log, log.delivered, prefix, (batch, key, value) -> {
+      if (parse(value).getWriteTimeMs() >= oldest) {
+        return false; // kept in sequence order, which follows write time: the rest is younger
       }
-      return false;
-    }, () -> swept[0]);
+      batch.writes.delete(log.delivered, key);
+      swept[0]++;
+      return true;
+    }).map(v -> swept[0]);
   }
 
-  /** Forgets idempotency keys older than the dedupe window, so the log does not grow without bound. */
+  /**
+   * Forgets idempotency keys older than the dedupe window, so the log does not grow without bound; they are kept by
+   * key, not by age, so the sweep reads them all, a turn of the log thread at a time ({@link Walk}).
+   */
   Future<Integer> sweepIdempotencyKeys() {
     int[] swept = {0};
-    return run(batch -> {
-      long oldest = System.currentTimeMillis() - spec.dedupeWindow().toMillis();
-      try (RocksIterator it = log.iterator(log.idempotency)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          if (ByteBuffer.wrap(it.value()).getLong() < oldest) {
-            batch.writes.delete(log.idempotency, it.key());
-            swept[0]++;
-          }
-        }
+    long oldest = System.currentTimeMillis() - spec.dedupeWindow().toMillis();
+    return Walk.walk(this, log, log.idempotency, prefix, (batch, key, value) -> {
+      // a write earlier in this batch may have stored the same key again: that one is young
+      if (ByteBuffer.wrap(value).getLong() < oldest && !batch.idempotencyInBatch.containsKey(ByteBuffer.wrap(key))) {
+        batch.writes.delete(log.idempotency, key);
+        swept[0]++;
       }
-      return false;
-    }, () -> swept[0]);
+      return true;
+    }).map(v -> swept[0]);
   }
+
 
   private void stopSweeper() {
     if (sweepTimer >= 0) {

@@ -425,6 +425,59 @@ class LocalBackendTest {
     }
   }
 
+  /**
+   * The sweeps of retained entries and idempotency keys walk a turn of the log thread at a time: a task queued behind
+   * a sweep's first turn runs with only that turn's rows deleted, and the sweeps end having deleted exactly the old rows.
+   */
+  @Test
+  void sweepsWalkATurnAtATimeAndDeleteOnlyOldRows() throws Exception {
+    LocalBackend kept = (LocalBackend) await(factory.open(new BackendSpec("swept",
+        new JsonObject().put("retention-ms", 3_600_000), "backend.config", false, Duration.ofMinutes(10))));
+    long old = System.currentTimeMillis() - 7_200_000;
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < 260; i++) { // 250 written two hours ago, then 10 now; each with an idempotency key
+      long writtenAt = i < 250 ? old + i : System.currentTimeMillis();
+      appends.add(kept.append(entry("e" + i, "", 0).toBuilder().setIdempotencyKey("key-" + i).setWriteTimeMs(writtenAt)
+          .build()));
+    }
+    await(Future.all(appends));
+    await(kept.ackAll(await(kept.poll(500))));
+    assertThat(rows(factory.log().delivered, "swept")).isEqualTo(260);
+
+    int rowsPerTurn = Walk.rowsPerTurn;
+    Walk.rowsPerTurn = 100;
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      factory.log().submit(holding(held, release)); // the sweep's first turn and the task behind it queue up together
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      Future<Integer> swept = kept.sweepRetained();
+      java.util.concurrent.CompletableFuture<Long> leftBehindTheFirstTurn = new java.util.concurrent.CompletableFuture<>();
+      factory.log().submit(new LogTask() {
+        @Override
+        public boolean prepare(LocalLog.Batch batch) {
+          return false;
+        }
+
+        @Override
+        public void complete(Throwable failure) {
+          leftBehindTheFirstTurn.complete(rows(factory.log().delivered, "swept"));
+        }
+      });
+      release.countDown();
+      assertThat(leftBehindTheFirstTurn.get(5, TimeUnit.SECONDS)).as("retained rows when the next task ran").isEqualTo(160);
+      assertThat(await(swept)).isEqualTo(250);
+      assertThat(rows(factory.log().delivered, "swept")).as("the ten written now are kept").isEqualTo(10);
+
+      // idempotency keys are kept by key, not age: the sweep reads all 260 and forgets only the 250 old ones
+      assertThat(await(kept.sweepIdempotencyKeys())).isEqualTo(250);
+      assertThat(rows(factory.log().idempotency, "swept")).isEqualTo(10);
+    } finally {
+      release.countDown();
+      Walk.rowsPerTurn = rowsPerTurn;
+    }
+  }
+
   /** Waits up to 10 s for the backend's pending count to reach {@code expected}, then asserts it is exactly that. */
   private static void awaitPending(Backend backend, long expected) {
     long deadline = System.currentTimeMillis() + 10_000;
@@ -432,6 +485,18 @@ class LocalBackendTest {
       vertxSleep(10);
     }
     assertThat(((CountingBackend) backend).stats().pending()).isEqualTo(expected);
+  }
+
+  /** The rows of {@code namespace} in a column family of the test's log. */
+  private long rows(org.rocksdb.ColumnFamilyHandle family, String namespace) {
+    byte[] prefix = Keys.prefix(namespace);
+    long count = 0;
+    try (org.rocksdb.RocksIterator it = factory.log().iterator(family)) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** A retry of an entry already delivered does not bring it back, now or after a restart. */
