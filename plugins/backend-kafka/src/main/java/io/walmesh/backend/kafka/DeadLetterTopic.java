@@ -16,6 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A namespace's DLQ topic as a list that can be replayed and purged. A topic cannot delete single
@@ -23,30 +25,45 @@ import org.apache.kafka.common.TopicPartition;
  * value: the removed entry ids, one per line); every node reading the topic sees it. The DLQ
  * consumer group's committed offset is the cursor: everything before it is gone, and it moves up
  * to the first entry still present. Not thread-safe: the backend calls it from one thread.
+ *
+ * <p>It keeps in memory only where each present dead letter is (its id, partition and offset), never its payload: a
+ * DLQ filled during a long target outage holds its payloads in the topic, not in the node's heap. A listing or a
+ * replay reads the payloads it needs with a second consumer, {@value #RECORDS_PER_READ} records at a time.
  */
 final class DeadLetterTopic implements AutoCloseable {
   static final String REMOVED_HEADER = "walmesh-dlq-removed";
   private static final int IDS_PER_MARKER = 1_000;
+  /** Dead letters read back (payloads in memory) at a time by a listing or a replay. */
+  static final int RECORDS_PER_READ = 500;
+  private static final Logger log = LoggerFactory.getLogger(DeadLetterTopic.class);
 
   /** Writes one record to the DLQ topic and waits for {@code acks=all}. */
   interface MarkerWriter {
     void write(String entryIdsOnePerLine) throws Exception;
   }
 
+  /** What a replay or purge does with one read of dead letters; answers the ids it is done with. */
+  interface Chunk {
+    List<String> apply(List<EntryRecord> deadLetters) throws Exception;
+  }
+
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
+  /** Reads dead letters' payloads back by offset; no group, positioned per read. */
+  private final KafkaConsumer<byte[], byte[]> reader;
   private final Function<ConsumerRecord<byte[], byte[]>, EntryRecord> decoder;
-  /** The entries still present, in topic order, by entry id. */
+  /** Where each dead letter still present is, in topic order, by entry id. */
   private final Map<String, Present> present = new LinkedHashMap<>();
   private final Map<TopicPartition, Long> scanned = new HashMap<>();
 
-  private record Present(EntryRecord entry, TopicPartition tp, long offset) {
+  private record Present(TopicPartition tp, long offset) {
   }
 
-  DeadLetterTopic(String topic, KafkaConsumer<byte[], byte[]> consumer,
+  DeadLetterTopic(String topic, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> reader,
                   Function<ConsumerRecord<byte[], byte[]>, EntryRecord> decoder) {
     this.topic = topic;
     this.consumer = consumer;
+    this.reader = reader;
     this.decoder = decoder;
   }
 
@@ -71,21 +88,30 @@ final class DeadLetterTopic implements AutoCloseable {
     long deadline = System.currentTimeMillis() + 30_000;
     while (behind(end) && System.currentTimeMillis() < deadline) {
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        TopicPartition tp = partition(record.partition());
         scanned.put(tp, record.offset() + 1);
         if (record.headers().lastHeader(REMOVED_HEADER) != null) {
           for (String id : new String(record.value() == null ? new byte[0] : record.value(), StandardCharsets.UTF_8).split("\n")) {
             present.remove(id);
           }
         } else {
-          EntryRecord entry = decoder.apply(record);
-          present.put(entry.getEntryId(), new Present(entry, tp, record.offset()));
+          present.put(decoder.apply(record).getEntryId(), new Present(tp, record.offset()));
         }
       }
       for (TopicPartition tp : scanned.keySet()) {
         scanned.put(tp, Math.max(scanned.get(tp), consumer.position(tp)));
       }
     }
+  }
+
+  /** The partition's one {@link TopicPartition}, shared by every dead letter in it. */
+  private TopicPartition partition(int partition) {
+    for (TopicPartition tp : scanned.keySet()) {
+      if (tp.partition() == partition) {
+        return tp;
+      }
+    }
+    return new TopicPartition(topic, partition);
   }
 
   private boolean behind(Map<TopicPartition, Long> end) {
@@ -100,12 +126,16 @@ final class DeadLetterTopic implements AutoCloseable {
   /** Up to {@code limit} dead letters, oldest first. */
   List<EntryRecord> list(int limit) {
     refresh();
-    List<EntryRecord> out = new ArrayList<>();
-    for (Present p : present.values()) {
-      if (out.size() >= limit) {
+    List<Map.Entry<String, Present>> first = new ArrayList<>();
+    for (Map.Entry<String, Present> p : present.entrySet()) {
+      if (first.size() >= limit) {
         break;
       }
-      out.add(p.entry());
+      first.add(p);
+    }
+    List<EntryRecord> out = new ArrayList<>();
+    for (int from = 0; from < first.size(); from += RECORDS_PER_READ) {
+      out.addAll(read(first.subList(from, Math.min(first.size(), from + RECORDS_PER_READ))));
     }
     return out;
   }
@@ -114,13 +144,76 @@ final class DeadLetterTopic implements AutoCloseable {
     return present.size();
   }
 
-  /** The dead letters with these ids (all when empty), oldest first. */
-  List<EntryRecord> select(Collection<String> ids) {
+  /**
+   * Hands the dead letters with these ids (all when empty), oldest first, to {@code chunk}, {@value #RECORDS_PER_READ}
+   * at a time, and marks removed the ids each chunk answers before the next is read: a crash part way leaves at most
+   * one chunk both requeued and still in the DLQ. Answers how many were removed.
+   */
+  int removeInChunks(Collection<String> ids, Chunk chunk, MarkerWriter writer) throws Exception {
     refresh();
-    List<EntryRecord> out = new ArrayList<>();
-    for (Present p : present.values()) {
-      if (ids.isEmpty() || ids.contains(p.entry().getEntryId())) {
-        out.add(p.entry());
+    List<Map.Entry<String, Present>> chosen = new ArrayList<>();
+    for (Map.Entry<String, Present> p : present.entrySet()) {
+      if (ids.isEmpty() || ids.contains(p.getKey())) {
+        chosen.add(Map.entry(p.getKey(), p.getValue()));
+      }
+    }
+    int removed = 0;
+    for (int from = 0; from < chosen.size(); from += RECORDS_PER_READ) {
+      List<String> done = chunk.apply(read(chosen.subList(from, Math.min(chosen.size(), from + RECORDS_PER_READ))));
+      remove(done, writer);
+      removed += done.size();
+    }
+    return removed;
+  }
+
+  /** Marks the dead letters with these ids (all when empty) removed, without reading them back. */
+  int purge(Collection<String> ids, MarkerWriter writer) throws Exception {
+    refresh();
+    List<String> chosen = new ArrayList<>();
+    for (String id : present.keySet()) {
+      if (ids.isEmpty() || ids.contains(id)) {
+        chosen.add(id);
+      }
+    }
+    remove(chosen, writer);
+    return chosen.size();
+  }
+
+  /**
+   * Reads these dead letters' records back, in the given order. One the topic no longer holds (its retention deleted
+   * it) is left out and forgotten.
+   */
+  private List<EntryRecord> read(List<Map.Entry<String, Present>> wanted) {
+    Map<TopicPartition, Long> from = new HashMap<>();
+    Map<TopicPartition, Long> to = new HashMap<>();
+    for (Map.Entry<String, Present> w : wanted) {
+      from.merge(w.getValue().tp(), w.getValue().offset(), Math::min);
+      to.merge(w.getValue().tp(), w.getValue().offset(), Math::max);
+    }
+    reader.assign(from.keySet());
+    from.forEach(reader::seek);
+    Map<TopicPartition, Map<Long, EntryRecord>> found = new HashMap<>();
+    Set<TopicPartition> reading = new HashSet<>(from.keySet());
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (!reading.isEmpty() && System.currentTimeMillis() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(200))) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        if (record.offset() <= to.getOrDefault(tp, -1L) && record.headers().lastHeader(REMOVED_HEADER) == null) {
+          found.computeIfAbsent(tp, t -> new HashMap<>()).put(record.offset(), decoder.apply(record));
+        }
+      }
+      reading.removeIf(tp -> reader.position(tp) > to.get(tp));
+    }
+    List<EntryRecord> out = new ArrayList<>(wanted.size());
+    for (Map.Entry<String, Present> w : wanted) {
+      EntryRecord entry = found.getOrDefault(w.getValue().tp(), Map.of()).get(w.getValue().offset());
+      if (entry != null && entry.getEntryId().equals(w.getKey())) {
+        out.add(entry);
+      } else if (reading.contains(w.getValue().tp())) {
+        throw new IllegalStateException("reading dead letters back from topic " + topic + " took over 30 s");
+      } else {
+        log.warn("Dead letter {} is no longer in topic {} (its retention deleted it); forgotten", w.getKey(), topic);
+        present.remove(w.getKey());
       }
     }
     return out;
@@ -134,9 +227,12 @@ final class DeadLetterTopic implements AutoCloseable {
     ids.forEach(present::remove);
     Map<TopicPartition, Long> cursor = new HashMap<>(scanned);
     Set<TopicPartition> seen = new HashSet<>();
-    for (Present p : present.values()) {
+    for (Present p : present.values()) { // the first present dead letter of each partition
       if (seen.add(p.tp())) {
         cursor.put(p.tp(), p.offset());
+        if (seen.size() == scanned.size()) {
+          break;
+        }
       }
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -147,5 +243,6 @@ final class DeadLetterTopic implements AutoCloseable {
   @Override
   public void close() {
     consumer.close(Duration.ofSeconds(5));
+    reader.close(Duration.ofSeconds(5));
   }
 }

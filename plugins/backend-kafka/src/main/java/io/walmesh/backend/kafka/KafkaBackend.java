@@ -94,7 +94,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   KafkaBackend(Vertx vertx, BackendSpec spec, KafkaBackendOptions options, KafkaSender producer,
                Admin admin, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> dlqConsumer,
-               IdempotentAppends appends, List<TopicPartition> queuePartitions) {
+               KafkaConsumer<byte[], byte[]> dlqReader, IdempotentAppends appends, List<TopicPartition> queuePartitions) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.spec = spec;
@@ -105,7 +105,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     this.queuePartitions = queuePartitions;
     this.window = new Window(spec.orderedByKey());
     this.loop = new ConsumerLoop(spec.namespace(), consumer, window, options, this);
-    this.dlq = new DeadLetterTopic(options.dlqTopic, dlqConsumer, this::decodeDead);
+    this.dlq = new DeadLetterTopic(options.dlqTopic, dlqConsumer, dlqReader, this::decodeDead);
     this.dlqThread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "walmesh-kafka-dlq-" + spec.namespace());
       t.setDaemon(true);
@@ -333,33 +333,49 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     });
   }
 
+  /**
+   * Produces the chosen dead letters to the queue topic again, due now with their attempts reset, a read of
+   * {@value DeadLetterTopic#RECORDS_PER_READ} at a time: each read is produced together, awaited, then marked removed.
+   */
   @Override
   public Future<Integer> replayDeadLetters(List<String> entryIds) {
     return onDlqThread(() -> {
-      List<EntryRecord> selected = dlq.select(Set.copyOf(entryIds));
-      List<String> done = new ArrayList<>();
       long now = System.currentTimeMillis();
       try {
-        for (EntryRecord entry : selected) {
-          EntryRecord again = entry.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0).build();
-          await(produce(options.topic, again, null));
-          done.add(entry.getEntryId());
-        }
+        return dlq.removeInChunks(Set.copyOf(entryIds), chunk -> {
+          List<Future<RecordMetadata>> sent = new ArrayList<>(chunk.size());
+          for (EntryRecord entry : chunk) {
+            sent.add(produce(options.topic, entry.toBuilder().setAttempts(0).setDueAtMs(now).setDeadAtMs(0).build(), null));
+          }
+          await(Future.join(sent).otherwiseEmpty()); // each settles; those that failed stay in the DLQ
+          List<String> done = new ArrayList<>(chunk.size());
+          for (int i = 0; i < chunk.size(); i++) {
+            if (sent.get(i).succeeded()) {
+              done.add(chunk.get(i).getEntryId());
+            }
+          }
+          if (done.size() < chunk.size()) {
+            dlq.remove(done, this::writeMarker);
+            throw new IllegalStateException("replaying dead letters of namespace " + spec.namespace() + " stopped: "
+                + (chunk.size() - done.size()) + " could not be produced to topic " + options.topic + "; they stay in"
+                + " the DLQ: " + sent.stream().filter(Future::failed).findFirst().map(f -> rootMessage(f.cause())).orElse(""));
+          }
+          return done;
+        }, this::writeMarker);
       } finally {
-        dlq.remove(done, this::writeMarker);
         deadLetters = dlq.count();
       }
-      return done.size();
     });
   }
 
   @Override
   public Future<Integer> purgeDeadLetters(List<String> entryIds) {
     return onDlqThread(() -> {
-      List<String> ids = dlq.select(Set.copyOf(entryIds)).stream().map(EntryRecord::getEntryId).toList();
-      dlq.remove(ids, this::writeMarker);
-      deadLetters = dlq.count();
-      return ids.size();
+      try {
+        return dlq.purge(Set.copyOf(entryIds), this::writeMarker);
+      } finally {
+        deadLetters = dlq.count();
+      }
     });
   }
 

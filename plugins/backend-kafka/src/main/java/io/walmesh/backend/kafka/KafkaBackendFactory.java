@@ -60,7 +60,9 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       KafkaConsumer<byte[], byte[]> dlqConsumer = new KafkaConsumer<>(consumerConfig(options, clientId + "-dlq",
           options.consumerGroup + ".dlq"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       opened.add(dlqConsumer);
-      return new Object[] {admin, consumer, dlqConsumer, queuePartitions};
+      KafkaConsumer<byte[], byte[]> dlqReader = reader(options, clientId + "-dlq-reader");
+      opened.add(dlqReader);
+      return new Object[] {admin, consumer, dlqConsumer, queuePartitions, dlqReader};
     }).compose(parts -> {
       KafkaSender producer = new KafkaSender(context().vertx(), new KafkaProducer<>(producerConfig(options, clientId),
           new ByteArraySerializer(), new ByteArraySerializer()), spec.namespace());
@@ -68,7 +70,7 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       @SuppressWarnings("unchecked")
       KafkaBackend backend = new KafkaBackend(context().vertx(), spec, options, producer, (Admin) parts[0],
           (KafkaConsumer<byte[], byte[]>) parts[1], (KafkaConsumer<byte[], byte[]>) parts[2],
-          new IdempotentAppends(context().vertx(), idempotency(), spec), (List<TopicPartition>) parts[3]);
+          (KafkaConsumer<byte[], byte[]>) parts[4], new IdempotentAppends(context().vertx(), idempotency(), spec), (List<TopicPartition>) parts[3]);
       return backend.open().onFailure(e -> backend.close());
     }).recover(e -> {
       for (AutoCloseable c : opened) {

@@ -7,6 +7,7 @@ import io.walmesh.spi.backend.AppendException;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.Backend;
 import io.walmesh.spi.backend.BackendFactory;
+import io.walmesh.spi.backend.DeadLetterBackend;
 import io.walmesh.spi.backend.ReplayRequest;
 import io.walmesh.spi.backend.ReplayStatus;
 import io.walmesh.spi.backend.ReplayableBackend;
@@ -105,6 +106,59 @@ class KafkaBackendContractTest extends BackendContract {
     } finally {
       System.clearProperty(ReplayReader.MAX_REPLAY_PROPERTY);
     }
+  }
+
+  /**
+   * A DLQ larger than one read (500 records) is listed, purged by id and replayed a read at a time, each dead letter
+   * once with its payload: the node keeps where each dead letter is, and reads payloads back only when they are needed.
+   */
+  @Test
+  void aLargeDeadLetterQueueIsReplayedAReadAtATimeWithItsPayloads() {
+    Backend backend = open(spec(false));
+    int total = 1_300;
+    probe.call(() -> {
+      List<Future<AppendResult>> appends = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        appends.add(backend.append(entry("", "d-" + i, 0)));
+      }
+      return Future.all(appends);
+    });
+    Map<String, String> payloads = new java.util.HashMap<>();
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (payloads.size() < total && System.currentTimeMillis() < deadline) {
+      List<BackendProbe.Polled> polled = probe.pollOnce(backend, 200);
+      polled.forEach(p -> payloads.put(p.lease().entry().getEntryId(), p.payload()));
+      probe.call(() -> Future.all(polled.stream().map(p -> backend.deadLetter(p.lease(), p.lease().entry().toBuilder()
+          .setAttempts(3).setLastError("target down").build())).toList()));
+    }
+    assertThat(payloads).hasSize(total);
+    DeadLetterBackend dlq = (DeadLetterBackend) backend;
+
+    List<io.walmesh.spi.entry.EntryRecord> listed = probe.call(() -> dlq.listDeadLetters(700));
+    assertThat(listed).hasSize(700);
+    for (io.walmesh.spi.entry.EntryRecord dead : listed) {
+      assertThat(dead.getPayload().toStringUtf8()).as("payload of %s", dead.getEntryId())
+          .isEqualTo(payloads.get(dead.getEntryId()));
+      assertThat(dead.getLastError()).isEqualTo("target down");
+    }
+    List<String> purged = listed.subList(0, 100).stream().map(io.walmesh.spi.entry.EntryRecord::getEntryId).toList();
+    assertThat(probe.call(() -> dlq.purgeDeadLetters(purged))).isEqualTo(100);
+
+    assertThat(probe.call(() -> dlq.replayDeadLetters(List.of()))).isEqualTo(total - 100);
+    assertThat(probe.call(() -> dlq.listDeadLetters(10))).isEmpty();
+    Map<String, String> again = new java.util.HashMap<>();
+    deadline = System.currentTimeMillis() + 60_000;
+    while (again.size() < total - 100 && System.currentTimeMillis() < deadline) {
+      List<BackendProbe.Polled> polled = probe.pollOnce(backend, 200);
+      for (BackendProbe.Polled p : polled) {
+        assertThat(again.put(p.lease().entry().getEntryId(), p.payload())).as("replayed once").isNull();
+        assertThat(p.lease().entry().getAttempts()).isZero();
+      }
+      probe.call(() -> backend.ackAll(polled.stream().map(BackendProbe.Polled::lease).toList()));
+    }
+    Map<String, String> expected = new java.util.HashMap<>(payloads);
+    purged.forEach(expected::remove);
+    assertThat(again).isEqualTo(expected);
   }
 
   /** Polls until {@code count} entries came, acknowledging each poll; answers their ids (failing on a duplicate). */
