@@ -148,21 +148,9 @@ final class ReplayReader {
 
   /** The most entries one replay requeues: {@value #DEFAULT_MAX_REPLAY_ENTRIES}, or the system property. */
   static long maxReplayEntries() {
-    String configured = System.getProperty(MAX_REPLAY_PROPERTY);
-    if (configured == null) {
-      return DEFAULT_MAX_REPLAY_ENTRIES;
-    }
-    try {
-      long value = Long.parseLong(configured.trim());
-      if (value >= 1) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // named below
-    }
-    throw new IllegalArgumentException("-D" + MAX_REPLAY_PROPERTY + " must be a positive number of entries, not \""
-        + configured + "\"");
+    return ReplayRequest.maxEntries(MAX_REPLAY_PROPERTY, DEFAULT_MAX_REPLAY_ENTRIES);
   }
+
 
   private static void checkDeadline(long deadline, String topic) {
     if (System.currentTimeMillis() > deadline) {

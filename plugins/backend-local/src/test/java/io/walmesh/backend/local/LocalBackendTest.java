@@ -281,6 +281,23 @@ class LocalBackendTest {
     }
   }
 
+  /** Queues a task that writes nothing; answers what {@code read} sees when the log thread completes it. */
+  private <T> java.util.concurrent.CompletableFuture<T> readBehind(java.util.function.Supplier<T> read) {
+    java.util.concurrent.CompletableFuture<T> seen = new java.util.concurrent.CompletableFuture<>();
+    factory.log().submit(new LogTask() {
+      @Override
+      public boolean prepare(LocalLog.Batch batch) {
+        return false;
+      }
+
+      @Override
+      public void complete(Throwable failure) {
+        seen.complete(read.get());
+      }
+    });
+    return seen;
+  }
+
   /** A task that writes nothing and holds the log thread in its prepare until released. */
   private static LogTask holding(java.util.concurrent.CountDownLatch entered,
                                  java.util.concurrent.CountDownLatch release) {
@@ -325,18 +342,7 @@ class LocalBackendTest {
       LocalBackend again = new LocalBackend(vertx, factory.log(),
           new BackendSpec("large", new JsonObject(), "backend.config", false, Duration.ofHours(1)));
       Future<Backend> opened = again.load();
-      java.util.concurrent.CompletableFuture<Long> seenBehindTheOpen = new java.util.concurrent.CompletableFuture<>();
-      factory.log().submit(new LogTask() {
-        @Override
-        public boolean prepare(LocalLog.Batch batch) {
-          return true;
-        }
-
-        @Override
-        public void complete(Throwable failure) {
-          seenBehindTheOpen.complete(again.stats().pending());
-        }
-      });
+      java.util.concurrent.CompletableFuture<Long> seenBehindTheOpen = readBehind(() -> again.stats().pending());
       release.countDown();
       await(opened);
       assertThat(seenBehindTheOpen.get(5, TimeUnit.SECONDS)).as("pending counted when the next task ran").isEqualTo(100);
@@ -452,18 +458,8 @@ class LocalBackendTest {
       factory.log().submit(holding(held, release)); // the sweep's first turn and the task behind it queue up together
       assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
       Future<Integer> swept = kept.sweepRetained();
-      java.util.concurrent.CompletableFuture<Long> leftBehindTheFirstTurn = new java.util.concurrent.CompletableFuture<>();
-      factory.log().submit(new LogTask() {
-        @Override
-        public boolean prepare(LocalLog.Batch batch) {
-          return false;
-        }
-
-        @Override
-        public void complete(Throwable failure) {
-          leftBehindTheFirstTurn.complete(rows(factory.log().delivered, "swept"));
-        }
-      });
+      java.util.concurrent.CompletableFuture<Long> leftBehindTheFirstTurn =
+          readBehind(() -> rows(factory.log().delivered, "swept"));
       release.countDown();
       assertThat(leftBehindTheFirstTurn.get(5, TimeUnit.SECONDS)).as("retained rows when the next task ran").isEqualTo(160);
       assertThat(await(swept)).isEqualTo(250);

@@ -47,6 +47,29 @@ public record ReplayRequest(long fromMs, long toMs, String target, boolean targe
     return again.build();
   }
 
+  /**
+   * The most entries one replay may requeue: the JVM system property {@code property} (a positive whole number), or
+   * {@code defaultValue} when it is not set. A backend refuses a replay that covers more, whole.
+   *
+   * @throws IllegalArgumentException naming the property, when it is set to anything else
+   */
+  public static long maxEntries(String property, long defaultValue) {
+    String configured = System.getProperty(property);
+    if (configured == null) {
+      return defaultValue;
+    }
+    try {
+      long value = Long.parseLong(configured.trim());
+      if (value >= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // named below
+    }
+    throw new IllegalArgumentException("-D" + property + " must be a positive number of entries, not \"" + configured
+        + "\"");
+  }
+
   /** Whether an entry written for {@code entryTarget} (empty: the default targets) belongs to this replay. */
   public boolean selects(String entryTarget) {
     if (target.isEmpty()) {
