@@ -148,7 +148,7 @@ final class ReplayReader {
 
   /** The most entries one replay requeues: {@value #DEFAULT_MAX_REPLAY_ENTRIES}, or the system property. */
   static long maxReplayEntries() {
-    return ReplayRequest.maxEntries(MAX_REPLAY_PROPERTY, DEFAULT_MAX_REPLAY_ENTRIES);
+    return ReplayRequest.limit(MAX_REPLAY_PROPERTY, DEFAULT_MAX_REPLAY_ENTRIES, "entries");
   }
 
 

@@ -33,6 +33,12 @@ final class Replays {
   /** The most entries one replay requeues; one that covers more is refused whole (they are written in one batch). */
   static final String MAX_REPLAY_PROPERTY = "walmesh.local.max-replay-entries";
   static final long DEFAULT_MAX_REPLAY_ENTRIES = 100_000;
+  /**
+   * The most bytes of entries one replay requeues: the batch holds them all (payloads included) in native memory
+   * before it is written, so a replay of large payloads is bounded by bytes as well as by entries.
+   */
+  static final String MAX_REPLAY_BYTES_PROPERTY = "walmesh.local.max-replay-bytes";
+  static final long DEFAULT_MAX_REPLAY_BYTES = 256L << 20;
 
   private final LocalBackend backend;
   private final LocalLog log;
@@ -52,11 +58,13 @@ final class Replays {
   Future<ReplayStatus> replay(ReplayRequest request) {
     String id = namespace + "-" + System.currentTimeMillis() + "-" + replayIds.incrementAndGet();
     long maxEntries = maxReplayEntries();
+    long maxBytes = ReplayRequest.limit(MAX_REPLAY_BYTES_PROPERTY, DEFAULT_MAX_REPLAY_BYTES, "bytes");
     long[] range = {0, -1};
     long[] excluded = {0};
     return backend.run(batch -> {
       long now = System.currentTimeMillis();
       long count = 0;
+      long bytes = 0;
       excluded[0] = 0;
       try (RocksIterator it = log.iterator(log.delivered)) {
         for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
@@ -67,6 +75,13 @@ final class Replays {
           if (request.excludedEntryIds().contains(kept.getEntryId())) {
             excluded[0]++;
             continue;
+          }
+          bytes += it.value().length;
+          if (bytes > maxBytes) { // refused whole: the task's writes are rolled back
+            throw new AppendException(AppendException.Kind.NOT_STORED, "replay of namespace " + namespace
+                + " refused: it covers more than " + maxBytes + " bytes of delivered entries, the most one replay"
+                + " requeues (-D" + MAX_REPLAY_BYTES_PROPERTY + "); nothing was requeued. Replay shorter time ranges"
+                + " (from-ms, to-ms) one after another; see docs/limits.md#local-backend", null);
           }
           if (++count > maxEntries) { // refused whole: the task's writes are rolled back
             throw new AppendException(AppendException.Kind.NOT_STORED, "replay of namespace " + namespace
@@ -100,7 +115,7 @@ final class Replays {
 
   /** The most entries one replay requeues: {@value #DEFAULT_MAX_REPLAY_ENTRIES}, or the system property. */
   static long maxReplayEntries() {
-    return ReplayRequest.maxEntries(MAX_REPLAY_PROPERTY, DEFAULT_MAX_REPLAY_ENTRIES);
+    return ReplayRequest.limit(MAX_REPLAY_PROPERTY, DEFAULT_MAX_REPLAY_ENTRIES, "entries");
   }
 
 

@@ -608,6 +608,35 @@ class LocalBackendTest {
     throw new AssertionError("expected the append to be refused");
   }
 
+  /** A replay's batch holds its entries' payloads: one covering more bytes than the limit is refused whole. */
+  @Test
+  void aReplayOverItsByteLimitIsRefusedWhole() {
+    System.setProperty(Replays.MAX_REPLAY_BYTES_PROPERTY, "2048");
+    try {
+      Backend kept = await(factory.open(new BackendSpec("kept-bytes", new JsonObject().put("retention-ms", 3_600_000),
+          "backend.config", false, Duration.ofHours(1))));
+      long start = System.currentTimeMillis();
+      String kilobyte = "x".repeat(1_024);
+      for (int i = 0; i < 3; i++) {
+        await(kept.append(entry(kilobyte + i, "", 0).toBuilder().setWriteTimeMs(start + i).build()));
+      }
+      await(kept.ackAll(await(kept.poll(10))));
+      io.walmesh.spi.backend.ReplayableBackend replayable = (io.walmesh.spi.backend.ReplayableBackend) kept;
+
+      Throwable refused = failure(replayable.replay(new io.walmesh.spi.backend.ReplayRequest(0, Long.MAX_VALUE, "",
+          false, Set.of())));
+      assertThat(refused).isInstanceOf(io.walmesh.spi.backend.AppendException.class)
+          .hasMessageContaining("replay of namespace kept-bytes refused", "more than 2048 bytes of delivered entries",
+              Replays.MAX_REPLAY_BYTES_PROPERTY, "nothing was requeued");
+      assertThat(((CountingBackend) kept).stats().pending()).as("nothing requeued").isZero();
+
+      assertThat(await(replayable.replay(new io.walmesh.spi.backend.ReplayRequest(start, start + 1, "", false,
+          Set.of()))).queued()).isEqualTo(1);
+    } finally {
+      System.clearProperty(Replays.MAX_REPLAY_BYTES_PROPERTY);
+    }
+  }
+
   @Test
   void theBackendTakesNoOptions() {
     Assertions.assertThatThrownBy(() -> factory.validate(new BackendSpec("x", new JsonObject().put("sync", false),

@@ -48,12 +48,13 @@ public record ReplayRequest(long fromMs, long toMs, String target, boolean targe
   }
 
   /**
-   * The most entries one replay may requeue: the JVM system property {@code property} (a positive whole number), or
-   * {@code defaultValue} when it is not set. A backend refuses a replay that covers more, whole.
+   * A limit on what one replay may requeue (entries, bytes): the JVM system property {@code property} (a positive
+   * whole number of {@code unit}), or {@code defaultValue} when it is not set. A backend refuses a replay that covers
+   * more, whole.
    *
    * @throws IllegalArgumentException naming the property, when it is set to anything else
    */
-  public static long maxEntries(String property, long defaultValue) {
+  public static long limit(String property, long defaultValue, String unit) {
     String configured = System.getProperty(property);
     if (configured == null) {
       return defaultValue;
@@ -66,8 +67,8 @@ public record ReplayRequest(long fromMs, long toMs, String target, boolean targe
     } catch (NumberFormatException e) {
       // named below
     }
-    throw new IllegalArgumentException("-D" + property + " must be a positive number of entries, not \"" + configured
-        + "\"");
+    throw new IllegalArgumentException("-D" + property + " must be a positive number of " + unit + ", not \""
+        + configured + "\"");
   }
 
   /** Whether an entry written for {@code entryTarget} (empty: the default targets) belongs to this replay. */
