@@ -42,6 +42,8 @@ final class BacklogCount implements LogTask {
   private int turns;
   private volatile boolean cancelled;
   private boolean released;
+  /** Whether every row was counted: the namespace's figures are exact from then on. */
+  private volatile boolean done;
 
   /** Takes the snapshot: call it on the log thread, before the open's batch lets any other write of the namespace in. */
   BacklogCount(LocalLog store, String namespace, byte[] prefix, ColumnFamilyHandle[] families, LongConsumer[] addTo) {
@@ -96,12 +98,21 @@ final class BacklogCount implements LogTask {
     if (family < families.length) {
       return false;
     }
+    done = true;
     release();
     if (turns > 1) {
       log.info("Namespace {}: counted {} stored rows ({}) in {} turns of the log thread, {} ms", namespace,
           Arrays.stream(counted).sum(), Arrays.toString(counted), turns, (System.nanoTime() - started) / 1_000_000);
     }
     return true;
+  }
+
+  /**
+   * Whether the count is done. Until then the namespace's figures are the rows counted so far plus the changes since
+   * the open, which can be lower than what it holds (an ack of an entry not yet counted), even below zero.
+   */
+  boolean done() {
+    return done;
   }
 
   /** Stops the count (the namespace closed or was destroyed): its next turn releases the snapshot and does nothing. */

@@ -441,7 +441,16 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public BackendStats stats() {
-    return new BackendStats(pending.get(), leased.get(), deadLetterCount.get(), oldestDueLag.get());
+    long pendingNow = pending.get();
+    long dead = deadLetterCount.get();
+    BacklogCount count = backlogCount;
+    if (count != null && !count.done()) {
+      // Still counting: the figures are lower bounds. Pending is at least 1, so that a zero still means nothing would
+      // be dropped (a delete without force is refused until the count ends).
+      pendingNow = Math.max(1, pendingNow);
+      dead = Math.max(0, dead);
+    }
+    return new BackendStats(pendingNow, leased.get(), dead, oldestDueLag.get());
   }
 
   private void cancelBacklogCount() {
