@@ -138,6 +138,26 @@ class WriteToLogTest extends SingleNodeTest {
     assertThat(sink.deliveredIds()).doesNotContain(second);
   }
 
+  /** A DLQ listing holds at most 4 MiB of payloads, and says how many more the DLQ holds. */
+  @Test
+  void aDlqListingOfLargePayloadsStopsAtItsByteLimitAndSaysHowManyMore() {
+    JsonObject ns = namespace("dlq-large", sink.url("/large"));
+    ns.getJsonObject("retry").put("max-attempts", 1);
+    create(admin, ns);
+    sink.respond(r -> r.path().equals("/large") ? 500 : 200);
+    String large = "y".repeat(900_000);
+    for (int i = 0; i < 6; i++) {
+      write(grpc, request("dlq-large", large).build());
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        admin.get("/v1/namespaces/dlq-large").body().getJsonObject("stats").getLong("dead-letters") == 6);
+
+    JsonObject listed = admin.get("/v1/namespaces/dlq-large/dlq?limit=100").body();
+    assertThat(listed.getJsonArray("entries")).as("the fifth takes it past 4 MiB").hasSize(5);
+    assertThat(listed.getLong("more")).isEqualTo(1);
+    assertThat(listed.getString("note")).contains("at most 4194304 bytes of payloads", "by entry id");
+  }
+
   @Test
   void aTargetThatNeverAnswersTimesOutAndIsRetried() {
     io.vertx.core.http.HttpServer silent = await(clientVertx.createHttpServer()

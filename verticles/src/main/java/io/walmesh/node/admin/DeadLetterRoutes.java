@@ -84,11 +84,18 @@ final class DeadLetterRoutes {
       error(ctx, 400, "limit must be an integer from 1 to 10000");
       return;
     }
-    respond(ctx, 200, deadLetters(ctx.pathParam("name")).compose(b -> b.listDeadLetters(limit)).map(records -> {
+    respond(ctx, 200, deadLetters(ctx.pathParam("name")).compose(b -> b.listDeadLetters(limit).map(records -> {
       JsonArray entries = new JsonArray();
       records.forEach(r -> entries.add(deadLetterJson(r)));
-      return new JsonObject().put("namespace", ctx.pathParam("name")).put("entries", entries);
-    }));
+      JsonObject answer = new JsonObject().put("namespace", ctx.pathParam("name")).put("entries", entries);
+      if (records.size() < limit && b instanceof io.walmesh.spi.backend.CountingBackend counting
+          && counting.stats().deadLetters() > records.size()) {
+        answer.put("more", counting.stats().deadLetters() - records.size()).put("note", "the DLQ holds more than"
+            + " this listing: a listing holds at most " + io.walmesh.spi.backend.DeadLetterBackend.MAX_LIST_BYTES
+            + " bytes of payloads; replay or purge the listed entries by entry id to list the ones after them");
+      }
+      return answer;
+    })));
   }
 
   private static JsonObject deadLetterJson(EntryRecord r) {

@@ -1,5 +1,6 @@
 package io.walmesh.backend.kafka;
 
+import io.walmesh.spi.backend.DeadLetterBackend;
 import io.walmesh.spi.entry.EntryRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,15 +27,17 @@ import org.slf4j.LoggerFactory;
  * consumer group's committed offset is the cursor: everything before it is gone, and it moves up
  * to the first entry still present. Not thread-safe: the backend calls it from one thread.
  *
- * <p>It keeps in memory only where each present dead letter is (its id, partition and offset), never its payload: a
- * DLQ filled during a long target outage holds its payloads in the topic, not in the node's heap. A listing or a
- * replay reads the payloads it needs with a second consumer, {@value #RECORDS_PER_READ} records at a time.
+ * <p>It keeps in memory only where each present dead letter is (its id, partition, offset and size), never its
+ * payload: a DLQ filled during a long target outage holds its payloads in the topic, not in the node's heap. A listing
+ * or a replay reads the payloads it needs with a second consumer, {@value #RECORDS_PER_READ} records (and at most
+ * {@link #BYTES_PER_READ}) at a time.
  */
 final class DeadLetterTopic implements AutoCloseable {
   static final String REMOVED_HEADER = "walmesh-dlq-removed";
   private static final int IDS_PER_MARKER = 1_000;
-  /** Dead letters read back (payloads in memory) at a time by a listing or a replay. */
+  /** Dead letters read back (payloads in memory) at a time by a replay: at most this many, and {@link #BYTES_PER_READ}. */
   static final int RECORDS_PER_READ = 500;
+  static final long BYTES_PER_READ = 16L << 20;
   private static final Logger log = LoggerFactory.getLogger(DeadLetterTopic.class);
 
   /** Writes one record to the DLQ topic and waits for {@code acks=all}. */
@@ -56,7 +59,8 @@ final class DeadLetterTopic implements AutoCloseable {
   private final Map<String, Present> present = new LinkedHashMap<>();
   private final Map<TopicPartition, Long> scanned = new HashMap<>();
 
-  private record Present(TopicPartition tp, long offset) {
+  /** Where a dead letter is, and its record's size (so reads of them are bounded by bytes before they start). */
+  private record Present(TopicPartition tp, long offset, int bytes) {
   }
 
   DeadLetterTopic(String topic, KafkaConsumer<byte[], byte[]> consumer, KafkaConsumer<byte[], byte[]> reader,
@@ -95,7 +99,8 @@ final class DeadLetterTopic implements AutoCloseable {
             present.remove(id);
           }
         } else {
-          present.put(decoder.apply(record).getEntryId(), new Present(tp, record.offset()));
+          present.put(decoder.apply(record).getEntryId(), new Present(tp, record.offset(),
+              Math.max(0, record.serializedValueSize())));
         }
       }
       for (TopicPartition tp : scanned.keySet()) {
@@ -123,21 +128,19 @@ final class DeadLetterTopic implements AutoCloseable {
     return false;
   }
 
-  /** Up to {@code limit} dead letters, oldest first. */
+  /** Up to {@code limit} dead letters, oldest first, up to {@link DeadLetterBackend#MAX_LIST_BYTES} of them. */
   List<EntryRecord> list(int limit) {
     refresh();
     List<Map.Entry<String, Present>> first = new ArrayList<>();
+    long bytes = 0;
     for (Map.Entry<String, Present> p : present.entrySet()) {
-      if (first.size() >= limit) {
+      if (first.size() >= limit || bytes >= DeadLetterBackend.MAX_LIST_BYTES) {
         break;
       }
-      first.add(p);
+      first.add(Map.entry(p.getKey(), p.getValue()));
+      bytes += p.getValue().bytes();
     }
-    List<EntryRecord> out = new ArrayList<>();
-    for (int from = 0; from < first.size(); from += RECORDS_PER_READ) {
-      out.addAll(read(first.subList(from, Math.min(first.size(), from + RECORDS_PER_READ))));
-    }
-    return out;
+    return read(first);
   }
 
   int count() {
@@ -146,7 +149,8 @@ final class DeadLetterTopic implements AutoCloseable {
 
   /**
    * Hands the dead letters with these ids (all when empty), oldest first, to {@code chunk}, {@value #RECORDS_PER_READ}
-   * at a time, and marks removed the ids each chunk answers before the next is read: a crash part way leaves at most
+   * (and at most {@link #BYTES_PER_READ}, or one) at a time, and marks removed the ids each chunk answers before the
+   * next is read: a crash part way leaves at most
    * one chunk both requeued and still in the DLQ. Answers how many were removed.
    */
   int removeInChunks(Collection<String> ids, Chunk chunk, MarkerWriter writer) throws Exception {
@@ -158,10 +162,18 @@ final class DeadLetterTopic implements AutoCloseable {
       }
     }
     int removed = 0;
-    for (int from = 0; from < chosen.size(); from += RECORDS_PER_READ) {
-      List<String> done = chunk.apply(read(chosen.subList(from, Math.min(chosen.size(), from + RECORDS_PER_READ))));
+    int from = 0;
+    while (from < chosen.size()) {
+      int to = from;
+      long bytes = 0;
+      while (to < chosen.size() && to - from < RECORDS_PER_READ && (to == from || bytes < BYTES_PER_READ)) {
+        bytes += chosen.get(to).getValue().bytes();
+        to++;
+      }
+      List<String> done = chunk.apply(read(chosen.subList(from, to)));
       remove(done, writer);
       removed += done.size();
+      from = to;
     }
     return removed;
   }
@@ -184,11 +196,16 @@ final class DeadLetterTopic implements AutoCloseable {
    * it) is left out and forgotten.
    */
   private List<EntryRecord> read(List<Map.Entry<String, Present>> wanted) {
+    if (wanted.isEmpty()) {
+      return List.of();
+    }
     Map<TopicPartition, Long> from = new HashMap<>();
     Map<TopicPartition, Long> to = new HashMap<>();
+    Set<String> offsets = new HashSet<>(); // "partition/offset" of each wanted record: only those are decoded and kept
     for (Map.Entry<String, Present> w : wanted) {
       from.merge(w.getValue().tp(), w.getValue().offset(), Math::min);
       to.merge(w.getValue().tp(), w.getValue().offset(), Math::max);
+      offsets.add(w.getValue().tp().partition() + "/" + w.getValue().offset());
     }
     reader.assign(from.keySet());
     from.forEach(reader::seek);
@@ -198,7 +215,8 @@ final class DeadLetterTopic implements AutoCloseable {
     while (!reading.isEmpty() && System.currentTimeMillis() < deadline) {
       for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(200))) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-        if (record.offset() <= to.getOrDefault(tp, -1L) && record.headers().lastHeader(REMOVED_HEADER) == null) {
+        if (offsets.contains(record.partition() + "/" + record.offset())
+            && record.headers().lastHeader(REMOVED_HEADER) == null) {
           found.computeIfAbsent(tp, t -> new HashMap<>()).put(record.offset(), decoder.apply(record));
         }
       }

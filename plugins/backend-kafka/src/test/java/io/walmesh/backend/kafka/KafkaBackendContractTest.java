@@ -161,6 +161,23 @@ class KafkaBackendContractTest extends BackendContract {
     assertThat(again).isEqualTo(expected);
   }
 
+  /** A listing of dead letters stops at the one that takes it past 4 MiB of payloads, however many were asked for. */
+  @Test
+  void aListingOfLargeDeadLettersStopsAtItsByteLimit() {
+    Backend backend = open(spec(false));
+    String large = "x".repeat(300_000);
+    for (int i = 0; i < 20; i++) {
+      append(backend, entry("", large, 0));
+    }
+    List<BackendProbe.Polled> polled = probe.pollUntil(backend, java.time.Duration.ofSeconds(30), "20 entries",
+        got -> got.size() >= 20);
+    probe.call(() -> Future.all(polled.stream().map(p -> backend.deadLetter(p.lease(), p.lease().entry())).toList()));
+    List<io.walmesh.spi.entry.EntryRecord> listed = probe.call(() -> ((DeadLetterBackend) backend).listDeadLetters(100));
+    // the kit's entries carry their payload in a header too: 600,000 bytes a record, so the seventh crosses 4 MiB
+    assertThat(listed).hasSize(7);
+    assertThat(listed).allSatisfy(dead -> assertThat(dead.getPayload().size()).isEqualTo(300_000));
+  }
+
   /** Polls until {@code count} entries came, acknowledging each poll; answers their ids (failing on a duplicate). */
   private Set<String> deliverAll(Backend backend, int count) {
     Set<String> seen = new HashSet<>();

@@ -1,6 +1,7 @@
 package io.walmesh.backend.local;
 
 import io.vertx.core.Future;
+import io.walmesh.spi.backend.DeadLetterBackend;
 import io.walmesh.spi.entry.EntryRecord;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,13 +31,17 @@ final class DeadLetters {
     this.count = count;
   }
 
-  /** The first {@code limit} dead letters, oldest first. */
+  /** The first {@code limit} dead letters, oldest first, up to {@link DeadLetterBackend#MAX_LIST_BYTES} of payloads. */
   Future<List<EntryRecord>> list(int limit) {
     return backend.run(batch -> false, () -> {
       List<EntryRecord> records = new ArrayList<>();
+      long bytes = 0;
       try (RocksIterator it = log.iterator(log.deadLetters)) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix) && records.size() < limit; it.next()) {
-          records.add(LocalBackend.parse(it.value()));
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix) && records.size() < limit
+            && bytes < DeadLetterBackend.MAX_LIST_BYTES; it.next()) {
+          byte[] value = it.value();
+          bytes += value.length;
+          records.add(LocalBackend.parse(value));
         }
       }
       return records;

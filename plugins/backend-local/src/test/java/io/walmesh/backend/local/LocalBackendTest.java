@@ -644,6 +644,22 @@ class LocalBackendTest {
     throw new AssertionError("expected the append to be refused");
   }
 
+  /** A listing of dead letters stops at the one that takes it past 4 MiB of payloads, however many were asked for. */
+  @Test
+  void aListingOfLargeDeadLettersStopsAtItsByteLimit() {
+    Backend backend = backend("large-dlq", false);
+    String mebibyte = "x".repeat(1 << 20);
+    for (int i = 0; i < 6; i++) {
+      await(backend.append(entry(mebibyte, "", 0)));
+    }
+    for (Lease lease : await(backend.poll(10))) {
+      await(backend.deadLetter(lease, lease.entry()));
+    }
+    List<EntryRecord> listed = await(((LocalBackend) backend).listDeadLetters(100));
+    assertThat(listed).as("4 MiB and a little: the fourth crosses the limit").hasSize(4);
+    assertThat(((CountingBackend) backend).stats().deadLetters()).isEqualTo(6);
+  }
+
   /** A replay's batch holds its entries' payloads: one covering more bytes than the limit is refused whole. */
   @Test
   void aReplayOverItsByteLimitIsRefusedWhole() {

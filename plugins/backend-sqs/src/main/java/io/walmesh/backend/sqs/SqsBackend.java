@@ -329,10 +329,16 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   @Override
   public Future<List<EntryRecord>> listDeadLetters(int limit) {
     List<EntryRecord> records = new ArrayList<>();
+    long[] bytes = {0};
     return overDeadLetters(limit, message -> {
+      if (bytes[0] >= MAX_LIST_BYTES) {
+        return Future.succeededFuture(false); // the listing holds enough payload: the rest is shown again, unread
+      }
       EntryRecord record = decode(message);
-      records.add(record != null ? record : EntryRecord.newBuilder().setEntryId(message.messageId())
-          .setLastError("not a walmesh entry").setPayload(ByteString.copyFromUtf8(message.body())).build());
+      EntryRecord listed = record != null ? record : EntryRecord.newBuilder().setEntryId(message.messageId())
+          .setLastError("not a walmesh entry").setPayload(ByteString.copyFromUtf8(message.body())).build();
+      records.add(listed);
+      bytes[0] += listed.getPayload().size();
       return Future.succeededFuture(false);
     }).map(n -> records.size() > limit ? records.subList(0, limit) : records);
   }

@@ -21,7 +21,16 @@ import java.util.List;
  */
 public interface DeadLetterBackend extends Backend {
 
-  /** Lists up to {@code limit} dead-lettered entries, oldest first. */
+  /**
+   * The most payload bytes one listing holds: a listing stops at the entry that takes it past this (it holds at least
+   * one entry), so listing a queue of large payloads cannot fill the node's heap.
+   */
+  long MAX_LIST_BYTES = 4L << 20;
+
+  /**
+   * Lists up to {@code limit} dead-lettered entries, oldest first; fewer when their payloads add up to more than
+   * {@link #MAX_LIST_BYTES}.
+   */
   Future<List<EntryRecord>> listDeadLetters(int limit);
 
   /** Moves dead-lettered entries back to the queue, due now with attempts reset; empty ids: all. */
