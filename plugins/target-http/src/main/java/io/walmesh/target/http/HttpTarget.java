@@ -43,6 +43,10 @@ final class HttpTarget implements Target {
   static final String WRITE_TIME = "Walmesh-Write-Time";
   static final String ATTRIBUTE_PREFIX = "Walmesh-Attr-";
   static final int BODY_SNIPPET_CHARS = 100;
+  /** Bytes of an answer's body kept for the error message (of which {@link #BODY_SNIPPET_CHARS} characters show). */
+  static final int MAX_BODY_KEPT = 4_096;
+  /** Bytes of an answer's body read before the request is reset. */
+  static final long MAX_BODY_READ = 1L << 20;
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}");
 
   private final Vertx vertx;
@@ -102,7 +106,7 @@ final class HttpTarget implements Target {
             .setIdleTimeout(options.timeoutMs))
             // the body is asked for in the same callback as the response: asked for later, on a reused
             // connection whose event loop is another thread, its end could pass unseen (a hang until timeout-ms)
-            .compose(req -> req.send(delivery.payload()).compose(resp -> resp.body().map(body -> new Answer(resp.statusCode(), body))))
+            .compose(req -> req.send(delivery.payload()).compose(HttpTarget::answer))
             .recover(e -> Future.failedFuture(DeliveryException.retryable(timedOut(e)
                 ? what + " did not answer within " + options.timeoutMs + " ms"
                 : what + " failed: " + HttpHeaderRules.sanitize(String.valueOf(e.getMessage()), 200)))))
@@ -123,6 +127,29 @@ final class HttpTarget implements Target {
   }
 
   private record Answer(int status, io.vertx.core.buffer.Buffer body) {
+  }
+
+  /**
+   * The status and the first {@value #MAX_BODY_KEPT} bytes of the body; the rest is read and dropped. A body over
+   * {@value #MAX_BODY_READ} bytes is not read further: the request is reset (its connection closed), so a target that
+   * answers with an endless or huge body costs neither the node's memory nor its time.
+   */
+  private static Future<Answer> answer(io.vertx.core.http.HttpClientResponse response) {
+    io.vertx.core.Promise<Answer> answered = io.vertx.core.Promise.promise();
+    io.vertx.core.buffer.Buffer kept = io.vertx.core.buffer.Buffer.buffer();
+    long[] read = {0};
+    response.exceptionHandler(answered::tryFail);
+    response.handler(chunk -> {
+      read[0] += chunk.length();
+      if (kept.length() < MAX_BODY_KEPT) {
+        kept.appendBuffer(chunk, 0, Math.min(chunk.length(), MAX_BODY_KEPT - kept.length()));
+      }
+      if (read[0] > MAX_BODY_READ && answered.tryComplete(new Answer(response.statusCode(), kept))) {
+        response.request().reset();
+      }
+    });
+    response.endHandler(v -> answered.tryComplete(new Answer(response.statusCode(), kept)));
+    return answered.future();
   }
 
   /** At most {@value #BODY_SNIPPET_CHARS} printable characters of an error body. */

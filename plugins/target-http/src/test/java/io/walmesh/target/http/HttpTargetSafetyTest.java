@@ -162,6 +162,52 @@ class HttpTargetSafetyTest {
     join(target.close());
   }
 
+  /**
+   * A target that answers with an endless body (a broken proxy, a hostile service) costs neither memory nor time: the
+   * answer is read up to 1 MiB, then the request is reset, and the delivery fails with the status, well before its
+   * timeout. The server sees its connection closed after a few MiB, not after the 512 MiB it would send.
+   */
+  @Test
+  void anEndlessAnswerBodyIsCutAfterAMebibyteAndTheDeliveryFailsWithItsStatus() {
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    io.vertx.core.http.HttpServer endless = join(vertx.createHttpServer().requestHandler(request -> request.body()
+        .onSuccess(ignored -> {
+          io.vertx.core.http.HttpServerResponse response = request.response().setStatusCode(503).setChunked(true);
+          Buffer chunk = Buffer.buffer("overloaded ".repeat(6_000));
+          response.closeHandler(v -> closed.set(true));
+          response.exceptionHandler(e -> closed.set(true));
+          Runnable[] pump = new Runnable[1];
+          pump[0] = () -> {
+            while (!closed.get() && !response.writeQueueFull() && written.get() < (512L << 20)) {
+              response.write(chunk);
+              written.addAndGet(chunk.length());
+            }
+            if (!closed.get() && written.get() < (512L << 20)) {
+              response.drainHandler(v -> pump[0].run());
+            }
+          };
+          pump[0].run();
+        })).listen(0, "127.0.0.1"));
+    try {
+      Target target = create(DestinationPolicy.defaults(), new JsonObject()
+          .put("url", "http://127.0.0.1:" + endless.actualPort() + "/apply").put("timeout-ms", 30_000));
+      long started = System.nanoTime();
+      Throwable failure = failure(target.deliver(delivery("e1", Map.of(), "x")));
+      long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+      assertThat(failure).isInstanceOf(DeliveryException.class);
+      assertThat(failure.getMessage()).contains("answered 503", "overloaded");
+      assertThat(failure.getMessage().length()).isLessThan(HttpTarget.BODY_SNIPPET_CHARS + 120);
+      assertThat(tookMs).as("failed long before its 30 s timeout").isLessThan(15_000);
+      await().atMost(Duration.ofSeconds(10)).until(closed::get);
+      assertThat(written.get()).as("bytes the server got to send before its connection closed").isLessThan(64L << 20);
+      join(target.close());
+    } finally {
+      join(endless.close());
+    }
+  }
+
   @Test
   void aConfigIsRefusedNamingTheFieldWhenItsHostIsDeniedOrItsHeadersAreUnsafe() {
     HttpTargetFactory factory = new HttpTargetFactory();
