@@ -23,6 +23,8 @@ final class MemcachedConnection {
   private final Consumer<MemcachedConnection> onClosed;
   private final ArrayDeque<Command> queue = new ArrayDeque<>();
   private Buffer input = Buffer.buffer();
+  /** The most bytes of an unfinished answer held: a value of the largest payload (16 MiB) and its lines. */
+  static final int MAX_BUFFERED_BYTES = (16 << 20) + (64 << 10);
   private boolean closed;
 
   MemcachedConnection(Vertx vertx, NetSocket socket, String server, long timeoutMs, Consumer<MemcachedConnection> onClosed) {
@@ -100,6 +102,14 @@ final class MemcachedConnection {
         }
       }
       input = pos == input.length() ? Buffer.buffer() : input.getBuffer(pos, input.length());
+      if (resync == null && input.length() > MAX_BUFFERED_BYTES) {
+        // no answer to a store, delete or touch is longer than a line, nor one to gets longer than a value: a server
+        // sending more without completing one is broken or hostile, and is not buffered without bound
+        resync = new MemcachedException(MemcachedException.Kind.PROTOCOL, "memcached " + server + " sent "
+            + input.length() + " bytes without completing an answer, over the limit of " + MAX_BUFFERED_BYTES
+            + " bytes; the connection is closed");
+        input = Buffer.buffer();
+      }
     }
     completions.forEach(Runnable::run);
     if (resync != null) {

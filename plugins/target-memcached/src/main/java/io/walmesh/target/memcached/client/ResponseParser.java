@@ -83,6 +83,9 @@ final class ResponseParser {
       } catch (NumberFormatException e) {
         return unexpected(next, line, Command.Type.RETRIEVE, server);
       }
+      if (length < 0) {
+        return unexpected(next, line, Command.Type.RETRIEVE, server);
+      }
       if (in.length() < next + length + 2) {
         return null;
       }

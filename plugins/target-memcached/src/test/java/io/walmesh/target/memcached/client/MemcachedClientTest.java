@@ -96,4 +96,44 @@ class MemcachedClientTest {
       throw new AssertionError(e);
     }
   }
+
+  /**
+   * A server that answers with an endless line (broken, or hostile) is not buffered without bound: past the limit the
+   * command fails naming it and the connection is closed.
+   */
+  @Test
+  void aServerThatNeverCompletesAnAnswerIsCutOffAtTheLimit() throws Exception {
+    java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    io.vertx.core.net.NetServer endless = await(vertx.createNetServer().connectHandler(socket -> socket.handler(command -> {
+      Buffer noLineEnd = Buffer.buffer("S".repeat(64 * 1024));
+      Runnable[] pump = new Runnable[1];
+      pump[0] = () -> {
+        while (!socket.writeQueueFull() && sent.get() < (256L << 20)) {
+          socket.write(noLineEnd).onFailure(e -> sent.set(Long.MAX_VALUE));
+          sent.addAndGet(noLineEnd.length());
+        }
+        if (sent.get() < (256L << 20)) {
+          socket.drainHandler(v -> pump[0].run());
+        }
+      };
+      pump[0].run();
+    })).listen(0, "127.0.0.1"));
+    MemcachedClient hostile = new MemcachedClient(vertx, List.of(ServerAddress.parse("127.0.0.1:" + endless.actualPort())),
+        30_000, 1);
+    try {
+      Throwable failure = null;
+      try {
+        hostile.nodeFor("k").set("k", 0, 0, Buffer.buffer("v")).toCompletionStage().toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        failure = e.getCause();
+      }
+      assertThat(failure).isInstanceOf(MemcachedException.class);
+      assertThat(failure.getMessage()).contains("without completing an answer", "over the limit of "
+          + MemcachedConnection.MAX_BUFFERED_BYTES + " bytes");
+    } finally {
+      await(hostile.close());
+      await(endless.close());
+    }
+  }
 }
