@@ -322,11 +322,7 @@ class LocalBackendTest {
   @Test
   void aLargeBacklogIsCountedATurnAtATimeAfterItOpens() throws Exception {
     Backend backend = backend("large", false);
-    List<Future<AppendResult>> appends = new ArrayList<>();
-    for (int i = 0; i < 3_000; i++) {
-      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
-    }
-    await(Future.all(appends));
+    appendAll(backend, 3_000);
     List<Lease> dead = await(backend.poll(200));
     for (Lease lease : dead) {
       await(backend.deadLetter(lease, lease.entry().toBuilder().setLastError("gone").build()));
@@ -365,11 +361,7 @@ class LocalBackendTest {
   @Test
   void pendingIsNeverZeroWhileEntriesMayBeUncounted() {
     Backend backend = backend("acked", false);
-    List<Future<AppendResult>> appends = new ArrayList<>();
-    for (int i = 0; i < 300; i++) {
-      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
-    }
-    await(Future.all(appends));
+    appendAll(backend, 300);
     reopen();
     int rowsPerTurn = BacklogCount.rowsPerTurn;
     BacklogCount.rowsPerTurn = 0; // the count makes no progress until the test lets it
@@ -397,11 +389,7 @@ class LocalBackendTest {
   @Test
   void aNamespaceClosedWhileItIsCountedIsCountedAgainWhenItOpens() {
     Backend backend = backend("closing", false);
-    List<Future<AppendResult>> appends = new ArrayList<>();
-    for (int i = 0; i < 2_000; i++) {
-      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
-    }
-    await(Future.all(appends));
+    appendAll(backend, 2_000);
     reopen();
     int rowsPerTurn = BacklogCount.rowsPerTurn;
     BacklogCount.rowsPerTurn = 1;
@@ -422,11 +410,7 @@ class LocalBackendTest {
   @Test
   void deadLettersAreReplayedAndPurgedInTurns() throws Exception {
     LocalBackend backend = (LocalBackend) backend("dlq", false);
-    List<Future<AppendResult>> appends = new ArrayList<>();
-    for (int i = 0; i < 251; i++) {
-      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
-    }
-    await(Future.all(appends));
+    appendAll(backend, 251);
     List<Lease> leases = await(backend.poll(251));
     List<String> ids = new ArrayList<>();
     for (Lease lease : leases.subList(0, 250)) {
@@ -508,6 +492,15 @@ class LocalBackendTest {
       release.countDown();
       Walk.rowsPerTurn = rowsPerTurn;
     }
+  }
+
+  /** Appends {@code count} entries, due now, without a key, with payloads "0", "1", ...; waits until all are stored. */
+  private static void appendAll(Backend backend, int count) {
+    List<Future<AppendResult>> appends = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      appends.add(backend.append(entry(Integer.toString(i), "", 0)));
+    }
+    await(Future.all(appends));
   }
 
   /** Waits up to 10 s for the backend's pending count to reach {@code expected}, then asserts it is exactly that. */
