@@ -50,7 +50,7 @@ final class DeadLetters {
 
   /**
    * Puts dead letters (all when {@code entryIds} is empty) back at the end of the queue, due now. It moves them a turn
-   * of the log thread at a time ({@link #rowsPerTurn} rows read per turn, each turn one synced batch), so a queue of
+   * of the log thread at a time ({@link Walk}: 10,000 rows or 16 MiB read per turn, each turn one synced batch), so a queue of
    * millions neither stalls the node's other writes nor builds one batch of all of them; each dead letter moves in one
    * batch, so a crash part way leaves each one either replayed or still dead, never both or lost. Dead letters written
    * after the replay began (an entry it replayed that failed again) are left for the next replay.
@@ -77,93 +77,45 @@ final class DeadLetters {
         purged -> count.addAndGet(-purged));
   }
 
-  /** Rows of the dead-letter queue one turn of a replay or purge reads. Lowered by tests to act in turns. */
-  static volatile int rowsPerTurn = 10_000;
-  /** Bytes of dead letters one turn reads at most (whole rows: a turn reads at least one). */
-  private static final long MAX_BYTES_PER_TURN = 16L << 20;
-
   private interface Action {
     void apply(LocalLog.Batch batch, byte[] key, EntryRecord dead) throws Exception;
   }
 
-  /** Applies the action to the chosen dead letters that were there when it began, one turn after another. */
+  /**
+   * Applies the action to the chosen dead letters that were there when it began, a {@link Walk} turn at a time (each
+   * turn one synced batch), and hands each turn's count to {@code written} once that batch is written.
+   */
   private Future<Integer> inTurns(List<String> entryIds, Action action, java.util.function.IntConsumer written) {
-    Pass pass = new Pass(new HashSet<>(entryIds));
-    return turn(pass, action, written);
-  }
-
-  private Future<Integer> turn(Pass pass, Action action, java.util.function.IntConsumer written) {
-    int[] chosen = {0};
-    return backend.run(batch -> {
-      chosen[0] = 0;
-      if (pass.last == null) { // first turn: the replay covers the dead letters there now
-        try (RocksIterator it = batch.iterator(log.deadLetters)) {
+    Set<String> ids = new HashSet<>(entryIds);
+    boolean wanted = !ids.isEmpty();
+    byte[][] last = {null};
+    int[] inTurn = {0};
+    int[] total = {0};
+    return Walk.walk(backend, log, log.deadLetters, prefix, (batch, key, value) -> {
+      if (last[0] == null) { // the first row: the pass covers the dead letters there now
+        try (RocksIterator it = log.iterator(log.deadLetters)) {
           it.seekForPrev(Keys.prefixEnd(prefix));
-          pass.last = it.isValid() && Keys.startsWith(it.key(), prefix) ? it.key() : new byte[0];
+          last[0] = it.key();
         }
       }
-      pass.done = true;
-      if (pass.last.length == 0) {
+      if (java.util.Arrays.compareUnsigned(key, last[0]) > 0) {
         return false;
       }
-      // Read first, then write: an iterator over the batch is not read while the batch changes under it.
-      List<byte[]> keys = new ArrayList<>();
-      List<EntryRecord> rows = new ArrayList<>();
-      int read = 0;
-      long bytes = 0;
-      try (RocksIterator it = batch.iterator(log.deadLetters)) {
-        it.seek(pass.after == null ? prefix : pass.after);
-        if (pass.after != null && it.isValid() && java.util.Arrays.equals(it.key(), pass.after)) {
-          it.next();
-        }
-        for (; it.isValid() && Keys.startsWith(it.key(), prefix)
-            && java.util.Arrays.compareUnsigned(it.key(), pass.last) <= 0; it.next()) {
-          if (read == rowsPerTurn || bytes >= MAX_BYTES_PER_TURN) {
-            pass.done = false;
-            break;
-          }
-          read++;
-          byte[] key = it.key();
-          byte[] value = it.value();
-          bytes += value.length;
-          pass.after = key;
-          EntryRecord dead = LocalBackend.parse(value);
-          if (!pass.wanted || pass.ids.remove(dead.getEntryId())) {
-            keys.add(key);
-            rows.add(dead);
-          }
-          if (pass.wanted && pass.ids.isEmpty()) {
-            break; // every chosen entry was found
-          }
-        }
+      if (batch.get(log.deadLetters, key) == null) {
+        return true; // moved or purged by another task earlier in this batch
       }
-      for (int i = 0; i < keys.size(); i++) {
-        action.apply(batch, keys.get(i), rows.get(i));
+      EntryRecord dead = LocalBackend.parse(value);
+      if (!wanted || ids.remove(dead.getEntryId())) {
+        action.apply(batch, key, dead);
+        inTurn[0]++;
       }
-      chosen[0] = keys.size();
-      return chosen[0] > 0;
-    }, () -> {
-      pass.total += chosen[0];
-      if (chosen[0] > 0) {
-        written.accept(chosen[0]);
+      return !(wanted && ids.isEmpty()); // every chosen entry was found
+    }, true, () -> {
+      if (inTurn[0] > 0) {
+        total[0] += inTurn[0];
+        written.accept(inTurn[0]);
+        inTurn[0] = 0;
       }
-      return pass.done;
-    }).compose(done -> done ? Future.succeededFuture(pass.total) : turn(pass, action, written));
-  }
-
-  /** Where a replay or purge is; touched by one turn at a time, on the log thread. */
-  private static final class Pass {
-    final Set<String> ids;
-    /** Whether particular entries were asked for: the pass ends once they are all found. */
-    final boolean wanted;
-    byte[] last;
-    byte[] after;
-    boolean done;
-    int total;
-
-    Pass(Set<String> ids) {
-      this.ids = ids;
-      this.wanted = !ids.isEmpty();
-    }
+    }).map(v -> total[0]);
   }
 }

@@ -418,8 +418,8 @@ class LocalBackendTest {
       await(backend.deadLetter(lease, lease.entry().toBuilder().setLastError("gone").build()));
     }
     Lease last = leases.get(250);
-    int rowsPerTurn = DeadLetters.rowsPerTurn;
-    DeadLetters.rowsPerTurn = 100;
+    int rowsPerTurn = Walk.rowsPerTurn;
+    Walk.rowsPerTurn = 100;
     java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     try {
@@ -447,7 +447,7 @@ class LocalBackendTest {
       assertThat(again).isEqualTo(expected);
     } finally {
       release.countDown();
-      DeadLetters.rowsPerTurn = rowsPerTurn;
+      Walk.rowsPerTurn = rowsPerTurn;
     }
   }
 
