@@ -46,6 +46,8 @@ class ImageTest extends ContainerFixture {
       await().atMost(Duration.ofSeconds(90)).until(() -> Docker.health(node.getContainerId()).equals("healthy"));
       // not root inside the container
       assertThat(node.execInContainer("id", "-u").getStdout().trim()).isEqualTo("10001");
+      // the image's glibc loads the native epoll transport the node ships (else it would log Java NIO and why)
+      assertThat(node.getLogs()).contains("Network transport: native epoll");
 
       WalmeshClient client = client(node.getHost(), node.getMappedPort(WalmeshContainer.GRPC_PORT));
       try {

@@ -74,7 +74,7 @@ public final class Node {
    */
   private Future<Vertx> createVertx() {
     Future<ClusterState> joined = options.cluster() == null
-        ? Future.succeededFuture(new SingleNode(Vertx.vertx(), options.nodeId()))
+        ? Future.succeededFuture(new SingleNode(Vertx.vertx(io.walmesh.node.internal.NetworkTransport.options()), options.nodeId()))
         : Mesh.join(options.nodeId(), options.cluster()).map(mesh -> mesh);
     return joined.map(state -> {
       cluster = state;
@@ -86,6 +86,7 @@ public final class Node {
     io.walmesh.node.logging.JsonLines.node(options.nodeId());
     try {
       checkExposure(options);
+      io.walmesh.node.internal.NetworkTransport.preferred();
     } catch (IllegalStateException e) {
       log.error("walmesh node {} refuses to start: {}", options.nodeId(), e.getMessage());
       return Future.failedFuture(e);
@@ -97,6 +98,7 @@ public final class Node {
       result.completeExceptionally(e);
     }).onSuccess(created -> {
       vertx = created;
+      io.walmesh.node.internal.NetworkTransport.report(vertx);
       ProtobufCodec.registerWriteCodecs(vertx.eventBus());
       startOn(result);
     });
@@ -312,7 +314,7 @@ public final class Node {
             name -> namespaces.status(name).map(status -> status.state().healthy()))
         .busApiForTheMesh(cluster.eventBusApi());
     return deployGateways(gateway, options.grpcInstances()).recover(failure -> {
-      boolean portTaken = failure instanceof java.net.BindException || failure.getCause() instanceof java.net.BindException;
+      boolean portTaken = io.walmesh.node.internal.NetworkTransport.addressInUse(failure);
       if (options.grpcPort() == 0 && options.grpcInstances() > 1 && portTaken && attempts > 1) {
         // the free port picked for port 0 was taken before the gateway bound it: pick another
         log.info("gRPC port {} was taken before the gateway bound it; picking another", gateway.port());

@@ -117,7 +117,7 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   public static Future<Mesh> join(String nodeId, ClusterOptions options) {
     Config config = hazelcastConfig(nodeId, options);
     HazelcastClusterManager manager = new HazelcastClusterManager(config);
-    VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(eventBusOptions(options));
+    VertxOptions vertxOptions = io.walmesh.node.internal.NetworkTransport.options().setEventBusOptions(eventBusOptions(options));
     return Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered().compose(vertx -> {
       Mesh mesh = new Mesh(nodeId, options, vertx, manager.getHazelcastInstance());
       return vertx.executeBlocking(() -> {
