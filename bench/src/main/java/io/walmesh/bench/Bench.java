@@ -78,7 +78,7 @@ public final class Bench implements Callable<Integer> {
   Path curve;
 
   @Option(names = "--profile", paramLabel = "DIR", description = {"With --processes: record the node with JDK Flight",
-      "Recorder and write flame graphs of its write path and of its delivery path to DIR (SVG)."})
+      "Recorder and write flame graphs of its write path (unary and streamed) and of its delivery path to DIR (SVG)."})
   Path profile;
 
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
@@ -88,6 +88,8 @@ public final class Bench implements Callable<Integer> {
 
   private final List<JsonObject> rows = new ArrayList<>();
   final List<JsonObject> raw = new ArrayList<>();
+  /** The processes whose CPU time each measured write run counts: this client, and the servers a mode starts. */
+  final CpuMeter cpu = new CpuMeter();
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
@@ -364,8 +366,8 @@ public final class Bench implements Callable<Integer> {
     Measurement m = ClosedLoop.run(name + " (" + batch + "/call, " + calls + " calls)", calls, warmupSecs * 1000L,
         durationSecs * 1000L, () -> grpc.writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
             && r.response().getResultsList().stream().allMatch(x -> x.getStatusCode() == 0)
-            ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
-    Measurement entries = new Measurement(m.name(), m.ops() * batch, m.errors(), m.seconds(), m.latencyMicros());
+            ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())), cpu);
+    Measurement entries = m.withOps(m.ops() * batch);
     raw.add(entries.toJson().put("calls", m.ops()).put("entries-per-call", batch));
     return entries;
   }
@@ -379,7 +381,7 @@ public final class Bench implements Callable<Integer> {
   }
 
   Measurement loop(String name, int inFlight, Supplier<Future<?>> op) throws InterruptedException {
-    Measurement m = ClosedLoop.run(name, inFlight, warmupSecs * 1000L, durationSecs * 1000L, op);
+    Measurement m = ClosedLoop.run(name, inFlight, warmupSecs * 1000L, durationSecs * 1000L, op, cpu);
     raw.add(m.toJson());
     return m;
   }

@@ -18,6 +18,15 @@ final class ClosedLoop {
 
   static Measurement run(String name, int concurrency, long warmupMs, long durationMs, Supplier<Future<?>> operation)
       throws InterruptedException {
+    return run(name, concurrency, warmupMs, durationMs, operation, null);
+  }
+
+  /**
+   * {@link #run(String, int, long, long, Supplier)}, also counting the CPU time of {@code cpu}'s processes from the
+   * start of the measured window to its end (null: not counted).
+   */
+  static Measurement run(String name, int concurrency, long warmupMs, long durationMs, Supplier<Future<?>> operation,
+                         CpuMeter cpu) throws InterruptedException {
     Recorder recorder = new Recorder(3);
     AtomicLong ops = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -31,7 +40,32 @@ final class ClosedLoop {
     }
     Histogram total = new Histogram(3);
     long warmUpSeen = 0;
-    while (!done.await(1, TimeUnit.SECONDS)) {
+    java.util.Map<String, Long> cpuFrom = null;
+    java.util.Map<String, Long> cpuTo = null;
+    long nextLine = start + TimeUnit.SECONDS.toNanos(1);
+    while (true) {
+      // wake at each progress line and at the window's two edges, where the processes' CPU time is read
+      long now = System.nanoTime();
+      long wake = nextLine;
+      if (cpu != null && cpuFrom == null) {
+        wake = Math.min(wake, measureFrom);
+      } else if (cpu != null && cpuTo == null) {
+        wake = Math.min(wake, end);
+      }
+      if (done.await(Math.max(0, wake - now), TimeUnit.NANOSECONDS)) {
+        break;
+      }
+      now = System.nanoTime();
+      if (cpu != null && cpuFrom == null && now >= measureFrom) {
+        cpuFrom = cpu.sample();
+      }
+      if (cpu != null && cpuFrom != null && cpuTo == null && now >= end) {
+        cpuTo = cpu.sample();
+      }
+      if (now < nextLine) {
+        continue;
+      }
+      nextLine += TimeUnit.SECONDS.toNanos(1);
       // only operations started inside the measured window are recorded
       Histogram interval = recorder.getIntervalHistogram();
       total.add(interval);
@@ -45,7 +79,9 @@ final class ClosedLoop {
       }
     }
     total.add(recorder.getIntervalHistogram());
-    return new Measurement(name, ops.get(), errors.get(), durationMs / 1000.0, total);
+    java.util.Map<String, Long> cpuNanos = cpuFrom == null ? java.util.Map.of()
+        : CpuMeter.between(cpuFrom, cpuTo == null ? cpu.sample() : cpuTo);
+    return new Measurement(name, ops.get(), errors.get(), durationMs / 1000.0, total, cpuNanos);
   }
 
   private static void next(Supplier<Future<?>> operation, Recorder recorder, AtomicLong ops, AtomicLong warmUpOps,

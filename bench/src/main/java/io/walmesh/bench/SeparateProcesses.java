@@ -39,9 +39,19 @@ final class SeparateProcesses {
     this.deliveries = new DeliveryRuns(bench, vertx, work);
   }
 
-  /** When the write-path run was measured, for the flame graph of {@code --profile}. */
-  private Instant writesFrom;
-  private Instant writesTo;
+  /** The local write runs, for the flame graphs of {@code --profile}: file name to when the run ran and its title. */
+  private final java.util.Map<String, Window> writeRuns = new java.util.LinkedHashMap<>();
+
+  private record Window(Instant from, Instant to, String title) {
+  }
+
+  /** Runs {@code run}, keeping when it ran as the window of the flame graph {@code svg}. */
+  private Measurement windowed(String svg, String title, java.util.concurrent.Callable<Measurement> run) throws Exception {
+    Instant from = Instant.now();
+    Measurement m = run.call();
+    writeRuns.put(svg, new Window(from, Instant.now(), title));
+    return m;
+  }
   private final DeliveryRuns deliveries;
 
   void run(boolean local, boolean kafka, boolean sqs, Path curvePlot, Path profile) throws Exception {
@@ -60,6 +70,11 @@ final class SeparateProcesses {
              : null) {
       System.err.printf("node (pid %d): %s%nminimal gRPC WAL (pid %d): %s%n", node.pid(), node.commandLine(),
           minimal.pid(), minimal.announced());
+      bench.cpu.watch(NODE, ProcessHandle.of(node.pid()).orElseThrow())
+          .watch(MINIMAL, ProcessHandle.of(minimal.pid()).orElseThrow());
+      if (broker != null) {
+        bench.cpu.watch("kafka broker", ProcessHandle.of(broker.pid()).orElseThrow());
+      }
       GrpcWriteClient toNode = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
       int minimalPort = Integer.parseInt(minimal.address());
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);
@@ -97,7 +112,10 @@ final class SeparateProcesses {
             raw.createTopic("minimal-w");
             try (JavaChild minimalKafka = JavaChild.start(work.resolve("minimal-kafka.log"), JavaChild.NODE_MEMORY,
                 MinimalWal.class, "0", "--kafka=" + broker.address(), "minimal-w")) {
+              bench.cpu.watch(MINIMAL_KAFKA, ProcessHandle.of(minimalKafka.pid()).orElseThrow());
               kafka(node, toNode, raw, Integer.parseInt(minimalKafka.address()));
+            } finally {
+              bench.cpu.forget(MINIMAL_KAFKA);
             }
             if (curvePlot != null) {
               curves.add(curve("kafka: walmesh WriteToLog", toNode, "bench-kafka-w", "#ff7f0e"));
@@ -141,6 +159,8 @@ final class SeparateProcesses {
     try (NodeProcess owner = NodeProcess.start(work, "mesh-1", NODE_HEAP, meshCluster(ownerPort, members));
          NodeProcess other = NodeProcess.start(work, "mesh-2", NODE_HEAP, meshCluster(otherPort, members))) {
       owner.createNamespace(writeNamespace());
+      bench.cpu.watch("owner", ProcessHandle.of(owner.pid()).orElseThrow())
+          .watch("other node", ProcessHandle.of(other.pid()).orElseThrow());
       GrpcWriteClient toOwner = new GrpcWriteClient(vertx, "127.0.0.1", owner.grpcPort());
       GrpcWriteClient toOther = new GrpcWriteClient(vertx, "127.0.0.1", other.grpcPort());
       try {
@@ -156,6 +176,9 @@ final class SeparateProcesses {
           bench.row("mesh", "unary write latency p" + p + " through a non-owner (ms)", routed.percentileMs(p),
               direct.percentileMs(p), what);
         }
+        // the CPU a write costs both nodes together: the owner's work, plus the other node's gateway and routing
+        bench.row("mesh", "CPU per write, both nodes (us)", routed.cpuMicrosPerOp("owner") + routed.cpuMicrosPerOp("other node"),
+            direct.cpuMicrosPerOp("owner") + direct.cpuMicrosPerOp("other node"), what);
       } finally {
         toOwner.close();
         toOther.close();
@@ -195,14 +218,17 @@ final class SeparateProcesses {
   }
 
   private void flameGraphs(Path recording, Path dir) throws Exception {
-    long writes = writesFrom == null ? 0 : FlameGraph.write(recording, writesFrom, writesTo, dir.resolve("write-path.svg"),
-        "walmesh node, unary WriteToLog, " + bench.concurrency + " in flight (delayed entries: no delivery)");
+    StringBuilder written = new StringBuilder();
+    for (var run : writeRuns.entrySet()) {
+      long samples = FlameGraph.write(recording, run.getValue().from(), run.getValue().to(), dir.resolve(run.getKey()),
+          run.getValue().title());
+      written.append(dir.resolve(run.getKey())).append(" (").append(samples).append(" samples), ");
+    }
     long delivered = deliveries.measuredFrom() == null ? 0 : FlameGraph.write(recording, deliveries.measuredFrom(),
         deliveries.measuredTo(),
         dir.resolve("delivery-path.svg"), "walmesh node, writes and their delivery to an HTTP target, " + bench.concurrency
             + " writers");
-    System.err.printf("flame graphs: %s (%d samples), %s (%d samples)%n", dir.resolve("write-path.svg"), writes,
-        dir.resolve("delivery-path.svg"), delivered);
+    System.err.printf("flame graphs: %s%s (%d samples)%n", written, dir.resolve("delivery-path.svg"), delivered);
   }
 
   private void local(NodeProcess node, GrpcWriteClient toNode, GrpcWriteClient toMinimal, int minimalPort) throws Exception {
@@ -212,20 +238,23 @@ final class SeparateProcesses {
     bench.writes("minimal WAL WriteToLog (untimed warm-up)", toMinimal, "bench-local-w");
     Measurement[] unaries = alternating(() -> {
       fresh(node);
-      writesFrom = Instant.now();
-      Measurement m = bench.writes("local: walmesh WriteToLog", toNode, "bench-local-w");
-      writesTo = Instant.now();
-      return m;
+      // the last of the runs is the flame graph's
+      return windowed("write-path.svg", "walmesh node, unary WriteToLog, " + bench.concurrency
+          + " in flight (delayed entries: no delivery)", () -> bench.writes("local: walmesh WriteToLog", toNode, "bench-local-w"));
     }, () -> bench.writes("minimal WAL WriteToLog", toMinimal, "bench-local-w"));
     Measurement unary = unaries[0];
     Measurement minimalUnary = unaries[1];
     fresh(node);
-    Measurement batched = bench.batchedWrites("local: walmesh WriteToLogBatch", toNode, "bench-local-w");
+    Measurement batched = windowed("write-path-batch.svg", "walmesh node, WriteToLogBatch, " + bench.batch
+        + " per call (delayed entries: no delivery)", () -> bench.batchedWrites("local: walmesh WriteToLogBatch", toNode,
+        "bench-local-w"));
     Measurement minimalBatched = bench.batchedWrites("minimal WAL WriteToLogBatch", toMinimal, "bench-local-w");
     fresh(node);
-    Measurement streamed = bench.streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-local-w");
+    Measurement streamed = windowed("write-path-stream.svg", "walmesh node, WriteToLogStream, " + bench.concurrency
+        + " in flight on one stream (delayed entries: no delivery)",
+        () -> bench.streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-local-w"));
     Measurement minimalStreamed = bench.streamedWrites("minimal WAL WriteToLogStream", vertx, minimalPort, "bench-local-w");
-    rows("local", what, unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
+    rows("local", what, MINIMAL, unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
     try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
       Measurement raw = bench.loop("local: raw RocksDB synced append, in this process",
           () -> rocks.append(LatencySink.stamp(bench.payloadBytes)));
@@ -286,9 +315,10 @@ final class SeparateProcesses {
       Measurement streamed = bench.streamedWrites("kafka: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-kafka-w");
       Measurement minimalStreamed = bench.streamedWrites("kafka: minimal gRPC front WriteToLogStream", vertx, minimalPort,
           "bench-kafka-w");
-      rows("kafka", what, unary, producer, batched, producer, streamed, producer);
+      // the raw producer runs in this client process: no server process whose CPU compares with the node's
+      rows("kafka", what, null, unary, producer, batched, producer, streamed, producer);
       rows("kafka", "minimal grpc-java server producing each request to Kafka (same settings, same broker), own process",
-          unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
+          MINIMAL_KAFKA, unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
     } finally {
       toMinimal.close();
     }
@@ -318,9 +348,26 @@ final class SeparateProcesses {
     return new Measurement[] {as.get(ROUNDS / 2), bs.get(ROUNDS / 2)};
   }
 
-  /** The write rows of one backend: each walmesh call style against its baseline. */
-  private void rows(String backend, String what, Measurement unary, Measurement unaryBaseline, Measurement batched,
-                    Measurement batchedBaseline, Measurement streamed, Measurement streamedBaseline) {
+  /** {@link CpuMeter} labels of the node and the baselines' server processes. */
+  static final String NODE = "node";
+  static final String MINIMAL = "minimal WAL";
+  static final String MINIMAL_KAFKA = "minimal kafka front";
+
+  /**
+   * The write rows of one backend: each walmesh call style against its baseline; with {@code baselineServer} (the
+   * {@link CpuMeter} label of the baseline's server process), also the CPU each write cost the node against what it
+   * cost that server.
+   */
+  private void rows(String backend, String what, String baselineServer, Measurement unary, Measurement unaryBaseline,
+                    Measurement batched, Measurement batchedBaseline, Measurement streamed, Measurement streamedBaseline) {
+    if (baselineServer != null) {
+      bench.row(backend, "unary: server CPU per write (us)", unary.cpuMicrosPerOp(NODE),
+          unaryBaseline.cpuMicrosPerOp(baselineServer), what);
+      bench.row(backend, "batched: server CPU per entry (us)", batched.cpuMicrosPerOp(NODE),
+          batchedBaseline.cpuMicrosPerOp(baselineServer), what);
+      bench.row(backend, "streamed: server CPU per write (us)", streamed.cpuMicrosPerOp(NODE),
+          streamedBaseline.cpuMicrosPerOp(baselineServer), what);
+    }
     bench.row(backend, "unary write throughput (ops/s)", unary.throughput(), unaryBaseline.throughput(), what);
     bench.row(backend, "unary write latency p50 (ms)", unary.percentileMs(50), unaryBaseline.percentileMs(50), what);
     bench.row(backend, "unary write latency p99 (ms)", unary.percentileMs(99), unaryBaseline.percentileMs(99), what);
