@@ -172,9 +172,10 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public Future<AppendResult> append(EntryRecord entry) {
-    CompletableFuture<AppendResult> result = new CompletableFuture<>();
-    log.submit(new AppendTask(entry, result));
-    return Future.fromCompletionStage(result, vertx.getOrCreateContext());
+    // completed on the caller's context, with the other appends of its group commit from that context (completeOn)
+    io.vertx.core.Promise<AppendResult> result = io.vertx.core.Promise.promise();
+    log.submit(new AppendTask(entry, vertx.getOrCreateContext(), result));
+    return result.future();
   }
 
   /**
@@ -199,13 +200,15 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   /** Appends one entry: dedupe, sequence, entry and idempotency record in the shared batch. */
   private final class AppendTask implements LogTask {
     private final EntryRecord entry;
-    private final CompletableFuture<AppendResult> result;
+    private final io.vertx.core.Context context;
+    private final io.vertx.core.Promise<AppendResult> result;
     private long seq = -1;
     private String entryId;
     private boolean duplicate;
 
-    AppendTask(EntryRecord entry, CompletableFuture<AppendResult> result) {
+    AppendTask(EntryRecord entry, io.vertx.core.Context context, io.vertx.core.Promise<AppendResult> result) {
       this.entry = entry;
+      this.context = context;
       this.result = result;
     }
 
@@ -263,8 +266,9 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     @Override
     public void complete(Throwable failure) {
       if (failure != null) {
-        result.completeExceptionally(failure instanceof AppendException ? failure
-            : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure));
+        Throwable notStored = failure instanceof AppendException ? failure
+            : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure);
+        log.completeOn(context, () -> result.fail(notStored));
         return;
       }
       if (seq >= 0) {
@@ -274,7 +278,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
           notifyAvailable(); // a delayed entry wakes the consumer when it falls due (refreshStats armed that)
         }
       }
-      result.complete(new AppendResult(entryId, duplicate));
+      AppendResult appended = new AppendResult(entryId, duplicate);
+      log.completeOn(context, () -> result.complete(appended));
     }
   }
 

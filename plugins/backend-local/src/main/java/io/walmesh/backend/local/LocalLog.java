@@ -174,6 +174,42 @@ final class LocalLog implements AutoCloseable {
     started.start();
   }
 
+  /**
+   * The completions of the tasks of the batch the log thread is finishing, per Vert.x context, handed to each context
+   * together once the batch is done ({@link #handOverCompletions}): the appends of one group commit made by one
+   * producer reach its event loop as one task, not one each. Log thread only.
+   */
+  private final Map<io.vertx.core.Context, List<Runnable>> completions = new java.util.IdentityHashMap<>();
+
+  /**
+   * Runs {@code completion} on {@code context}: from a task's {@link LogTask#complete} on the log thread, together with
+   * the batch's other completions for that context, in the order given; from any other thread (a task failed as it
+   * was submitted), at once.
+   */
+  void completeOn(io.vertx.core.Context context, Runnable completion) {
+    if (Thread.currentThread() != thread) {
+      context.runOnContext(v -> completion.run());
+      return;
+    }
+    completions.computeIfAbsent(context, c -> new ArrayList<>()).add(completion);
+  }
+
+  private void handOverCompletions() {
+    if (completions.isEmpty()) {
+      return;
+    }
+    completions.forEach((context, batch) -> context.runOnContext(v -> {
+      for (Runnable completion : batch) {
+        try {
+          completion.run();
+        } catch (Throwable t) {
+          log.error("Local log: completing a task on its context failed", t);
+        }
+      }
+    }));
+    completions.clear();
+  }
+
   /** Queues a task for the log thread; fails it at once when the log is closed. */
   void submit(LogTask task) {
     if (closed) {
@@ -283,6 +319,7 @@ final class LocalLog implements AutoCloseable {
         log.error("Local log thread failed a batch", t);
       } finally {
         tasks.clear();
+        handOverCompletions();
       }
     }
   }

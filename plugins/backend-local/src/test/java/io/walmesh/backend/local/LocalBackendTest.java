@@ -62,6 +62,42 @@ class LocalBackendTest {
         .setWriteTimeMs(System.currentTimeMillis()).setDueAtMs(dueAt).build();
   }
 
+  /**
+   * The log thread hands the completions of a batch to each caller's context together: every append still completes
+   * on the context that made it, after it is written, and a context's appends complete in the order it made them.
+   */
+  @Test
+  void appendsFromSeveralContextsCompleteOnTheirOwnContextInTheirOrder() {
+    Backend backend = backend("contexts", false);
+    List<io.vertx.core.Context> contexts = List.of(vertx.getOrCreateContext(), vertx.getOrCreateContext(),
+        vertx.getOrCreateContext());
+    List<Future<List<String>>> perContext = new ArrayList<>();
+    for (io.vertx.core.Context context : contexts) {
+      io.vertx.core.Promise<List<String>> done = io.vertx.core.Promise.promise();
+      context.runOnContext(v -> {
+        List<String> completed = new ArrayList<>();
+        List<Future<AppendResult>> appends = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          appends.add(backend.append(entry("c" + i, "", 0)).andThen(r -> {
+            assertThat(io.vertx.core.Vertx.currentContext()).as("completed on the appending context").isSameAs(context);
+            completed.add(r.result().entryId());
+          }));
+        }
+        Future.all(appends).map(all -> completed).onComplete(done);
+      });
+      perContext.add(done.future());
+    }
+    Set<String> all = new HashSet<>();
+    for (Future<List<String>> ids : perContext) {
+      List<String> completed = await(ids);
+      assertThat(completed).hasSize(300);
+      assertThat(completed).as("a context's appends complete in the order it made them").isSorted();
+      all.addAll(completed);
+    }
+    assertThat(all).hasSize(900);
+    assertThat(((CountingBackend) backend).stats().pending()).isEqualTo(900);
+  }
+
   @Test
   void concurrentAppendsShareSyncs() {
     Backend backend = backend("group", false);
