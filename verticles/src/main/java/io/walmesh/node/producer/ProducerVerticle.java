@@ -195,8 +195,11 @@ public final class ProducerVerticle extends AbstractVerticle {
       return refused(WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
           + " was sent to the address of namespace " + config.name());
     }
+    // each map asked for once: a map the request did not carry is a new empty MapField at every call of its getter
+    java.util.Map<String, String> headers = request.getHeadersMap();
+    java.util.Map<String, String> attributes = WriteValidator.attributes(request);
     try {
-      WriteValidator.validate(config, request);
+      WriteValidator.validate(config, request, headers, attributes, System.currentTimeMillis());
     } catch (WriteValidator.Refusal refusal) {
       return refused(refusal.failure, refusal.getMessage());
     }
@@ -219,11 +222,11 @@ public final class ProducerVerticle extends AbstractVerticle {
         .setDueAtMs(WriteValidator.dueAt(request.getLifecycle(), now))
         .setIdempotencyKey(request.getIdempotencyKey());
     // maps only when there is something in them: copying an empty protobuf map still costs an iterator each
-    if (request.getHeadersCount() > 0) {
-      builder.putAllHeaders(request.getHeadersMap());
+    if (!headers.isEmpty()) {
+      builder.putAllHeaders(headers);
     }
-    if (request.getTarget().getAttributesCount() > 0) {
-      builder.putAllTargetAttributes(request.getTarget().getAttributesMap());
+    if (!attributes.isEmpty()) {
+      builder.putAllTargetAttributes(attributes);
     }
     if (traceparent != null) {
       builder.putHeaders(Tracing.TRACEPARENT, traceparent);
