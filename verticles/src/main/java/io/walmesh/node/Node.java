@@ -192,7 +192,9 @@ public final class Node {
               .tls(options.tls())
               .authorizer(authorizer)
               .maxConcurrentUploads(options.maxConcurrentUploads());
-          return vertx.deployVerticle(admin);
+          return vertx.deployVerticle(admin).recover(failure -> Future.failedFuture(
+              io.walmesh.node.internal.NetworkTransport.addressInUse(failure) ? portInUse("admin", options.adminHost(),
+                  options.adminPort(), "--admin-port N, or admin.port", failure) : failure));
         })
         .compose(v -> cluster.publishNode(new JsonObject()
             .put("admin", options.adminHost() + ":" + adminPort())
@@ -320,8 +322,16 @@ public final class Node {
         log.info("gRPC port {} was taken before the gateway bound it; picking another", gateway.port());
         return deployGateways(attempts - 1);
       }
-      return Future.failedFuture(failure);
+      return Future.failedFuture(portTaken ? portInUse("gRPC", options.grpcHost(), gateway.port(), "--grpc-port N, or grpc.port",
+          failure) : failure);
     });
+  }
+
+  /** A listener's port is taken: which listener, which address, and what to do, rather than the socket's errno. */
+  private static IllegalStateException portInUse(String listener, String host, int port, String setting, Throwable cause) {
+    return new IllegalStateException(listener + " port " + host + ":" + port + " is already in use (another walmesh node"
+        + " or another program listens on it): stop that, or give this node another port (" + setting
+        + " in the node config)", cause);
   }
 
   private Future<String> deployGateways(GatewayVerticle first, int instances) {

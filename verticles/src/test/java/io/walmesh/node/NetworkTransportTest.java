@@ -9,6 +9,7 @@ import io.walmesh.node.gateway.GrpcWriteClient;
 import io.walmesh.node.internal.NetworkTransport;
 import io.walmesh.protocol.v1.Trilean;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -48,6 +49,24 @@ class NetworkTransportTest {
     Node node = new Node(new NodeOptions().nodeId("bad").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
     assertThatThrownBy(() -> await(node.start())).hasMessageContaining("-Dwalmesh.native-transport=epoll")
         .hasMessageContaining("use true").hasMessageContaining("or false");
+  }
+
+  @Test
+  void aTakenPortStopsTheStartWithAnErrorNamingTheListenerAndThePortOnEitherTransport() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      for (String nativeTransport : List.of("true", "false")) {
+        System.setProperty(NetworkTransport.PROPERTY, nativeTransport);
+        Node grpcTaken = new Node(new NodeOptions().nodeId("grpc-" + nativeTransport).dataDir(dataDir.resolve("g" + nativeTransport))
+            .grpc("127.0.0.1", port).admin("127.0.0.1", 0));
+        assertThatThrownBy(() -> await(grpcTaken.start())).as("native transport %s", nativeTransport)
+            .hasMessageContaining("gRPC port 127.0.0.1:" + port + " is already in use").hasMessageContaining("--grpc-port");
+        Node adminTaken = new Node(new NodeOptions().nodeId("admin-" + nativeTransport).dataDir(dataDir.resolve("a" + nativeTransport))
+            .grpc("127.0.0.1", 0).admin("127.0.0.1", port));
+        assertThatThrownBy(() -> await(adminTaken.start())).as("native transport %s", nativeTransport)
+            .hasMessageContaining("admin port 127.0.0.1:" + port + " is already in use").hasMessageContaining("--admin-port");
+      }
+    }
   }
 
   /** Starts a node, writes one entry through its gRPC port, stops it; whether it ran on the native transport. */
