@@ -45,13 +45,6 @@ final class SeparateProcesses {
   private record Window(Instant from, Instant to, String title) {
   }
 
-  /** Runs {@code run}, keeping when it ran as the window of the flame graph {@code svg}. */
-  private Measurement windowed(String svg, String title, java.util.concurrent.Callable<Measurement> run) throws Exception {
-    Instant from = Instant.now();
-    Measurement m = run.call();
-    writeRuns.put(svg, new Window(from, Instant.now(), title));
-    return m;
-  }
   private final DeliveryRuns deliveries;
 
   void run(boolean local, boolean kafka, boolean sqs, Path curvePlot, Path profile) throws Exception {
@@ -215,6 +208,14 @@ final class SeparateProcesses {
   private void fresh(NodeProcess node) throws Exception {
     node.deleteNamespace("bench-local-w");
     node.createNamespace(writeNamespace());
+  }
+
+  /** Runs {@code run}, keeping when it ran as the window of the flame graph {@code svg}. */
+  private Measurement windowed(String svg, String title, java.util.concurrent.Callable<Measurement> run) throws Exception {
+    Instant from = Instant.now();
+    Measurement m = run.call();
+    writeRuns.put(svg, new Window(from, Instant.now(), title));
+    return m;
   }
 
   private void flameGraphs(Path recording, Path dir) throws Exception {

@@ -198,8 +198,9 @@ public final class ProducerVerticle extends AbstractVerticle {
     // each map asked for once: a map the request did not carry is a new empty MapField at every call of its getter
     java.util.Map<String, String> headers = request.getHeadersMap();
     java.util.Map<String, String> attributes = WriteValidator.attributes(request);
+    long now = System.currentTimeMillis(); // one instant for the checks of the delay and for the entry's times
     try {
-      WriteValidator.validate(config, request, headers, attributes, System.currentTimeMillis());
+      WriteValidator.validate(config, request, headers, attributes, now);
     } catch (WriteValidator.Refusal refusal) {
       return refused(refusal.failure, refusal.getMessage());
     }
@@ -212,7 +213,6 @@ public final class ProducerVerticle extends AbstractVerticle {
       return refused(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
           + inFlight + " writes in flight, its max-in-flight-writes; back off and retry");
     }
-    long now = System.currentTimeMillis();
     EntryRecord.Builder builder = EntryRecord.newBuilder()
         .setNamespace(config.name())
         .setKey(request.getKey())
