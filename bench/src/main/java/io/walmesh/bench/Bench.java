@@ -78,7 +78,8 @@ public final class Bench implements Callable<Integer> {
   Path curve;
 
   @Option(names = "--profile", paramLabel = "DIR", description = {"With --processes: record the node with JDK Flight",
-      "Recorder and write flame graphs of its write path (unary and streamed) and of its delivery path to DIR (SVG)."})
+      "Recorder and write flame graphs of its write path (unary, batched and streamed; kafka-*.svg for a kafka namespace)",
+      "and of its delivery path to DIR (SVG)."})
   Path profile;
 
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")

@@ -128,7 +128,7 @@ final class SeparateProcesses {
         toMinimal.close();
       }
       node.close(); // the recording is written as the node exits
-      if (recording != null && local) {
+      if (recording != null) {
         flameGraphs(recording, profile);
       }
       if (curvePlot != null) {
@@ -306,14 +306,20 @@ final class SeparateProcesses {
       bench.writes("kafka: walmesh WriteToLog (untimed warm-up)", toNode, "bench-kafka-w");
       bench.writes("kafka: minimal gRPC front WriteToLog (untimed warm-up)", toMinimal, "bench-kafka-w");
       bench.loop("kafka: raw KafkaProducer (untimed warm-up)", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
-      Measurement[] unaries = alternating(() -> bench.writes("kafka: walmesh WriteToLog", toNode, "bench-kafka-w"),
+      // the last of the runs is the flame graph's
+      Measurement[] unaries = alternating(() -> windowed("kafka-write-path.svg", "walmesh node, kafka namespace, unary"
+              + " WriteToLog, " + bench.concurrency + " in flight", () -> bench.writes("kafka: walmesh WriteToLog", toNode,
+              "bench-kafka-w")),
           () -> bench.writes("kafka: minimal gRPC front WriteToLog", toMinimal, "bench-kafka-w"));
       Measurement unary = unaries[0];
       Measurement minimalUnary = unaries[1];
       Measurement producer = bench.loop("kafka: raw KafkaProducer", () -> raw.send("raw-w", LatencySink.stamp(bench.payloadBytes)));
-      Measurement batched = bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w");
+      Measurement batched = windowed("kafka-write-path-batch.svg", "walmesh node, kafka namespace, WriteToLogBatch, "
+          + bench.batch + " per call", () -> bench.batchedWrites("kafka: walmesh WriteToLogBatch", toNode, "bench-kafka-w"));
       Measurement minimalBatched = bench.batchedWrites("kafka: minimal gRPC front WriteToLogBatch", toMinimal, "bench-kafka-w");
-      Measurement streamed = bench.streamedWrites("kafka: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-kafka-w");
+      Measurement streamed = windowed("kafka-write-path-stream.svg", "walmesh node, kafka namespace, WriteToLogStream, "
+          + bench.concurrency + " in flight on one stream", () -> bench.streamedWrites("kafka: walmesh WriteToLogStream",
+          vertx, node.grpcPort(), "bench-kafka-w"));
       Measurement minimalStreamed = bench.streamedWrites("kafka: minimal gRPC front WriteToLogStream", vertx, minimalPort,
           "bench-kafka-w");
       // the raw producer runs in this client process: no server process whose CPU compares with the node's
