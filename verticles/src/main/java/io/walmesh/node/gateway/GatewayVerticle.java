@@ -112,7 +112,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
     MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
-    Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.apply(new HttpServerOptions().setHost(host).setPort(port))))
+    Future.join(busGateway.completion(), vertx.createHttpServer(io.walmesh.node.tls.TlsOptions.apply(tls, limits.applyToGrpc(new HttpServerOptions().setHost(host).setPort(port))))
         .connectionHandler(connection -> {
           // only on admitted connections: one past the cap is closed exactly as before, its GOAWAY flushed at once
           if (connectionCap.admit(connection)) {

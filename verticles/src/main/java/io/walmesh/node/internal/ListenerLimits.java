@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * most every 10 s.
  *
  * @param maxConnections connections open at once; past it new ones are closed
- * @param idleTimeoutMs a connection with no traffic for this long is closed; 0 keeps idle connections
+ * @param idleTimeoutMs a connection idle for this long is closed (gRPC: nothing from the client; admin: no traffic
+ *                      either way); 0 keeps idle connections
  */
 public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
   /** gRPC: {@value} connections. */
@@ -45,12 +46,30 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
     }
   }
 
-  /** Sets the idle timeout on the server's options. */
+  /** Sets the idle timeout on the admin listener's options: a connection with no traffic either way is idle. */
   public HttpServerOptions apply(HttpServerOptions options) {
     if (idleTimeoutMs > 0) {
-      options.setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeoutMs));
+      options.setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setIdleTimeout(timeout());
     }
     return options;
+  }
+
+  /**
+   * Sets the idle timeout on the gRPC listener's options: a connection that sent the node nothing for the timeout is
+   * idle. Every call, stream message, window update and ping from the client resets the clock; the node's answers do
+   * not, since each one answers something the client sent. Watching writes too (as {@link #apply} does) costs a
+   * listener on every HTTP/2 frame the node writes, three per unary call: 5-8 % of the node's CPU under unary writes
+   * (docs/performance.md).
+   */
+  public HttpServerOptions applyToGrpc(HttpServerOptions options) {
+    if (idleTimeoutMs > 0) {
+      options.setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setReadIdleTimeout(timeout());
+    }
+    return options;
+  }
+
+  private int timeout() {
+    return (int) Math.min(Integer.MAX_VALUE, idleTimeoutMs);
   }
 
   /** A connection handler that enforces {@link #maxConnections} for one listener; share it among its servers. */
