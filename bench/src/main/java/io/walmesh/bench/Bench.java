@@ -67,6 +67,16 @@ public final class Bench implements Callable<Integer> {
       "unary writes to a local namespace through its owner and through the other node (routed over the event bus)."})
   boolean mesh;
 
+  @Option(names = "--ab", arity = "0..1", fallbackValue = "", paramLabel = "OPTS", description = {"Instead of the",
+      "backends: two nodes of this checkout, each in its own process, node B with these extra JVM options (e.g.",
+      "--ab=-Dwalmesh.native-transport=false; none: an A/A run that shows the machine's noise), measured alternately on",
+      "the local backend: B's CPU per write and throughput against A's."})
+  String ab;
+
+  @Option(names = "--ab-repo", paramLabel = "DIR", description = {"With or without --ab: node B from the checkout DIR",
+      "(e.g. a git worktree of an earlier commit, built with ./mvnw -DskipTests -pl verticles -am package)."})
+  Path abRepo;
+
   @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the delivery runs (delivery),",
       "only the write runs (writes) of the chosen backends, or only the delivery to a kafka target (targets, with",
       "--backend kafka); default: all of them."})
@@ -102,7 +112,31 @@ public final class Bench implements Callable<Integer> {
       durationSecs = 5;
       warmupSecs = 3;
     }
+    // the nodes' logs, RocksDB directories and brokers' data: gigabytes after a full run, removed when the run
+    // succeeds, kept (and named) when it fails
     Path work = Files.createTempDirectory("walmesh-bench");
+    Integer code;
+    try {
+      code = run(work);
+    } catch (Exception | Error e) {
+      System.err.println("the bench failed; its work directory, with the nodes' and servers' logs, is kept: " + work);
+      throw e;
+    }
+    deleteTree(work);
+    return code;
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (java.io.UncheckedIOException | java.io.IOException e) {
+      System.err.println("could not remove the bench's work directory " + root + ": " + e);
+    }
+  }
+
+  private Integer run(Path work) throws Exception {
     Vertx vertx = Vertx.vertx();
     if (memory) {
       try {
@@ -127,6 +161,18 @@ public final class Bench implements Callable<Integer> {
     if ("targets".equals(only) && !backend.equals("kafka")) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--only targets measures the kafka target: it"
           + " needs --backend kafka (the broker it produces to), got --backend " + backend);
+    }
+    if (ab != null || abRepo != null) {
+      try {
+        System.err.printf("walmesh bench, node A against node B: concurrency %d, payload %d B, %d s warm-up + %d s per"
+            + " run, %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
+        new NodeAb(this, vertx, work).run(ab == null ? "" : ab, abRepo);
+        printTable();
+        writeResults();
+        return 0;
+      } finally {
+        await(vertx.close());
+      }
     }
     if (processes || curve != null || profile != null || mesh) {
       if (tls) {

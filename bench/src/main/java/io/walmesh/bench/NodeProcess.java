@@ -43,7 +43,12 @@ final class NodeProcess implements AutoCloseable {
    * port, the members' addresses), or null for a standalone node.
    */
   static NodeProcess start(Path work, String nodeId, String javaOptions, JsonObject cluster) throws Exception {
-    Path repo = Path.of(System.getProperty("walmesh.repo", ".")).toAbsolutePath().normalize();
+    return start(work, nodeId, javaOptions, cluster, Path.of(System.getProperty("walmesh.repo", ".")));
+  }
+
+  /** {@link #start(Path, String, String, JsonObject)} with the launcher of the checkout {@code repo}. */
+  static NodeProcess start(Path work, String nodeId, String javaOptions, JsonObject cluster, Path repo) throws Exception {
+    repo = repo.toAbsolutePath().normalize();
     Path launcher = repo.resolve("walmesh");
     if (!Files.isExecutable(launcher)) {
       throw new IllegalStateException("the bench starts the node with " + launcher + ", which is not there; run"
