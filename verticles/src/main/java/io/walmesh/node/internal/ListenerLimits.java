@@ -58,8 +58,8 @@ public record ListenerLimits(int maxConnections, long idleTimeoutMs) {
    * Sets the idle timeout on the gRPC listener's options: a connection that sent the node nothing for the timeout is
    * idle. Every call, stream message, window update and ping from the client resets the clock; the node's answers do
    * not, since each one answers something the client sent. Watching writes too (as {@link #apply} does) costs a
-   * listener on every HTTP/2 frame the node writes, three per unary call: 5-8 % of the node's CPU under unary writes
-   * (docs/performance.md).
+   * listener on every HTTP/2 frame the node writes, three per unary call: about 6 % of the node's CPU samples under
+   * unary writes (docs/performance.md).
    */
   public HttpServerOptions applyToGrpc(HttpServerOptions options) {
     if (idleTimeoutMs > 0) {
