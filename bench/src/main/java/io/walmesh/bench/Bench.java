@@ -119,19 +119,23 @@ public final class Bench implements Callable<Integer> {
     try {
       code = run(work);
     } catch (Exception | Error e) {
-      System.err.println("the bench failed; its work directory, with the nodes' and servers' logs, is kept: " + work);
+      try (java.util.stream.Stream<Path> made = Files.list(work)) {
+        if (made.findAny().isPresent()) {
+          System.err.println("the bench failed; its work directory, with the nodes' and servers' logs, is kept: " + work);
+        } else {
+          deleteTree(work); // refused before it started anything (a usage error)
+        }
+      }
       throw e;
     }
     deleteTree(work);
     return code;
   }
 
-  private static void deleteTree(Path root) throws java.io.IOException {
-    try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (java.io.UncheckedIOException | java.io.IOException e) {
+  private static void deleteTree(Path root) {
+    try {
+      io.walmesh.testkit.Directories.deleteTree(root);
+    } catch (java.io.UncheckedIOException e) {
       System.err.println("could not remove the bench's work directory " + root + ": " + e);
     }
   }

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,9 +90,7 @@ public final class PluginJar {
           put(jar, "lib/" + lib.getFileName(), Files.readAllBytes(lib));
         }
       }
-      try (Stream<Path> walk = Files.walk(classes)) {
-        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      Directories.deleteTree(classes);
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
