@@ -28,8 +28,6 @@ import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +104,8 @@ public final class GatewayVerticle extends AbstractVerticle {
       String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
       if (principal != null) {
         StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
-            request -> writeOne(principal, request, DEFAULT_WRITE_TIMEOUT_MS, call.headers().get(Tracing.TRACEPARENT)));
+            (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS,
+                call.headers().get(Tracing.TRACEPARENT)));
       }
     });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
@@ -164,7 +163,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       message.fail(WriteFailure.RESOURCE_EXHAUSTED.code(), budget.refusal());
       return;
     }
-    route(request, timeout, message.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
+    route(request, timeout, message.headers().get(Tracing.TRACEPARENT), true).onComplete(done -> {
       budget.release(size);
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
@@ -259,7 +258,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (principal == null) {
       return;
     }
-    writeOne(principal, request, timeoutOf(call), call.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
+    writeOne(principal, request, unary.wireBytes(), timeoutOf(call), call.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
@@ -275,7 +274,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       unary.refuse(GrpcStatus.INVALID_ARGUMENT, "a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount());
       return;
     }
-    long size = batch.getSerializedSize();
+    long size = unary.wireBytes() >= 0 ? unary.wireBytes() : batch.getSerializedSize();
     if (!budget.tryAcquire(size)) {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
       return;
@@ -287,42 +286,50 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     long timeout = timeoutOf(call);
     String traceparent = call.headers().get(Tracing.TRACEPARENT);
-    List<Future<Outcome>> outcomes = new ArrayList<>(batch.getRequestsCount());
-    for (WriteToLogRequest request : batch.getRequestsList()) {
+    int count = batch.getRequestsCount();
+    BatchAnswers answers = new BatchAnswers(count, deadlines, timeout,
+        i -> Outcome.noAnswer(batch.getRequests(i).getNamespace(), timeout), outcomes -> {
+          budget.release(size);
+          WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+          for (Outcome outcome : outcomes) {
+            WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
+            if (outcome.status() == GrpcStatus.OK) {
+              result.setResponse(outcome.response());
+            } else {
+              result.setStatusMessage(outcome.message());
+            }
+            response.addResults(result);
+          }
+          unary.answer(response.build());
+        });
+    for (int i = 0; i < count; i++) {
+      WriteToLogRequest request = batch.getRequests(i);
       Outcome denied = denied(principal, request);
-      outcomes.add(denied != null ? Future.succeededFuture(denied) : route(request, timeout, traceparent));
-    }
-    Future.join(outcomes).onComplete(done -> {
-      budget.release(size);
-      WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
-      for (Future<Outcome> future : outcomes) {
-        Outcome outcome = outcomeOf(future);
-        WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
-        if (outcome.status() == GrpcStatus.OK) {
-          result.setResponse(outcome.response());
-        } else {
-          result.setStatusMessage(outcome.message());
-        }
-        response.addResults(result);
+      if (denied != null) {
+        answers.set(i, denied);
+      } else {
+        int slot = i;
+        // the batch's deadline stands for its writes': they are not watched one by one
+        route(request, timeout, traceparent, false).onComplete(done -> answers.set(slot, outcomeOf(done)));
       }
-      unary.answer(response.build());
-    });
+    }
   }
 
   /**
    * One write as {@code WriteToLog} answers it: the caller's permission for its namespace, the
    * node's budget of request bytes, then the route to its owner. Never fails.
    */
-  private Future<Outcome> writeOne(String principal, WriteToLogRequest request, long timeout, String traceparent) {
+  private Future<Outcome> writeOne(String principal, WriteToLogRequest request, long wireBytes, long timeout,
+                                   String traceparent) {
     Outcome denied = denied(principal, request);
     if (denied != null) {
       return Future.succeededFuture(denied);
     }
-    long size = request.getSerializedSize();
+    long size = wireBytes >= 0 ? wireBytes : request.getSerializedSize();
     if (!budget.tryAcquire(size)) {
       return Future.succeededFuture(Outcome.refused(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal()));
     }
-    return route(request, timeout, traceparent).andThen(done -> budget.release(size));
+    return route(request, timeout, traceparent, true).andThen(done -> budget.release(size));
   }
 
   /** A routed write's outcome; a routing bug answers INTERNAL (and is logged) rather than leaving the call unanswered. */
@@ -343,13 +350,13 @@ public final class GatewayVerticle extends AbstractVerticle {
    * Sends one write to the producer that owns its namespace, in a {@code walmesh.write} span when tracing is on
    * (a child of the caller's {@code traceparent}); never fails, the outcome says what happened.
    */
-  private Future<Outcome> route(WriteToLogRequest request, long timeout, String callerTraceparent) {
+  private Future<Outcome> route(WriteToLogRequest request, long timeout, String callerTraceparent, boolean watched) {
     Tracing tracing = metrics.tracing();
     if (!tracing.enabled()) {
-      return send(request, timeout, null);
+      return send(request, timeout, null, watched);
     }
     Span span = tracing.write(request.getNamespace(), callerTraceparent);
-    return send(request, timeout, Tracing.traceparent(span)).andThen(done -> {
+    return send(request, timeout, Tracing.traceparent(span), watched).andThen(done -> {
       Outcome outcome = done.succeeded() ? done.result() : null;
       if (outcome == null) {
         Tracing.end(span, false, "INTERNAL", String.valueOf(done.cause()));
@@ -363,7 +370,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     });
   }
 
-  private Future<Outcome> send(WriteToLogRequest request, long timeout, String traceparent) {
+  private Future<Outcome> send(WriteToLogRequest request, long timeout, String traceparent, boolean watched) {
     String namespace = request.getNamespace();
     if (namespace.isEmpty()) {
       metrics.writes(NO_NAMESPACE, "rejected").increment();
@@ -382,9 +389,9 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     java.util.Optional<io.walmesh.node.producer.ProducerVerticle> here = localProducers.of(namespace);
     if (here.isPresent()) {
-      return localWrites.write(here.get(), request, timeout, traceparent);
+      return localWrites.write(here.get(), request, timeout, traceparent, watched);
     }
-    return remoteWrites.write(request, timeout, traceparent);
+    return remoteWrites.write(request, timeout, traceparent, watched);
   }
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();

@@ -1,6 +1,5 @@
 package io.walmesh.node.gateway;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -33,19 +32,23 @@ final class LocalWrites {
     this.handOff = new PerTurn<>(context, ProducerVerticle::submitAll);
   }
 
-  Future<Outcome> write(ProducerVerticle producer, WriteToLogRequest request, long timeout, String traceparent) {
+  /**
+   * Hands one write to {@code producer}; its future completes on the gateway's context. {@code watched}: no answer
+   * within {@code timeout} ms completes it with {@link Outcome#noAnswer}; a caller that keeps a deadline of its own
+   * (a batch call, {@link BatchAnswers}) passes false.
+   */
+  Future<Outcome> write(ProducerVerticle producer, WriteToLogRequest request, long timeout, String traceparent,
+                        boolean watched) {
     Promise<Outcome> outcome = Promise.promise();
-    deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(request.getNamespace(), timeout));
+    if (watched) {
+      deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(request.getNamespace(), timeout));
+    }
     handOff.add(producer, new ProducerVerticle.Submission(request, traceparent,
         done -> replies.post(() -> outcome.tryComplete(answered(request.getNamespace(), done)))));
     return outcome.future();
   }
 
-  private Outcome answered(String namespace, AsyncResult<ProducerVerticle.Answer> done) {
-    if (done.failed()) {
-      return Outcome.refused(GrpcStatus.INTERNAL, "the producer failed: " + done.cause());
-    }
-    ProducerVerticle.Answer answer = done.result();
+  private Outcome answered(String namespace, ProducerVerticle.Answer answer) {
     if (answer.failure() == null) {
       return new Outcome(GrpcStatus.OK, null, answer.response());
     } else if (answer == ProducerVerticle.Answer.STOPPING) {

@@ -69,10 +69,17 @@ final class RemoteWrites {
     this.turn = new PerTurn<>(context, this::send);
   }
 
-  Future<Outcome> write(WriteToLogRequest request, long timeout, String traceparent) {
+  /**
+   * Sends one write to its owner; the future completes on the gateway's context. {@code watched}: no answer within
+   * {@code timeout} ms completes it with {@link Outcome#noAnswer}; a caller that keeps a deadline of its own passes
+   * false (the event bus's send timeout still ends the request).
+   */
+  Future<Outcome> write(WriteToLogRequest request, long timeout, String traceparent, boolean watched) {
     String namespace = request.getNamespace();
     Promise<Outcome> outcome = Promise.promise();
-    deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(namespace, timeout));
+    if (watched) {
+      deadlines.watch(outcome, timeout, () -> Outcome.noAnswer(namespace, timeout));
+    }
     turn.add(namespace, new Pending(request, timeout, traceparent, outcome));
     return outcome.future();
   }

@@ -9,7 +9,6 @@ import io.walmesh.protocol.v1.WriteAheadLogGrpcService;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogStreamRequest;
 import io.walmesh.protocol.v1.WriteToLogStreamResponse;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,14 +32,19 @@ final class StreamCall {
 
   private final GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call;
   private final int maxUnanswered;
-  private final Function<WriteToLogRequest, Future<Outcome>> write;
+  private final Write write;
   private int unanswered;
   private boolean ended;
   private boolean closed;
   private boolean paused;
 
+  /** Stores one request of the stream: {@code bytes} is the size of the stream message that carried it, or -1. */
+  interface Write {
+    Future<Outcome> apply(WriteToLogRequest request, long bytes);
+  }
+
   private StreamCall(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call, int maxUnanswered,
-                     Function<WriteToLogRequest, Future<Outcome>> write) {
+                     Write write) {
     this.call = call;
     this.maxUnanswered = maxUnanswered;
     this.write = write;
@@ -48,7 +52,7 @@ final class StreamCall {
 
   /** Serves the call: reads requests, hands each to {@code write}, answers each outcome. */
   static void serve(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call, long maxMessageBytes,
-                    int maxUnanswered, Function<WriteToLogRequest, Future<Outcome>> write) {
+                    int maxUnanswered, Write write) {
     StreamCall stream = new StreamCall(call, maxUnanswered, write);
     call.exceptionHandler(e -> {
       stream.closed = true; // the client reset the stream or the connection dropped
@@ -63,7 +67,7 @@ final class StreamCall {
       WriteToLogStreamRequest request = UnaryCall.decode(call, message, WriteAheadLogGrpcService.WriteToLogStream.decoder(),
           maxMessageBytes, stream::fail);
       if (request != null) {
-        stream.accept(request);
+        stream.accept(request, UnaryCall.wireBytes(message));
       }
     });
     call.endHandler(v -> {
@@ -72,11 +76,11 @@ final class StreamCall {
     });
   }
 
-  private void accept(WriteToLogStreamRequest request) {
+  private void accept(WriteToLogStreamRequest request, long bytes) {
     long id = request.getRequestId();
     unanswered++;
     flow();
-    Future<Outcome> outcome = request.hasRequest() ? write.apply(request.getRequest())
+    Future<Outcome> outcome = request.hasRequest() ? write.apply(request.getRequest(), bytes)
         : Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "request " + id
             + " has no request: set WriteToLogStreamRequest.request"));
     outcome.onComplete(done -> answer(id, done));

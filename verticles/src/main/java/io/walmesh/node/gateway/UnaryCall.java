@@ -36,6 +36,7 @@ final class UnaryCall<Req, Resp> {
   private final long maxMessageBytes;
   private boolean received;
   private boolean answered;
+  private int wireBytes = -1;
 
   private UnaryCall(GrpcServerRequest<Req, Resp> call, long maxMessageBytes) {
     this.call = call;
@@ -61,6 +62,7 @@ final class UnaryCall<Req, Resp> {
         return;
       }
       unary.received = true;
+      unary.wireBytes = wireBytes(message);
       Req request = unary.decode(message, decoder);
       if (request != null) {
         handler.accept(unary, request);
@@ -125,6 +127,21 @@ final class UnaryCall<Req, Resp> {
           + Text.truncate(rootMessage(e), 100));
       return null;
     }
+  }
+
+  /**
+   * The request message's size as it came, when it came uncompressed; -1 for a compressed one (whose decoded size is
+   * larger). The gateway counts requests against the node's budget of request bytes with it, instead of asking
+   * protobuf to measure a message it just parsed (which measures every string as UTF-8 again: 4 % of the node's CPU
+   * under batched writes).
+   */
+  int wireBytes() {
+    return wireBytes;
+  }
+
+  /** {@link #wireBytes()} of one message. */
+  static int wireBytes(GrpcMessage message) {
+    return "identity".equals(message.encoding()) ? message.payload().length() : -1;
   }
 
   /** Whether the call was already answered (a refusal, or {@link #answer}). */

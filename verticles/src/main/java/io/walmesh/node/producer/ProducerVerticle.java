@@ -94,26 +94,42 @@ public final class ProducerVerticle extends AbstractVerticle {
           + " writes, over the limit of " + Addresses.MAX_BATCH_WRITES + " per message");
       return;
     }
-    List<Future<Answer>> answers = new java.util.ArrayList<>(batch.getRequestsCount());
-    for (int i = 0; i < batch.getRequestsCount(); i++) {
-      String traceparent = message.headers().get(Addresses.batchTraceparent(i));
-      answers.add(stopping ? Future.succeededFuture(Answer.STOPPING) : write(batch.getRequests(i), traceparent));
-    }
-    Future.join(answers).onComplete(all -> {
-      WriteToLogBatchResponse.Builder reply = WriteToLogBatchResponse.newBuilder();
-      for (Future<Answer> answered : answers) {
-        Answer answer = answered.result(); // write never fails
+    // answers collected in place (not a future per write joined with Future.join); every answer comes on this context
+    int count = batch.getRequestsCount();
+    Answer[] answers = new Answer[count];
+    int[] unanswered = {count};
+    Runnable reply = () -> {
+      WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+      for (Answer answer : answers) {
         WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder();
         if (answer.failure() == null) {
           result.setResponse(answer.response());
         } else {
           result.setStatusCode(answer.failure().code()).setStatusMessage(answer.message());
         }
-        reply.addResults(result);
+        response.addResults(result);
       }
-      message.reply(reply.build());
+      message.reply(response.build());
       drainedWhenIdle();
-    });
+    };
+    if (count == 0) {
+      reply.run();
+      return;
+    }
+    for (int i = 0; i < count; i++) {
+      int slot = i;
+      io.vertx.core.Handler<Answer> answered = answer -> {
+        answers[slot] = answer;
+        if (--unanswered[0] == 0) {
+          reply.run();
+        }
+      };
+      if (stopping) {
+        answered.handle(Answer.STOPPING);
+      } else {
+        writeOrRefuse(batch.getRequests(i), message.headers().get(Addresses.batchTraceparent(i)), answered);
+      }
+    }
   }
 
   private void handle(Message<Object> message) {
@@ -159,8 +175,7 @@ public final class ProducerVerticle extends AbstractVerticle {
    * off), and where its answer goes (called on this verticle's context; the future of {@link #write} never fails,
    * so the result is a failure only for a bug).
    */
-  public record Submission(WriteToLogRequest request, String traceparent,
-                           io.vertx.core.Handler<io.vertx.core.AsyncResult<Answer>> answered) {
+  public record Submission(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
   }
 
   /**
@@ -173,11 +188,11 @@ public final class ProducerVerticle extends AbstractVerticle {
     context.runOnContext(v -> {
       for (Submission submission : submissions) {
         if (stopping) {
-          submission.answered().handle(Future.succeededFuture(Answer.STOPPING));
+          submission.answered().handle(Answer.STOPPING);
           continue;
         }
-        write(submission.request(), submission.traceparent()).onComplete(done -> {
-          submission.answered().handle(done);
+        writeOrRefuse(submission.request(), submission.traceparent(), answer -> {
+          submission.answered().handle(answer);
           drainedWhenIdle();
         });
       }
@@ -185,15 +200,39 @@ public final class ProducerVerticle extends AbstractVerticle {
   }
 
   /**
-   * Validates, bounds and appends one write; on this verticle's context. The future never fails. {@code traceparent}
-   * is the gateway's {@code walmesh.write} span (null when tracing is off): the append is its child, and the entry
-   * keeps it so that each delivery attempt is one too.
+   * {@link #write(WriteToLogRequest, String, io.vertx.core.Handler)}, answering INTERNAL when it throws (a bug, before
+   * the append: the write is not stored) so that the writes handed over with it still go on.
    */
+  private void writeOrRefuse(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
+    try {
+      write(request, traceparent, answered);
+    } catch (RuntimeException bug) {
+      log.error("Namespace {}: a write failed before its append", config.name(), bug);
+      answered.handle(Answer.refused(WriteFailure.INTERNAL, "the node failed before storing the write (" + bug
+          + "); it is not stored"));
+    }
+  }
+
+  /** {@link #write(WriteToLogRequest, String, io.vertx.core.Handler)} for the event-bus addresses: a future that never fails. */
   private Future<Answer> write(WriteToLogRequest request, String traceparent) {
+    Promise<Answer> answered = Promise.promise();
+    write(request, traceparent, answered::complete);
+    return answered.future();
+  }
+
+  /**
+   * Validates, bounds and appends one write, then hands its answer to {@code answered} (exactly once, on this
+   * verticle's context; a refusal at once). {@code traceparent} is the gateway's {@code walmesh.write} span (null when
+   * tracing is off): the append is its child, and the entry keeps it so that each delivery attempt is one too. A
+   * callback rather than a future: this runs for every entry of every call, and a promise and its listener per entry
+   * showed in the flame graph of batched writes.
+   */
+  private void write(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
     long started = System.nanoTime();
     if (!request.getNamespace().equals(config.name())) {
-      return refused(WriteFailure.INVALID_ARGUMENT, "namespace " + io.walmesh.node.internal.Text.quote(request.getNamespace())
-          + " was sent to the address of namespace " + config.name());
+      answered.handle(refusal(WriteFailure.INVALID_ARGUMENT, "namespace "
+          + io.walmesh.node.internal.Text.quote(request.getNamespace()) + " was sent to the address of namespace " + config.name()));
+      return;
     }
     // each map asked for once: a map the request did not carry is a new empty MapField at every call of its getter
     java.util.Map<String, String> headers = request.getHeadersMap();
@@ -202,16 +241,19 @@ public final class ProducerVerticle extends AbstractVerticle {
     try {
       WriteValidator.validate(config, request, headers, attributes, now);
     } catch (WriteValidator.Refusal refusal) {
-      return refused(refusal.failure, refusal.getMessage());
+      answered.handle(refusal(refusal.failure, refusal.getMessage()));
+      return;
     }
     java.util.Optional<String> storage = backend.unavailable();
     if (storage.isPresent()) {
-      return refused(WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
-          + storage.get() + "); the node is recovering: retry later or write through another node");
+      answered.handle(refusal(WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
+          + storage.get() + "); the node is recovering: retry later or write through another node"));
+      return;
     }
     if (inFlight >= config.maxInFlightWrites()) {
-      return refused(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
-          + inFlight + " writes in flight, its max-in-flight-writes; back off and retry");
+      answered.handle(refusal(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
+          + inFlight + " writes in flight, its max-in-flight-writes; back off and retry"));
+      return;
     }
     EntryRecord.Builder builder = EntryRecord.newBuilder()
         .setNamespace(config.name())
@@ -240,8 +282,6 @@ public final class ProducerVerticle extends AbstractVerticle {
     } catch (Throwable t) {
       appended = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + t, t));
     }
-    // one handler and one promise per write (not a chain of map/recover/map): this runs for every entry of every call
-    Promise<Answer> answered = Promise.promise();
     appended.onComplete(done -> {
       WriteToLogResponse response;
       try {
@@ -255,9 +295,8 @@ public final class ProducerVerticle extends AbstractVerticle {
       }
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-      answered.complete(new Answer(response, null, null));
+      answered.handle(new Answer(response, null, null));
     });
-    return answered.future();
   }
 
   private WriteToLogResponse stored(AppendResult result) {
@@ -295,8 +334,13 @@ public final class ProducerVerticle extends AbstractVerticle {
   private final io.walmesh.node.internal.LogThrottle failureLog = new io.walmesh.node.internal.LogThrottle(FAILURE_LOG_INTERVAL_MS);
 
   private Future<Answer> refused(WriteFailure failure, String text) {
+    return Future.succeededFuture(refusal(failure, text));
+  }
+
+  /** A refused write's answer, counted. */
+  private Answer refusal(WriteFailure failure, String text) {
     metrics.writes(config.name(), "rejected").increment();
-    return Future.succeededFuture(Answer.refused(failure, text));
+    return Answer.refused(failure, text);
   }
 
   @Override

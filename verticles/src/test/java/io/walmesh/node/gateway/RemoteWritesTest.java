@@ -68,7 +68,7 @@ class RemoteWritesTest {
     context.runOnContext(v -> {
       List<Future<Outcome>> outcomes = new ArrayList<>();
       requests.forEach(request -> outcomes.add(writes.write(request, timeoutMs, "00-trace-" + request.getPayload()
-          .toStringUtf8() + "-01")));
+          .toStringUtf8() + "-01", true)));
       Future.all(outcomes).onComplete(all -> answered.complete(outcomes.stream().map(Future::result).toList()));
     });
     return answered.get(10, TimeUnit.SECONDS);
@@ -191,9 +191,9 @@ class RemoteWritesTest {
     context.runOnContext(v -> {
       long started = System.nanoTime();
       long[] after = new long[2];
-      Future<Outcome> soon = writes.write(request("silent", "soon"), 300, null)
+      Future<Outcome> soon = writes.write(request("silent", "soon"), 300, null, true)
           .andThen(done -> after[0] = (System.nanoTime() - started) / 1_000_000);
-      Future<Outcome> later = writes.write(request("silent", "later"), 1_500, null)
+      Future<Outcome> later = writes.write(request("silent", "later"), 1_500, null, true)
           .andThen(done -> after[1] = (System.nanoTime() - started) / 1_000_000);
       Future.all(soon, later).onComplete(all -> {
         answeredAfterMs.complete(after);
