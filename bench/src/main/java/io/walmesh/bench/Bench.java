@@ -509,9 +509,9 @@ public final class Bench implements Callable<Integer> {
   }
 
   private void printTable() {
-    System.out.printf("%n%-7s %-40s %14s %14s %8s   %s%n", "backend", "figure", "walmesh", "baseline", "ratio", "baseline is");
+    System.out.printf("%n%-7s %-50s %14s %14s %8s   %s%n", "backend", "figure", "walmesh", "baseline", "ratio", "baseline is");
     for (JsonObject r : rows) {
-      System.out.printf("%-7s %-40s %14.2f %14.2f %8.2f   %s%n", r.getString("backend"), r.getString("figure"),
+      System.out.printf("%-7s %-50s %14.2f %14.2f %8.2f   %s%n", r.getString("backend"), r.getString("figure"),
           r.getDouble("walmesh"), r.getDouble("baseline"), r.getDouble("ratio"), r.getString("baseline-is"));
     }
   }

@@ -36,7 +36,7 @@ final class NodeAb {
          NodeProcess b = NodeProcess.start(work, "ab-b", (SeparateProcesses.NODE_HEAP + " " + optionsB).trim(), null,
              repoB == null ? repoA : repoB)) {
       System.err.printf("node A (pid %d): %s%nnode B (pid %d): %s%n", a.pid(), a.commandLine(), b.pid(), b.commandLine());
-      bench.cpu.watch("A", ProcessHandle.of(a.pid()).orElseThrow()).watch("B", ProcessHandle.of(b.pid()).orElseThrow());
+      bench.cpu.watchThreads("A", ProcessHandle.of(a.pid()).orElseThrow()).watchThreads("B", ProcessHandle.of(b.pid()).orElseThrow());
       JsonObject namespace = bench.namespace(NAMESPACE, "http://127.0.0.1:9/unused", new JsonObject().put("type", "local"));
       a.createNamespace(namespace);
       b.createNamespace(namespace);

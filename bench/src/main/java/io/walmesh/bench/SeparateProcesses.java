@@ -47,6 +47,12 @@ final class SeparateProcesses {
 
   private final DeliveryRuns deliveries;
 
+  /**
+   * JFR's sampling of the node's Java threads every millisecond ("max"), not every 10 ms (the profile settings'
+   * "high"): a 15-second run gave flame graphs of 300-500 samples, too few to tell a change of a few percent.
+   */
+  static final String SAMPLING = "method-profiling=max";
+
   void run(boolean local, boolean kafka, boolean sqs, Path curvePlot, Path profile) throws Exception {
     Path recording = profile == null ? null : Files.createDirectories(profile).toAbsolutePath().resolve("node.jfr");
     // A gigabyte of heap, as before session 20: a write run leaves up to a million delayed entries in the local log,
@@ -54,7 +60,7 @@ final class SeparateProcesses {
     // flag stays so that figures compare across sessions (docs/performance.md)
     try (NodeProcess node = NodeProcess.start(work, "bench-node", NODE_HEAP + (recording == null ? ""
             : " -XX:FlightRecorderOptions=stackdepth=256 -XX:StartFlightRecording=filename=" + recording
-            + ",settings=profile"));
+            + ",settings=profile," + SAMPLING));
          JavaChild minimal = JavaChild.start(work.resolve("minimal-wal.log"), JavaChild.NODE_MEMORY, MinimalWal.class,
              "0", work.resolve("minimal-wal").toString());
          JavaChild broker = kafka ? JavaChild.start(work.resolve("kafka.log"), List.of("-Xmx1g"), BrokerMain.class,
@@ -63,8 +69,8 @@ final class SeparateProcesses {
              : null) {
       System.err.printf("node (pid %d): %s%nminimal gRPC WAL (pid %d): %s%n", node.pid(), node.commandLine(),
           minimal.pid(), minimal.announced());
-      bench.cpu.watch(NODE, ProcessHandle.of(node.pid()).orElseThrow())
-          .watch(MINIMAL, ProcessHandle.of(minimal.pid()).orElseThrow());
+      bench.cpu.watchThreads(NODE, ProcessHandle.of(node.pid()).orElseThrow())
+          .watchThreads(MINIMAL, ProcessHandle.of(minimal.pid()).orElseThrow());
       if (broker != null) {
         bench.cpu.watch("kafka broker", ProcessHandle.of(broker.pid()).orElseThrow());
       }
@@ -105,7 +111,7 @@ final class SeparateProcesses {
             raw.createTopic("minimal-w");
             try (JavaChild minimalKafka = JavaChild.start(work.resolve("minimal-kafka.log"), JavaChild.NODE_MEMORY,
                 MinimalWal.class, "0", "--kafka=" + broker.address(), "minimal-w")) {
-              bench.cpu.watch(MINIMAL_KAFKA, ProcessHandle.of(minimalKafka.pid()).orElseThrow());
+              bench.cpu.watchThreads(MINIMAL_KAFKA, ProcessHandle.of(minimalKafka.pid()).orElseThrow());
               kafka(node, toNode, raw, Integer.parseInt(minimalKafka.address()));
             } finally {
               bench.cpu.forget(MINIMAL_KAFKA);
@@ -374,6 +380,9 @@ final class SeparateProcesses {
           batchedBaseline.cpuMicrosPerOp(baselineServer), what);
       bench.row(backend, "streamed: server CPU per write (us)", streamed.cpuMicrosPerOp(NODE),
           streamedBaseline.cpuMicrosPerOp(baselineServer), what);
+      byRole(backend, what, baselineServer, "unary", "write", unary, unaryBaseline);
+      byRole(backend, what, baselineServer, "batched", "entry", batched, batchedBaseline);
+      byRole(backend, what, baselineServer, "streamed", "write", streamed, streamedBaseline);
     }
     bench.row(backend, "unary write throughput (ops/s)", unary.throughput(), unaryBaseline.throughput(), what);
     bench.row(backend, "unary write latency p50 (ms)", unary.percentileMs(50), unaryBaseline.percentileMs(50), what);
@@ -381,6 +390,32 @@ final class SeparateProcesses {
     bench.row(backend, "batched write throughput (entries/s)", batched.throughput(), batchedBaseline.throughput(), what);
     bench.row(backend, "streamed write throughput (ops/s)", streamed.throughput(), streamedBaseline.throughput(), what);
     bench.row(backend, "streamed write latency p99 (ms)", streamed.percentileMs(99), streamedBaseline.percentileMs(99), what);
+  }
+
+  /** Roles of threads under this many microseconds per write on both sides get no row of their own. */
+  private static final double ROLE_ROW_MIN_US = 0.2;
+
+  /**
+   * Rows of where a write's server CPU goes, per role of the threads ({@link CpuMeter#role}), node against baseline
+   * server: event loops against event loops, the node's log thread against the minimal WAL's writer, and so on.
+   */
+  private void byRole(String backend, String what, String baselineServer, String style, String per, Measurement node,
+                      Measurement baseline) {
+    java.util.Set<String> roles = new java.util.TreeSet<>();
+    java.util.stream.Stream.of(node.cpuNanos().keySet(), baseline.cpuNanos().keySet()).flatMap(java.util.Set::stream)
+        .filter(key -> key.startsWith(NODE + " / ") || key.startsWith(baselineServer + " / "))
+        .forEach(key -> roles.add(key.substring(key.indexOf(" / ") + 3)));
+    for (String role : roles) {
+      double ours = orZero(node.cpuMicrosPerOp(NODE + " / " + role));
+      double theirs = orZero(baseline.cpuMicrosPerOp(baselineServer + " / " + role));
+      if (ours >= ROLE_ROW_MIN_US || theirs >= ROLE_ROW_MIN_US) {
+        bench.row(backend, style + ": CPU per " + per + ", " + role + " (us)", ours, theirs, what);
+      }
+    }
+  }
+
+  private static double orZero(double value) {
+    return Double.isNaN(value) ? 0 : value;
   }
 
   private CurvePlot.Series curve(String name, GrpcWriteClient client, String namespace, String color) throws Exception {
