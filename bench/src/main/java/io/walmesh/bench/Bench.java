@@ -511,8 +511,10 @@ public final class Bench implements Callable<Integer> {
   private void printTable() {
     System.out.printf("%n%-7s %-50s %14s %14s %8s   %s%n", "backend", "figure", "walmesh", "baseline", "ratio", "baseline is");
     for (JsonObject r : rows) {
-      System.out.printf("%-7s %-50s %14.2f %14.2f %8.2f   %s%n", r.getString("backend"), r.getString("figure"),
-          r.getDouble("walmesh"), r.getDouble("baseline"), r.getDouble("ratio"), r.getString("baseline-is"));
+      double ratio = r.getDouble("ratio");
+      System.out.printf("%-7s %-50s %14.2f %14.2f %8s   %s%n", r.getString("backend"), r.getString("figure"),
+          r.getDouble("walmesh"), r.getDouble("baseline"), Double.isFinite(ratio) ? String.format("%.2f", ratio) : "-",
+          r.getString("baseline-is"));
     }
   }
 

@@ -63,8 +63,12 @@ final class CpuMeter {
       return "GC";
     } else if (thread.startsWith("C1 CompilerThre") || thread.startsWith("C2 CompilerThre")) {
       return "JIT";
+    } else if (thread.startsWith("JFR ")) {
+      return "JFR (--profile)";
     } else if (thread.startsWith("kafka-producer-")) {
-      return "Kafka producer";
+      return "Kafka producer I/O";
+    } else if (thread.startsWith("walmesh-kafka-s")) {
+      return "Kafka send thread"; // walmesh's thread that calls KafkaProducer.send, which may block, off the event loops
     }
     return "other";
   }

@@ -105,7 +105,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       if (principal != null) {
         StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
             (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS,
-                call.headers().get(Tracing.TRACEPARENT)));
+                traceparentOf(call)));
       }
     });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
@@ -258,7 +258,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (principal == null) {
       return;
     }
-    writeOne(principal, request, unary.wireBytes(), timeoutOf(call), call.headers().get(Tracing.TRACEPARENT)).onComplete(done -> {
+    writeOne(principal, request, unary.wireBytes(), timeoutOf(call), traceparentOf(call)).onComplete(done -> {
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
@@ -285,7 +285,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       return;
     }
     long timeout = timeoutOf(call);
-    String traceparent = call.headers().get(Tracing.TRACEPARENT);
+    String traceparent = traceparentOf(call);
     int count = batch.getRequestsCount();
     BatchAnswers answers = new BatchAnswers(count, deadlines, timeout,
         i -> Outcome.noAnswer(batch.getRequests(i).getNamespace(), timeout), outcomes -> {
@@ -339,6 +339,14 @@ public final class GatewayVerticle extends AbstractVerticle {
     }
     log.error("Routing a write failed", routed.cause());
     return Outcome.refused(GrpcStatus.INTERNAL, "the node failed to route the write: " + routed.cause());
+  }
+
+  /**
+   * The caller's trace context, read only when tracing is on (a header lookup in Vert.x lower-cases and validates the
+   * name: 0.3 % of the node's CPU under unary writes, for a value nothing used).
+   */
+  private String traceparentOf(GrpcServerRequest<?, ?> call) {
+    return metrics.tracing().enabled() ? call.headers().get(Tracing.TRACEPARENT) : null;
   }
 
   /** Answers UNKNOWN a little before the client's deadline, so the client hears it. */
