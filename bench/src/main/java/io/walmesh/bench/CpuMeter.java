@@ -73,7 +73,11 @@ final class CpuMeter {
     return "other";
   }
 
-  /** CPU nanoseconds per role of {@code process}'s threads now; empty where there is no {@code /proc}. */
+  /**
+   * CPU nanoseconds per role of {@code process}'s threads now; empty where there is no {@code /proc}. A thread that
+   * ended is no longer listed, and its CPU is not in the figures: fine for servers, whose threads live as long as
+   * they do.
+   */
   static Map<String, Long> byRole(ProcessHandle process) {
     Map<String, Long> nanos = new java.util.TreeMap<>();
     java.nio.file.Path tasks = java.nio.file.Path.of("/proc", Long.toString(process.pid()), "task");
@@ -111,7 +115,8 @@ final class CpuMeter {
   static Map<String, Long> between(Map<String, Long> from, Map<String, Long> to) {
     Map<String, Long> spent = new LinkedHashMap<>();
     to.forEach((label, nanos) -> {
-      Long before = from.get(label);
+      // a role whose first thread started inside the window had nothing before it; a process had to be watched
+      Long before = from.getOrDefault(label, label.contains(" / ") ? 0L : null);
       if (before != null) {
         spent.put(label, nanos - before);
       }
