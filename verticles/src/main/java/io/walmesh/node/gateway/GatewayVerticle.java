@@ -103,9 +103,9 @@ public final class GatewayVerticle extends AbstractVerticle {
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
       String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
       if (principal != null) {
+        String traceparent = traceparentOf(call); // one per call, not one lookup per message of the stream
         StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
-            (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS,
-                traceparentOf(call)));
+            (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS, traceparent));
       }
     });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
@@ -274,7 +274,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       unary.refuse(GrpcStatus.INVALID_ARGUMENT, "a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount());
       return;
     }
-    long size = unary.wireBytes() >= 0 ? unary.wireBytes() : batch.getSerializedSize();
+    long size = UnaryCall.requestBytes(unary.wireBytes(), batch);
     if (!budget.tryAcquire(size)) {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
       return;
@@ -325,7 +325,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     if (denied != null) {
       return Future.succeededFuture(denied);
     }
-    long size = wireBytes >= 0 ? wireBytes : request.getSerializedSize();
+    long size = UnaryCall.requestBytes(wireBytes, request);
     if (!budget.tryAcquire(size)) {
       return Future.succeededFuture(Outcome.refused(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal()));
     }

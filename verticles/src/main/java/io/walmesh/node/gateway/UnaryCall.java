@@ -144,6 +144,11 @@ final class UnaryCall<Req, Resp> {
     return "identity".equals(message.encoding()) ? message.payload().length() : -1;
   }
 
+  /** What a request counts against the node's budget: its {@link #wireBytes}, or its decoded size when it came compressed. */
+  static long requestBytes(long wireBytes, com.google.protobuf.MessageLite decoded) {
+    return wireBytes >= 0 ? wireBytes : decoded.getSerializedSize();
+  }
+
   /** Whether the call was already answered (a refusal, or {@link #answer}). */
   boolean answered() {
     return answered;
