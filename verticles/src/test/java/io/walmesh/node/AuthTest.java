@@ -210,6 +210,37 @@ class AuthTest {
   }
 
   @Test
+  void eachWriteOfABatchIsCheckedAgainstTheWritersNamespaces() throws Exception {
+    ManagedChannel channel = channel("t-writer", false);
+    try {
+      io.walmesh.protocol.v1.WriteToLogBatchResponse answers = ClientCalls.blockingUnaryCall(channel, GrpcPeers.BATCH,
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), io.walmesh.protocol.v1.WriteToLogBatchRequest
+              .newBuilder().addRequests(request("orders", "b1")).addRequests(request("other", "b2"))
+              .addRequests(request("orders", "b3")).build());
+      assertThat(answers.getResultsList()).extracting(r -> r.getStatusCode())
+          .containsExactly(0, Status.Code.PERMISSION_DENIED.value(), 0);
+      assertThat(answers.getResults(0).getResponse().getDurable()).isEqualTo(io.walmesh.protocol.v1.Trilean.SUCCESS);
+      assertThat(answers.getResults(1).getStatusMessage()).contains("principal \"writer\" may not write to namespace \"other\"");
+      assertThat(answers.getResults(2).getResponse().getDurable()).isEqualTo(io.walmesh.protocol.v1.Trilean.SUCCESS);
+    } finally {
+      channel.shutdownNow();
+    }
+    ManagedChannel anonymous = channel(null, false);
+    try {
+      Status refused = Status.OK;
+      try {
+        ClientCalls.blockingUnaryCall(anonymous, GrpcPeers.BATCH, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+            io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder().addRequests(request("orders", "b4")).build());
+      } catch (StatusRuntimeException e) {
+        refused = e.getStatus();
+      }
+      assertThat(refused.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    } finally {
+      anonymous.shutdownNow();
+    }
+  }
+
+  @Test
   void adminRolesGateTheAdminApi() throws Exception {
     assertThat(admin("GET", "/v1/health", null, null).statusCode()).as("probes need no identity").isEqualTo(200);
     HttpResponse<String> anonymous = admin("GET", "/v1/namespaces", null, null);
