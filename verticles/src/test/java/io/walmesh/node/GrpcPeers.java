@@ -50,8 +50,15 @@ public final class GrpcPeers implements AutoCloseable {
   record JavaAnswer(Status.Code code, String description, WriteToLogResponse response) {
   }
 
-  /** What came back on the wire for a raw call: HTTP status, grpc-status, and grpc-message exactly as sent. */
-  record RawAnswer(int httpStatus, String grpcStatus, String grpcMessage) {
+  /**
+   * What came back on the wire for a raw call: HTTP status, grpc-status, and grpc-message exactly as sent, and the
+   * response body (gRPC-framed messages).
+   */
+  record RawAnswer(int httpStatus, String grpcStatus, String grpcMessage, Buffer body) {
+    /** The body's one response message. */
+    WriteToLogResponse response() throws com.google.protobuf.InvalidProtocolBufferException {
+      return WriteToLogResponse.parseFrom(body.getBytes(5, 5 + body.getInt(1)));
+    }
   }
 
   private final int port;
@@ -89,18 +96,22 @@ public final class GrpcPeers implements AutoCloseable {
    * within {@code timeoutMs}.
    */
   RawAnswer raw(Map<String, String> headers, Buffer body, boolean end, long timeoutMs) {
+    return raw(headers, java.util.List.of(body), end, timeoutMs);
+  }
+
+  /** {@link #raw(Map, Buffer, boolean, long)} with the body sent in {@code pieces}, one HTTP/2 DATA frame each. */
+  RawAnswer raw(Map<String, String> headers, java.util.List<Buffer> pieces, boolean end, long timeoutMs) {
     Future<RawAnswer> answer = h2.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
             .setURI(WRITE_PATH))
         .compose(request -> {
           request.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
           headers.forEach(request::putHeader);
           Future<HttpClientResponse> response = request.response();
+          pieces.forEach(request::write);
           if (end) {
-            request.end(body);
-          } else {
-            request.write(body);
+            request.end();
           }
-          return response.compose(r -> r.end().map(v -> read(r)).onComplete(done -> reset(request)));
+          return response.compose(r -> r.body().map(b -> read(r, b)).onComplete(done -> reset(request)));
         });
     try {
       return answer.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
@@ -117,14 +128,14 @@ public final class GrpcPeers implements AutoCloseable {
     }
   }
 
-  private static RawAnswer read(HttpClientResponse response) {
+  private static RawAnswer read(HttpClientResponse response, Buffer body) {
     String status = response.getHeader("grpc-status");
     String message = response.getHeader("grpc-message");
     if (status == null) {
       status = response.getTrailer("grpc-status");
       message = response.getTrailer("grpc-message");
     }
-    return new RawAnswer(response.statusCode(), status, message);
+    return new RawAnswer(response.statusCode(), status, message, body);
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.walmesh.protocol.v1.Lifecycle;
 import io.walmesh.protocol.v1.Target;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogRequest;
+import io.walmesh.protocol.v1.WriteToLogResponse;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,6 +141,31 @@ class HostileInputTest extends SingleNodeTest {
     assertThat(nested.grpcStatus()).isEqualTo(invalid);
 
     assertGoodWriteIsDelivered("frames");
+  }
+
+  /**
+   * A unary call's bytes may come in any number of HTTP/2 DATA frames, the length prefix itself cut in two: the node
+   * reads the message whole across them (in the {@code +proto} content type too), and refuses a second message that
+   * starts in a later frame.
+   */
+  @Test
+  void aMessageSplitOverDataFramesIsReadWholeAndASecondOneInALaterFrameIsRefused() throws Exception {
+    create(admin, namespace("pieces", sink.url("/apply")));
+    Buffer framed = GrpcPeers.frame(false, request("pieces", "sent in pieces").build().toByteArray());
+    int n = framed.length();
+    GrpcPeers.RawAnswer whole = peers.raw(Map.of("content-type", "application/grpc+proto"),
+        List.of(framed.getBuffer(0, 3), framed.getBuffer(3, 9), framed.getBuffer(9, n - 4), framed.getBuffer(n - 4, n)),
+        true, 5_000);
+    assertThat(whole.httpStatus()).isEqualTo(200);
+    assertThat(whole.grpcStatus()).isEqualTo("0");
+    WriteToLogResponse stored = whole.response();
+    assertThat(stored.getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredIds().contains(stored.getEntryId()));
+
+    GrpcPeers.RawAnswer two = peers.raw(Map.of(), List.of(framed, framed.getBuffer(0, 3)), true, 5_000);
+    assertThat(two.grpcStatus()).isEqualTo(String.valueOf(Status.Code.INVALID_ARGUMENT.value()));
+    assertThat(two.grpcMessage()).isEqualTo("WriteToLog is unary: the call carried more than one request message");
+    assertGoodWriteIsDelivered("pieces");
   }
 
   @Test

@@ -9,12 +9,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
-import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.ListenerLimits;
 import io.walmesh.node.internal.Text;
 import io.walmesh.node.metrics.Metrics;
@@ -94,16 +95,17 @@ public final class GatewayVerticle extends AbstractVerticle {
       return outcome;
     });
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
-        WriteAheadLogGrpcService.WriteToLog.decoder(), MAX_MESSAGE_BYTES, (unary, request) -> writeToLog(call, unary, request)));
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogBatch, call -> UnaryCall.read(call,
-        WriteAheadLogGrpcService.WriteToLogBatch.decoder(), MAX_MESSAGE_BYTES, (unary, batch) -> writeToLogBatch(call, unary, batch)));
-    GrpcHealth.register(vertx, grpc, MAX_MESSAGE_BYTES, nodeServes, namespaceServes, this::caller);
+    UnaryMethods calls = new UnaryMethods(grpc, MAX_MESSAGE_BYTES)
+        .unary(WriteAheadLogGrpcService.WriteToLog, WriteAheadLogGrpcService.WriteToLog.decoder(), this::writeToLog)
+        .unary(WriteAheadLogGrpcService.WriteToLogBatch, WriteAheadLogGrpcService.WriteToLogBatch.decoder(),
+            this::writeToLogBatch);
+    GrpcHealth.register(vertx, grpc, calls, nodeServes, namespaceServes, this::caller);
     GrpcReflection.register(grpc);
     grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
-      String principal = caller(call, (status, message) -> UnaryCall.end(call, status, message));
+      String principal = caller(call.headers(), call.connection(), call.fullMethodName(),
+          (status, message) -> UnaryCall.end(call, status, message));
       if (principal != null) {
-        String traceparent = traceparentOf(call); // one per call, not one lookup per message of the stream
+        String traceparent = traceparentOf(call.headers()); // one per call, not one lookup per message of the stream
         StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
             (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS, traceparent));
       }
@@ -118,13 +120,7 @@ public final class GatewayVerticle extends AbstractVerticle {
             FlushBatching.install(connection);
           }
         })
-        .requestHandler(request -> {
-          // Lets the call reader tell a compressed message without grpc-encoding from an identity one
-          if (request.getHeader("grpc-encoding") == null) {
-            request.headers().set("grpc-encoding", UnaryCall.NO_ENCODING);
-          }
-          grpc.handle(request);
-        })
+        .requestHandler(calls)
         .listen()
         .onSuccess(s -> {
           server = s;
@@ -187,20 +183,26 @@ public final class GatewayVerticle extends AbstractVerticle {
    * The caller of a gRPC call, when the node identifies callers; answers the call with
    * UNAUTHENTICATED (and returns null) when it cannot be identified.
    */
-  private String caller(GrpcServerRequest<?, ?> call, java.util.function.BiConsumer<GrpcStatus, String> refuse) {
+  private String caller(MultiMap headers, HttpConnection connection, String fullMethodName,
+                        java.util.function.BiConsumer<GrpcStatus, String> refuse) {
     if (!authorizer.enabled()) {
       return "";
     }
-    String authorization = call.headers().get("authorization");
-    java.util.Optional<String> principal = authorizer.identify(authorization, call.connection());
+    String authorization = headers.get("authorization");
+    java.util.Optional<String> principal = authorizer.identify(authorization, connection);
     if (principal.isEmpty()) {
-      authorizer.audit(null, call.fullMethodName(), "-", "unauthenticated");
+      authorizer.audit(null, fullMethodName, "-", "unauthenticated");
       refuse.accept(GrpcStatus.UNAUTHENTICATED, authorization != null
           ? "the bearer token in the authorization metadata is not one this node knows"
           : "this node requires a caller identity: a TLS client certificate or 'authorization: Bearer <token>' metadata");
       return null;
     }
     return principal.get();
+  }
+
+  /** {@link #caller} of a unary call. */
+  private String caller(Unary<?> call, java.util.function.BiConsumer<GrpcStatus, String> refuse) {
+    return caller(call.headers(), call.connection(), call.fullMethodName(), refuse);
   }
 
   /** PERMISSION_DENIED when the caller may not write to the request's namespace; null when it may. */
@@ -252,13 +254,12 @@ public final class GatewayVerticle extends AbstractVerticle {
     return server.actualPort();
   }
 
-  private void writeToLog(GrpcServerRequest<WriteToLogRequest, WriteToLogResponse> call,
-                          UnaryCall<WriteToLogRequest, WriteToLogResponse> unary, WriteToLogRequest request) {
-    String principal = caller(call, unary::refuse);
+  private void writeToLog(Unary<WriteToLogResponse> unary, WriteToLogRequest request) {
+    String principal = caller(unary, unary::refuse);
     if (principal == null) {
       return;
     }
-    writeOne(principal, request, unary.wireBytes(), timeoutOf(call), traceparentOf(call)).onComplete(done -> {
+    writeOne(principal, request, unary.wireBytes(), timeoutOf(unary), traceparentOf(unary.headers())).onComplete(done -> {
       Outcome outcome = outcomeOf(done);
       if (outcome.status() == GrpcStatus.OK) {
         unary.answer(outcome.response());
@@ -268,8 +269,7 @@ public final class GatewayVerticle extends AbstractVerticle {
     });
   }
 
-  private void writeToLogBatch(GrpcServerRequest<WriteToLogBatchRequest, WriteToLogBatchResponse> call,
-                               UnaryCall<WriteToLogBatchRequest, WriteToLogBatchResponse> unary, WriteToLogBatchRequest batch) {
+  private void writeToLogBatch(Unary<WriteToLogBatchResponse> unary, WriteToLogBatchRequest batch) {
     if (batch.getRequestsCount() > MAX_BATCH) {
       unary.refuse(GrpcStatus.INVALID_ARGUMENT, "a batch holds at most " + MAX_BATCH + " requests, got " + batch.getRequestsCount());
       return;
@@ -279,13 +279,13 @@ public final class GatewayVerticle extends AbstractVerticle {
       unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, budget.refusal());
       return;
     }
-    String principal = caller(call, unary::refuse);
+    String principal = caller(unary, unary::refuse);
     if (principal == null) {
       budget.release(size);
       return;
     }
-    long timeout = timeoutOf(call);
-    String traceparent = traceparentOf(call);
+    long timeout = timeoutOf(unary);
+    String traceparent = traceparentOf(unary.headers());
     int count = batch.getRequestsCount();
     BatchAnswers answers = new BatchAnswers(count, deadlines, timeout,
         i -> Outcome.noAnswer(batch.getRequests(i).getNamespace(), timeout), outcomes -> {
@@ -345,13 +345,14 @@ public final class GatewayVerticle extends AbstractVerticle {
    * The caller's trace context, read only when tracing is on (a header lookup in Vert.x lower-cases and validates the
    * name: 0.3 % of the node's CPU under unary writes, for a value nothing used).
    */
-  private String traceparentOf(GrpcServerRequest<?, ?> call) {
-    return metrics.tracing().enabled() ? call.headers().get(Tracing.TRACEPARENT) : null;
+  private String traceparentOf(MultiMap headers) {
+    return metrics.tracing().enabled() ? headers.get(Tracing.TRACEPARENT) : null;
   }
 
   /** Answers UNKNOWN a little before the client's deadline, so the client hears it. */
-  private static long timeoutOf(GrpcServerRequest<?, ?> call) {
-    return call.timeout() > 0 ? Math.max(1, call.timeout() - Math.min(250, call.timeout() / 10)) : DEFAULT_WRITE_TIMEOUT_MS;
+  private static long timeoutOf(Unary<?> call) {
+    long timeout = call.timeoutMs();
+    return timeout > 0 ? Math.max(1, timeout - Math.min(250, timeout / 10)) : DEFAULT_WRITE_TIMEOUT_MS;
   }
 
   /**

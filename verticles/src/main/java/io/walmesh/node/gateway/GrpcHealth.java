@@ -1,9 +1,10 @@
 package io.walmesh.node.gateway;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
-import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.Text;
 import io.walmesh.protocol.grpc.health.v1.HealthCheckRequest;
 import io.walmesh.protocol.grpc.health.v1.HealthCheckResponse;
@@ -36,19 +37,24 @@ final class GrpcHealth {
   private GrpcHealth() {
   }
 
+  /** The caller of a call, or null after {@code refuse} was told why it has none (see {@code GatewayVerticle.caller}). */
+  interface Identify {
+    String caller(MultiMap headers, HttpConnection connection, String fullMethodName, BiConsumer<GrpcStatus, String> refuse);
+  }
+
   /**
-   * Serves health on {@code grpc}. {@code nodeServes}: whether every namespace here can store
+   * Serves health on {@code grpc} ({@code Check} through {@code unaryMethods}). {@code nodeServes}: whether every namespace here can store
    * writes durably; {@code namespaceServes}: whether a namespace serves (empty: no such namespace);
    * {@code identify}: the caller of a call, or null after it refused the call (see
    * {@code GatewayVerticle.caller}).
    */
-  static void register(Vertx vertx, GrpcServer grpc, long maxMessageBytes, java.util.function.BooleanSupplier nodeServes,
-                       Function<String, Optional<Boolean>> namespaceServes,
-                       java.util.function.BiFunction<GrpcServerRequest<?, ?>, BiConsumer<GrpcStatus, String>, String> identify) {
-    grpc.callHandler(HealthGrpcService.Check, call -> UnaryCall.read(call, HealthGrpcService.Check.decoder(), maxMessageBytes,
-        (unary, request) -> {
+  static void register(Vertx vertx, GrpcServer grpc, UnaryMethods unaryMethods, java.util.function.BooleanSupplier nodeServes,
+                       Function<String, Optional<Boolean>> namespaceServes, Identify identify) {
+    unaryMethods.unary(HealthGrpcService.Check, HealthGrpcService.Check.decoder(),
+        (Unary<HealthCheckResponse> unary, HealthCheckRequest request) -> {
           String service = request.getService();
-          if (!isNode(service) && identify.apply(call, unary::refuse) == null) {
+          if (!isNode(service) && identify.caller(unary.headers(), unary.connection(), unary.fullMethodName(),
+              unary::refuse) == null) {
             return;
           }
           Optional<Boolean> up = isNode(service) ? Optional.of(nodeServes.getAsBoolean()) : namespaceServes.apply(service);
@@ -59,14 +65,15 @@ final class GrpcHealth {
             unary.answer(HealthCheckResponse.newBuilder().setStatus(up.get() ? ServingStatus.SERVING
                 : ServingStatus.NOT_SERVING).build());
           }
-        }));
+        });
     grpc.callHandler(HealthGrpcService.Watch, call -> {
       ServingStatus[] sent = {null};
       long[] timer = {-1};
       call.exceptionHandler(e -> vertx.cancelTimer(timer[0])); // the client cancelled
       call.handler((HealthCheckRequest request) -> {
         String service = request.getService();
-        if (!isNode(service) && identify.apply(call, (status, message) -> UnaryCall.end(call, status, message)) == null) {
+        if (!isNode(service) && identify.caller(call.headers(), call.connection(), call.fullMethodName(),
+            (status, message) -> UnaryCall.end(call, status, message)) == null) {
           return;
         }
         Runnable check = () -> {

@@ -1,10 +1,13 @@
 package io.walmesh.node.gateway;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.MessageSizeOverflowException;
+import io.vertx.grpc.common.WireFormat;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.Text;
 import java.io.ByteArrayInputStream;
@@ -17,15 +20,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One unary gRPC call, read the careful way. Every call gets a gRPC status, whatever the client
- * sent: a message over the size limit ({@code RESOURCE_EXHAUSTED}, at once, from the length
- * prefix), a gzip message that inflates past the limit (inflation stops at the limit), an
- * unsupported {@code grpc-encoding} ({@code UNIMPLEMENTED}), a compressed message without
- * {@code grpc-encoding}, bytes that are not the request type, a stream that ends before a whole
- * message, or a second message ({@code INVALID_ARGUMENT}). Status messages are percent-encoded as
- * the gRPC spec says, so grpc-java, grpc-js and grpcurl all show them as written.
+ * One unary gRPC call read by vertx-grpc, the careful way: the calls that are not in gRPC's standard HTTP/2 form
+ * (gRPC-Web, JSON), which {@link UnaryMethods} hands to vertx-grpc; {@link DirectUnary} reads the others by the same
+ * rules. Every call gets a gRPC status, whatever the client sent: a message over the size limit
+ * ({@code RESOURCE_EXHAUSTED}, at once, from the length prefix), a gzip message that inflates past the limit
+ * (inflation stops at the limit), an unsupported {@code grpc-encoding} ({@code UNIMPLEMENTED}), a compressed message
+ * without {@code grpc-encoding}, bytes that are not the request type, a stream that ends before a whole message, or a
+ * second message ({@code INVALID_ARGUMENT}). Status messages are percent-encoded as the gRPC spec says, so grpc-java,
+ * grpc-js and grpcurl all show them as written.
  */
-final class UnaryCall<Req, Resp> {
+final class UnaryCall<Req, Resp> implements Unary<Resp> {
   private static final Logger log = LoggerFactory.getLogger(UnaryCall.class);
   /** Set by the gateway on calls that name no {@code grpc-encoding}, so a compressed message among them is told apart. */
   static final String NO_ENCODING = "x-walmesh-no-grpc-encoding";
@@ -48,7 +52,7 @@ final class UnaryCall<Req, Resp> {
    * answers the call itself when the client's bytes do not make one valid request.
    */
   static <Req, Resp> UnaryCall<Req, Resp> read(GrpcServerRequest<Req, Resp> call, GrpcMessageDecoder<Req> decoder,
-                                               long maxMessageBytes, BiConsumer<UnaryCall<Req, Resp>, Req> handler) {
+                                               long maxMessageBytes, BiConsumer<? super UnaryCall<Req, Resp>, Req> handler) {
     UnaryCall<Req, Resp> unary = new UnaryCall<>(call, maxMessageBytes);
     call.exceptionHandler(e -> log.debug("gRPC call {} failed: {}", call.fullMethodName(), e.toString()));
     call.invalidMessageHandler(invalid -> unary.refuse(GrpcStatus.RESOURCE_EXHAUSTED, overLimit("the request message",
@@ -79,7 +83,12 @@ final class UnaryCall<Req, Resp> {
 
   /** Why a message the library refused is refused: its size against the node's limit. */
   static String overLimit(String what, Object invalid, long maxMessageBytes) {
-    long size = invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1;
+    return overLimit(what, invalid instanceof MessageSizeOverflowException overflow ? overflow.messageSize() : -1,
+        maxMessageBytes);
+  }
+
+  /** Why a message of {@code size} bytes (-1: unknown) is refused. */
+  static String overLimit(String what, long size, long maxMessageBytes) {
     return what + " is " + (size < 0 ? "too large" : size + " bytes") + ", over this node's limit of " + maxMessageBytes
         + " bytes per message";
   }
@@ -94,8 +103,17 @@ final class UnaryCall<Req, Resp> {
    */
   static <T> T decode(GrpcServerRequest<?, ?> call, GrpcMessage message, GrpcMessageDecoder<T> decoder, long maxMessageBytes,
                       BiConsumer<GrpcStatus, String> refuse) {
-    Buffer payload = message.payload();
-    String encoding = message.encoding();
+    return decode(call.fullMethodName(), () -> call.response().headers(), message.encoding(), message.format(), message.payload(),
+        decoder, maxMessageBytes, refuse);
+  }
+
+  /**
+   * Decodes one request message of call {@code fullMethodName}: {@code payload} in {@code encoding} ({@code identity},
+   * {@code gzip}, or {@link #NO_ENCODING} for a compressed message of a call that named none). An unsupported encoding
+   * also sets {@code grpc-accept-encoding} in {@code responseHeaders} (asked for only then: a stream's are sent early).
+   */
+  static <T> T decode(String fullMethodName, java.util.function.Supplier<MultiMap> responseHeaders, String encoding, WireFormat format, Buffer payload,
+                      GrpcMessageDecoder<T> decoder, long maxMessageBytes, BiConsumer<GrpcStatus, String> refuse) {
     switch (encoding) {
       case "identity":
         break;
@@ -116,26 +134,41 @@ final class UnaryCall<Req, Resp> {
         refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request message has the compressed flag set but the call has no grpc-encoding header");
         return null;
       default:
-        call.response().headers().set("grpc-accept-encoding", "gzip,identity");
+        responseHeaders.get().set("grpc-accept-encoding", "gzip,identity");
         refuse.accept(GrpcStatus.UNIMPLEMENTED, "grpc-encoding " + Text.quote(encoding) + " is not supported; use gzip or identity");
         return null;
     }
     try {
-      return decoder.decode(GrpcMessage.message("identity", message.format(), payload));
+      return decoder.decode(GrpcMessage.message("identity", format, payload));
     } catch (Throwable e) { // CodecException, and StackOverflowError on absurdly deep input
-      refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request is not a valid " + call.fullMethodName() + " request message: "
+      refuse.accept(GrpcStatus.INVALID_ARGUMENT, "the request is not a valid " + fullMethodName + " request message: "
           + Text.truncate(rootMessage(e), 100));
       return null;
     }
   }
 
-  /**
-   * The request message's size as it came, when it came uncompressed; -1 for a compressed one (whose decoded size is
-   * larger). The gateway counts requests against the node's budget of request bytes with it, instead of asking
-   * protobuf to measure a message it just parsed (which measures every string as UTF-8 again: 4 % of the node's CPU
-   * under batched writes).
-   */
-  int wireBytes() {
+  @Override
+  public String fullMethodName() {
+    return call.fullMethodName();
+  }
+
+  @Override
+  public MultiMap headers() {
+    return call.headers();
+  }
+
+  @Override
+  public HttpConnection connection() {
+    return call.connection();
+  }
+
+  @Override
+  public long timeoutMs() {
+    return call.timeout();
+  }
+
+  @Override
+  public int wireBytes() {
     return wireBytes;
   }
 
@@ -149,13 +182,13 @@ final class UnaryCall<Req, Resp> {
     return wireBytes >= 0 ? wireBytes : decoded.getSerializedSize();
   }
 
-  /** Whether the call was already answered (a refusal, or {@link #answer}). */
-  boolean answered() {
+  @Override
+  public boolean answered() {
     return answered;
   }
 
-  /** Sends the response message (status OK). */
-  void answer(Resp response) {
+  @Override
+  public void answer(Resp response) {
     if (answered) {
       return;
     }
@@ -168,8 +201,8 @@ final class UnaryCall<Req, Resp> {
     }
   }
 
-  /** Ends the call with a non-OK status and a message; the message is cut and encoded as the gRPC spec says. */
-  void refuse(GrpcStatus status, String message) {
+  @Override
+  public void refuse(GrpcStatus status, String message) {
     if (answered) {
       return;
     }

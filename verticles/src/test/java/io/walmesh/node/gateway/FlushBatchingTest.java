@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The gateway's answers are flushed once per burst, on Vert.x's real HTTP/2 server with the gateway's own call code
- * ({@link UnaryCall}) and a grpc-java client. The server's calls are answered by the test instead of a producer, so
+ * ({@link UnaryMethods}: grpc-java's calls read by {@link DirectUnary}, gRPC-Web's by {@link UnaryCall}) and a
+ * grpc-java client. The server's calls are answered by the test instead of a producer, so
  * that one task answers a known number of calls; how many flushes Vert.x's handler issues for them is counted by a
  * handler in the connection's pipeline. This is the check that a Vert.x upgrade did not silently undo the batching,
  * which rests on Vert.x internals.
@@ -55,15 +56,15 @@ class FlushBatchingTest {
     vertx = Vertx.vertx();
     serverContext = vertx.getOrCreateContext();
     GrpcServer grpc = GrpcServer.server(vertx);
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLog, call -> UnaryCall.read(call,
-        WriteAheadLogGrpcService.WriteToLog.decoder(), 1 << 20, (unary, request) -> {
+    UnaryMethods calls = new UnaryMethods(grpc, 1 << 20).unary(WriteAheadLogGrpcService.WriteToLog,
+        WriteAheadLogGrpcService.WriteToLog.decoder(), (unary, request) -> {
           if (refuseWhileReading) {
             unary.refuse(GrpcStatus.INVALID_ARGUMENT, "refused at once: " + request.getNamespace());
           } else {
             held.add(() -> unary.answer(WriteToLogResponse.newBuilder().setDurable(Trilean.SUCCESS)
                 .setEntryId(request.getNamespace()).build()));
           }
-        }));
+        });
     java.util.concurrent.CompletableFuture<HttpServer> listening = new java.util.concurrent.CompletableFuture<>();
     serverContext.runOnContext(v -> vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
         .connectionHandler(connection -> {
@@ -77,7 +78,7 @@ class FlushBatchingTest {
             }
           });
         })
-        .requestHandler(grpc)
+        .requestHandler(calls)
         .listen()
         .onComplete(done -> {
           if (done.succeeded()) {

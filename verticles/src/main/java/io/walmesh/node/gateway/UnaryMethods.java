@@ -1,0 +1,54 @@
+package io.walmesh.node.gateway;
+
+import com.google.protobuf.MessageLite;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.server.GrpcServer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The gateway's request handler: its unary methods, each registered once with the handler that serves it, read by
+ * {@link DirectUnary} when the call is in gRPC's standard HTTP/2 form (the calls grpc-java, grpc-go, grpcurl and the
+ * walmesh client make) and by vertx-grpc through {@link UnaryCall} otherwise (gRPC-Web, JSON). Every other call
+ * (streams, reflection, health {@code Watch}, unknown methods, requests that are not gRPC) goes to vertx-grpc
+ * unchanged.
+ */
+final class UnaryMethods implements Handler<HttpServerRequest> {
+  private final GrpcServer grpc;
+  private final long maxMessageBytes;
+  /** By the request's path, {@code /package.Service/Method}. */
+  private final Map<String, Handler<HttpServerRequest>> direct = new HashMap<>();
+
+  UnaryMethods(GrpcServer grpc, long maxMessageBytes) {
+    this.grpc = grpc;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /** Serves unary {@code method} with {@code handler}, however its calls come. */
+  <Req, Resp extends MessageLite> UnaryMethods unary(ServiceMethod<Req, Resp> method, GrpcMessageDecoder<Req> decoder,
+                                                      BiConsumer<Unary<Resp>, Req> handler) {
+    grpc.callHandler(method, call -> UnaryCall.read(call, decoder, maxMessageBytes, handler));
+    String fullMethodName = method.serviceName().fullyQualifiedName() + "/" + method.methodName();
+    direct.put(method.serviceName().pathOf(method.methodName()),
+        request -> DirectUnary.<Req, Resp>read(request, fullMethodName, decoder, maxMessageBytes, handler));
+    return this;
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    Handler<HttpServerRequest> reader = direct.get(request.path());
+    if (reader != null && DirectUnary.standard(request)) {
+      reader.handle(request);
+      return;
+    }
+    // Lets the call reader tell a compressed message without grpc-encoding from an identity one
+    if (request.getHeader("grpc-encoding") == null) {
+      request.headers().set("grpc-encoding", UnaryCall.NO_ENCODING);
+    }
+    grpc.handle(request);
+  }
+}
