@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GrpcPeers implements AutoCloseable {
   static final String WRITE_PATH = "/walmesh.v1.WriteAheadLog/WriteToLog";
+  static final String STREAM_PATH = "/walmesh.v1.WriteAheadLog/WriteToLogStream";
   public static final MethodDescriptor<WriteToLogRequest, WriteToLogResponse> WRITE =
       MethodDescriptor.<WriteToLogRequest, WriteToLogResponse>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
@@ -58,6 +59,16 @@ public final class GrpcPeers implements AutoCloseable {
     /** The body's one response message. */
     WriteToLogResponse response() throws com.google.protobuf.InvalidProtocolBufferException {
       return WriteToLogResponse.parseFrom(body.getBytes(5, 5 + body.getInt(1)));
+    }
+
+    /** The body's messages, as a stream's answers. */
+    java.util.List<io.walmesh.protocol.v1.WriteToLogStreamResponse> streamAnswers()
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      java.util.List<io.walmesh.protocol.v1.WriteToLogStreamResponse> answers = new java.util.ArrayList<>();
+      for (int at = 0; at < body.length(); at += 5 + body.getInt(at + 1)) {
+        answers.add(io.walmesh.protocol.v1.WriteToLogStreamResponse.parseFrom(body.getBytes(at + 5, at + 5 + body.getInt(at + 1))));
+      }
+      return answers;
     }
   }
 
@@ -101,8 +112,13 @@ public final class GrpcPeers implements AutoCloseable {
 
   /** {@link #raw(Map, Buffer, boolean, long)} with the body sent in {@code pieces}, one HTTP/2 DATA frame each. */
   RawAnswer raw(Map<String, String> headers, java.util.List<Buffer> pieces, boolean end, long timeoutMs) {
+    return raw(WRITE_PATH, headers, pieces, end, timeoutMs);
+  }
+
+  /** {@link #raw(Map, java.util.List, boolean, long)} of the method at {@code path}. */
+  RawAnswer raw(String path, Map<String, String> headers, java.util.List<Buffer> pieces, boolean end, long timeoutMs) {
     Future<RawAnswer> answer = h2.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
-            .setURI(WRITE_PATH))
+            .setURI(path))
         .compose(request -> {
           request.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
           headers.forEach(request::putHeader);
@@ -116,7 +132,7 @@ public final class GrpcPeers implements AutoCloseable {
     try {
       return answer.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new AssertionError("no answer to a raw WriteToLog call within " + timeoutMs + " ms: " + e, e);
+      throw new AssertionError("no answer to a raw call of " + path + " within " + timeoutMs + " ms: " + e, e);
     }
   }
 

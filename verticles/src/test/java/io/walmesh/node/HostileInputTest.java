@@ -14,6 +14,8 @@ import io.walmesh.protocol.v1.Target;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
+import io.walmesh.protocol.v1.WriteToLogStreamRequest;
+import io.walmesh.protocol.v1.WriteToLogStreamResponse;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -166,6 +168,55 @@ class HostileInputTest extends SingleNodeTest {
     assertThat(two.grpcStatus()).isEqualTo(String.valueOf(Status.Code.INVALID_ARGUMENT.value()));
     assertThat(two.grpcMessage()).isEqualTo("WriteToLog is unary: the call carried more than one request message");
     assertGoodWriteIsDelivered("pieces");
+  }
+
+  /**
+   * WriteToLogStream from a raw HTTP/2 client: requests cut across DATA frames in any way are each read and answered
+   * with their id; bytes that are not a request message end the call with a status that names the problem.
+   */
+  @Test
+  void aStreamsRequestsAreReadAcrossDataFramesAndBadBytesEndItWithAStatus() throws Exception {
+    create(admin, namespace("raw-stream", sink.url("/apply")));
+    Buffer three = Buffer.buffer();
+    for (int id = 1; id <= 3; id++) {
+      three.appendBuffer(GrpcPeers.frame(false, WriteToLogStreamRequest.newBuilder().setRequestId(id)
+          .setRequest(request("raw-stream", "streamed " + id)).build().toByteArray()));
+    }
+    int n = three.length();
+    GrpcPeers.RawAnswer read = peers.raw(GrpcPeers.STREAM_PATH, Map.of(),
+        List.of(three.getBuffer(0, 1), three.getBuffer(1, 8), three.getBuffer(8, n / 2), three.getBuffer(n / 2, n)), true, 5_000);
+    assertThat(read.grpcStatus()).as(read.grpcMessage()).isEqualTo("0");
+    List<WriteToLogStreamResponse> answers = read.streamAnswers();
+    assertThat(answers).extracting(WriteToLogStreamResponse::getRequestId).containsExactlyInAnyOrder(1L, 2L, 3L);
+    assertThat(answers).allSatisfy(a -> assertThat(a.getResponse().getDurable()).isEqualTo(Trilean.SUCCESS));
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().containsAll(List.of("streamed 1", "streamed 2",
+        "streamed 3")));
+
+    String invalid = String.valueOf(Status.Code.INVALID_ARGUMENT.value());
+    // a request, then a message announcing more than the limit, the stream left open: answered from the prefix
+    Buffer tooBig = Buffer.buffer().appendByte((byte) 0).appendInt(Integer.MAX_VALUE).appendBytes(new byte[10]);
+    GrpcPeers.RawAnswer big = peers.raw(GrpcPeers.STREAM_PATH, Map.of(), List.of(three.getBuffer(0, n / 3), tooBig), false, 5_000);
+    assertThat(big.grpcStatus()).isEqualTo(String.valueOf(Status.Code.RESOURCE_EXHAUSTED.value()));
+    assertThat(big.grpcMessage()).contains("a request message is 2147483647 bytes, over this node's limit of");
+
+    GrpcPeers.RawAnswer cut = peers.raw(GrpcPeers.STREAM_PATH, Map.of(), List.of(three.getBuffer(0, n - 3)), true, 5_000);
+    assertThat(cut.grpcStatus()).isEqualTo(invalid);
+    assertThat(cut.grpcMessage()).contains("ended in the middle of a request message");
+
+    GrpcPeers.RawAnswer garbage = peers.raw(GrpcPeers.STREAM_PATH, Map.of(),
+        List.of(GrpcPeers.frame(false, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 7, 7})), true, 5_000);
+    assertThat(garbage.grpcStatus()).isEqualTo(invalid);
+    assertThat(garbage.grpcMessage()).contains("not a valid walmesh.v1.WriteAheadLog/WriteToLogStream request message");
+
+    GrpcPeers.RawAnswer flag = peers.raw(GrpcPeers.STREAM_PATH, Map.of(), List.of(GrpcPeers.frame(true, new byte[] {8, 1})),
+        true, 5_000);
+    assertThat(flag.grpcStatus()).isEqualTo(invalid);
+    assertThat(flag.grpcMessage()).contains("compressed flag").contains("no grpc-encoding");
+
+    GrpcPeers.RawAnswer none = peers.raw(GrpcPeers.STREAM_PATH, Map.of(), List.of(), true, 5_000);
+    assertThat(none.grpcStatus()).as("a stream of no requests ends OK").isEqualTo("0");
+    assertThat(none.streamAnswers()).isEmpty();
+    assertGoodWriteIsDelivered("raw-stream");
   }
 
   @Test

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * the limit; an unsupported {@code grpc-encoding} is {@code UNIMPLEMENTED}; a compressed message without
  * {@code grpc-encoding}, bytes that are not the request type, a stream that ends before a whole message, or a second
  * message are {@code INVALID_ARGUMENT}. The request is handed on when the client half-closes the stream, as a unary
- * call is complete only then. Only calls in gRPC's standard form come here ({@link #standard}); {@link UnaryMethods}
+ * call is complete only then. Only calls in gRPC's standard form come here ({@link #standard}); {@link GrpcRoutes}
  * sends the others to vertx-grpc.
  */
 final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
@@ -205,7 +205,21 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
       return;
     }
     answered = true;
-    int size = response.getSerializedSize();
+    Buffer framed = frame(response, fullMethodName);
+    FlushBatching.beginAnswers(request.connection());
+    HttpServerResponse http = request.response();
+    try {
+      http.headers().set(CONTENT_TYPE, GRPC);
+      http.trailers().set(GRPC_STATUS, OK);
+      http.end(framed); // headers, message and trailers in one write
+    } catch (IllegalStateException e) { // the client reset the stream meanwhile
+      log.debug("gRPC call {}: the answer could not be sent: {}", fullMethodName, e.getMessage());
+    }
+  }
+
+  /** One message in gRPC's framing: the compressed flag (0), the length, the message. */
+  static Buffer frame(MessageLite message, String fullMethodName) {
+    int size = message.getSerializedSize();
     byte[] framed = new byte[PREFIX + size];
     framed[1] = (byte) (size >>> 24);
     framed[2] = (byte) (size >>> 16);
@@ -213,20 +227,40 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
     framed[4] = (byte) size;
     try {
       CodedOutputStream out = CodedOutputStream.newInstance(framed, PREFIX, size);
-      response.writeTo(out);
+      message.writeTo(out);
       out.checkNoSpaceLeft();
     } catch (IOException e) { // an array of the exact size: a bug in the message, not the client
-      throw new IllegalStateException("encoding a " + fullMethodName + " response failed", e);
+      throw new IllegalStateException("encoding a " + fullMethodName + " message failed", e);
     }
-    FlushBatching.beginAnswers(request.connection());
-    HttpServerResponse http = request.response();
-    try {
+    return Buffer.buffer(framed);
+  }
+
+  /**
+   * Ends {@code http} with a non-OK status: in the one HEADERS frame that ends the stream when nothing was sent yet
+   * (trailers only), else in the trailers.
+   */
+  static void endWith(HttpServerResponse http, GrpcStatus status, String message) {
+    MultiMap where = http.headWritten() ? http.trailers() : http.headers().set(CONTENT_TYPE, GRPC);
+    where.set(GRPC_STATUS, String.valueOf(status.code))
+        .set(GRPC_MESSAGE, UnaryCall.percentEncode(Text.truncate(message, UnaryCall.MAX_STATUS_MESSAGE_CHARS)));
+    http.end();
+  }
+
+  /** Ends {@code http} with status OK (after its messages); sends the headers first when there were none. */
+  static void endOk(HttpServerResponse http) {
+    if (!http.headWritten()) {
       http.headers().set(CONTENT_TYPE, GRPC);
-      http.trailers().set(GRPC_STATUS, OK);
-      http.end(Buffer.buffer(framed)); // headers, message and trailers in one write
-    } catch (IllegalStateException e) { // the client reset the stream meanwhile
-      log.debug("gRPC call {}: the answer could not be sent: {}", fullMethodName, e.getMessage());
     }
+    http.trailers().set(GRPC_STATUS, OK);
+    http.end();
+  }
+
+  /** Writes one message to {@code http}, the headers with the first. */
+  static void write(HttpServerResponse http, Buffer framed) {
+    if (!http.headWritten()) {
+      http.headers().set(CONTENT_TYPE, GRPC);
+    }
+    http.write(framed);
   }
 
   @Override
@@ -239,10 +273,7 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
     FlushBatching.beginAnswers(request.connection());
     HttpServerResponse http = request.response();
     try {
-      // trailers only: the status in the one HEADERS frame that ends the stream
-      http.headers().set(CONTENT_TYPE, GRPC).set(GRPC_STATUS, String.valueOf(status.code))
-          .set(GRPC_MESSAGE, UnaryCall.percentEncode(Text.truncate(message, UnaryCall.MAX_STATUS_MESSAGE_CHARS)));
-      http.end();
+      endWith(http, status, message);
     } catch (IllegalStateException e) {
       log.debug("gRPC call {}: the status could not be sent: {}", fullMethodName, e.getMessage());
     }

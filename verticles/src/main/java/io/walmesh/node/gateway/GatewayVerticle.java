@@ -95,21 +95,13 @@ public final class GatewayVerticle extends AbstractVerticle {
       return outcome;
     });
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
-    UnaryMethods calls = new UnaryMethods(grpc, MAX_MESSAGE_BYTES)
+    GrpcRoutes calls = new GrpcRoutes(grpc, MAX_MESSAGE_BYTES)
         .unary(WriteAheadLogGrpcService.WriteToLog, WriteAheadLogGrpcService.WriteToLog.decoder(), this::writeToLog)
         .unary(WriteAheadLogGrpcService.WriteToLogBatch, WriteAheadLogGrpcService.WriteToLogBatch.decoder(),
-            this::writeToLogBatch);
+            this::writeToLogBatch)
+        .stream(StreamCall.MAX_UNANSWERED, this::openStream);
     GrpcHealth.register(vertx, grpc, calls, nodeServes, namespaceServes, this::caller);
     GrpcReflection.register(grpc);
-    grpc.callHandler(WriteAheadLogGrpcService.WriteToLogStream, call -> {
-      String principal = caller(call.headers(), call.connection(), call.fullMethodName(),
-          (status, message) -> UnaryCall.end(call, status, message));
-      if (principal != null) {
-        String traceparent = traceparentOf(call.headers()); // one per call, not one lookup per message of the stream
-        StreamCall.serve(call, MAX_MESSAGE_BYTES, StreamCall.MAX_UNANSWERED,
-            (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS, traceparent));
-      }
-    });
     // in a mesh, other members reach this address only when the config says so (cluster.event-bus-api)
     MessageConsumer<Object> busGateway = busApiForTheMesh ? vertx.eventBus().consumer(Addresses.GATEWAY_WRITE, this::writeFromBus)
         : vertx.eventBus().localConsumer(Addresses.GATEWAY_WRITE, this::writeFromBus);
@@ -267,6 +259,16 @@ public final class GatewayVerticle extends AbstractVerticle {
         unary.refuse(outcome.status(), outcome.message());
       }
     });
+  }
+
+  /** A WriteToLogStream call's writes: identified once per call, each write then checked and routed as WriteToLog's. */
+  private StreamCall.Write openStream(StreamCall.Io call) {
+    String principal = caller(call.headers(), call.connection(), call.fullMethodName(), call::fail);
+    if (principal == null) {
+      return null;
+    }
+    String traceparent = traceparentOf(call.headers()); // one per call, not one lookup per message of the stream
+    return (request, bytes) -> writeOne(principal, request, bytes, DEFAULT_WRITE_TIMEOUT_MS, traceparent);
   }
 
   private void writeToLogBatch(Unary<WriteToLogBatchResponse> unary, WriteToLogBatchRequest batch) {

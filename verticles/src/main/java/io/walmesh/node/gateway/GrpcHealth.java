@@ -43,14 +43,14 @@ final class GrpcHealth {
   }
 
   /**
-   * Serves health on {@code grpc} ({@code Check} through {@code unaryMethods}). {@code nodeServes}: whether every namespace here can store
+   * Serves health on {@code grpc} ({@code Check} through {@code routes}). {@code nodeServes}: whether every namespace here can store
    * writes durably; {@code namespaceServes}: whether a namespace serves (empty: no such namespace);
    * {@code identify}: the caller of a call, or null after it refused the call (see
    * {@code GatewayVerticle.caller}).
    */
-  static void register(Vertx vertx, GrpcServer grpc, UnaryMethods unaryMethods, java.util.function.BooleanSupplier nodeServes,
+  static void register(Vertx vertx, GrpcServer grpc, GrpcRoutes routes, java.util.function.BooleanSupplier nodeServes,
                        Function<String, Optional<Boolean>> namespaceServes, Identify identify) {
-    unaryMethods.unary(HealthGrpcService.Check, HealthGrpcService.Check.decoder(),
+    routes.unary(HealthGrpcService.Check, HealthGrpcService.Check.decoder(),
         (Unary<HealthCheckResponse> unary, HealthCheckRequest request) -> {
           String service = request.getService();
           if (!isNode(service) && identify.caller(unary.headers(), unary.connection(), unary.fullMethodName(),

@@ -2,6 +2,8 @@ package io.walmesh.node.gateway;
 
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.walmesh.node.internal.Text;
@@ -30,9 +32,9 @@ final class StreamCall {
   /** The most requests of one stream the node holds unanswered. */
   static final int MAX_UNANSWERED = 1024;
 
-  private final GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call;
+  private final Io io;
   private final int maxUnanswered;
-  private final Write write;
+  private Write write;
   private int unanswered;
   private boolean ended;
   private boolean closed;
@@ -43,19 +45,70 @@ final class StreamCall {
     Future<Outcome> apply(WriteToLogRequest request, long bytes);
   }
 
-  private StreamCall(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call, int maxUnanswered,
-                     Write write) {
-    this.call = call;
-    this.maxUnanswered = maxUnanswered;
-    this.write = write;
+  /**
+   * Opens a stream for writing, before any of its requests is read: the {@link Write} of the stream's caller, or null
+   * after {@link Io#fail} ended the call (no identity, say).
+   */
+  interface Opener {
+    Write open(Io call);
   }
 
-  /** Serves the call: reads requests, hands each to {@code write}, answers each outcome. */
+  /**
+   * The call's transport, as the stream's reader gives it: vertx-grpc's call ({@link #serve}) or the HTTP/2 request
+   * itself ({@link DirectStream}). Confined to the connection's event loop.
+   */
+  interface Io {
+    String fullMethodName();
+
+    MultiMap headers();
+
+    HttpConnection connection();
+
+    /** Stops reading requests (HTTP/2 flow control then holds the client back). */
+    void pause();
+
+    /** Reads requests again. */
+    void resume();
+
+    /** Whether the client is behind in reading answers. */
+    boolean writeQueueFull();
+
+    /** Runs {@code then} once the client has caught up. */
+    void drainHandler(Runnable then);
+
+    /** Sends one answer; throws {@link IllegalStateException} when the client has reset the stream. */
+    void write(WriteToLogStreamResponse answer);
+
+    /** Ends the call with status OK. */
+    void end();
+
+    /** Ends the call with a non-OK status and a message, cut and encoded as the gRPC spec says. */
+    void fail(GrpcStatus status, String message);
+  }
+
+  StreamCall(Io io, int maxUnanswered) {
+    this.io = io;
+    this.maxUnanswered = maxUnanswered;
+  }
+
+  /** Opens the stream with {@code opener}; false when it ended the call instead. */
+  boolean open(Opener opener) {
+    write = opener.open(io);
+    if (write == null) {
+      closed = true;
+    }
+    return write != null;
+  }
+
+  /** Serves a call read by vertx-grpc (a stream in a form {@link DirectStream} does not read): reads requests, hands each on, answers each outcome. */
   static void serve(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call, long maxMessageBytes,
-                    int maxUnanswered, Write write) {
-    StreamCall stream = new StreamCall(call, maxUnanswered, write);
+                    int maxUnanswered, Opener opener) {
+    StreamCall stream = new StreamCall(new GrpcIo(call), maxUnanswered);
+    if (!stream.open(opener)) {
+      return;
+    }
     call.exceptionHandler(e -> {
-      stream.closed = true; // the client reset the stream or the connection dropped
+      stream.reset(); // the client reset the stream or the connection dropped
       log.debug("gRPC call {} ended by the client: {}", call.fullMethodName(), e.toString());
     });
     call.invalidMessageHandler(invalid -> stream.fail(GrpcStatus.RESOURCE_EXHAUSTED,
@@ -70,13 +123,27 @@ final class StreamCall {
         stream.accept(request, UnaryCall.wireBytes(message));
       }
     });
-    call.endHandler(v -> {
-      stream.ended = true;
-      stream.finishWhenAnswered();
-    });
+    call.endHandler(v -> stream.ended());
   }
 
-  private void accept(WriteToLogStreamRequest request, long bytes) {
+  /** Whether the call is over (answered, failed, or reset by the client): requests are no longer read. */
+  boolean closed() {
+    return closed;
+  }
+
+  /** The client reset the stream or the connection dropped: nothing more is sent. */
+  void reset() {
+    closed = true;
+  }
+
+  /** The client ended its side: the call ends with status OK once every request is answered. */
+  void ended() {
+    ended = true;
+    finishWhenAnswered();
+  }
+
+  /** One request of the stream, read and decoded: stored, then answered with its id. */
+  void accept(WriteToLogStreamRequest request, long bytes) {
     long id = request.getRequestId();
     unanswered++;
     flow();
@@ -100,9 +167,9 @@ final class StreamCall {
     } else {
       answer.setStatusMessage(Text.truncate(outcome.message(), UnaryCall.MAX_STATUS_MESSAGE_CHARS));
     }
-    FlushBatching.beginAnswers(call.connection());
+    FlushBatching.beginAnswers(io.connection());
     try {
-      call.response().write(answer.build());
+      io.write(answer.build());
     } catch (IllegalStateException e) { // the client reset the stream meanwhile
       closed = true;
       return;
@@ -116,21 +183,21 @@ final class StreamCall {
     if (closed) {
       return;
     }
-    boolean full = call.response().writeQueueFull();
+    boolean full = io.writeQueueFull();
     boolean hold = unanswered >= maxUnanswered || full;
     if (hold) {
       if (!paused) {
         paused = true;
-        call.pause();
+        io.pause();
       }
       // also when the stream was first held for its unanswered bound: once every answer is written and the queue is
       // full, only the drain can resume it (no later answer will call this again)
       if (full) {
-        call.response().drainHandler(v -> flow());
+        io.drainHandler(this::flow);
       }
     } else if (paused) {
       paused = false;
-      call.resume();
+      io.resume();
     }
   }
 
@@ -138,18 +205,72 @@ final class StreamCall {
     if (ended && unanswered == 0 && !closed) {
       closed = true;
       try {
-        call.response().end();
+        io.end();
       } catch (IllegalStateException e) {
-        log.debug("gRPC call {}: the end could not be sent: {}", call.fullMethodName(), e.getMessage());
+        log.debug("gRPC call {}: the end could not be sent: {}", io.fullMethodName(), e.getMessage());
       }
     }
   }
 
-  private void fail(GrpcStatus status, String message) {
+  /** Ends the whole call with a status (bytes that are not a request message); once only. */
+  void fail(GrpcStatus status, String message) {
     if (closed) {
       return;
     }
     closed = true;
-    UnaryCall.end(call, status, message);
+    io.fail(status, message);
+  }
+
+  /** {@link Io} over vertx-grpc's call. */
+  private record GrpcIo(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call) implements Io {
+    @Override
+    public String fullMethodName() {
+      return call.fullMethodName();
+    }
+
+    @Override
+    public MultiMap headers() {
+      return call.headers();
+    }
+
+    @Override
+    public HttpConnection connection() {
+      return call.connection();
+    }
+
+    @Override
+    public void pause() {
+      call.pause();
+    }
+
+    @Override
+    public void resume() {
+      call.resume();
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return call.response().writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Runnable then) {
+      call.response().drainHandler(v -> then.run());
+    }
+
+    @Override
+    public void write(WriteToLogStreamResponse answer) {
+      call.response().write(answer);
+    }
+
+    @Override
+    public void end() {
+      call.response().end();
+    }
+
+    @Override
+    public void fail(GrpcStatus status, String message) {
+      UnaryCall.end(call, status, message);
+    }
   }
 }

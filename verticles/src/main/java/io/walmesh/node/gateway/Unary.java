@@ -7,7 +7,7 @@ import io.vertx.grpc.common.GrpcStatus;
 /**
  * A unary gRPC call as the gateway's handlers see it, however it was read: {@link DirectUnary} (HTTP/2 in gRPC's
  * standard form, the calls clients make) or {@link UnaryCall} (vertx-grpc, for gRPC-Web and the other wire formats).
- * {@link UnaryMethods} picks one per call. Confined to the connection's event loop.
+ * {@link GrpcRoutes} picks one per call. Confined to the connection's event loop.
  */
 interface Unary<Resp> {
   /** {@code package.Service/Method}, as in audit lines and status messages. */

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One unary gRPC call read by vertx-grpc, the careful way: the calls that are not in gRPC's standard HTTP/2 form
- * (gRPC-Web, JSON), which {@link UnaryMethods} hands to vertx-grpc; {@link DirectUnary} reads the others by the same
+ * (gRPC-Web, JSON), which {@link GrpcRoutes} hands to vertx-grpc; {@link DirectUnary} reads the others by the same
  * rules. Every call gets a gRPC status, whatever the client sent: a message over the size limit
  * ({@code RESOURCE_EXHAUSTED}, at once, from the length prefix), a gzip message that inflates past the limit
  * (inflation stops at the limit), an unsupported {@code grpc-encoding} ({@code UNIMPLEMENTED}), a compressed message

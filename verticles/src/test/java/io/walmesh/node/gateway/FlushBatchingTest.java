@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The gateway's answers are flushed once per burst, on Vert.x's real HTTP/2 server with the gateway's own call code
- * ({@link UnaryMethods}: grpc-java's calls read by {@link DirectUnary}, gRPC-Web's by {@link UnaryCall}) and a
+ * ({@link GrpcRoutes}: grpc-java's calls read by {@link DirectUnary}, gRPC-Web's by {@link UnaryCall}) and a
  * grpc-java client. The server's calls are answered by the test instead of a producer, so
  * that one task answers a known number of calls; how many flushes Vert.x's handler issues for them is counted by a
  * handler in the connection's pipeline. This is the check that a Vert.x upgrade did not silently undo the batching,
@@ -56,7 +56,7 @@ class FlushBatchingTest {
     vertx = Vertx.vertx();
     serverContext = vertx.getOrCreateContext();
     GrpcServer grpc = GrpcServer.server(vertx);
-    UnaryMethods calls = new UnaryMethods(grpc, 1 << 20).unary(WriteAheadLogGrpcService.WriteToLog,
+    GrpcRoutes calls = new GrpcRoutes(grpc, 1 << 20).unary(WriteAheadLogGrpcService.WriteToLog,
         WriteAheadLogGrpcService.WriteToLog.decoder(), (unary, request) -> {
           if (refuseWhileReading) {
             unary.refuse(GrpcStatus.INVALID_ARGUMENT, "refused at once: " + request.getNamespace());
