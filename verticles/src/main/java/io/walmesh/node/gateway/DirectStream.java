@@ -1,8 +1,6 @@
 package io.walmesh.node.gateway;
 
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.grpc.common.GrpcStatus;
@@ -26,13 +24,10 @@ import org.slf4j.LoggerFactory;
  * its length prefix ({@code RESOURCE_EXHAUSTED}) before its bytes are held; a stream that ends in the middle of a
  * message ends with {@code INVALID_ARGUMENT}.
  */
-final class DirectStream implements StreamCall.Io {
+final class DirectStream extends DirectCall implements StreamCall.Io {
   private static final Logger log = LoggerFactory.getLogger(DirectStream.class);
 
-  private final HttpServerRequest request;
   private final HttpServerResponse response;
-  private final String fullMethodName;
-  private final long maxMessageBytes;
   private StreamCall stream;
   /** Bytes read and not yet handed on, from {@link #position}; null when none. */
   private Buffer pending;
@@ -45,10 +40,8 @@ final class DirectStream implements StreamCall.Io {
   private boolean requestEnded;
 
   private DirectStream(HttpServerRequest request, String fullMethodName, long maxMessageBytes) {
-    this.request = request;
+    super(request, fullMethodName, maxMessageBytes);
     this.response = request.response();
-    this.fullMethodName = fullMethodName;
-    this.maxMessageBytes = maxMessageBytes;
   }
 
   /** Serves the call: reads requests, hands each to the stream {@code opener} opened, answers each outcome. */
@@ -142,31 +135,11 @@ final class DirectStream implements StreamCall.Io {
   }
 
   private void handOn(boolean compressed, Buffer payload, int length) {
-    String encoding = "identity";
-    if (compressed) {
-      String named = request.getHeader("grpc-encoding");
-      encoding = named == null ? UnaryCall.NO_ENCODING : named;
-    }
-    WriteToLogStreamRequest decoded = UnaryCall.decode(fullMethodName, response::headers, encoding, WireFormat.PROTOBUF,
-        payload, WriteAheadLogGrpcService.WriteToLogStream.decoder(), maxMessageBytes, stream::fail);
+    WriteToLogStreamRequest decoded = UnaryCall.decode(fullMethodName, response::headers, encoding(compressed),
+        WireFormat.PROTOBUF, payload, WriteAheadLogGrpcService.WriteToLogStream.decoder(), maxMessageBytes, stream::fail);
     if (decoded != null) {
       stream.accept(decoded, compressed ? -1 : length);
     }
-  }
-
-  @Override
-  public String fullMethodName() {
-    return fullMethodName;
-  }
-
-  @Override
-  public MultiMap headers() {
-    return request.headers();
-  }
-
-  @Override
-  public HttpConnection connection() {
-    return request.connection();
   }
 
   @Override

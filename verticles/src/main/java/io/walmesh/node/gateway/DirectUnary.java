@@ -4,7 +4,6 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.MessageLite;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -35,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * call is complete only then. Only calls in gRPC's standard form come here ({@link #standard}); {@link GrpcRoutes}
  * sends the others to vertx-grpc.
  */
-final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
+final class DirectUnary<Req, Resp extends MessageLite> extends DirectCall implements Unary<Resp> {
   private static final Logger log = LoggerFactory.getLogger(DirectUnary.class);
   private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("content-type");
   private static final CharSequence GRPC = HttpHeaders.createOptimized("application/grpc");
@@ -45,9 +44,6 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
   /** gRPC's message prefix: a compressed flag byte and a four-byte big-endian length. */
   static final int PREFIX = 5;
 
-  private final HttpServerRequest request;
-  private final String fullMethodName;
-  private final long maxMessageBytes;
   /** The bytes of the call so far; null before the first and after the call is answered. */
   private Buffer body;
   /** Whether {@link #body} is a buffer of this call's own, which later bytes may be appended to. */
@@ -56,9 +52,7 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
   private int wireBytes = -1;
 
   private DirectUnary(HttpServerRequest request, String fullMethodName, long maxMessageBytes) {
-    this.request = request;
-    this.fullMethodName = fullMethodName;
-    this.maxMessageBytes = maxMessageBytes;
+    super(request, fullMethodName, maxMessageBytes);
   }
 
   /** Whether a request is a gRPC call in the standard form: HTTP/2, POST, {@code application/grpc[+proto]}. */
@@ -118,15 +112,11 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
       return;
     }
     boolean compressed = bytes.getByte(0) != 0;
-    String encoding = "identity";
-    if (compressed) {
-      String named = request.getHeader("grpc-encoding");
-      encoding = named == null ? UnaryCall.NO_ENCODING : named;
-    } else {
+    if (!compressed) {
       wireBytes = bytes.length() - PREFIX;
     }
-    Req decoded = UnaryCall.decode(fullMethodName, request.response()::headers, encoding, WireFormat.PROTOBUF,
-        bytes.slice(PREFIX, bytes.length()), decoder, maxMessageBytes, this::refuse);
+    Req decoded = UnaryCall.decode(fullMethodName, request.response()::headers, encoding(compressed),
+        WireFormat.PROTOBUF, bytes.slice(PREFIX, bytes.length()), decoder, maxMessageBytes, this::refuse);
     if (decoded != null) {
       handler.accept(this, decoded);
     }
@@ -134,21 +124,6 @@ final class DirectUnary<Req, Resp extends MessageLite> implements Unary<Resp> {
 
   private String methodName() {
     return fullMethodName.substring(fullMethodName.lastIndexOf('/') + 1);
-  }
-
-  @Override
-  public String fullMethodName() {
-    return fullMethodName;
-  }
-
-  @Override
-  public MultiMap headers() {
-    return request.headers();
-  }
-
-  @Override
-  public HttpConnection connection() {
-    return request.connection();
   }
 
   @Override

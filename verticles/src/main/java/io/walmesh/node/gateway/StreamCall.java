@@ -100,7 +100,10 @@ final class StreamCall {
     return write != null;
   }
 
-  /** Serves a call read by vertx-grpc (a stream in a form {@link DirectStream} does not read): reads requests, hands each on, answers each outcome. */
+  /**
+   * Serves a call read by vertx-grpc (a stream in a form {@link DirectStream} does not read): reads requests, hands
+   * each on, answers each outcome.
+   */
   static void serve(GrpcServerRequest<WriteToLogStreamRequest, WriteToLogStreamResponse> call, long maxMessageBytes,
                     int maxUnanswered, Opener opener) {
     StreamCall stream = new StreamCall(new GrpcIo(call), maxUnanswered);

@@ -112,8 +112,9 @@ final class UnaryCall<Req, Resp> implements Unary<Resp> {
    * {@code gzip}, or {@link #NO_ENCODING} for a compressed message of a call that named none). An unsupported encoding
    * also sets {@code grpc-accept-encoding} in {@code responseHeaders} (asked for only then: a stream's are sent early).
    */
-  static <T> T decode(String fullMethodName, java.util.function.Supplier<MultiMap> responseHeaders, String encoding, WireFormat format, Buffer payload,
-                      GrpcMessageDecoder<T> decoder, long maxMessageBytes, BiConsumer<GrpcStatus, String> refuse) {
+  static <T> T decode(String fullMethodName, java.util.function.Supplier<MultiMap> responseHeaders, String encoding,
+                      WireFormat format, Buffer payload, GrpcMessageDecoder<T> decoder, long maxMessageBytes,
+                      BiConsumer<GrpcStatus, String> refuse) {
     switch (encoding) {
       case "identity":
         break;
