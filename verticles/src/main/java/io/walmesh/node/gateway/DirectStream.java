@@ -98,7 +98,7 @@ final class DirectStream extends DirectCall implements StreamCall.Io {
     try {
       while (!paused && !stream.closed() && pending != null) {
         int available = pending.length() - position;
-        if (available < DirectUnary.PREFIX) {
+        if (available < PREFIX) {
           break;
         }
         long length = pending.getUnsignedInt(position + 1);
@@ -107,11 +107,11 @@ final class DirectStream extends DirectCall implements StreamCall.Io {
           pending = null;
           return;
         }
-        if (available < DirectUnary.PREFIX + length) {
+        if (available < PREFIX + length) {
           break;
         }
         boolean compressed = pending.getByte(position) != 0;
-        int start = position + DirectUnary.PREFIX;
+        int start = position + PREFIX;
         int end = (int) (start + length);
         Buffer payload = pending.slice(start, end);
         position = end;
@@ -182,19 +182,19 @@ final class DirectStream extends DirectCall implements StreamCall.Io {
 
   @Override
   public void write(WriteToLogStreamResponse answer) {
-    DirectUnary.write(response, DirectUnary.frame(answer, fullMethodName));
+    write(response, frame(answer, fullMethodName));
   }
 
   @Override
   public void end() {
-    DirectUnary.endOk(response);
+    endOk(response);
   }
 
   @Override
   public void fail(GrpcStatus status, String message) {
     FlushBatching.beginAnswers(request.connection());
     try {
-      DirectUnary.endWith(response, status, message);
+      endWith(response, status, message);
     } catch (IllegalStateException e) {
       log.debug("gRPC call {}: the status could not be sent: {}", fullMethodName, e.getMessage());
     }

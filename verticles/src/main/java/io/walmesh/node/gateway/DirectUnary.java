@@ -1,19 +1,12 @@
 package io.walmesh.node.gateway;
 
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.MessageLite;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.WireFormat;
-import io.walmesh.node.internal.Text;
-import java.io.IOException;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,19 +24,11 @@ import org.slf4j.LoggerFactory;
  * the limit; an unsupported {@code grpc-encoding} is {@code UNIMPLEMENTED}; a compressed message without
  * {@code grpc-encoding}, bytes that are not the request type, a stream that ends before a whole message, or a second
  * message are {@code INVALID_ARGUMENT}. The request is handed on when the client half-closes the stream, as a unary
- * call is complete only then. Only calls in gRPC's standard form come here ({@link #standard}); {@link GrpcRoutes}
+ * call is complete only then. Only calls in gRPC's standard form come here ({@link DirectCall#standard}); {@link GrpcRoutes}
  * sends the others to vertx-grpc.
  */
 final class DirectUnary<Req, Resp extends MessageLite> extends DirectCall implements Unary<Resp> {
   private static final Logger log = LoggerFactory.getLogger(DirectUnary.class);
-  private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("content-type");
-  private static final CharSequence GRPC = HttpHeaders.createOptimized("application/grpc");
-  private static final CharSequence GRPC_STATUS = HttpHeaders.createOptimized("grpc-status");
-  private static final CharSequence GRPC_MESSAGE = HttpHeaders.createOptimized("grpc-message");
-  private static final CharSequence OK = HttpHeaders.createOptimized("0");
-  /** gRPC's message prefix: a compressed flag byte and a four-byte big-endian length. */
-  static final int PREFIX = 5;
-
   /** The bytes of the call so far; null before the first and after the call is answered. */
   private Buffer body;
   /** Whether {@link #body} is a buffer of this call's own, which later bytes may be appended to. */
@@ -53,15 +38,6 @@ final class DirectUnary<Req, Resp extends MessageLite> extends DirectCall implem
 
   private DirectUnary(HttpServerRequest request, String fullMethodName, long maxMessageBytes) {
     super(request, fullMethodName, maxMessageBytes);
-  }
-
-  /** Whether a request is a gRPC call in the standard form: HTTP/2, POST, {@code application/grpc[+proto]}. */
-  static boolean standard(HttpServerRequest request) {
-    if (request.version() != HttpVersion.HTTP_2 || request.method() != HttpMethod.POST) {
-      return false;
-    }
-    String type = request.getHeader(CONTENT_TYPE);
-    return "application/grpc".equals(type) || "application/grpc+proto".equals(type);
   }
 
   /**
@@ -190,52 +166,6 @@ final class DirectUnary<Req, Resp extends MessageLite> extends DirectCall implem
     } catch (IllegalStateException e) { // the client reset the stream meanwhile
       log.debug("gRPC call {}: the answer could not be sent: {}", fullMethodName, e.getMessage());
     }
-  }
-
-  /** One message in gRPC's framing: the compressed flag (0), the length, the message. */
-  static Buffer frame(MessageLite message, String fullMethodName) {
-    int size = message.getSerializedSize();
-    byte[] framed = new byte[PREFIX + size];
-    framed[1] = (byte) (size >>> 24);
-    framed[2] = (byte) (size >>> 16);
-    framed[3] = (byte) (size >>> 8);
-    framed[4] = (byte) size;
-    try {
-      CodedOutputStream out = CodedOutputStream.newInstance(framed, PREFIX, size);
-      message.writeTo(out);
-      out.checkNoSpaceLeft();
-    } catch (IOException e) { // an array of the exact size: a bug in the message, not the client
-      throw new IllegalStateException("encoding a " + fullMethodName + " message failed", e);
-    }
-    return Buffer.buffer(framed);
-  }
-
-  /**
-   * Ends {@code http} with a non-OK status: in the one HEADERS frame that ends the stream when nothing was sent yet
-   * (trailers only), else in the trailers.
-   */
-  static void endWith(HttpServerResponse http, GrpcStatus status, String message) {
-    MultiMap where = http.headWritten() ? http.trailers() : http.headers().set(CONTENT_TYPE, GRPC);
-    where.set(GRPC_STATUS, String.valueOf(status.code))
-        .set(GRPC_MESSAGE, UnaryCall.percentEncode(Text.truncate(message, UnaryCall.MAX_STATUS_MESSAGE_CHARS)));
-    http.end();
-  }
-
-  /** Ends {@code http} with status OK (after its messages); sends the headers first when there were none. */
-  static void endOk(HttpServerResponse http) {
-    if (!http.headWritten()) {
-      http.headers().set(CONTENT_TYPE, GRPC);
-    }
-    http.trailers().set(GRPC_STATUS, OK);
-    http.end();
-  }
-
-  /** Writes one message to {@code http}, the headers with the first. */
-  static void write(HttpServerResponse http, Buffer framed) {
-    if (!http.headWritten()) {
-      http.headers().set(CONTENT_TYPE, GRPC);
-    }
-    http.write(framed);
   }
 
   @Override

@@ -35,8 +35,8 @@ final class GrpcRoutes implements Handler<HttpServerRequest> {
   <Req, Resp extends MessageLite> GrpcRoutes unary(ServiceMethod<Req, Resp> method, GrpcMessageDecoder<Req> decoder,
                                                       BiConsumer<Unary<Resp>, Req> handler) {
     grpc.callHandler(method, call -> UnaryCall.read(call, decoder, maxMessageBytes, handler));
-    String fullMethodName = method.serviceName().fullyQualifiedName() + "/" + method.methodName();
-    direct.put(method.serviceName().pathOf(method.methodName()),
+    String fullMethodName = fullMethodName(method);
+    direct.put("/" + fullMethodName,
         request -> DirectUnary.<Req, Resp>read(request, fullMethodName, decoder, maxMessageBytes, handler));
     return this;
   }
@@ -45,16 +45,21 @@ final class GrpcRoutes implements Handler<HttpServerRequest> {
   GrpcRoutes stream(int maxUnanswered, StreamCall.Opener opener) {
     ServiceMethod<WriteToLogStreamRequest, WriteToLogStreamResponse> method = WriteAheadLogGrpcService.WriteToLogStream;
     grpc.callHandler(method, call -> StreamCall.serve(call, maxMessageBytes, maxUnanswered, opener));
-    String fullMethodName = method.serviceName().fullyQualifiedName() + "/" + method.methodName();
-    direct.put(method.serviceName().pathOf(method.methodName()),
+    String fullMethodName = fullMethodName(method);
+    direct.put("/" + fullMethodName,
         request -> DirectStream.serve(request, fullMethodName, maxMessageBytes, maxUnanswered, opener));
     return this;
+  }
+
+  /** {@code package.Service/Method}; a call's path is it after a slash. */
+  private static String fullMethodName(ServiceMethod<?, ?> method) {
+    return method.serviceName().fullyQualifiedName() + "/" + method.methodName();
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     Handler<HttpServerRequest> reader = direct.get(request.path());
-    if (reader != null && DirectUnary.standard(request)) {
+    if (reader != null && DirectCall.standard(request)) {
       reader.handle(request);
       return;
     }
