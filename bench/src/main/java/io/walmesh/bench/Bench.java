@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
@@ -70,12 +71,18 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--ab", arity = "0..1", fallbackValue = "", paramLabel = "OPTS", description = {"Instead of the",
       "backends: two nodes of this checkout, each in its own process, node B with these extra JVM options (e.g.",
       "--ab=-Dwalmesh.native-transport=false; none: an A/A run that shows the machine's noise), measured alternately on",
-      "the local backend: B's CPU per write and throughput against A's."})
+      "a local namespace (--backend kafka: a kafka namespace each, one broker in its own process): B's CPU per write and",
+      "throughput against A's."})
   String ab;
 
   @Option(names = "--ab-repo", paramLabel = "DIR", description = {"With or without --ab: node B from the checkout DIR",
       "(e.g. a git worktree of an earlier commit, built with ./mvnw -DskipTests -pl verticles -am package)."})
   Path abRepo;
+
+  @Option(names = "--ab-kafka", paramLabel = "K=V[,K=V...]", split = ",", description = {"With --ab or --ab-repo and",
+      "--backend kafka: Kafka client properties for node B's namespace (its backend config \"kafka\"), e.g.",
+      "--ab-kafka=linger.ms=0."})
+  Map<String, String> abKafka = Map.of();
 
   @Option(names = "--only", paramLabel = "RUNS", description = {"With --processes: only the delivery runs (delivery),",
       "only the write runs (writes) of the chosen backends, or only the delivery to a kafka target (targets, with",
@@ -170,7 +177,7 @@ public final class Bench implements Callable<Integer> {
       try {
         System.err.printf("walmesh bench, node A against node B: concurrency %d, payload %d B, %d s warm-up + %d s per"
             + " run, %d cores%n", concurrency, payloadBytes, warmupSecs, durationSecs, Runtime.getRuntime().availableProcessors());
-        new NodeAb(this, vertx, work).run(ab == null ? "" : ab, abRepo);
+        new NodeAb(this, vertx, work).run(ab == null ? "" : ab, abRepo, backend.equals("kafka"), abKafka);
         printTable();
         writeResults();
         return 0;

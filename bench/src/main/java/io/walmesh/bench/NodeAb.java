@@ -6,18 +6,20 @@ import io.walmesh.node.gateway.GrpcWriteClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code bench/run --ab}: two nodes side by side, each in its own process and started by {@code ./walmesh} as users
- * start one, measured alternately on the local backend (unary, batched and streamed writes, {@value #ROUNDS} runs per
- * side and style, A B B A A B ...). Node B is the same checkout with extra JVM options ({@code --ab=OPTS}), or another
+ * start one, measured alternately on a local namespace (unary, batched and streamed writes, {@value #ROUNDS} runs per
+ * side and style, A B B A A B ...), or with {@code --backend kafka} on a kafka namespace each, two topics of one broker
+ * in a process of its own. Node B is the same checkout with extra JVM options ({@code --ab=OPTS}), or another
  * checkout ({@code --ab-repo=DIR}), or both. On a machine whose speed moves by a third from minute to minute, two
  * builds or two settings measured in the same minutes are the one way to see a change of a few percent: each row is
  * B's median against A's, and the paired ratios (each B run against the A run next to it) are printed too.
  */
 final class NodeAb {
   static final int ROUNDS = 4;
-  private static final String NAMESPACE = "bench-local-w";
+  private static final String NAMESPACE = "bench-ab-w";
   private final Bench bench;
   private final Vertx vertx;
   private final Path work;
@@ -28,21 +30,33 @@ final class NodeAb {
     this.work = work;
   }
 
-  void run(String optionsB, Path repoB) throws Exception {
+  /**
+   * {@code kafka}: a kafka namespace on each node (a topic each, one broker), B's with the Kafka client properties
+   * {@code kafkaB}; otherwise a local one.
+   */
+  void run(String optionsB, Path repoB, boolean kafka, Map<String, String> kafkaB) throws Exception {
+    if (!kafka && !kafkaB.isEmpty()) {
+      throw new IllegalArgumentException("--ab-kafka sets node B's Kafka client properties: it needs --backend kafka");
+    }
     Path repoA = Path.of(System.getProperty("walmesh.repo", "."));
     String describeB = (repoB == null ? "this checkout" : repoB.toString())
-        + (optionsB.isEmpty() ? "" : " with " + optionsB);
-    try (NodeProcess a = NodeProcess.start(work, "ab-a", SeparateProcesses.NODE_HEAP, null, repoA);
+        + (optionsB.isEmpty() ? "" : " with " + optionsB) + (kafkaB.isEmpty() ? "" : ", Kafka properties " + kafkaB);
+    try (JavaChild broker = kafka ? JavaChild.start(work.resolve("kafka.log"), List.of("-Xmx1g"), BrokerMain.class,
+             work.resolve("kafka").toString()) : null;
+         NodeProcess a = NodeProcess.start(work, "ab-a", SeparateProcesses.NODE_HEAP, null, repoA);
          NodeProcess b = NodeProcess.start(work, "ab-b", (SeparateProcesses.NODE_HEAP + " " + optionsB).trim(), null,
              repoB == null ? repoA : repoB)) {
       System.err.printf("node A (pid %d): %s%nnode B (pid %d): %s%n", a.pid(), a.commandLine(), b.pid(), b.commandLine());
       bench.cpu.watchThreads("A", ProcessHandle.of(a.pid()).orElseThrow()).watchThreads("B", ProcessHandle.of(b.pid()).orElseThrow());
-      JsonObject namespace = bench.namespace(NAMESPACE, "http://127.0.0.1:9/unused", new JsonObject().put("type", "local"));
-      a.createNamespace(namespace);
-      b.createNamespace(namespace);
+      if (broker != null) {
+        bench.cpu.watch("kafka broker", ProcessHandle.of(broker.pid()).orElseThrow());
+      }
+      a.createNamespace(namespace(broker, "bench-ab-a", Map.of()));
+      b.createNamespace(namespace(broker, "bench-ab-b", kafkaB));
       GrpcWriteClient toA = new GrpcWriteClient(vertx, "127.0.0.1", a.grpcPort());
       GrpcWriteClient toB = new GrpcWriteClient(vertx, "127.0.0.1", b.grpcPort());
-      String what = "node A: " + repoA.toAbsolutePath().normalize() + " (B: " + describeB + ")";
+      String what = "node A: " + repoA.toAbsolutePath().normalize() + " (B: " + describeB + ")"
+          + (kafka ? ", kafka namespaces" : "");
       try {
         bench.writes("A: WriteToLog (untimed warm-up)", toA, NAMESPACE);
         bench.writes("B: WriteToLog (untimed warm-up)", toB, NAMESPACE);
@@ -57,6 +71,17 @@ final class NodeAb {
         toB.close();
       }
     }
+  }
+
+  /**
+   * The namespace both nodes write to: local, or (with a broker) on a topic of the node's own, with the write runs'
+   * settings: entries due in an hour stay in a consumer window of 10, so no delivery competes.
+   */
+  private JsonObject namespace(JavaChild broker, String topic, Map<String, String> kafkaProperties) {
+    JsonObject backend = broker == null ? new JsonObject().put("type", "local") : Bench.kafkaBackend(broker.address(),
+        topic, new JsonObject().put("delay-tiers-secs", new io.vertx.core.json.JsonArray().add(7_200))
+            .put("window.max-entries", 10).put("kafka", new JsonObject(new java.util.HashMap<>(kafkaProperties))));
+    return bench.namespace(NAMESPACE, "http://127.0.0.1:9/unused", backend);
   }
 
   /** {@value #ROUNDS} runs of each side, alternating; rows of B's median CPU per operation and throughput against A's. */
