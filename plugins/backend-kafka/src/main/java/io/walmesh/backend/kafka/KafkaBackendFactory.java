@@ -23,13 +23,11 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The {@code kafka} backend type; see {@link KafkaBackendOptions} for its config. */
 public final class KafkaBackendFactory extends IdempotentBackendFactory {
@@ -64,8 +62,7 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
       opened.add(dlqReader);
       return new Object[] {admin, consumer, dlqConsumer, queuePartitions, dlqReader};
     }).compose(parts -> {
-      KafkaSender producer = new KafkaSender(context().vertx(), new KafkaProducer<>(producerConfig(options, clientId),
-          new ByteArraySerializer(), new ByteArraySerializer()), spec.namespace());
+      KafkaSender producer = new KafkaSender(context().vertx(), producerConfig(options, clientId), spec.namespace());
       opened.add(() -> producer.close(java.time.Duration.ofSeconds(5)));
       @SuppressWarnings("unchecked")
       KafkaBackend backend = new KafkaBackend(context().vertx(), spec, options, producer, (Admin) parts[0],

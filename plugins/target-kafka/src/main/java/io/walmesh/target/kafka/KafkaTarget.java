@@ -10,12 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Produces each delivered entry to a Kafka topic with an idempotent {@code acks=all} producer. A
@@ -41,9 +39,9 @@ final class KafkaTarget implements Target {
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, options.deliveryTimeoutMs);
-    // one sending thread per target hands each burst of records to the producer: no worker task per record
-    this.producer = new KafkaSender(context.vertx(), new KafkaProducer<>(config, new ByteArraySerializer(),
-        new ByteArraySerializer()), "target-" + name);
+    // bursts of records handed to the producer on the delivering event loop, or by one sending thread per target
+    // while a send could wait: no worker task per record
+    this.producer = new KafkaSender(context.vertx(), config, "target-" + name);
   }
 
   @Override
