@@ -127,7 +127,7 @@ final class SeparateProcesses {
           deliveries.sqs(node, toNode, sqsServer.address());
         }
         if (sqsServer != null && writeRuns) {
-          sqs(node, toNode, sqsServer.address());
+          sqs(node, toNode, sqsServer.address(), curvePlot == null ? null : curves);
         }
       } finally {
         toNode.close();
@@ -275,9 +275,11 @@ final class SeparateProcesses {
    * SQS, with ElasticMQ in a process of its own: walmesh's unary writes and batches against a raw {@code SqsAsyncClient}
    * sending each message with {@code SendMessage} and the same {@code DelaySeconds}, in this process, with one
    * receiver long-polling its queue as walmesh's consumer does. Each side warms
-   * up first, so neither is measured on a cold ElasticMQ.
+   * up first, so neither is measured on a cold ElasticMQ. With {@code curves}, both sides' unary writes are swept over
+   * the curve's in-flight counts too.
    */
-  private void sqs(NodeProcess node, GrpcWriteClient toNode, String endpoint) throws Exception {
+  private void sqs(NodeProcess node, GrpcWriteClient toNode, String endpoint, List<CurvePlot.Series> curves)
+      throws Exception {
     node.createNamespace(bench.namespace("bench-sqs-w", "http://127.0.0.1:9/unused", new JsonObject().put("type", "sqs")
         .put("config", new JsonObject().put("endpoint", endpoint).put("access-key-id", "x").put("secret-access-key", "x")
             .put("wait-time-secs", 1).put("wal-queue", "bench-w"))));
@@ -298,6 +300,11 @@ final class SeparateProcesses {
         bench.row("sqs", "unary write latency p" + p + " (ms)", unary.percentileMs(p), sent.percentileMs(p), what);
       }
       bench.row("sqs", "batched write throughput (entries/s)", batched.throughput(), sent.throughput(), what);
+      if (curves != null) {
+        curves.add(curve("sqs: walmesh WriteToLog", toNode, "bench-sqs-w", "#9467bd"));
+        curves.add(curve("sqs: raw SendMessage", inFlight -> bench.loop("sqs: raw SendMessage c=" + inFlight, inFlight,
+            rawSend), "#8c564b"));
+      }
     }
   }
 
