@@ -301,9 +301,15 @@ final class SeparateProcesses {
       }
       bench.row("sqs", "batched write throughput (entries/s)", batched.throughput(), sent.throughput(), what);
       if (curves != null) {
-        curves.add(curve("sqs: walmesh WriteToLog", toNode, "bench-sqs-w", "#9467bd"));
-        curves.add(curve("sqs: raw SendMessage", inFlight -> bench.loop("sqs: raw SendMessage c=" + inFlight, inFlight,
-            rawSend), "#8c564b"));
+        // ElasticMQ slows as a queue holds more delayed messages: each point starts from an empty queue
+        curves.add(curve("sqs: walmesh WriteToLog", inFlight -> {
+          Bench.await(raw.purge("bench-w"));
+          return bench.writes("sqs: walmesh WriteToLog c=" + inFlight, toNode, "bench-sqs-w", inFlight);
+        }, "#9467bd"));
+        curves.add(curve("sqs: raw SendMessage", inFlight -> {
+          Bench.await(raw.purge("raw-w"));
+          return bench.loop("sqs: raw SendMessage c=" + inFlight, inFlight, rawSend);
+        }, "#8c564b"));
       }
     }
   }

@@ -62,6 +62,11 @@ final class SqsBaseline implements AutoCloseable {
         .mapEmpty();
   }
 
+  /** Empties {@code queue} (PurgeQueue; ElasticMQ purges at once, real SQS at most once a minute). */
+  Future<Void> purge(String queue) {
+    return url(queue).compose(url -> Future.fromCompletionStage(sqs.purgeQueue(b -> b.queueUrl(url)))).mapEmpty();
+  }
+
   void startConsumer(String queue) {
     startConsumer(queue, Math.max(1, concurrency / 10));
   }
