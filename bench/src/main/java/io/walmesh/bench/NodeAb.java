@@ -74,13 +74,15 @@ final class NodeAb {
   }
 
   /**
-   * The namespace both nodes write to: local, or (with a broker) on a topic of the node's own, with the write runs'
-   * settings: entries due in an hour stay in a consumer window of 10, so no delivery competes.
+   * The namespace both nodes write to: local, or (with a broker) the write runs' kafka namespace on a topic of the
+   * node's own, with {@code kafkaProperties} as its Kafka client properties.
    */
   private JsonObject namespace(JavaChild broker, String topic, Map<String, String> kafkaProperties) {
-    JsonObject backend = broker == null ? new JsonObject().put("type", "local") : Bench.kafkaBackend(broker.address(),
-        topic, new JsonObject().put("delay-tiers-secs", new io.vertx.core.json.JsonArray().add(7_200))
-            .put("window.max-entries", 10).put("kafka", new JsonObject(new java.util.HashMap<>(kafkaProperties))));
+    JsonObject backend = new JsonObject().put("type", "local");
+    if (broker != null) {
+      backend = Bench.kafkaWriteBackend(broker.address(), topic);
+      backend.getJsonObject("config").put("kafka", new JsonObject(new java.util.HashMap<>(kafkaProperties)));
+    }
     return bench.namespace(NAMESPACE, "http://127.0.0.1:9/unused", backend);
   }
 

@@ -105,8 +105,7 @@ final class SeparateProcesses {
         if (broker != null && writeRuns) {
           try (KafkaBaseline raw = new KafkaBaseline(vertx, broker.address(), 9, bench.concurrency)) {
             node.createNamespace(bench.namespace("bench-kafka-w", "http://127.0.0.1:9/unused",
-                Bench.kafkaBackend(broker.address(), "bench-kafka-w", new JsonObject()
-                    .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 10))));
+                Bench.kafkaWriteBackend(broker.address(), "bench-kafka-w")));
             raw.createTopic("raw-w");
             raw.createTopic("minimal-w");
             try (JavaChild minimalKafka = JavaChild.start(work.resolve("minimal-kafka.log"), JavaChild.NODE_MEMORY,
