@@ -157,16 +157,25 @@ public final class KafkaSender {
   /** On Kafka's I/O thread (or the sending thread): queues the answer; the first of a burst schedules their delivery. */
   private void answer(Answered answer) {
     if (answer.failure() == null) {
-      String topic = answer.queued().record().topic();
-      if (acknowledgedAt.size() >= WARM_TOPICS && !acknowledgedAt.containsKey(topic)) {
-        acknowledgedAt.clear(); // a target writing to very many topics: start over rather than grow
-      }
-      acknowledgedAt.put(topic, System.currentTimeMillis());
+      acknowledged(answer.queued().record().topic());
     }
     answered.add(answer);
     if (answering.compareAndSet(false, true)) {
       answer.queued().context().runOnContext(v -> completeAnswered());
     }
+  }
+
+  /** Notes that {@code topic} had a record acknowledged: a write to the map once a second per topic, not per record. */
+  private void acknowledged(String topic) {
+    long now = System.currentTimeMillis();
+    Long at = acknowledgedAt.get(topic);
+    if (at != null && now - at < 1_000) {
+      return;
+    }
+    if (at == null && acknowledgedAt.size() >= WARM_TOPICS) {
+      acknowledgedAt.clear(); // a target writing to very many topics: start over rather than grow
+    }
+    acknowledgedAt.put(topic, now);
   }
 
   /**
