@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -33,8 +35,13 @@ class CassandraPersonasTest extends SingleNodeTest {
   @BeforeAll
   static void startCassandra() {
     cassandra = CassandraServer.shared();
+    // schema changes (CREATE, DROP) wait for the schema to settle; on a loaded CI machine that takes
+    // longer than the driver's default 2 s request timeout
     cql = CqlSession.builder().addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.port()))
-        .withLocalDatacenter(cassandra.datacenter()).build();
+        .withLocalDatacenter(cassandra.datacenter())
+        .withConfigLoader(DriverConfigLoader.programmaticBuilder()
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60)).build())
+        .build();
     cql.execute("CREATE KEYSPACE IF NOT EXISTS shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
     cql.execute("CREATE TABLE IF NOT EXISTS shop.orders (id int PRIMARY KEY, status text)");
     cql.execute("CREATE TABLE IF NOT EXISTS shop.order_items (order_id int, item int, qty int, PRIMARY KEY (order_id, item))");
