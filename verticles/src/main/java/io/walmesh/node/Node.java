@@ -87,6 +87,7 @@ public final class Node {
     try {
       checkExposure(options);
       io.walmesh.node.internal.NetworkTransport.preferred();
+      io.walmesh.node.internal.NetworkTransport.eventLoops();
     } catch (IllegalStateException e) {
       log.error("walmesh node {} refuses to start: {}", options.nodeId(), e.getMessage());
       return Future.failedFuture(e);

@@ -27,6 +27,7 @@ class NetworkTransportTest {
   @AfterEach
   void clearProperty() {
     System.clearProperty(NetworkTransport.PROPERTY);
+    System.clearProperty(NetworkTransport.EVENT_LOOPS);
   }
 
   @Test
@@ -49,6 +50,23 @@ class NetworkTransportTest {
     Node node = new Node(new NodeOptions().nodeId("bad").dataDir(dataDir).grpc("127.0.0.1", 0).admin("127.0.0.1", 0));
     assertThatThrownBy(() -> await(node.start())).hasMessageContaining("-Dwalmesh.native-transport=epoll")
         .hasMessageContaining("use true").hasMessageContaining("or false");
+  }
+
+  @Test
+  void aNodeOnOneEventLoopTakesWrites() {
+    System.setProperty(NetworkTransport.EVENT_LOOPS, "1");
+    startWriteAndStop("one-loop");
+  }
+
+  @Test
+  void anEventLoopCountThatIsNotANumberFromOneTo1024StopsTheStartAndNamesTheProperty() {
+    for (String bad : List.of("0", "-2", "two", "5000")) {
+      System.setProperty(NetworkTransport.EVENT_LOOPS, bad);
+      Node node = new Node(new NodeOptions().nodeId("bad-loops").dataDir(dataDir.resolve("l" + bad)).grpc("127.0.0.1", 0)
+          .admin("127.0.0.1", 0));
+      assertThatThrownBy(() -> await(node.start())).as(bad).hasMessageContaining("-Dwalmesh.event-loops=" + bad)
+          .hasMessageContaining("from 1 to 1024");
+    }
   }
 
   @Test
