@@ -66,7 +66,9 @@ class RedisNamespaceTest extends SingleNodeTest {
       assertThat(get("user:1")).isEqualTo("v30");
       assertThat(get("user:2")).isNull();
     });
-    assertThat(admin.get("/v1/namespaces/cache").body().getJsonObject("stats").getLong("pending")).isZero();
+    // applied, then acknowledged: the acknowledgement follows the target's answer by a moment
+    await().atMost(Duration.ofSeconds(10)).until(
+        () -> admin.get("/v1/namespaces/cache").body().getJsonObject("stats").getLong("pending") == 0);
   }
 
   @Test
