@@ -6,9 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which socket transport the node's Vert.x runs on, and on how many event loops ({@link #eventLoops()}). On Linux (x86-64 and ARM64) it is Netty's native epoll
- * transport, which the node ships: fewer system calls and copies per request than Java NIO, the way grpc-java's
- * own server runs. Elsewhere, or with {@code -Dwalmesh.native-transport=false}, it is Java NIO; the node says which
+ * Which socket transport the node's Vert.x runs on, and on how many event loops ({@link #eventLoops()}). On Linux
+ * (x86-64 and ARM64) it is Netty's native epoll transport, which the node ships: fewer system calls and copies per
+ * request than Java NIO, the way grpc-java's own server runs. Elsewhere, or with {@code -Dwalmesh.native-transport=false}, it is Java NIO; the node says which
  * at start.
  */
 public final class NetworkTransport {
@@ -41,8 +41,9 @@ public final class NetworkTransport {
    */
   public static int eventLoops() {
     String value = System.getProperty(EVENT_LOOPS);
+    int perCore = Math.max(1, Runtime.getRuntime().availableProcessors());
     if (value == null || value.isBlank()) {
-      return Math.max(1, Runtime.getRuntime().availableProcessors());
+      return perCore;
     }
     try {
       int loops = Integer.parseInt(value.trim());
@@ -53,7 +54,7 @@ public final class NetworkTransport {
       // named below
     }
     throw new IllegalStateException("-D" + EVENT_LOOPS + "=" + value + ": use a number of event loops from 1 to 1024,"
-        + " or leave it unset for one per core (" + Math.max(1, Runtime.getRuntime().availableProcessors()) + " here)");
+        + " or leave it unset for one per core (" + perCore + " here)");
   }
 
   /** Throws {@link IllegalStateException} naming the property when its value is neither true nor false. */
@@ -94,5 +95,4 @@ public final class NetworkTransport {
           cause == null ? "no reason given" : cause.toString(), loops);
     }
   }
-
 }
