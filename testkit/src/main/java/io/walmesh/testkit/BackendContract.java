@@ -177,6 +177,79 @@ public abstract class BackendContract {
     }
   }
 
+  // ---- appended together ----
+
+  @Test
+  public void entriesAppendedTogetherAreEachStoredOnceInOrderAndAnsweredOnTheCallersContext() {
+    boolean ordered = keepsPerKeyOrder();
+    BackendSpec spec = spec(ordered);
+    Backend backend = open(spec);
+    List<EntryRecord> entries = List.of(
+        entry("a", "together-a1", 0),
+        entry("a", "together-a2", 0),
+        entry("b", "together-b1", 0),
+        entry("", "together-once", 0).toBuilder().setIdempotencyKey("together-1").build(),
+        entry("", "together-once-again", 0).toBuilder().setIdempotencyKey("together-1").build(),
+        entry("", "together-plain", 0));
+    AppendResult[] results = new AppendResult[entries.size()];
+    int[] calls = new int[entries.size()];
+    List<String> wrongContext = new ArrayList<>();
+    probe.call(() -> {
+      io.vertx.core.Context caller = vertx.getOrCreateContext();
+      io.vertx.core.Promise<Void> all = io.vertx.core.Promise.promise();
+      int[] outstanding = {entries.size()};
+      backend.appendAll(entries, (index, outcome) -> {
+        calls[index]++;
+        if (io.vertx.core.Vertx.currentContext() != caller) {
+          wrongContext.add(index + " on " + Thread.currentThread().getName());
+        }
+        if (outcome.failed()) {
+          all.tryFail(outcome.cause());
+          return;
+        }
+        results[index] = outcome.result();
+        if (--outstanding[0] == 0) {
+          all.complete();
+        }
+      });
+      return all.future();
+    });
+    assertThat(calls).as("each entry's outcome is handed over exactly once").containsOnly(1);
+    assertThat(wrongContext).as("outcomes come on the context that called appendAll").isEmpty();
+    assertThat(results[4].duplicate()).as("the second entry with an idempotency key in the same call is a duplicate")
+        .isTrue();
+    assertThat(results[4].entryId()).isEqualTo(results[3].entryId());
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < results.length; i++) {
+      if (i != 4) {
+        assertThat(results[i].duplicate()).as("entry %d is new", i).isFalse();
+        ids.add(results[i].entryId());
+      }
+    }
+    assertThat(ids).as("each stored entry has its own id").hasSize(5);
+
+    Backend again = restart(backend, spec);
+    List<String> expected = new ArrayList<>(List.of("together-a1", "together-b1", "together-once", "together-plain"));
+    if (!ordered) {
+      expected.add("together-a2");
+    }
+    List<Polled> first = probe.pollUntilPayloads(again, pollLatency(), expected.toArray(String[]::new));
+    assertThat(BackendProbe.find(first, "together-a1").lease().entry().getEntryId()).isEqualTo(results[0].entryId());
+    assertThat(BackendProbe.find(first, "together-once").lease().entry().getEntryId()).isEqualTo(results[3].entryId());
+    if (ordered) {
+      first.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "a2 waits while a1, appended before it in the"
+          + " same call, is leased", p -> p.payload().equals("together-a2")));
+      assertThat(first).extracting(Polled::payload).doesNotContain("together-a2");
+      probe.call(() -> again.ack(BackendProbe.find(first, "together-a1").lease()));
+      first.addAll(probe.pollUntilPayloads(again, pollLatency(), "together-a2"));
+    }
+    List<Polled> rest = new ArrayList<>(first);
+    rest.addAll(probe.assertNonePolled(again, Duration.ofMillis(500), "the duplicate is not stored",
+        p -> p.payload().equals("together-once-again")));
+    assertThat(rest).extracting(Polled::payload).as("stored once").containsOnlyOnce("together-once")
+        .doesNotContain("together-once-again");
+  }
+
   // ---- never early ----
 
   @Test

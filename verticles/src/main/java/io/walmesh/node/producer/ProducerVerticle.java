@@ -23,6 +23,7 @@ import io.walmesh.protocol.v1.WriteToLogResponse;
 import io.walmesh.spi.backend.AppendException;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.Backend;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -116,20 +117,17 @@ public final class ProducerVerticle extends AbstractVerticle {
       reply.run();
       return;
     }
+    List<Submission> submissions = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int slot = i;
-      io.vertx.core.Handler<Answer> answered = answer -> {
+      submissions.add(new Submission(batch.getRequests(i), message.headers().get(Addresses.batchTraceparent(i)), answer -> {
         answers[slot] = answer;
         if (--unanswered[0] == 0) {
           reply.run();
         }
-      };
-      if (stopping) {
-        answered.handle(Answer.STOPPING);
-      } else {
-        writeOrRefuse(batch.getRequests(i), message.headers().get(Addresses.batchTraceparent(i)), answered);
-      }
+      }));
     }
+    writeAll(submissions);
   }
 
   private void handle(Message<Object> message) {
@@ -185,54 +183,71 @@ public final class ProducerVerticle extends AbstractVerticle {
    * {@link Answer#STOPPING} once the producer is stopping.
    */
   public void submitAll(List<Submission> submissions) {
-    context.runOnContext(v -> {
-      for (Submission submission : submissions) {
-        if (stopping) {
-          submission.answered().handle(Answer.STOPPING);
-          continue;
-        }
-        writeOrRefuse(submission.request(), submission.traceparent(), answer -> {
-          submission.answered().handle(answer);
-          drainedWhenIdle();
-        });
-      }
-    });
+    context.runOnContext(v -> writeAll(submissions));
   }
 
   /**
-   * {@link #write(WriteToLogRequest, String, io.vertx.core.Handler)}, answering INTERNAL when it throws (a bug, before
-   * the append: the write is not stored) so that the writes handed over with it still go on.
+   * Validates and bounds each write on its own, refusing those that fail at once, then hands the accepted ones to the
+   * backend in one {@link Backend#appendAll}, in the order they came: one log task, one completion for a batch of
+   * them rather than one per write. Each is answered exactly once, as soon as its outcome is known; a write that throws
+   * before its append (a bug) is answered INTERNAL, not stored, and the others go on.
    */
-  private void writeOrRefuse(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
+  private void writeAll(List<Submission> submissions) {
+    List<EntryRecord> entries = new ArrayList<>(submissions.size());
+    List<Accepted> accepted = new ArrayList<>(submissions.size());
+    for (Submission submission : submissions) {
+      if (stopping) {
+        submission.answered().handle(Answer.STOPPING);
+        continue;
+      }
+      Accepted write;
+      try {
+        write = accept(submission);
+      } catch (RuntimeException bug) {
+        log.error("Namespace {}: a write failed before its append", config.name(), bug);
+        submission.answered().handle(Answer.refused(WriteFailure.INTERNAL, "the node failed before storing the write ("
+            + bug + "); it is not stored"));
+        continue;
+      }
+      if (write != null) {
+        entries.add(write.entry);
+        accepted.add(write);
+      }
+    }
+    if (entries.isEmpty()) {
+      return;
+    }
     try {
-      write(request, traceparent, answered);
-    } catch (RuntimeException bug) {
-      log.error("Namespace {}: a write failed before its append", config.name(), bug);
-      answered.handle(Answer.refused(WriteFailure.INTERNAL, "the node failed before storing the write (" + bug
-          + "); it is not stored"));
+      backend.appendAll(entries, (index, outcome) -> accepted.get(index).answer(outcome));
+    } catch (Throwable t) { // the backend may have taken some of them: those not yet answered may be stored
+      Future<AppendResult> maybe = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED,
+          "backend threw " + t, t));
+      for (Accepted write : accepted) {
+        write.answer(maybe);
+      }
     }
   }
 
-  /** {@link #write(WriteToLogRequest, String, io.vertx.core.Handler)} for the event-bus addresses: a future that never fails. */
+  /** {@link #writeAll} of one write, for the event-bus address: a future that never fails. */
   private Future<Answer> write(WriteToLogRequest request, String traceparent) {
     Promise<Answer> answered = Promise.promise();
-    write(request, traceparent, answered::complete);
+    writeAll(List.of(new Submission(request, traceparent, answered::complete)));
     return answered.future();
   }
 
   /**
-   * Validates, bounds and appends one write, then hands its answer to {@code answered} (exactly once, on this
-   * verticle's context; a refusal at once). {@code traceparent} is the gateway's {@code walmesh.write} span (null when
-   * tracing is off): the append is its child, and the entry keeps it so that each delivery attempt is one too. A
-   * callback rather than a future: this runs for every entry of every call, and a promise and its listener per entry
-   * showed in the flame graph of batched writes.
+   * Validates and bounds one write: its entry, counted in flight, or null once its refusal has been handed to the
+   * submission. The submission's {@code traceparent} is the gateway's {@code walmesh.write} span (null when tracing is
+   * off): the append is its child, and the entry keeps it so that each delivery attempt is one too.
    */
-  private void write(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
+  private Accepted accept(Submission submission) {
     long started = System.nanoTime();
+    WriteToLogRequest request = submission.request();
+    io.vertx.core.Handler<Answer> answered = submission.answered();
     if (!request.getNamespace().equals(config.name())) {
       answered.handle(refusal(WriteFailure.INVALID_ARGUMENT, "namespace "
           + io.walmesh.node.internal.Text.quote(request.getNamespace()) + " was sent to the address of namespace " + config.name()));
-      return;
+      return null;
     }
     // each map asked for once: a map the request did not carry is a new empty MapField at every call of its getter
     java.util.Map<String, String> headers = request.getHeadersMap();
@@ -242,19 +257,20 @@ public final class ProducerVerticle extends AbstractVerticle {
       WriteValidator.validate(config, request, headers, attributes, now);
     } catch (WriteValidator.Refusal refusal) {
       answered.handle(refusal(refusal.failure, refusal.getMessage()));
-      return;
+      return null;
     }
     java.util.Optional<String> storage = backend.unavailable();
     if (storage.isPresent()) {
       answered.handle(refusal(WriteFailure.UNAVAILABLE, "namespace " + config.name() + " cannot store writes durably right now ("
           + storage.get() + "); the node is recovering: retry later or write through another node"));
-      return;
+      return null;
     }
     if (inFlight >= config.maxInFlightWrites()) {
       answered.handle(refusal(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
           + inFlight + " writes in flight, its max-in-flight-writes; back off and retry"));
-      return;
+      return null;
     }
+    String traceparent = submission.traceparent();
     EntryRecord.Builder builder = EntryRecord.newBuilder()
         .setNamespace(config.name())
         .setKey(request.getKey())
@@ -276,13 +292,34 @@ public final class ProducerVerticle extends AbstractVerticle {
     EntryRecord entry = builder.build();
     Span span = metrics.tracing().append(config.name(), traceparent);
     inFlight++;
-    Future<AppendResult> appended;
-    try {
-      appended = backend.append(entry);
-    } catch (Throwable t) {
-      appended = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + t, t));
+    return new Accepted(entry, started, span, answered);
+  }
+
+  /**
+   * A write that passed its checks and went to the backend, until answered. A callback rather than a future per
+   * write: this runs for every entry of every call, and a promise and its listener per entry showed in the flame
+   * graph of batched writes.
+   */
+  private final class Accepted {
+    final EntryRecord entry;
+    private final long started;
+    private final Span span;
+    private final io.vertx.core.Handler<Answer> answered;
+    private boolean done;
+
+    Accepted(EntryRecord entry, long started, Span span, io.vertx.core.Handler<Answer> answered) {
+      this.entry = entry;
+      this.started = started;
+      this.span = span;
+      this.answered = answered;
     }
-    appended.onComplete(done -> {
+
+    /** Answers the write from its append's outcome, once: a second outcome (after a backend threw) is dropped. */
+    void answer(io.vertx.core.AsyncResult<AppendResult> done) {
+      if (this.done) {
+        return;
+      }
+      this.done = true;
       WriteToLogResponse response;
       try {
         response = done.succeeded() ? stored(done.result()) : notStored(done.cause());
@@ -296,7 +333,8 @@ public final class ProducerVerticle extends AbstractVerticle {
       inFlight--;
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       answered.handle(new Answer(response, null, null));
-    });
+      drainedWhenIdle(); // after the answer: a stop waiting on it completes once it is sent
+    }
   }
 
   private WriteToLogResponse stored(AppendResult result) {

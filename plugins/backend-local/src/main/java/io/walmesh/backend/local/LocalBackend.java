@@ -172,10 +172,19 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   @Override
   public Future<AppendResult> append(EntryRecord entry) {
-    // completed on the caller's context, with the other appends of its group commit from that context (completeOn)
     io.vertx.core.Promise<AppendResult> result = io.vertx.core.Promise.promise();
-    log.submit(new AppendTask(entry, vertx.getOrCreateContext(), result));
+    appendAll(List.of(entry), (index, outcome) -> result.handle(outcome));
     return result.future();
+  }
+
+  /**
+   * One log task for all of them: they go into the same batch and its one fsync, in the order given, and their
+   * outcomes reach the caller's context in one task (with the other completions of that batch for that context,
+   * {@link LocalLog#completeOn}).
+   */
+  @Override
+  public void appendAll(List<EntryRecord> entries, Appended each) {
+    log.submit(new AppendTask(entries, vertx.getOrCreateContext(), each));
   }
 
   /**
@@ -197,25 +206,39 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     return out;
   }
 
-  /** Appends one entry: dedupe, sequence, entry and idempotency record in the shared batch. */
+  /**
+   * Appends entries, in order: for each, dedupe, sequence, entry and idempotency record in the shared batch. The log
+   * rolls back all of the task's writes when one entry fails to prepare (a read error), so all of them fail as not
+   * stored; the idempotency keys it remembered for the batch are forgotten with them.
+   */
   private final class AppendTask implements LogTask {
-    private final EntryRecord entry;
+    private final List<EntryRecord> entries;
     private final io.vertx.core.Context context;
-    private final io.vertx.core.Promise<AppendResult> result;
-    private long seq = -1;
-    private String entryId;
-    private boolean duplicate;
+    private final Appended each;
+    /** Per entry: its id, and whether an earlier entry with its idempotency key answered (then it is not stored). */
+    private final String[] entryIds;
+    private final boolean[] duplicate;
 
-    AppendTask(EntryRecord entry, io.vertx.core.Context context, io.vertx.core.Promise<AppendResult> result) {
-      this.entry = entry;
+    AppendTask(List<EntryRecord> entries, io.vertx.core.Context context, Appended each) {
+      this.entries = entries;
       this.context = context;
-      this.result = result;
+      this.each = each;
+      this.entryIds = new String[entries.size()];
+      this.duplicate = new boolean[entries.size()];
     }
 
     /** Only an entry with a key in an ordered namespace reads through the batch: its key's count. */
     @Override
     public boolean readsBatch() {
-      return spec.orderedByKey() && !entry.getKey().isEmpty();
+      if (!spec.orderedByKey()) {
+        return false;
+      }
+      for (EntryRecord entry : entries) {
+        if (!entry.getKey().isEmpty()) {
+          return true;
+        }
+      }
+      return false;
     }
 
     @Override
@@ -223,34 +246,55 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       if (closed) {
         throw new AppendException(AppendException.Kind.NOT_STORED, "namespace " + spec.namespace() + " is closing", null);
       }
+      int i = 0;
+      try {
+        for (; i < entryIds.length; i++) {
+          prepare(batch, i);
+        }
+      } catch (RuntimeException | RocksDBException e) {
+        // the log rolls back every write of this task: the keys this task remembered must not answer later appends
+        for (int j = 0; j <= i && j < entryIds.length; j++) {
+          EntryRecord entry = entries.get(j);
+          if (!duplicate[j] && entryIds[j] != null && !entry.getIdempotencyKey().isEmpty()) {
+            batch.idempotencyInBatch.remove(ByteBuffer.wrap(Keys.stringKey(prefix, entry.getIdempotencyKey())), entryIds[j]);
+          }
+        }
+        throw e;
+      }
+      return true;
+    }
+
+    private void prepare(LocalLog.Batch batch, int i) throws RocksDBException {
+      EntryRecord entry = entries.get(i);
       String idemKey = entry.getIdempotencyKey();
       boolean dedupe = !idemKey.isEmpty() && !spec.dedupeWindow().isZero();
       byte[] idemRowKey = dedupe ? Keys.stringKey(prefix, idemKey) : null;
       if (dedupe) {
         String earlier = batch.idempotencyInBatch.get(ByteBuffer.wrap(idemRowKey));
         if (earlier == null) {
-          earlier = storedIdempotentEntry(batch, idemRowKey);
+          earlier = storedIdempotentEntry(batch, entry, idemRowKey);
         }
         if (earlier != null) {
-          entryId = earlier;
-          duplicate = true;
-          return true; // answer only once the batch holding the first write is durable
+          entryIds[i] = earlier;
+          duplicate[i] = true;
+          return; // answered only once the batch holding the first write is durable
         }
       }
-      seq = batch.nextSeq();
-      entryId = Keys.entryId(seq);
+      long seq = batch.nextSeq();
+      String entryId = Keys.entryId(seq);
       batch.writes.put(log.entries, Keys.seqKey(prefix, seq), withEntryId(entry, entryId));
       schedule.add(batch, seq, entry.getDueAtMs(), entry.getKey());
+      entryIds[i] = entryId;
       if (dedupe) {
         byte[] id = entryId.getBytes(StandardCharsets.UTF_8);
         byte[] value = ByteBuffer.allocate(Long.BYTES + id.length).putLong(entry.getWriteTimeMs()).put(id).array();
         batch.writes.put(log.idempotency, idemRowKey, value);
         batch.idempotencyInBatch.put(ByteBuffer.wrap(idemRowKey), entryId);
       }
-      return true;
     }
 
-    private String storedIdempotentEntry(LocalLog.Batch batch, byte[] idemRowKey) throws RocksDBException {
+    private String storedIdempotentEntry(LocalLog.Batch batch, EntryRecord entry, byte[] idemRowKey)
+        throws RocksDBException {
       byte[] value = batch.db().get(log.idempotency, idemRowKey);
       if (value == null) {
         return null;
@@ -266,20 +310,36 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     @Override
     public void complete(Throwable failure) {
       if (failure != null) {
-        Throwable notStored = failure instanceof AppendException ? failure
-            : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure);
-        log.completeOn(context, () -> result.fail(notStored));
+        Future<AppendResult> notStored = Future.failedFuture(failure instanceof AppendException ? failure
+            : new AppendException(AppendException.Kind.NOT_STORED, "local log write failed: " + failure.getMessage(), failure));
+        log.completeOn(context, () -> {
+          for (int i = 0; i < entryIds.length; i++) {
+            each.appended(i, notStored);
+          }
+        });
         return;
       }
-      if (seq >= 0) {
-        schedule.counted(1);
+      int stored = 0;
+      boolean due = false;
+      long now = System.currentTimeMillis();
+      for (int i = 0; i < entryIds.length; i++) {
+        if (!duplicate[i]) {
+          stored++;
+          due |= entries.get(i).getDueAtMs() <= now;
+        }
+      }
+      if (stored > 0) {
+        schedule.counted(stored);
         refreshStats();
-        if (entry.getDueAtMs() <= System.currentTimeMillis()) {
+        if (due) {
           notifyAvailable(); // a delayed entry wakes the consumer when it falls due (refreshStats armed that)
         }
       }
-      AppendResult appended = new AppendResult(entryId, duplicate);
-      log.completeOn(context, () -> result.complete(appended));
+      log.completeOn(context, () -> {
+        for (int i = 0; i < entryIds.length; i++) {
+          each.appended(i, Future.succeededFuture(new AppendResult(entryIds[i], duplicate[i])));
+        }
+      });
     }
   }
 

@@ -38,6 +38,39 @@ public interface Backend {
   /** Stores an entry durably; the result carries the entry's id. */
   Future<AppendResult> append(EntryRecord entry);
 
+  /** Where {@link #appendAll} hands each entry's outcome. */
+  @FunctionalInterface
+  interface Appended {
+    /**
+     * Entry {@code index}'s outcome (its place in the list given): its result, or the failure {@link #append} would
+     * have failed with.
+     */
+    void appended(int index, io.vertx.core.AsyncResult<AppendResult> outcome);
+  }
+
+  /**
+   * Stores several entries, each as {@link #append} would: its own id, its own idempotency check (an entry with the
+   * key of an earlier entry in the same list answers that entry's id), its own outcome, under the same clauses. The
+   * node hands over with one call the writes its producer took in one turn of its event loop (a
+   * {@code WriteToLogBatch} call, a burst of unary calls), in the order they came, so they are stored in that order.
+   *
+   * <p>{@code each} gets every entry's outcome exactly once, on the calling context, as soon as it is known (possibly
+   * before this method returns). A backend that can store the entries as one unit (one log batch, one fsync, one
+   * completion) overrides this; the default appends each.
+   */
+  default void appendAll(List<EntryRecord> entries, Appended each) {
+    for (int i = 0; i < entries.size(); i++) {
+      int index = i;
+      Future<AppendResult> appended;
+      try {
+        appended = append(entries.get(i));
+      } catch (RuntimeException e) {
+        appended = Future.failedFuture(new AppendException(AppendException.Kind.MAYBE_STORED, "backend threw " + e, e));
+      }
+      appended.onComplete(outcome -> each.appended(index, outcome));
+    }
+  }
+
   /** Leases up to {@code max} due entries, oldest due first. */
   Future<List<Lease>> poll(int max);
 
