@@ -336,6 +336,66 @@ class WriteToLogTest extends SingleNodeTest {
   }
 
   @Test
+  void aBatchOverTwoNamespacesAnswersEachWriteInItsPlaceAndKeepsEachKeysOrder() {
+    // the writes of one call for a producer on this node go to it together: each must still get its own answer
+    create(admin, namespace("mix-a", sink.url("/mix-a")).put("max-payload-bytes", 100).put("ordering", "per-key"));
+    create(admin, namespace("mix-b", sink.url("/mix-b")).put("max-payload-bytes", 200).put("ordering", "per-key"));
+    io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder batch = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+    for (int i = 0; i < 40; i++) {
+      String namespace = i % 2 == 0 ? "mix-a" : "mix-b";
+      String payload = i == 10 || i == 11 ? "w" + i + "-" + "x".repeat(150) : namespace + "-" + i;
+      WriteToLogRequest.Builder write = request(namespace, payload).setKey("k" + (i % 3));
+      if (i == 20 || i == 30) {
+        write.setIdempotencyKey("same-request");
+      }
+      batch.addRequests(write);
+    }
+    GrpcWriteClient.BatchResult result = await(grpc.writeBatch(batch.build(), 10_000));
+
+    assertThat(result.status()).isEqualTo(GrpcStatus.OK);
+    List<io.walmesh.protocol.v1.WriteToLogBatchResult> results = result.response().getResultsList();
+    assertThat(results).hasSize(40);
+    assertThat(results.get(10).getStatusCode()).as("150 bytes are over mix-a's limit")
+        .isEqualTo(GrpcStatus.INVALID_ARGUMENT.code);
+    assertThat(results.get(10).getStatusMessage()).contains("max-payload-bytes");
+    assertThat(results.get(11).getStatusCode()).as("and within mix-b's").isZero();
+    assertThat(results.get(30).getResponse().getEntryId()).as("the repeated idempotency key answers the first id")
+        .isEqualTo(results.get(20).getResponse().getEntryId());
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (int i = 0; i < 40; i++) {
+      if (i != 10) {
+        assertThat(results.get(i).getStatusCode()).as("write %d", i).isZero();
+        assertThat(results.get(i).getResponse().getDurable()).as("write %d", i).isEqualTo(Trilean.SUCCESS);
+        ids.add(results.get(i).getResponse().getEntryId());
+      }
+    }
+    assertThat(ids).as("every stored write has an id of its own; the repeat has the first's").hasSize(38);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.delivered().stream()
+        .filter(r -> r.path().startsWith("/mix-")).count() == 38);
+    java.util.Map<String, List<String>> byKey = new java.util.TreeMap<>();
+    for (HttpSink.Received received : sink.delivered()) {
+      if (received.path().startsWith("/mix-")) {
+        byKey.computeIfAbsent(received.path() + " " + received.key(), k -> new java.util.ArrayList<>())
+            .add(received.body());
+      }
+    }
+    for (int i = 0; i < 40; i++) {
+      String namespace = i % 2 == 0 ? "mix-a" : "mix-b";
+      String delivered = i == 11 ? "w11-" + "x".repeat(150) : namespace + "-" + i;
+      if (i != 10 && i != 30) {
+        assertThat(byKey.get("/" + namespace + " k" + (i % 3))).as("write %d is delivered once, to its namespace", i)
+            .containsOnlyOnce(delivered);
+      }
+    }
+    byKey.forEach((path, bodies) -> {
+      List<Integer> order = bodies.stream().map(b -> Integer.parseInt(b.replaceAll("^(mix-[ab]-|w)(\\d+).*$", "$2")))
+          .toList();
+      assertThat(order).as("%s is delivered in the order of the batch", path).isSorted();
+    });
+  }
+
+  @Test
   void inClusterApplicationsWriteOverTheEventBus() {
     create(admin, namespace("bus", sink.url("/apply")));
     WriteToLogRequest req = request("bus", "over the bus").setKey("k").build();

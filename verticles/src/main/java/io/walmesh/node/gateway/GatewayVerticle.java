@@ -29,6 +29,7 @@ import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
+import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,16 +305,58 @@ public final class GatewayVerticle extends AbstractVerticle {
           }
           unary.answer(response.build());
         });
+    // writes for a producer on this node go to it together (without tracing, whose spans are per write); others one by one
+    boolean together = !metrics.tracing().enabled();
+    java.util.Map<io.walmesh.node.producer.ProducerVerticle, LocalBatch> here = null;
     for (int i = 0; i < count; i++) {
       WriteToLogRequest request = batch.getRequests(i);
       Outcome denied = denied(principal, request);
       if (denied != null) {
         answers.set(i, denied);
-      } else {
-        int slot = i;
-        // the batch's deadline stands for its writes': they are not watched one by one
-        route(request, timeout, traceparent, false).onComplete(done -> answers.set(slot, outcomeOf(done)));
+        continue;
       }
+      if (together) {
+        Outcome refused = unroutable(request.getNamespace());
+        if (refused != null) {
+          answers.set(i, refused);
+          continue;
+        }
+        java.util.Optional<io.walmesh.node.producer.ProducerVerticle> producer = localProducers.of(request.getNamespace());
+        if (producer.isPresent()) {
+          if (here == null) {
+            here = new java.util.HashMap<>(2);
+          }
+          here.computeIfAbsent(producer.get(), p -> new LocalBatch(count)).add(i, request);
+          continue;
+        }
+      }
+      int slot = i;
+      // the batch's deadline stands for its writes': they are not watched one by one
+      route(request, timeout, traceparent, false).onComplete(done -> answers.set(slot, outcomeOf(done)));
+    }
+    if (here != null) {
+      here.forEach((producer, writes) -> localWrites.writeAll(producer, writes.requests, writes.slots(), traceparent,
+          answers));
+    }
+  }
+
+  /** The writes of one batch call for one producer on this node, with their places in the call. */
+  private static final class LocalBatch {
+    final List<WriteToLogRequest> requests;
+    private final int[] slots;
+
+    LocalBatch(int capacity) {
+      requests = new java.util.ArrayList<>(capacity);
+      slots = new int[capacity];
+    }
+
+    void add(int slot, WriteToLogRequest request) {
+      slots[requests.size()] = slot;
+      requests.add(request);
+    }
+
+    int[] slots() {
+      return slots;
     }
   }
 
@@ -383,26 +426,35 @@ public final class GatewayVerticle extends AbstractVerticle {
 
   private Future<Outcome> send(WriteToLogRequest request, long timeout, String traceparent, boolean watched) {
     String namespace = request.getNamespace();
-    if (namespace.isEmpty()) {
-      metrics.writes(NO_NAMESPACE, "rejected").increment();
-      return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required"));
-    }
-    if (!namespaceExists.test(namespace)) {
-      // only a name that is not a namespace pays for the pattern: an existing one was checked when it was created
-      if (!NamespaceConfig.NAME.matcher(namespace).matches()) {
-        metrics.writes(UNKNOWN_NAMESPACE, "rejected").increment();
-        return Future.succeededFuture(Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace " + Text.quote(namespace)
-            + " is not a namespace name: names are 1 to 63 of a-z 0-9 . _ - starting with a letter or digit"));
-      }
-      metrics.writes(UNKNOWN_NAMESPACE, "not-found").increment(); // one label: unknown names must not grow the registry
-      return Future.succeededFuture(Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
-          + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces"));
+    Outcome refused = unroutable(namespace);
+    if (refused != null) {
+      return Future.succeededFuture(refused);
     }
     java.util.Optional<io.walmesh.node.producer.ProducerVerticle> here = localProducers.of(namespace);
     if (here.isPresent()) {
       return localWrites.write(here.get(), request, timeout, traceparent, watched);
     }
     return remoteWrites.write(request, timeout, traceparent, watched);
+  }
+
+  /** Why a write to {@code namespace} goes nowhere (no name, not a name, no such namespace), counted; null when it exists. */
+  private Outcome unroutable(String namespace) {
+    if (namespace.isEmpty()) {
+      metrics.writes(NO_NAMESPACE, "rejected").increment();
+      return Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace is required");
+    }
+    if (!namespaceExists.test(namespace)) {
+      // only a name that is not a namespace pays for the pattern: an existing one was checked when it was created
+      if (!NamespaceConfig.NAME.matcher(namespace).matches()) {
+        metrics.writes(UNKNOWN_NAMESPACE, "rejected").increment();
+        return Outcome.refused(GrpcStatus.INVALID_ARGUMENT, "namespace " + Text.quote(namespace)
+            + " is not a namespace name: names are 1 to 63 of a-z 0-9 . _ - starting with a letter or digit");
+      }
+      metrics.writes(UNKNOWN_NAMESPACE, "not-found").increment(); // one label: unknown names must not grow the registry
+      return Outcome.refused(GrpcStatus.NOT_FOUND, "namespace \"" + namespace
+          + "\" does not exist; create it with `walmesh namespaces create` or POST /v1/namespaces");
+    }
+    return null;
   }
 
   private io.walmesh.node.producer.LocalProducers localProducers = new io.walmesh.node.producer.LocalProducers();

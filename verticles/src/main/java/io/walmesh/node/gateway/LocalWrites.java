@@ -48,6 +48,33 @@ final class LocalWrites {
     return outcome.future();
   }
 
+  /**
+   * Hands several writes of one {@code WriteToLogBatch} call to {@code producer}, with the turn's other writes for
+   * it and in the order given; request {@code k}'s outcome goes to {@code answers} at {@code slots[k]}. The producer
+   * answers them on its context; once it has answered them all, their outcomes come back to the gateway's context in one
+   * task, not one per write. Not watched one by one: the call keeps one deadline for all of them ({@link BatchAnswers}).
+   */
+  void writeAll(ProducerVerticle producer, java.util.List<WriteToLogRequest> requests, int[] slots, String traceparent,
+                BatchAnswers answers) {
+    int count = requests.size();
+    ProducerVerticle.Answer[] answered = new ProducerVerticle.Answer[count];
+    int[] unanswered = {count}; // counted on the producer's context, which answers every write of a hand-off
+    for (int k = 0; k < count; k++) {
+      int write = k;
+      WriteToLogRequest request = requests.get(k);
+      handOff.add(producer, new ProducerVerticle.Submission(request, traceparent, answer -> {
+        answered[write] = answer;
+        if (--unanswered[0] == 0) {
+          replies.post(() -> {
+            for (int i = 0; i < count; i++) {
+              answers.set(slots[i], answered(requests.get(i).getNamespace(), answered[i]));
+            }
+          });
+        }
+      }));
+    }
+  }
+
   private Outcome answered(String namespace, ProducerVerticle.Answer answer) {
     if (answer.failure() == null) {
       return new Outcome(GrpcStatus.OK, null, answer.response());
