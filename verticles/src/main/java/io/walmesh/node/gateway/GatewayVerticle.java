@@ -308,6 +308,10 @@ public final class GatewayVerticle extends AbstractVerticle {
     // writes for a producer on this node go to it together (without tracing, whose spans are per write); others one by one
     boolean together = !metrics.tracing().enabled();
     java.util.Map<io.walmesh.node.producer.ProducerVerticle, LocalBatch> here = null;
+    // the namespace of the write before and where it went: a batch's writes mostly share one, and looking up a name
+    // (a fresh string, hashed anew) for every write was 5 % of a node's CPU under batched writes
+    String lastNamespace = null;
+    LocalBatch lastBatch = null;
     for (int i = 0; i < count; i++) {
       WriteToLogRequest request = batch.getRequests(i);
       Outcome denied = denied(principal, request);
@@ -316,17 +320,25 @@ public final class GatewayVerticle extends AbstractVerticle {
         continue;
       }
       if (together) {
-        Outcome refused = unroutable(request.getNamespace());
-        if (refused != null) {
-          answers.set(i, refused);
-          continue;
-        }
-        java.util.Optional<io.walmesh.node.producer.ProducerVerticle> producer = localProducers.of(request.getNamespace());
-        if (producer.isPresent()) {
-          if (here == null) {
-            here = new java.util.HashMap<>(2);
+        String namespace = request.getNamespace();
+        if (!namespace.equals(lastNamespace)) {
+          Outcome refused = unroutable(namespace);
+          if (refused != null) {
+            answers.set(i, refused); // not remembered: each such write is refused and counted on its own
+            continue;
           }
-          here.computeIfAbsent(producer.get(), p -> new LocalBatch(count)).add(i, request);
+          java.util.Optional<io.walmesh.node.producer.ProducerVerticle> producer = localProducers.of(namespace);
+          lastNamespace = namespace;
+          lastBatch = null;
+          if (producer.isPresent()) {
+            if (here == null) {
+              here = new java.util.HashMap<>(2);
+            }
+            lastBatch = here.computeIfAbsent(producer.get(), p -> new LocalBatch(count));
+          }
+        }
+        if (lastBatch != null) {
+          lastBatch.add(i, request);
           continue;
         }
       }

@@ -101,6 +101,9 @@ final class WriteValidator {
   }
 
   private static void validateHeaders(java.util.Map<String, String> headers) {
+    if (headers.isEmpty()) {
+      return; // most writes carry none: not even an iterator over an empty protobuf map
+    }
     if (headers.size() > MAX_HEADERS) {
       throw invalid("headers has " + headers.size() + " entries, over the limit of " + MAX_HEADERS);
     }
@@ -129,6 +132,9 @@ final class WriteValidator {
   }
 
   private static void validateAttributes(java.util.Map<String, String> attributes) {
+    if (attributes.isEmpty()) {
+      return;
+    }
     if (attributes.size() > MAX_ATTRIBUTES) {
       throw invalid("target.attributes has " + attributes.size() + " entries, over the limit of " + MAX_ATTRIBUTES);
     }
