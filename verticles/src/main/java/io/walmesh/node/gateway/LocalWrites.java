@@ -59,10 +59,11 @@ final class LocalWrites {
     int count = requests.size();
     ProducerVerticle.Answer[] answered = new ProducerVerticle.Answer[count];
     int[] unanswered = {count}; // counted on the producer's context, which answers every write of a hand-off
+    java.util.List<ProducerVerticle.Submission> submissions = new java.util.ArrayList<>(count);
     for (int k = 0; k < count; k++) {
       int write = k;
       WriteToLogRequest request = requests.get(k);
-      handOff.add(producer, new ProducerVerticle.Submission(request, traceparent, answer -> {
+      submissions.add(new ProducerVerticle.Submission(request, traceparent, answer -> {
         answered[write] = answer;
         if (--unanswered[0] == 0) {
           replies.post(() -> {
@@ -73,6 +74,7 @@ final class LocalWrites {
         }
       }));
     }
+    handOff.addAll(producer, submissions);
   }
 
   private Outcome answered(String namespace, ProducerVerticle.Answer answer) {

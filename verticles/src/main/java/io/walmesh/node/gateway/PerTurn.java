@@ -23,6 +23,15 @@ final class PerTurn<K, T> {
   }
 
   void add(K key, T item) {
+    items(key).add(item);
+  }
+
+  /** Several items for one key, in order: one lookup for all of them (a batch call's writes for one producer). */
+  void addAll(K key, List<T> items) {
+    items(key).addAll(items);
+  }
+
+  private List<T> items(K key) {
     List<T> items = gathered.get(key);
     if (items == null) {
       // the first item for this key in this turn: the hand-off runs once the turn's reads are done
@@ -30,6 +39,6 @@ final class PerTurn<K, T> {
       gathered.put(key, items);
       context.runOnContext(v -> handOver.accept(key, gathered.remove(key)));
     }
-    items.add(item);
+    return items;
   }
 }
