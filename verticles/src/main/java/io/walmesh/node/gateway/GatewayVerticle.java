@@ -29,7 +29,6 @@ import io.walmesh.protocol.v1.WriteToLogBatchResponse;
 import io.walmesh.protocol.v1.WriteToLogBatchResult;
 import io.walmesh.protocol.v1.WriteToLogRequest;
 import io.walmesh.protocol.v1.WriteToLogResponse;
-import java.util.List;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -307,11 +306,11 @@ public final class GatewayVerticle extends AbstractVerticle {
         });
     // writes for a producer on this node go to it together (without tracing, whose spans are per write); others one by one
     boolean together = !metrics.tracing().enabled();
-    java.util.Map<io.walmesh.node.producer.ProducerVerticle, LocalBatch> here = null;
-    // the namespace of the write before and where it went: a batch's writes mostly share one, and looking up a name
-    // (a fresh string, hashed anew) for every write was 5 % of a node's CPU under batched writes
+    LocalWrites.Gathered here = null;
+    // the namespace of the write before and its producer here: a batch's writes mostly share one, and looking up a
+    // name (a fresh string, hashed anew) for every write was 5 % of a node's CPU under batched writes
     String lastNamespace = null;
-    LocalBatch lastBatch = null;
+    io.walmesh.node.producer.ProducerVerticle lastProducer = null;
     for (int i = 0; i < count; i++) {
       WriteToLogRequest request = batch.getRequests(i);
       Outcome denied = denied(principal, request);
@@ -327,18 +326,12 @@ public final class GatewayVerticle extends AbstractVerticle {
             answers.set(i, refused); // not remembered: each such write is refused and counted on its own
             continue;
           }
-          java.util.Optional<io.walmesh.node.producer.ProducerVerticle> producer = localProducers.of(namespace);
           lastNamespace = namespace;
-          lastBatch = null;
-          if (producer.isPresent()) {
-            if (here == null) {
-              here = new java.util.HashMap<>(2);
-            }
-            lastBatch = here.computeIfAbsent(producer.get(), p -> new LocalBatch(count));
-          }
+          lastProducer = localProducers.of(namespace).orElse(null);
         }
-        if (lastBatch != null) {
-          lastBatch.add(i, request);
+        if (lastProducer != null) {
+          here = here == null ? localWrites.gathered(count) : here;
+          here.add(lastProducer, i, request);
           continue;
         }
       }
@@ -347,28 +340,7 @@ public final class GatewayVerticle extends AbstractVerticle {
       route(request, timeout, traceparent, false).onComplete(done -> answers.set(slot, outcomeOf(done)));
     }
     if (here != null) {
-      here.forEach((producer, writes) -> localWrites.writeAll(producer, writes.requests, writes.slots(), traceparent,
-          answers));
-    }
-  }
-
-  /** The writes of one batch call for one producer on this node, with their places in the call. */
-  private static final class LocalBatch {
-    final List<WriteToLogRequest> requests;
-    private final int[] slots;
-
-    LocalBatch(int capacity) {
-      requests = new java.util.ArrayList<>(capacity);
-      slots = new int[capacity];
-    }
-
-    void add(int slot, WriteToLogRequest request) {
-      slots[requests.size()] = slot;
-      requests.add(request);
-    }
-
-    int[] slots() {
-      return slots;
+      here.handOver(traceparent, answers);
     }
   }
 

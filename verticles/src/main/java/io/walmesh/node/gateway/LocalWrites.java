@@ -48,14 +48,55 @@ final class LocalWrites {
     return outcome.future();
   }
 
+  /** Gathers the writes of one {@code WriteToLogBatch} call of up to {@code count} writes for producers on this node. */
+  Gathered gathered(int count) {
+    return new Gathered(count);
+  }
+
+  /**
+   * The writes of one {@code WriteToLogBatch} call for producers on this node, per producer, with their places in the
+   * call; {@link #handOver} hands each producer's to it as one ({@link #writeAll}).
+   */
+  final class Gathered {
+    private final int capacity;
+    private final java.util.Map<ProducerVerticle, Writes> byProducer = new java.util.HashMap<>(2);
+    /** The producer of the write before, and its writes: a call's writes mostly go to one. */
+    private ProducerVerticle last;
+    private Writes lastWrites;
+
+    private record Writes(java.util.List<WriteToLogRequest> requests, int[] slots) {
+    }
+
+    private Gathered(int capacity) {
+      this.capacity = capacity;
+    }
+
+    /** Write {@code slot} of the call, for {@code producer}. */
+    void add(ProducerVerticle producer, int slot, WriteToLogRequest request) {
+      if (producer != last) {
+        lastWrites = byProducer.computeIfAbsent(producer, p -> new Writes(new java.util.ArrayList<>(capacity),
+            new int[capacity]));
+        last = producer;
+      }
+      lastWrites.slots()[lastWrites.requests().size()] = slot;
+      lastWrites.requests().add(request);
+    }
+
+    /** Hands each producer its writes; their outcomes go to {@code answers}, each in its place. */
+    void handOver(String traceparent, BatchAnswers answers) {
+      byProducer.forEach((producer, writes) -> writeAll(producer, writes.requests(), writes.slots(), traceparent,
+          answers));
+    }
+  }
+
   /**
    * Hands several writes of one {@code WriteToLogBatch} call to {@code producer}, with the turn's other writes for
    * it and in the order given; request {@code k}'s outcome goes to {@code answers} at {@code slots[k]}. The producer
    * answers them on its context; once it has answered them all, their outcomes come back to the gateway's context in one
    * task, not one per write. Not watched one by one: the call keeps one deadline for all of them ({@link BatchAnswers}).
    */
-  void writeAll(ProducerVerticle producer, java.util.List<WriteToLogRequest> requests, int[] slots, String traceparent,
-                BatchAnswers answers) {
+  private void writeAll(ProducerVerticle producer, java.util.List<WriteToLogRequest> requests, int[] slots,
+                        String traceparent, BatchAnswers answers) {
     int count = requests.size();
     ProducerVerticle.Answer[] answered = new ProducerVerticle.Answer[count];
     int[] unanswered = {count}; // counted on the producer's context, which answers every write of a hand-off
