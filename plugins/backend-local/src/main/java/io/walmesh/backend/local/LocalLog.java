@@ -113,6 +113,17 @@ final class LocalLog implements AutoCloseable {
   private final LinkedBlockingQueue<LogTask> queue = new LinkedBlockingQueue<>();
   private final AtomicLong syncedWrites = new AtomicLong();
   private final AtomicLong tasksWritten = new AtomicLong();
+  /**
+   * A turn of the log thread (prepare, write and sync, complete) longer than this is logged: every append and poll of
+   * the node's local namespaces waited for it.
+   */
+  static final long SLOW_TURN_MS = 100;
+  /** Slow turns are logged at most once per this interval, with how many there were since the last message. */
+  static final long SLOW_LOG_INTERVAL_MS = 10_000;
+  /** Log thread only: when a slow turn was last logged, how many since, and the current turn's write time. */
+  private long slowLoggedAtMs;
+  private long slowSinceLog;
+  private long writeNanos;
   private volatile boolean closed;
   /** Why the log cannot write now (a failed write, a dead thread), or null while it can. */
   private volatile String unavailable;
@@ -305,6 +316,8 @@ final class LocalLog implements AutoCloseable {
         if (first == null) {
           continue;
         }
+        long started = System.nanoTime();
+        writeNanos = 0;
         tasks.add(first);
         queue.drainTo(tasks, MAX_TASKS_PER_BATCH - 1);
         if (writable()) {
@@ -312,6 +325,7 @@ final class LocalLog implements AutoCloseable {
         } else {
           failFast(tasks);
         }
+        slowTurn(tasks.size(), System.nanoTime() - started);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -322,6 +336,25 @@ final class LocalLog implements AutoCloseable {
         handOverCompletions();
       }
     }
+  }
+
+  /** Logs a turn of the log thread that took over {@link #SLOW_TURN_MS}, at most once per {@link #SLOW_LOG_INTERVAL_MS}. */
+  private void slowTurn(int tasks, long nanos) {
+    long ms = nanos / 1_000_000;
+    if (ms < SLOW_TURN_MS) {
+      return;
+    }
+    slowSinceLog++;
+    long now = System.currentTimeMillis();
+    if (now - slowLoggedAtMs < SLOW_LOG_INTERVAL_MS) {
+      return;
+    }
+    log.warn("Local log at {}: a turn of its thread took {} ms ({} ms of it writing and syncing the batch) for {} tasks;"
+        + " the node's local namespaces waited for it{}. A slow disk, or another process using it, shows here",
+        dir, ms, writeNanos / 1_000_000, tasks, slowSinceLog == 1 ? ""
+            : " (" + slowSinceLog + " turns over " + SLOW_TURN_MS + " ms since the last such message)");
+    slowLoggedAtMs = now;
+    slowSinceLog = 0;
   }
 
   private void runBatch(List<LogTask> drained) {
@@ -366,11 +399,13 @@ final class LocalLog implements AutoCloseable {
     Throwable failure = null;
     try (AbstractWriteBatch writes = batch.writes; WriteOptions options = new WriteOptions().setSync(sync)) {
       if (writes.count() > 0) {
+        long writeStarted = System.nanoTime();
         if (writes instanceof WriteBatchWithIndex index) {
           db.write(options, index);
         } else {
           db.write(options, (WriteBatch) writes);
         }
+        writeNanos = System.nanoTime() - writeStarted;
         if (sync) {
           syncedWrites.incrementAndGet();
         }
