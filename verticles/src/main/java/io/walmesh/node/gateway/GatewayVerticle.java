@@ -318,6 +318,7 @@ public final class GatewayVerticle extends AbstractVerticle {
         answers.set(i, denied);
         continue;
       }
+      Future<Outcome> routed;
       if (together) {
         String namespace = request.getNamespace();
         if (!namespace.equals(lastNamespace)) {
@@ -334,10 +335,14 @@ public final class GatewayVerticle extends AbstractVerticle {
           here.add(lastProducer, i, request);
           continue;
         }
+        // routable (checked above), owned elsewhere, no span to open: straight to the owner, not checked again
+        routed = remoteWrites.write(request, timeout, null, false);
+      } else {
+        routed = route(request, timeout, traceparent, false);
       }
       int slot = i;
       // the batch's deadline stands for its writes': they are not watched one by one
-      route(request, timeout, traceparent, false).onComplete(done -> answers.set(slot, outcomeOf(done)));
+      routed.onComplete(done -> answers.set(slot, outcomeOf(done)));
     }
     if (here != null) {
       here.handOver(traceparent, answers);

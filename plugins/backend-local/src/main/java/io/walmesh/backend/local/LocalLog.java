@@ -443,12 +443,25 @@ final class LocalLog implements AutoCloseable {
    * from before the index wrote it. For the tests of an upgrade.
    */
   java.util.concurrent.CompletableFuture<Void> dropScheduleIndex(String namespace) {
+    return write(batch -> {
+      deletePrefix(Keys.prefix(namespace), due, keyed, keyCounts);
+      batch.writes.delete(meta, Schedule.markerKey(namespace));
+    });
+  }
+
+  /** Writes into a task's batch, on the log thread. */
+  @FunctionalInterface
+  interface BatchWriter {
+    void write(Batch batch) throws Exception;
+  }
+
+  /** One task of {@code writes}, synced; the future completes once they are durable, or fails with why not. */
+  java.util.concurrent.CompletableFuture<Void> write(BatchWriter writes) {
     java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
     submit(new LogTask() {
       @Override
       public boolean prepare(Batch batch) throws Exception {
-        deletePrefix(Keys.prefix(namespace), due, keyed, keyCounts);
-        batch.writes.delete(meta, Schedule.markerKey(namespace));
+        writes.write(batch);
         return true;
       }
 

@@ -8,7 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,25 +42,10 @@ class LocalLogTest {
 
   /** Runs one task on the log thread that spends {@code holdMs} in its prepare, and waits for its completion. */
   private static void run(LocalLog log, long holdMs) throws Exception {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    log.submit(new LogTask() {
-      @Override
-      public boolean prepare(LocalLog.Batch batch) throws Exception {
-        Thread.sleep(holdMs);
-        batch.writes.put(log.meta, "test-row".getBytes(), new byte[] {1});
-        return true;
-      }
-
-      @Override
-      public void complete(Throwable failure) {
-        if (failure == null) {
-          done.complete(null);
-        } else {
-          done.completeExceptionally(failure);
-        }
-      }
-    });
-    done.get(10, TimeUnit.SECONDS);
+    log.write(batch -> {
+      Thread.sleep(holdMs);
+      batch.writes.put(log.meta, "test-row".getBytes(), new byte[] {1});
+    }).get(10, TimeUnit.SECONDS);
     Thread.sleep(50); // the warning is logged after the task completes, in the same turn
   }
 
