@@ -122,6 +122,18 @@ class MeshTest {
           .isEqualTo(Trilean.SUCCESS);
       await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("to n2's log"));
 
+      // a batch call to n1 whose writes are owned by n3 and n2, and one for no namespace: each answered in its place
+      GrpcWriteClient.BatchResult batch = TestNodes.await(viaN1.writeBatch(io.walmesh.protocol.v1.WriteToLogBatchRequest
+          .newBuilder().addRequests(request("orders", "batched to n3")).addRequests(request("pinned", "batched to n2"))
+          .addRequests(request("nowhere", "no such namespace")).addRequests(request("orders", "batched to n3 again"))
+          .build(), 10_000));
+      assertThat(batch.response().getResultsList()).extracting(r -> r.getStatusCode()).as(batch.toString())
+          .containsExactly(0, 0, io.vertx.grpc.common.GrpcStatus.NOT_FOUND.code, 0);
+      assertThat(batch.response().getResultsList()).extracting(r -> r.getResponse().getDurable())
+          .containsExactly(Trilean.SUCCESS, Trilean.SUCCESS, Trilean.TRILEAN_UNSPECIFIED, Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().containsAll(
+          List.of("batched to n3", "batched to n2", "batched to n3 again")));
+
       mesh.stop("n2");
       await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
         GrpcWriteClient.Result unavailable = TestNodes.write(viaN1, request("pinned", "n2 is gone").build());
