@@ -6,11 +6,17 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.RocksIterator;
 import org.slf4j.LoggerFactory;
 
 /** What the local log tells an operator about itself. */
@@ -37,6 +43,87 @@ class LocalLogTest {
       assertThat(warnings(appender)).hasSize(1);
     } finally {
       logger.detachAppender(appender);
+    }
+  }
+
+  @Test
+  void lettingASnapshotGoDoesNotRewriteTheLogsFiles() throws Exception {
+    try (LocalLog log = new LocalLog(dir)) {
+      byte[] prefix = Keys.prefix("ns");
+      byte[] value = new byte[300];
+      // entries in three flushes: with keys that grow, RocksDB moves the files to the bottom rather than rewriting them
+      for (int flush = 0; flush < 3; flush++) {
+        long first = flush * 2_000L;
+        log.write(batch -> {
+          for (long seq = first; seq < first + 2_000; seq++) {
+            batch.writes.put(log.entries, Keys.seqKey(prefix, seq), value);
+          }
+        }).get(10, TimeUnit.SECONDS);
+        try (FlushOptions wait = new FlushOptions().setWaitForFlush(true)) {
+          log.rocks().flush(wait, log.entries);
+        }
+      }
+      awaitNoCompaction(log);
+      Set<String> before = files(log);
+
+      // what a namespace's open does to count its backlog (BacklogCount)
+      log.release(log.snapshot());
+      awaitNoCompaction(log);
+
+      assertThat(files(log)).as("the entries' files after a snapshot was let go").isEqualTo(before);
+    }
+  }
+
+  @Test
+  void theWriteAheadFilesStayWithinTheirBoundWhileAColumnFamilyHoldsOneRow() throws Exception {
+    long bound = 16L << 20;
+    byte[] prefix = Keys.prefix("ns");
+    byte[] value = new byte[1_000];
+    long rows = 80_000; // 80 MB of entries: more than a memtable (64 MB), five times the bound
+    try (LocalLog log = new LocalLog(dir, bound)) {
+      // one row in a column family that sees few (as the sequence reservations in meta): it flushes only when made to
+      log.write(batch -> batch.writes.put(log.meta, "test-row".getBytes(), new byte[] {1})).get(10, TimeUnit.SECONDS);
+      for (long first = 0; first < rows; first += 2_000) {
+        long from = first;
+        log.write(batch -> {
+          for (long seq = from; seq < from + 2_000; seq++) {
+            batch.writes.put(log.entries, Keys.seqKey(prefix, seq), value);
+          }
+        }).get(10, TimeUnit.SECONDS);
+      }
+      assertThat(walBytes()).as("bytes of write-ahead files after 80 MB written with a bound of 16 MB")
+          .isLessThan(bound + (8L << 20));
+    }
+    try (LocalLog log = new LocalLog(dir, bound)) {
+      assertThat(log.get(log.meta, "test-row".getBytes())).as("the row flushed to keep the bound").containsExactly(1);
+      long counted = 0;
+      try (RocksIterator it = log.iterator(log.entries)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          counted++;
+        }
+      }
+      assertThat(counted).isEqualTo(rows);
+    }
+  }
+
+  private long walBytes() throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".log")).mapToLong(f -> f.toFile().length()).sum();
+    }
+  }
+
+  private static Set<String> files(LocalLog log) {
+    return log.rocks().getLiveFilesMetaData().stream().filter(f -> new String(f.columnFamilyName()).equals("entries"))
+        .map(f -> f.fileName()).collect(Collectors.toSet());
+  }
+
+  /** Waits until RocksDB has no compaction of the entries running or pending (RocksDB marks what it will compact at once). */
+  private static void awaitNoCompaction(LocalLog log) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (log.rocks().getLongProperty(log.entries, "rocksdb.num-running-compactions") > 0
+        || log.rocks().getLongProperty(log.entries, "rocksdb.compaction-pending") > 0) {
+      assertThat(System.nanoTime()).as("compactions of the entries still running after 10 s").isLessThan(deadline);
+      Thread.sleep(20);
     }
   }
 
