@@ -99,6 +99,10 @@ public final class Bench implements Callable<Integer> {
       "and of its delivery path to DIR (SVG)."})
   Path profile;
 
+  @Option(names = "--keep", description = {"Keep the work directory when the run succeeds too, and print where it is:",
+      "the node's log, its RocksDB directory with RocksDB's own LOG and OPTIONS files, the minimal WAL's and the brokers'",
+      "data. Removed by default: gigabytes after a full run."})
+  boolean keep;
   @Option(names = "--quick", description = "3 s warm-up, 5 s runs: a smoke run, not figures to quote.")
   boolean quick;
   @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON results file (default: ${DEFAULT-VALUE}).")
@@ -135,7 +139,12 @@ public final class Bench implements Callable<Integer> {
       }
       throw e;
     }
-    deleteTree(work);
+    if (keep) {
+      System.err.println("the bench's work directory, with the nodes' and servers' logs and data, is kept (--keep): "
+          + work);
+    } else {
+      deleteTree(work);
+    }
     return code;
   }
 

@@ -46,6 +46,9 @@ final class SeparateProcesses {
   }
 
   private final DeliveryRuns deliveries;
+  /** The namespace of the local write runs (a new one per run, see {@link #fresh}), and how many were made. */
+  private String writeNs = "bench-local-w";
+  private int namespacesMade;
 
   /**
    * JFR's sampling of the node's Java threads every millisecond ("max"), not every 10 ms (the profile settings'
@@ -90,8 +93,8 @@ final class SeparateProcesses {
           local(node, toNode, toMinimal, minimalPort);
           if (curvePlot != null) {
             curves.add(curve("local: walmesh WriteToLog", inFlight -> {
-              fresh(node); // each point starts from an empty log, as the minimal WAL's points do not
-              return bench.writes("local: walmesh WriteToLog c=" + inFlight, toNode, "bench-local-w", inFlight);
+              fresh(node); // each point starts with an empty schedule
+              return bench.writes("local: walmesh WriteToLog c=" + inFlight, toNode, writeNs, inFlight);
             }, "#d62728"));
             curves.add(curve("minimal gRPC WAL WriteToLog", toMinimal, "bench-local-w", "#1f77b4"));
           }
@@ -206,12 +209,17 @@ final class SeparateProcesses {
   }
 
   private JsonObject writeNamespace() {
-    return bench.namespace("bench-local-w", "http://127.0.0.1:9/unused", new JsonObject().put("type", "local"));
+    return bench.namespace(writeNs, "http://127.0.0.1:9/unused", new JsonObject().put("type", "local"));
   }
 
-  /** Drops the write runs' delayed entries: each run starts with the schedule empty. */
+  /**
+   * Moves the write runs to a namespace of their own, so that each run starts with an empty schedule. The earlier
+   * runs' namespaces keep their delayed entries, as the minimal WAL keeps its earlier appends: deleting them (as the
+   * bench did until session 29) left the next run to pay for RocksDB's compaction of a million deleted rows, which is
+   * the cost of deleting a namespace, not of a write.
+   */
   private void fresh(NodeProcess node) throws Exception {
-    node.deleteNamespace("bench-local-w");
+    writeNs = "bench-local-w" + ++namespacesMade;
     node.createNamespace(writeNamespace());
   }
 
@@ -240,25 +248,25 @@ final class SeparateProcesses {
   private void local(NodeProcess node, GrpcWriteClient toNode, GrpcWriteClient toMinimal, int minimalPort) throws Exception {
     String what = "minimal grpc-java WAL (same proto, same group-commit fsync append), own process";
     // one untimed pass each: both JVMs' JITs warm before either side is measured
-    bench.writes("local: walmesh WriteToLog (untimed warm-up)", toNode, "bench-local-w");
+    bench.writes("local: walmesh WriteToLog (untimed warm-up)", toNode, writeNs);
     bench.writes("minimal WAL WriteToLog (untimed warm-up)", toMinimal, "bench-local-w");
     Measurement[] unaries = alternating(() -> {
       fresh(node);
       // the last of the runs is the flame graph's
       return windowed("write-path.svg", "walmesh node, unary WriteToLog, " + bench.concurrency
-          + " in flight (delayed entries: no delivery)", () -> bench.writes("local: walmesh WriteToLog", toNode, "bench-local-w"));
+          + " in flight (delayed entries: no delivery)", () -> bench.writes("local: walmesh WriteToLog", toNode, writeNs));
     }, () -> bench.writes("minimal WAL WriteToLog", toMinimal, "bench-local-w"));
     Measurement unary = unaries[0];
     Measurement minimalUnary = unaries[1];
     fresh(node);
     Measurement batched = windowed("write-path-batch.svg", "walmesh node, WriteToLogBatch, " + bench.batch
         + " per call (delayed entries: no delivery)", () -> bench.batchedWrites("local: walmesh WriteToLogBatch", toNode,
-        "bench-local-w"));
+        writeNs));
     Measurement minimalBatched = bench.batchedWrites("minimal WAL WriteToLogBatch", toMinimal, "bench-local-w");
     fresh(node);
     Measurement streamed = windowed("write-path-stream.svg", "walmesh node, WriteToLogStream, " + bench.concurrency
         + " in flight on one stream (delayed entries: no delivery)",
-        () -> bench.streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), "bench-local-w"));
+        () -> bench.streamedWrites("local: walmesh WriteToLogStream", vertx, node.grpcPort(), writeNs));
     Measurement minimalStreamed = bench.streamedWrites("minimal WAL WriteToLogStream", vertx, minimalPort, "bench-local-w");
     rows("local", what, MINIMAL, unary, minimalUnary, batched, minimalBatched, streamed, minimalStreamed);
     try (RawRocksLog rocks = new RawRocksLog(Files.createDirectories(work.resolve("raw-rocks")))) {
