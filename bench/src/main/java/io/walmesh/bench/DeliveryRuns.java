@@ -52,7 +52,9 @@ final class DeliveryRuns {
    * at a time while they are delivered, timed from the first write to the last delivery; (2) a drain: the same
    * number stored first and released at one instant, timed from the release to the last delivery (the consumer's
    * own speed, with no writes competing for the 2 cores); (3) writes paced at half the slower side's rate in (1),
-   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process.
+   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process. (1) and (3)
+   * run a third time against the minimal gRPC WAL delivering with the same consumer in its own process
+   * ({@link #minimalDelivering}): the hand consumer here gets its writes as function calls, walmesh over gRPC.
    */
   void local(NodeProcess node, GrpcWriteClient toNode) throws Exception {
     int entries = bench.durationSecs * 4_000;
@@ -81,7 +83,16 @@ final class DeliveryRuns {
       double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
       Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
+      Measurement[] minimal = minimalDelivering(sink, entries, rate);
       Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
+      String minimalWhat = "minimal gRPC WAL + the same hand-written consumer, own process (writes over gRPC on both"
+          + " sides)";
+      bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+          minimal[0].throughput(), minimalWhat);
+      for (int p : new int[] {50, 99}) {
+        bench.row("local", "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+            minimal[1].percentileMs(p), minimalWhat);
+      }
       String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
       bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
           handDelivered.throughput(), what);
@@ -93,6 +104,29 @@ final class DeliveryRuns {
       }
     } finally {
       sink.close();
+    }
+  }
+
+  /**
+   * The minimal gRPC WAL delivering what it stores with the hand-written consumer, in a process of its own
+   * ({@code MinimalWal --deliver-to}): the same entries written over gRPC while they are delivered, then paced at
+   * {@code rate}. walmesh's writes reach it over gRPC, the in-process baseline's are function calls in this process; this
+   * side's come the way walmesh's do. Answers the written-meanwhile and the paced measurement.
+   */
+  private Measurement[] minimalDelivering(LatencySink sink, int entries, double rate) throws Exception {
+    try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery.log"), JavaChild.NODE_MEMORY,
+        MinimalWal.class, "0", work.resolve("minimal-delivery").toString(), "--deliver-to=" + sink.port(),
+        Integer.toString(bench.concurrency))) {
+      GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", Integer.parseInt(minimal.address()));
+      try {
+        Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-local-e2e"), 10_000);
+        deliver("local: minimal WAL delivering (untimed warm-up)", sink, entries, write);
+        Measurement delivered = deliver("local: minimal gRPC WAL + hand consumer", sink, entries, write);
+        Measurement paced = bench.paced("local: minimal gRPC WAL + hand consumer", vertx, sink, rate, write);
+        return new Measurement[] {delivered, paced};
+      } finally {
+        toMinimal.close();
+      }
     }
   }
 

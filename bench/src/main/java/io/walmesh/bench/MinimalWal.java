@@ -39,8 +39,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * it arrives by a producer with walmesh's settings, answered SUCCESS once Kafka acknowledged it. The ratio of a kafka
  * namespace to this is walmesh's own cost on Kafka, with gRPC's and the broker's taken out.
  *
+ * <p>With {@code --deliver-to=SINK_PORT SLOTS} after {@code DIR} it also delivers what it stores: it stores each
+ * request's payload, and the hand-written consumer of the local baseline ({@link HandConsumer}: tail the committed keys,
+ * POST each value to the sink on 127.0.0.1, delete it; {@code SLOTS} in flight) runs in this process. Writes arrive
+ * over gRPC, as walmesh's do, so the ratio of walmesh's delivery to this one leaves out neither side's write path.
+ *
  * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR} (or
- * {@code PORT --kafka=BOOTSTRAP TOPIC}); prints
+ * {@code PORT DIR --deliver-to=SINK_PORT SLOTS}, or {@code PORT --kafka=BOOTSTRAP TOPIC}); prints
  * {@code serving gRPC on PORT} when it serves, and stops when its standard input closes.
  */
 public final class MinimalWal {
@@ -78,8 +83,21 @@ public final class MinimalWal {
       }
       return;
     }
+    if (args.length == 4 && args[2].startsWith("--deliver-to=")) {
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+      try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])));
+           HandConsumer consumer = HandConsumer.forRocks(vertx, log, Integer.parseInt(args[2].substring(
+               "--deliver-to=".length())), Integer.parseInt(args[3]))) {
+        serve(Integer.parseInt(args[0]), request -> log.appendAsync(request.getPayload().toByteArray())
+            .thenApply(key -> Long.toString(key)));
+      } finally {
+        vertx.close().await();
+      }
+      return;
+    }
     if (args.length != 2) {
-      System.err.println("usage: MinimalWal PORT DIR | MinimalWal PORT --kafka=BOOTSTRAP TOPIC");
+      System.err.println("usage: MinimalWal PORT DIR [--deliver-to=SINK_PORT SLOTS] | MinimalWal PORT --kafka=BOOTSTRAP"
+          + " TOPIC");
       System.exit(2);
     }
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
