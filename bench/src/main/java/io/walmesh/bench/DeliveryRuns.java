@@ -83,16 +83,11 @@ final class DeliveryRuns {
       double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
       Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
-      Measurement[] minimal = minimalDelivering(sink, entries, rate);
+      Measurement[] minimal = minimalDelivering("local", sink, entries, rate, work.resolve("minimal-delivery").toString(),
+          "--deliver-to=" + sink.port(), Integer.toString(bench.concurrency));
       Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
-      String minimalWhat = "minimal gRPC WAL + the same hand-written consumer, own process (writes over gRPC on both"
-          + " sides)";
-      bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
-          minimal[0].throughput(), minimalWhat);
-      for (int p : new int[] {50, 99}) {
-        bench.row("local", "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
-            minimal[1].percentileMs(p), minimalWhat);
-      }
+      minimalRows("local", "minimal gRPC WAL + the same hand-written consumer, own process (writes over gRPC on both"
+          + " sides)", delivered, paced, minimal, rate);
       String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
       bench.row("local", "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
           handDelivered.throughput(), what);
@@ -113,20 +108,34 @@ final class DeliveryRuns {
    * {@code rate}. walmesh's writes reach it over gRPC, the in-process baseline's are function calls in this process; this
    * side's come the way walmesh's do. Answers the written-meanwhile and the paced measurement.
    */
-  private Measurement[] minimalDelivering(LatencySink sink, int entries, double rate) throws Exception {
-    try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery.log"), JavaChild.NODE_MEMORY,
-        MinimalWal.class, "0", work.resolve("minimal-delivery").toString(), "--deliver-to=" + sink.port(),
-        Integer.toString(bench.concurrency))) {
+  private Measurement[] minimalDelivering(String backend, LatencySink sink, int entries, double rate, String... args)
+      throws Exception {
+    String[] all = new String[args.length + 1];
+    all[0] = "0";
+    System.arraycopy(args, 0, all, 1, args.length);
+    try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery-" + backend + ".log"), JavaChild.NODE_MEMORY,
+        MinimalWal.class, all)) {
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", Integer.parseInt(minimal.address()));
       try {
-        Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-local-e2e"), 10_000);
-        deliver("local: minimal WAL delivering (untimed warm-up)", sink, entries, write);
-        Measurement delivered = deliver("local: minimal gRPC WAL + hand consumer", sink, entries, write);
-        Measurement paced = bench.paced("local: minimal gRPC WAL + hand consumer", vertx, sink, rate, write);
+        Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-" + backend + "-e2e"), 10_000);
+        deliver(backend + ": minimal WAL delivering (untimed warm-up)", sink, 2 * entries, write);
+        Measurement delivered = deliver(backend + ": minimal gRPC WAL + hand consumer", sink, entries, write);
+        Measurement paced = bench.paced(backend + ": minimal gRPC WAL + hand consumer", vertx, sink, rate, write);
         return new Measurement[] {delivered, paced};
       } finally {
         toMinimal.close();
       }
+    }
+  }
+
+  /** walmesh's written-meanwhile and paced figures against the minimal WAL's ({@link #minimalDelivering}). */
+  private void minimalRows(String backend, String what, Measurement delivered, Measurement paced, Measurement[] minimal,
+                           double rate) {
+    bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
+        minimal[0].throughput(), what);
+    for (int p : new int[] {50, 99}) {
+      bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
+          minimal[1].percentileMs(p), what);
     }
   }
 
@@ -147,6 +156,7 @@ final class DeliveryRuns {
     LatencySink sink = new LatencySink(vertx);
     try (KafkaBaseline raw = new KafkaBaseline(vertx, bootstrap, sink.port(), bench.concurrency)) {
       raw.createTopic("raw-e2e");
+      raw.createTopic("minimal-e2e");
       Supplier<Future<?>> rawWrite = () -> raw.send("raw-e2e", LatencySink.stamp(bench.payloadBytes));
       backendDelivery("kafka", node, toNode, sink, entries, Bench.kafkaBackend(bootstrap, "bench-kafka-e2e", new JsonObject()
           .put("delay-tiers-secs", new JsonArray().add(7_200)).put("window.max-entries", 4 * entries)),
@@ -156,7 +166,10 @@ final class DeliveryRuns {
               raw.resumeConsumer();
               return System.currentTimeMillis();
             });
-          }), "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker");
+          }), "raw KafkaProducer + hand-written poll -> HTTP POST -> commitSync, same broker",
+          "minimal gRPC front of Kafka + the same hand-written consumer, own process (writes over gRPC on both sides)",
+          new String[] {"--kafka=" + bootstrap, "minimal-e2e", "--deliver-to=" + sink.port(),
+              Integer.toString(bench.concurrency)});
     } finally {
       sink.close();
     }
@@ -233,6 +246,16 @@ final class DeliveryRuns {
    */
   private void backendDelivery(String backend, NodeProcess node, GrpcWriteClient toNode, LatencySink sink, int entries,
                         JsonObject backendJson, HandSide hand, String what) throws Exception {
+    backendDelivery(backend, node, toNode, sink, entries, backendJson, hand, what, null, null);
+  }
+
+  /**
+   * The same, and with {@code minimalArgs} the written-meanwhile and paced runs against the minimal gRPC WAL delivering
+   * in its own process too ({@link #minimalDelivering}), described by {@code minimalWhat}.
+   */
+  private void backendDelivery(String backend, NodeProcess node, GrpcWriteClient toNode, LatencySink sink, int entries,
+                        JsonObject backendJson, HandSide hand, String what, String minimalWhat, String[] minimalArgs)
+      throws Exception {
     String namespace = "bench-" + backend + "-e2e";
     node.createNamespace(bench.namespace(namespace, sink.url(), backendJson));
     Supplier<Future<?>> walmeshWrite = () -> toNode.write(bench.stamped(namespace), 10_000);
@@ -245,7 +268,11 @@ final class DeliveryRuns {
     Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand.backlog());
     double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
     Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
+    Measurement[] minimal = minimalArgs == null ? null : minimalDelivering(backend, sink, entries, rate, minimalArgs);
     Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);
+    if (minimal != null) {
+      minimalRows(backend, minimalWhat, delivered, paced, minimal, rate);
+    }
     bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
         handDelivered.throughput(), what);
     bench.row(backend, "delivery throughput, stored backlog (entries/s)", drained.throughput(),

@@ -70,7 +70,7 @@ final class KafkaBaseline implements AutoCloseable {
     consuming = true;
     consumerThread = new Thread(() -> {
       try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-          "group.id", "bench-hand-consumer", "enable.auto.commit", false, "auto.offset.reset", "earliest",
+          "group.id", "bench-hand-consumer-" + topic, "enable.auto.commit", false, "auto.offset.reset", "earliest",
           "max.poll.records", concurrency), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
         consumer.subscribe(List.of(topic));
         while (consuming) {

@@ -44,8 +44,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * POST each value to the sink on 127.0.0.1, delete it; {@code SLOTS} in flight) runs in this process. Writes arrive
  * over gRPC, as walmesh's do, so the ratio of walmesh's delivery to this one leaves out neither side's write path.
  *
+ * <p>{@code PORT --kafka=BOOTSTRAP TOPIC --deliver-to=SINK_PORT SLOTS} is the same for Kafka: each request's payload
+ * produced to {@code TOPIC}, and the bench's hand-written Kafka consumer ({@link KafkaBaseline}: poll, POST each record,
+ * {@code commitSync}) on it in this process.
+ *
  * <p>Run in its own process: {@code java -cp walmesh-bench.jar io.walmesh.bench.MinimalWal PORT DIR} (or
- * {@code PORT DIR --deliver-to=SINK_PORT SLOTS}, or {@code PORT --kafka=BOOTSTRAP TOPIC}); prints
+ * {@code PORT DIR --deliver-to=SINK_PORT SLOTS}, or {@code PORT --kafka=BOOTSTRAP TOPIC [--deliver-to=SINK_PORT
+ * SLOTS]}); prints
  * {@code serving gRPC on PORT} when it serves, and stops when its standard input closes.
  */
 public final class MinimalWal {
@@ -61,6 +66,21 @@ public final class MinimalWal {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 5 && args[1].startsWith("--kafka=") && args[3].startsWith("--deliver-to=")) {
+      // the minimal front of Kafka, delivering: each request's payload produced to TOPIC, and the hand-written Kafka
+      // consumer of the bench (poll, POST each record to the sink, commitSync) on TOPIC, in this process
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+      try (KafkaBaseline kafka = new KafkaBaseline(vertx, args[1].substring("--kafka=".length()),
+          Integer.parseInt(args[3].substring("--deliver-to=".length())), Integer.parseInt(args[4]))) {
+        String topic = args[2];
+        kafka.startConsumer(topic);
+        serve(Integer.parseInt(args[0]), request -> kafka.send(topic, request.getPayload().toByteArray())
+            .toCompletionStage().toCompletableFuture().thenApply(v -> "sent"));
+      } finally {
+        vertx.close().await();
+      }
+      return;
+    }
     if (args.length == 3 && args[1].startsWith("--kafka=")) {
       // the minimal gRPC front of Kafka: each request produced as it arrives, on the gRPC event loop, by a producer with
       // walmesh's settings (acks=all, idempotent, linger.ms=1), keyed by the request's key; SUCCESS once acknowledged
@@ -97,7 +117,7 @@ public final class MinimalWal {
     }
     if (args.length != 2) {
       System.err.println("usage: MinimalWal PORT DIR [--deliver-to=SINK_PORT SLOTS] | MinimalWal PORT --kafka=BOOTSTRAP"
-          + " TOPIC");
+          + " TOPIC [--deliver-to=SINK_PORT SLOTS]");
       System.exit(2);
     }
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
