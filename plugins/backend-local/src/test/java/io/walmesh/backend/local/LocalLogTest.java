@@ -63,12 +63,14 @@ class LocalLogTest {
           log.rocks().flush(wait, log.entries);
         }
       }
-      awaitNoCompaction(log);
+      // three files in L0, under RocksDB's trigger of four: nothing to compact yet
+      assertNoCompaction(log, "after three flushes");
       Set<String> before = files(log);
 
-      // what a namespace's open does to count its backlog (BacklogCount)
+      // what a namespace's open does to count its backlog (BacklogCount). Letting a snapshot go marks the files it
+      // would rewrite and schedules their compaction before it returns: a rewrite is pending, running or done now.
       log.release(log.snapshot());
-      awaitNoCompaction(log);
+      assertNoCompaction(log, "after a snapshot was let go");
 
       assertThat(files(log)).as("the entries' files after a snapshot was let go").isEqualTo(before);
     }
@@ -117,23 +119,23 @@ class LocalLogTest {
         .map(f -> f.fileName()).collect(Collectors.toSet());
   }
 
-  /** Waits until RocksDB has no compaction of the entries running or pending (RocksDB marks what it will compact at once). */
-  private static void awaitNoCompaction(LocalLog log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (log.rocks().getLongProperty(log.entries, "rocksdb.num-running-compactions") > 0
-        || log.rocks().getLongProperty(log.entries, "rocksdb.compaction-pending") > 0) {
-      assertThat(System.nanoTime()).as("compactions of the entries still running after 10 s").isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void assertNoCompaction(LocalLog log, String when) throws Exception {
+    assertThat(log.rocks().getLongProperty(log.entries, "rocksdb.compaction-pending")).as("compaction pending " + when)
+        .isZero();
+    assertThat(log.rocks().getLongProperty(log.entries, "rocksdb.num-running-compactions"))
+        .as("compactions running " + when).isZero();
   }
 
-  /** Runs one task on the log thread that spends {@code holdMs} in its prepare, and waits for its completion. */
+  /**
+   * Runs one task on the log thread that holds it for {@code holdMs} in its prepare (the stall under test), then an
+   * empty one: the first turn, warning included, is over once the second task completes.
+   */
   private static void run(LocalLog log, long holdMs) throws Exception {
     log.write(batch -> {
-      Thread.sleep(holdMs);
+      Thread.sleep(holdMs); // the stall itself, not a wait for something
       batch.writes.put(log.meta, "test-row".getBytes(), new byte[] {1});
     }).get(10, TimeUnit.SECONDS);
-    Thread.sleep(50); // the warning is logged after the task completes, in the same turn
+    log.write(batch -> { }).get(10, TimeUnit.SECONDS);
   }
 
   private static List<String> warnings(ListAppender<ILoggingEvent> appender) {
