@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 final class LocalLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalLog.class);
   private static final int MAX_TASKS_PER_BATCH = 1024;
-  private static final long SEQ_BLOCK = 1 << 20;
+  /** Sequences reserved by one durable row at a time ({@link Batch#nextSeq}). */
+  static final long SEQ_BLOCK = 1 << 20;
   private static final byte[] SEQ_RESERVED_KEY = "seq.reserved".getBytes();
 
   static {
@@ -77,10 +78,15 @@ final class LocalLog implements AutoCloseable {
       return indexed().getFromBatchAndDB(db, cf, readOptions, key);
     }
 
-    /** Allocates the next entry sequence; reserves a new block durably in this batch when needed. */
+    /**
+     * Allocates the next entry sequence; reserves a new block in this batch when it passes the reservation this batch
+     * would make durable. A reservation counts only once its batch is written ({@link #runBatch}): a task rolled back,
+     * a failed write or a dead log thread leaves the next batch to reserve again, so no sequence is ever used above
+     * the durable reservation, and a restart never hands out a sequence already used.
+     */
     long nextSeq() throws RocksDBException {
       if (nextSeq >= reservedUntil) {
-        reservedUntil += SEQ_BLOCK;
+        reservedUntil = nextSeq + seqBlock;
         writes.put(meta, SEQ_RESERVED_KEY, ByteBuffer.allocate(Long.BYTES).putLong(reservedUntil).array());
       }
       return nextSeq++;
@@ -131,7 +137,11 @@ final class LocalLog implements AutoCloseable {
   private long retryBackoffMs = MIN_RETRY_BACKOFF_MS;
   private volatile Thread thread;
   private long nextSeq;
+  /** The reservation the batch being prepared makes durable if it is written (log thread only). */
   private long reservedUntil;
+  /** The reservation on disk: the last one a written batch carried, or the one read at the open. */
+  private long durableReservedUntil;
+  private final long seqBlock;
 
   LocalLog(Path dir) throws Exception {
     this(dir, MAX_WAL_BYTES);
@@ -139,7 +149,13 @@ final class LocalLog implements AutoCloseable {
 
   /** With RocksDB's write-ahead files bounded to {@code maxWalBytes} (see {@link #MAX_WAL_BYTES}); tests lower it. */
   LocalLog(Path dir, long maxWalBytes) throws Exception {
+    this(dir, maxWalBytes, SEQ_BLOCK);
+  }
+
+  /** With sequences reserved {@code seqBlock} at a time (see {@link Batch#nextSeq}); tests lower it to cross blocks. */
+  LocalLog(Path dir, long maxWalBytes, long seqBlock) throws Exception {
     this.dir = dir;
+    this.seqBlock = seqBlock;
     Files.createDirectories(dir);
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setMaxTotalWalSize(maxWalBytes);
@@ -172,7 +188,7 @@ final class LocalLog implements AutoCloseable {
     byte[] reserved = db.get(meta, SEQ_RESERVED_KEY);
     // Sequences below the last durable reservation may have been used: start past it.
     nextSeq = reserved == null ? 1 : ByteBuffer.wrap(reserved).getLong();
-    reservedUntil = nextSeq;
+    durableReservedUntil = nextSeq;
     startThread();
     // the open replays RocksDB's write-ahead files (all of them after a crash): how long the node's local
     // namespaces waited for it
@@ -426,6 +442,8 @@ final class LocalLog implements AutoCloseable {
       }
     }
     Batch batch = new Batch(tasks.stream().anyMatch(LogTask::readsBatch));
+    // only what is on disk counts: a batch that was not written (failed, or on a thread that died) reserved nothing
+    reservedUntil = durableReservedUntil;
     boolean sync = false;
     List<LogTask> prepared = new ArrayList<>(tasks.size());
     for (LogTask task : tasks) {
@@ -435,6 +453,7 @@ final class LocalLog implements AutoCloseable {
         task.complete(t);
         continue;
       }
+      long reservedBefore = reservedUntil;
       try {
         sync |= task.prepare(batch);
         batch.writes.popSavePoint();
@@ -445,6 +464,7 @@ final class LocalLog implements AutoCloseable {
         } catch (Throwable rollback) {
           log.error("Local log: rolling back a failed task's writes failed", rollback);
         }
+        reservedUntil = reservedBefore; // its reservation went with its writes; the sequences it took stay unused
         task.complete(t);
       }
     }
@@ -458,6 +478,7 @@ final class LocalLog implements AutoCloseable {
           db.write(options, (WriteBatch) writes);
         }
         writeNanos = System.nanoTime() - writeStarted;
+        durableReservedUntil = reservedUntil;
         if (sync) {
           syncedWrites.incrementAndGet();
         }

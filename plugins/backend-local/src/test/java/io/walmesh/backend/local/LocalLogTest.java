@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.slf4j.LoggerFactory;
 
@@ -106,6 +107,55 @@ class LocalLogTest {
       }
       assertThat(counted).isEqualTo(rows);
     }
+  }
+
+  /**
+   * A task that takes a new block of sequences and then fails is rolled back with its reservation; a write after it
+   * in the same block must reserve again, or a restart hands out the sequences of stored entries once more and their
+   * rows are written over: acknowledged entries lost.
+   */
+  @Test
+  void aSequenceUsedAfterARolledBackReservationIsNeverHandedOutAgainAfterARestart() throws Exception {
+    byte[] prefix = Keys.prefix("ns");
+    long block = 4;
+    java.util.Map<Long, byte[]> stored = new java.util.LinkedHashMap<>();
+    try (LocalLog log = new LocalLog(dir, LocalLog.MAX_WAL_BYTES, block)) {
+      // the first block (sequences 1 to 4) reserved and used up to 3
+      for (int i = 0; i < 3; i++) {
+        stored.putAll(append(log, prefix, "before-" + i));
+      }
+      // takes 4 and 5 (5 reserves the next block), then fails: nothing of it is written
+      java.util.concurrent.CompletableFuture<Void> failed = log.write(batch -> {
+        batch.writes.put(log.entries, Keys.seqKey(prefix, batch.nextSeq()), new byte[] {1});
+        batch.writes.put(log.entries, Keys.seqKey(prefix, batch.nextSeq()), new byte[] {1});
+        throw new RocksDBException("a read error half way through the task");
+      });
+      assertThat(failed).failsWithin(10, TimeUnit.SECONDS);
+      // acknowledged entries past the reservation the failed task made and lost
+      for (int i = 0; i < 3; i++) {
+        stored.putAll(append(log, prefix, "after-" + i));
+      }
+    }
+    try (LocalLog log = new LocalLog(dir, LocalLog.MAX_WAL_BYTES, block)) {
+      java.util.Map<Long, byte[]> later = append(log, prefix, "after the restart");
+      assertThat(later.keySet()).as("the sequence of a write after the restart, against those stored before it")
+          .allMatch(seq -> seq > java.util.Collections.max(stored.keySet()));
+      for (java.util.Map.Entry<Long, byte[]> entry : stored.entrySet()) {
+        assertThat(log.get(log.entries, Keys.seqKey(prefix, entry.getKey())))
+            .as("the row of the entry acknowledged at sequence " + entry.getKey()).isEqualTo(entry.getValue());
+      }
+    }
+  }
+
+  /** Appends one row under the next sequence, as an entry's append does; returns its sequence and value. */
+  private static java.util.Map<Long, byte[]> append(LocalLog log, byte[] prefix, String value) throws Exception {
+    long[] seq = new long[1];
+    byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    log.write(batch -> {
+      seq[0] = batch.nextSeq();
+      batch.writes.put(log.entries, Keys.seqKey(prefix, seq[0]), bytes);
+    }).get(10, TimeUnit.SECONDS);
+    return java.util.Map.of(seq[0], bytes);
   }
 
   private long walBytes() throws Exception {
