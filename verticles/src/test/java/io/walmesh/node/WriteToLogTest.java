@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -393,6 +394,71 @@ class WriteToLogTest extends SingleNodeTest {
           .toList();
       assertThat(order).as("%s is delivered in the order of the batch", path).isSorted();
     });
+  }
+
+  /**
+   * The producer of a local namespace takes the gateway's writes on the gateway's event loops, several at once, and an
+   * update stops it and starts another. Whatever a stop meets, each write gets one answer (stored, or refused as
+   * having no owner), every write answered SUCCESS is delivered, and no stop waits for a write it already counted out.
+   */
+  @Test
+  void updatesWhileWritersOnSeveralConnectionsRunAnswerEveryWriteAndDeliverEveryAcknowledgedOne() throws Exception {
+    create(admin, namespace("churn", sink.url("/apply")));
+    List<GrpcWriteClient> clients = new ArrayList<>();
+    for (int c = 0; c < 4; c++) { // a connection each: the node's gateway instances take them in turn
+      clients.add(new GrpcWriteClient(clientVertx, "127.0.0.1", node.grpcPort()));
+    }
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    Map<String, Integer> refusals = new ConcurrentHashMap<>();
+    List<String> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      GrpcWriteClient client = clients.get(w % clients.size());
+      String writer = "w" + w;
+      running.add(writers.submit(() -> {
+        for (int i = 0; writing.get(); i++) {
+          // 16 in flight per writer: the gateways hand the producer bursts, not one write at a time
+          List<Future<GrpcWriteClient.Result>> burst = new ArrayList<>();
+          for (int j = 0; j < 16; j++) {
+            burst.add(client.write(request("churn", writer + "-" + i + "-" + j).build(), 10_000));
+          }
+          for (Future<GrpcWriteClient.Result> written : burst) {
+            GrpcWriteClient.Result result = await(written);
+            if (result.status() == GrpcStatus.OK && result.response().getDurable() == Trilean.SUCCESS) {
+              acknowledged.add(result.response().getEntryId());
+            } else if (result.status() == GrpcStatus.UNAVAILABLE || result.status() == GrpcStatus.NOT_FOUND) {
+              refusals.merge(result.status().name(), 1, Integer::sum);
+            } else {
+              unexpected.add(result.status() + " " + result.statusMessage() + " "
+                  + (result.response() == null ? "" : result.response().getDurable()));
+            }
+          }
+        }
+      }));
+    }
+    try {
+      for (int update = 0; update < 5; update++) {
+        int before = acknowledged.size();
+        await().atMost(Duration.ofSeconds(10)).until(() -> acknowledged.size() >= before + 200);
+        AdminHttp.Response updated = admin.call("PUT", "/v1/namespaces/churn",
+            namespace("churn", sink.url("/apply")).put("max-in-flight-writes", 1_000 + update));
+        assertThat(updated.status()).as("update " + update + ": " + updated.text()).isEqualTo(200);
+      }
+      int before = acknowledged.size();
+      await().atMost(Duration.ofSeconds(10)).until(() -> acknowledged.size() >= before + 200);
+    } finally {
+      writing.set(false);
+      for (java.util.concurrent.Future<?> writer : running) {
+        writer.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      writers.shutdown();
+      clients.forEach(GrpcWriteClient::close);
+    }
+    assertThat(unexpected).as("answers other than stored or no owner (refused: " + refusals + ")").isEmpty();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(sink.deliveredIds()).as("acknowledged entries delivered").containsAll(acknowledged));
   }
 
   @Test

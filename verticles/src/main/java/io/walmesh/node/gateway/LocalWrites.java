@@ -13,8 +13,9 @@ import java.util.function.Function;
  * A gateway's writes to producers on its own node, without the event bus, with the answers the event bus would give
  * (a refusal's {@code WriteFailure} as its gRPC status; no answer by the timeout is {@code durable: UNKNOWN}; a
  * stopping producer is "no owner"). The writes decoded in one turn of the gateway's event loop go to their producer
- * together, with one context switch and in the order they came ({@link ProducerVerticle#submitAll}); the answers come
- * back through a {@link Mailbox}, one switch per burst. Confined to the gateway's context.
+ * together, in the order they came ({@link ProducerVerticle#submitAll}): with one context switch, or none when the
+ * producer runs them on this event loop (a backend that takes appends from any context); the answers come back
+ * through a {@link Mailbox}, one switch per burst. Confined to the gateway's context.
  */
 final class LocalWrites {
   private final Metrics metrics;

@@ -34,8 +34,11 @@ import org.slf4j.LoggerFactory;
  * it, bounds in-flight appends ({@code max-in-flight-writes}, beyond which writes are shed with
  * {@link WriteFailure#RESOURCE_EXHAUSTED}), appends durably and answers a protobuf response.
  * Registers its address only once started, and on stop waits for the appends it accepted. The
- * node's own gateway skips the event bus: it calls {@link #submit} (see {@link LocalProducers}),
- * which runs the same steps on this verticle's context.
+ * node's own gateway skips the event bus: it calls {@link #submitAll} (see {@link LocalProducers}),
+ * which runs the same steps on this verticle's context, or on the gateway's own event loop when the
+ * backend takes appends from any context ({@link Backend#appendsFromAnyContext}). So the steps of a
+ * write may run on several threads at once: what they share is thread-safe (the in-flight count,
+ * the metrics, the failure log's throttle).
  */
 public final class ProducerVerticle extends AbstractVerticle {
   private static final Logger log = LoggerFactory.getLogger(ProducerVerticle.class);
@@ -45,14 +48,21 @@ public final class ProducerVerticle extends AbstractVerticle {
   private final Metrics metrics;
   private final Timer latency;
   /** The success and duplicate counters, looked up on first use (a namespace shows only the outcomes it had). */
-  private io.micrometer.core.instrument.Counter successes;
-  private io.micrometer.core.instrument.Counter duplicates;
+  private volatile io.micrometer.core.instrument.Counter successes;
+  private volatile io.micrometer.core.instrument.Counter duplicates;
   private final LocalProducers local;
+  /** Whether the gateway's writes run on the gateway's event loop ({@link #submitAll}). */
+  private final boolean anyContext;
   private volatile boolean stopping;
   private MessageConsumer<Object> consumer;
   private MessageConsumer<Object> batchConsumer;
-  private int inFlight;
-  private Promise<Void> drained;
+  /**
+   * Writes accepted and not yet answered. A write counts itself before it looks at {@link #stopping}, and a stop sets
+   * {@code stopping} before it looks at this count: either the write sees the stop and is refused, or the stop sees
+   * the write and waits for it.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile Promise<Void> drained;
 
   /** One write's answer: the response, or the refusal's {@link WriteFailure} and why. */
   public record Answer(WriteToLogResponse response, WriteFailure failure, String message) {
@@ -70,6 +80,7 @@ public final class ProducerVerticle extends AbstractVerticle {
     this.backend = backend;
     this.metrics = metrics;
     this.latency = metrics.writeLatency(config.name());
+    this.anyContext = backend.appendsFromAnyContext();
   }
 
   @Override
@@ -163,15 +174,16 @@ public final class ProducerVerticle extends AbstractVerticle {
   }
 
   private void drainedWhenIdle() {
-    if (drained != null && inFlight == 0) {
-      drained.tryComplete();
+    Promise<Void> stopped = drained;
+    if (stopped != null && inFlight.get() == 0) {
+      stopped.tryComplete();
     }
   }
 
   /**
    * A write from this node's gateway: the request, the gateway's {@code walmesh.write} span (null when tracing is
-   * off), and where its answer goes (called on this verticle's context; the future of {@link #write} never fails,
-   * so the result is a failure only for a bug).
+   * off), and where its answer goes: called on this verticle's context, or on the gateway's when the producer runs
+   * its writes there ({@link #submitAll}).
    */
   public record Submission(WriteToLogRequest request, String traceparent, io.vertx.core.Handler<Answer> answered) {
   }
@@ -180,10 +192,17 @@ public final class ProducerVerticle extends AbstractVerticle {
    * Writes requests from this node's gateway, without the event bus: one hop onto this verticle's context for all of
    * them (a gateway hands over the writes it decoded in one turn of its event loop together), then the same steps as
    * a message on the namespace's address, each answered on its own as soon as it is known. Answers
-   * {@link Answer#STOPPING} once the producer is stopping.
+   * {@link Answer#STOPPING} once the producer is stopping. With a backend that takes appends from any context, the
+   * steps run here, on the caller's event loop, and the answers come on it.
    */
   public void submitAll(List<Submission> submissions) {
-    context.runOnContext(v -> writeAll(submissions));
+    if (anyContext) {
+      // the backend takes appends from any context: validate and append on the gateway's event loop, whose context
+      // then gets the outcomes, without a hop onto this verticle's context and back (the log's thread is the one hop)
+      writeAll(submissions);
+    } else {
+      context.runOnContext(v -> writeAll(submissions));
+    }
   }
 
   /**
@@ -265,11 +284,6 @@ public final class ProducerVerticle extends AbstractVerticle {
           + storage.get() + "); the node is recovering: retry later or write through another node"));
       return null;
     }
-    if (inFlight >= config.maxInFlightWrites()) {
-      answered.handle(refusal(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
-          + inFlight + " writes in flight, its max-in-flight-writes; back off and retry"));
-      return null;
-    }
     String traceparent = submission.traceparent();
     EntryRecord.Builder builder = EntryRecord.newBuilder()
         .setNamespace(config.name())
@@ -290,8 +304,21 @@ public final class ProducerVerticle extends AbstractVerticle {
       builder.putHeaders(Tracing.TRACEPARENT, traceparent);
     }
     EntryRecord entry = builder.build();
+    int counted = inFlight.incrementAndGet();
+    if (counted > config.maxInFlightWrites()) {
+      inFlight.decrementAndGet();
+      answered.handle(refusal(WriteFailure.RESOURCE_EXHAUSTED, "namespace " + config.name() + " has "
+          + (counted - 1) + " writes in flight, its max-in-flight-writes; back off and retry"));
+      drainedWhenIdle();
+      return null;
+    }
+    if (stopping) { // counted first, then this: a stop that this write did not see waits for it
+      inFlight.decrementAndGet();
+      answered.handle(Answer.STOPPING);
+      drainedWhenIdle();
+      return null;
+    }
     Span span = metrics.tracing().append(config.name(), traceparent);
-    inFlight++;
     return new Accepted(entry, started, span, answered);
   }
 
@@ -330,7 +357,7 @@ public final class ProducerVerticle extends AbstractVerticle {
         response = WriteToLogResponse.newBuilder().setDurable(Trilean.UNKNOWN)
             .setMessage("the node failed while answering the write (" + bug + "); it may be stored").build();
       }
-      inFlight--;
+      inFlight.decrementAndGet();
       latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       answered.handle(new Answer(response, null, null));
       drainedWhenIdle(); // after the answer: a stop waiting on it completes once it is sent
@@ -355,7 +382,10 @@ public final class ProducerVerticle extends AbstractVerticle {
   private WriteToLogResponse notStored(Throwable failure) {
     boolean notStored = failure instanceof AppendException ae && ae.kind() == AppendException.Kind.NOT_STORED;
     metrics.writes(config.name(), notStored ? "failed" : "unknown").increment();
-    long failedSinceLog = failureLog.occurred(System.currentTimeMillis());
+    long failedSinceLog;
+    synchronized (failureLog) { // answers may come on several event loops
+      failedSinceLog = failureLog.occurred(System.currentTimeMillis());
+    }
     if (failedSinceLog > 0) { // a failing backend must not flood the log
       log.atWarn().addKeyValue("namespace", config.name()).log("Namespace {}: append failed ({}): {}{}", config.name(),
           notStored ? "not stored" : "may be stored", failure.getMessage(), failedSinceLog == 1 ? ""
@@ -388,11 +418,9 @@ public final class ProducerVerticle extends AbstractVerticle {
     Future<Void> unregistered = consumer == null ? Future.succeededFuture()
         : Future.all(consumer.unregister(), batchConsumer.unregister()).mapEmpty();
     unregistered.onComplete(ar -> {
-      if (inFlight == 0) {
-        stopPromise.complete();
-      } else {
-        drained = stopPromise;
-      }
+      // set before the count is read: a write answered on another event loop meanwhile completes it if this does not
+      drained = stopPromise;
+      drainedWhenIdle();
     });
   }
 }

@@ -188,6 +188,15 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   }
 
   /**
+   * An append is a task on the log's queue, taken by its one thread, and its outcomes go to the context that made it;
+   * whether the log can write ({@link #unavailable}) may be asked from any thread.
+   */
+  @Override
+  public boolean appendsFromAnyContext() {
+    return true;
+  }
+
+  /**
    * The entry's bytes with {@code entry_id} set, as {@code entry.toBuilder().setEntryId(id).build().toByteArray()}
    * gives them to a reader, without copying the entry into a builder: the field is written after the entry's own, and
    * a parser keeps the last value of a field it sees twice.

@@ -303,7 +303,7 @@ final class LocalLog implements AutoCloseable {
     queue.add(task);
   }
 
-  /** Why the log cannot write now, or null while it can; restarts a dead log thread. */
+  /** Why the log cannot write now, or null while it can; restarts a dead log thread. From any thread. */
   String unavailable() {
     if (!closed && !thread.isAlive()) {
       startThread();

@@ -65,10 +65,12 @@ class LocalBackendTest {
   /**
    * The log thread hands the completions of a batch to each caller's context together: every append still completes
    * on the context that made it, after it is written, and a context's appends complete in the order it made them.
+   * This is what {@link Backend#appendsFromAnyContext} promises: the node's gateways append from their event loops.
    */
   @Test
   void appendsFromSeveralContextsCompleteOnTheirOwnContextInTheirOrder() {
     Backend backend = backend("contexts", false);
+    assertThat(backend.appendsFromAnyContext()).isTrue();
     List<io.vertx.core.Context> contexts = List.of(vertx.getOrCreateContext(), vertx.getOrCreateContext(),
         vertx.getOrCreateContext());
     List<Future<List<String>>> perContext = new ArrayList<>();

@@ -71,6 +71,16 @@ public interface Backend {
     }
   }
 
+  /**
+   * Whether {@link #appendAll} may be called from several event loops at once, each caller getting its outcomes on its
+   * own context. The node then appends from the event loop that decoded the write, without a hop onto the producer's
+   * context and back. A backend that keeps append state on one context (a producer's sequence numbers, a batcher)
+   * says false, the default: every append then comes from the namespace's producer context.
+   */
+  default boolean appendsFromAnyContext() {
+    return false;
+  }
+
   /** Leases up to {@code max} due entries, oldest due first. */
   Future<List<Lease>> poll(int max);
 
