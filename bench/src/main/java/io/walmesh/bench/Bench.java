@@ -76,7 +76,8 @@ public final class Bench implements Callable<Integer> {
   String ab;
 
   @Option(names = "--ab-repo", paramLabel = "DIR", description = {"With or without --ab: node B from the checkout DIR",
-      "(e.g. a git worktree of an earlier commit, built with ./mvnw -DskipTests -pl verticles -am package)."})
+      "(e.g. a git worktree of an earlier commit), started by its ./walmesh: that builds it if needed, with",
+      "install, so DIR's modules replace yours in ~/.m2 until you install yours again."})
   Path abRepo;
 
   @Option(names = "--ab-kafka", paramLabel = "K=V[,K=V...]", split = ",", description = {"With --ab or --ab-repo and",
