@@ -446,11 +446,17 @@ final class LocalLog implements AutoCloseable {
     reservedUntil = durableReservedUntil;
     boolean sync = false;
     List<LogTask> prepared = new ArrayList<>(tasks.size());
+    // set when a failed task's writes could not be taken out of the batch: then none of the batch is written
+    Throwable unwritable = null;
     for (LogTask task : tasks) {
+      if (unwritable != null) {
+        completeQuietly(task, unwritable);
+        continue;
+      }
       try {
         batch.writes.setSavePoint();
       } catch (Throwable t) {
-        task.complete(t);
+        completeQuietly(task, t);
         continue;
       }
       long reservedBefore = reservedUntil;
@@ -462,15 +468,18 @@ final class LocalLog implements AutoCloseable {
         try {
           batch.writes.rollbackToSavePoint(); // a task that failed half way leaves none of its writes
         } catch (Throwable rollback) {
-          log.error("Local log: rolling back a failed task's writes failed", rollback);
+          log.error("Local log: rolling back a failed task's writes failed; the {} tasks of its batch are not written",
+              tasks.size(), rollback);
+          unwritable = new IllegalStateException("the local log could not take a failed task's writes out of the batch"
+              + " this write shared (" + rollback + "); nothing of that batch was written", rollback);
         }
         reservedUntil = reservedBefore; // its reservation went with its writes; the sequences it took stay unused
-        task.complete(t);
+        completeQuietly(task, t);
       }
     }
-    Throwable failure = null;
+    Throwable failure = unwritable;
     try (AbstractWriteBatch writes = batch.writes; WriteOptions options = new WriteOptions().setSync(sync)) {
-      if (writes.count() > 0) {
+      if (failure == null && writes.count() > 0) {
         long writeStarted = System.nanoTime();
         if (writes instanceof WriteBatchWithIndex index) {
           db.write(options, index);
@@ -490,11 +499,16 @@ final class LocalLog implements AutoCloseable {
     }
     tasksWritten.addAndGet(prepared.size());
     for (LogTask task : prepared) {
-      try {
-        task.complete(failure);
-      } catch (Throwable t) {
-        log.error("Local log task completion failed", t);
-      }
+      completeQuietly(task, failure);
+    }
+  }
+
+  /** Completes a task; a completion that throws is logged, and the batch's other tasks still complete. */
+  private static void completeQuietly(LogTask task, Throwable failure) {
+    try {
+      task.complete(failure);
+    } catch (Throwable t) {
+      log.error("Local log task completion failed", t);
     }
   }
 
@@ -503,11 +517,7 @@ final class LocalLog implements AutoCloseable {
     IllegalStateException failure = new IllegalStateException(unavailable + " (retrying in "
         + Math.max(0, retryAtMs - System.currentTimeMillis()) + " ms)");
     for (LogTask task : tasks) {
-      try {
-        task.complete(failure);
-      } catch (Throwable t) {
-        log.error("Local log task completion failed", t);
-      }
+      completeQuietly(task, failure);
     }
   }
 
