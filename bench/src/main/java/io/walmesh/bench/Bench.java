@@ -499,8 +499,10 @@ public final class Bench implements Callable<Integer> {
     vertx.cancelTimer(timer);
     drain(sink);
     Measurement m = new Measurement(name + " @" + (long) perSecond + "/s", sink.delivered(), 0, durationSecs, sink.latencies());
-    System.err.printf("  %-36s paced at %,.0f/s: p50 %.2f ms, p99 %.2f ms%n", name, perSecond, m.percentileMs(50), m.percentileMs(99));
-    raw.add(m.toJson().put("rate-per-sec", perSecond).put("writes", sent.get()));
+    String slow = sink.slowSpans(start);
+    System.err.printf("  %-36s paced at %,.0f/s: p50 %.2f ms, p99 %.2f ms; slow deliveries: %s%n", name, perSecond,
+        m.percentileMs(50), m.percentileMs(99), slow);
+    raw.add(m.toJson().put("rate-per-sec", perSecond).put("writes", sent.get()).put("slow-deliveries", slow));
     return m;
   }
 

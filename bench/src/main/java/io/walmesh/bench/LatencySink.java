@@ -20,8 +20,13 @@ final class LatencySink implements AutoCloseable {
   LatencySink(Vertx vertx) throws Exception {
     server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
       long stamped = body.getLong(0);
-      recorder.recordValue(Math.max(1, (System.nanoTime() - stamped) / 1000));
+      long now = System.nanoTime();
+      long micros = Math.max(1, (now - stamped) / 1000);
+      recorder.recordValue(micros);
       delivered.incrementAndGet();
+      if (micros >= SLOW_MICROS && slow.size() < MAX_SLOW) {
+        slow.add(new long[] {stamped, now});
+      }
       request.response().end();
     })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -51,6 +56,46 @@ final class LatencySink implements AutoCloseable {
   void reset() {
     recorder.getIntervalHistogram();
     delivered.set(0);
+    slow.clear();
+  }
+
+  /** Deliveries that took at least this long are kept with their instants ({@link #slowSpans}). */
+  static final long SLOW_MICROS = 20_000;
+  private static final int MAX_SLOW = 100_000;
+  /** {write instant, applied instant} in nanoTime of the deliveries of this window that took {@link #SLOW_MICROS}. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<long[]> slow = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /**
+   * Where this window's slow deliveries were, from {@code startNanos}: the stretches of write instants whose entries
+   * took {@link #SLOW_MICROS} or more (a gap of 50 ms starts a new stretch), each with how many, and the longest. One
+   * stall shows as one stretch; a tail spread over the run as many.
+   */
+  String slowSpans(long startNanos) {
+    java.util.List<long[]> all = new java.util.ArrayList<>(slow);
+    if (all.isEmpty()) {
+      return "none over " + SLOW_MICROS / 1000 + " ms";
+    }
+    all.sort(java.util.Comparator.comparingLong(a -> a[0]));
+    StringBuilder out = new StringBuilder();
+    int spans = 0;
+    int i = 0;
+    while (i < all.size() && spans < 10) {
+      long from = all.get(i)[0];
+      long to = from;
+      long worst = 0;
+      int count = 0;
+      for (; i < all.size() && all.get(i)[0] - to < 50_000_000L; i++) {
+        to = all.get(i)[0];
+        worst = Math.max(worst, all.get(i)[1] - all.get(i)[0]);
+        count++;
+      }
+      out.append(spans++ == 0 ? "" : "; ").append(String.format("written at +%.2f..+%.2f s: %d over %d ms, the longest"
+          + " %d ms", (from - startNanos) / 1e9, (to - startNanos) / 1e9, count, SLOW_MICROS / 1000, worst / 1_000_000));
+    }
+    if (i < all.size()) {
+      out.append("; ...");
+    }
+    return out.toString();
   }
 
   Histogram latencies() {
