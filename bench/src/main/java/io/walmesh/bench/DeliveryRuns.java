@@ -52,7 +52,8 @@ final class DeliveryRuns {
    * at a time while they are delivered, timed from the first write to the last delivery; (2) a drain: the same
    * number stored first and released at one instant, timed from the release to the last delivery (the consumer's
    * own speed, with no writes competing for the 2 cores); (3) writes paced at half the slower side's rate in (1),
-   * for write-to-applied latency that no backlog hides. Each target is an HTTP service in this process. (1) and (3)
+   * for write-to-applied latency that no backlog hides; walmesh's twice, after its idle spell and after a warm-up
+   * ({@link #walmeshPaced}). Each target is an HTTP service in this process. (1) and (3)
    * run a third time against the minimal gRPC WAL delivering with the same consumer in its own process
    * ({@link #minimalDelivering}): the hand consumer here gets its writes as function calls, walmesh over gRPC.
    */
@@ -69,6 +70,7 @@ final class DeliveryRuns {
       Measurement delivered = deliver("local: walmesh delivery", sink, entries, walmeshWrite);
       measuredTo = Instant.now();
       Measurement drained = walmeshDrain("local: walmesh drain", sink, 2 * entries, toNode, "bench-local-e2e");
+      long idleFrom = System.nanoTime();
       HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), bench.concurrency);
       deliver("local: hand consumer (untimed warm-up)", sink, entries, rawWrite);
       Measurement handDelivered = deliver("local: raw append + hand consumer", sink, entries, rawWrite);
@@ -85,7 +87,7 @@ final class DeliveryRuns {
       consumer.close();
       Measurement[] minimal = minimalDelivering("local", sink, entries, rate, work.resolve("minimal-delivery").toString(),
           "--deliver-to=" + sink.port(), Integer.toString(bench.concurrency));
-      Measurement paced = bench.paced("local: walmesh", vertx, sink, rate, walmeshWrite);
+      Measurement paced = walmeshPaced("local", sink, rate, entries, walmeshWrite, idleFrom);
       minimalRows("local", "minimal gRPC WAL + the same hand-written consumer, own process (writes over gRPC on both"
           + " sides)", delivered, paced, minimal, rate);
       String what = "raw append + hand-written tail -> HTTP POST -> delete, in this process";
@@ -262,6 +264,7 @@ final class DeliveryRuns {
     deliver(backend + ": walmesh delivery (untimed warm-up)", sink, 2 * entries, walmeshWrite);
     Measurement delivered = deliver(backend + ": walmesh delivery", sink, entries, walmeshWrite);
     Measurement drained = walmeshDrain(backend + ": walmesh drain", sink, 2 * entries, toNode, namespace);
+    long idleFrom = System.nanoTime();
     hand.startConsumer().run();
     deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
     Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
@@ -269,7 +272,7 @@ final class DeliveryRuns {
     double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
     Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
     Measurement[] minimal = minimalArgs == null ? null : minimalDelivering(backend, sink, entries, rate, minimalArgs);
-    Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, walmeshWrite);
+    Measurement paced = walmeshPaced(backend, sink, rate, entries, walmeshWrite, idleFrom);
     if (minimal != null) {
       minimalRows(backend, minimalWhat, delivered, paced, minimal, rate);
     }
@@ -281,6 +284,26 @@ final class DeliveryRuns {
       bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
           handPaced.percentileMs(p), what);
     }
+  }
+
+  /**
+   * walmesh's paced run, twice. First as it comes: the node has sat idle since {@code idleFromNanos}, through the other
+   * sides' runs (a minute or more). Then after a short warm-up, as each other side's paced run follows its own runs:
+   * that one is compared with them, and the first gets rows of its own against it, since a stall after an idle spell
+   * is one a user sees too. Answers the second.
+   */
+  private Measurement walmeshPaced(String backend, LatencySink sink, double rate, int entries, Supplier<Future<?>> write,
+                                   long idleFromNanos) throws Exception {
+    long idleSecs = (System.nanoTime() - idleFromNanos) / 1_000_000_000L;
+    Measurement afterIdle = bench.paced(backend + ": walmesh, idle " + idleSecs + " s before", vertx, sink, rate, write);
+    deliver(backend + ": walmesh delivery (untimed warm-up)", sink, Math.max(1, entries / 4), write);
+    Measurement paced = bench.paced(backend + ": walmesh", vertx, sink, rate, write);
+    for (int p : new int[] {50, 99}) {
+      bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s, after the node sat idle "
+          + idleSecs + " s", afterIdle.percentileMs(p), paced.percentileMs(p), "walmesh's paced run right after a"
+          + " warm-up, as the other sides' follow their own runs");
+    }
+    return paced;
   }
 
   /**
