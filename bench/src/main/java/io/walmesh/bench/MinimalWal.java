@@ -69,16 +69,15 @@ public final class MinimalWal {
     if (args.length == 5 && args[1].startsWith("--kafka=") && args[3].startsWith("--deliver-to=")) {
       // the minimal front of Kafka, delivering: each request's payload produced to TOPIC, and the hand-written Kafka
       // consumer of the bench (poll, POST each record to the sink, commitSync) on TOPIC, in this process
-      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-      try (KafkaBaseline kafka = new KafkaBaseline(vertx, args[1].substring("--kafka=".length()),
-          Integer.parseInt(args[3].substring("--deliver-to=".length())), Integer.parseInt(args[4]))) {
-        String topic = args[2];
-        kafka.startConsumer(topic);
-        serve(Integer.parseInt(args[0]), request -> kafka.send(topic, request.getPayload().toByteArray())
-            .toCompletionStage().toCompletableFuture().thenApply(v -> "sent"));
-      } finally {
-        vertx.close().await();
-      }
+      withVertx(vertx -> {
+        try (KafkaBaseline kafka = new KafkaBaseline(vertx, args[1].substring("--kafka=".length()), sinkPort(args[3]),
+            Integer.parseInt(args[4]))) {
+          String topic = args[2];
+          kafka.startConsumer(topic);
+          serve(Integer.parseInt(args[0]), request -> kafka.send(topic, request.getPayload().toByteArray())
+              .toCompletionStage().toCompletableFuture().thenApply(v -> "sent"));
+        }
+      });
       return;
     }
     if (args.length == 3 && args[1].startsWith("--kafka=")) {
@@ -104,15 +103,13 @@ public final class MinimalWal {
       return;
     }
     if (args.length == 4 && args[2].startsWith("--deliver-to=")) {
-      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-      try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])));
-           HandConsumer consumer = HandConsumer.forRocks(vertx, log, Integer.parseInt(args[2].substring(
-               "--deliver-to=".length())), Integer.parseInt(args[3]))) {
-        serve(Integer.parseInt(args[0]), request -> log.appendAsync(request.getPayload().toByteArray())
-            .thenApply(key -> Long.toString(key)));
-      } finally {
-        vertx.close().await();
-      }
+      withVertx(vertx -> {
+        try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])));
+             HandConsumer consumer = HandConsumer.forRocks(vertx, log, sinkPort(args[2]), Integer.parseInt(args[3]))) {
+          serve(Integer.parseInt(args[0]), request -> log.appendAsync(request.getPayload().toByteArray())
+              .thenApply(key -> Long.toString(key)));
+        }
+      });
       return;
     }
     if (args.length != 2) {
@@ -122,6 +119,26 @@ public final class MinimalWal {
     }
     try (RawRocksLog log = new RawRocksLog(Files.createDirectories(Path.of(args[1])))) {
       serve(Integer.parseInt(args[0]), request -> log.appendAsync(request.toByteArray()).thenApply(key -> Long.toString(key)));
+    }
+  }
+
+  /** The sink's port of a {@code --deliver-to=SINK_PORT} argument. */
+  private static int sinkPort(String arg) {
+    return Integer.parseInt(arg.substring("--deliver-to=".length()));
+  }
+
+  /** What a delivering mode runs with the Vert.x instance its consumer posts with. */
+  private interface WithVertx {
+    void run(io.vertx.core.Vertx vertx) throws Exception;
+  }
+
+  /** Runs {@code body} with a Vert.x instance of its own, closed after it. */
+  private static void withVertx(WithVertx body) throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      body.run(vertx);
+    } finally {
+      vertx.close().await();
     }
   }
 
