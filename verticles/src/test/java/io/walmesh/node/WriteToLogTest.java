@@ -31,6 +31,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -410,9 +415,9 @@ class WriteToLogTest extends SingleNodeTest {
     }
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     Map<String, Integer> refusals = new ConcurrentHashMap<>();
-    List<String> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
-    java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<String> unexpected = new CopyOnWriteArrayList<>();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    ExecutorService writers = Executors.newFixedThreadPool(8);
     List<java.util.concurrent.Future<?>> running = new ArrayList<>();
     for (int w = 0; w < 8; w++) {
       GrpcWriteClient client = clients.get(w % clients.size());
@@ -451,7 +456,7 @@ class WriteToLogTest extends SingleNodeTest {
     } finally {
       writing.set(false);
       for (java.util.concurrent.Future<?> writer : running) {
-        writer.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        writer.get(30, TimeUnit.SECONDS);
       }
       writers.shutdown();
       clients.forEach(GrpcWriteClient::close);
