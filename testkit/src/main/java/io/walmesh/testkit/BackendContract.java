@@ -250,6 +250,69 @@ public abstract class BackendContract {
         .doesNotContain("together-once-again");
   }
 
+  /**
+   * The node appends from the event loop that decoded a write when the backend says {@link
+   * Backend#appendsFromAnyContext} (from the namespace's one producer context otherwise): each caller gets its outcomes
+   * on its own context, every entry is stored once, and one idempotency key appended from every caller at once is
+   * stored once, the others answering its id as duplicates.
+   */
+  @Test
+  public void appendsFromEveryCallingContextAreAnsweredThereAndAKeyAppendedByAllAtOnceIsStoredOnce() {
+    Backend backend = open(spec(false));
+    int callers = backend.appendsFromAnyContext() ? 3 : 1;
+    int each = 100;
+    List<Future<List<AppendResult>>> perCaller = new ArrayList<>();
+    List<String> wrongContext = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (int c = 0; c < callers; c++) {
+      io.vertx.core.Context caller = vertx.getOrCreateContext(); // a new context for each: from a non-Vert.x thread
+      io.vertx.core.Promise<List<AppendResult>> done = io.vertx.core.Promise.promise();
+      int callerIndex = c;
+      caller.runOnContext(v -> {
+        List<Future<AppendResult>> appends = new ArrayList<>();
+        appends.add(backend.append(entry("", "shared-from-" + callerIndex, 0).toBuilder()
+            .setIdempotencyKey("shared-1").build()));
+        for (int i = 0; i < each; i++) {
+          appends.add(backend.append(entry("", "caller-" + callerIndex + "-" + i, 0)));
+        }
+        appends.forEach(a -> a.onComplete(r -> {
+          if (io.vertx.core.Vertx.currentContext() != caller) {
+            wrongContext.add("caller " + callerIndex + " answered on " + Thread.currentThread().getName());
+          }
+        }));
+        Future.all(appends).map(all -> appends.stream().map(Future::result).toList()).onComplete(done);
+      });
+      perCaller.add(done.future());
+    }
+    List<AppendResult> shared = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    List<String> payloads = new ArrayList<>();
+    for (int c = 0; c < callers; c++) {
+      List<AppendResult> results = BackendProbe.await(perCaller.get(c));
+      shared.add(results.get(0));
+      results.subList(1, results.size()).forEach(r -> ids.add(r.entryId()));
+      for (int i = 0; i < each; i++) {
+        payloads.add("caller-" + c + "-" + i);
+      }
+    }
+    assertThat(wrongContext).as("outcomes come on the context that appended").isEmpty();
+    assertThat(ids).as("each stored entry has its own id").hasSize(callers * each);
+    assertThat(shared).as("the key appended by every caller at once is stored by one").filteredOn(r -> !r.duplicate())
+        .hasSize(1);
+    assertThat(shared).extracting(AppendResult::entryId).as("and the others answer its id").containsOnly(
+        shared.stream().filter(r -> !r.duplicate()).findFirst().orElseThrow().entryId());
+
+    List<Polled> polled = probe.pollUntil(backend, pollLatency(), "every entry and the shared key's", got -> {
+      List<String> seen = got.stream().map(Polled::payload).toList();
+      return seen.containsAll(payloads) && seen.stream().anyMatch(p -> p.startsWith("shared-from-"));
+    });
+    polled.addAll(probe.assertNonePolled(backend, Duration.ofMillis(500), "an entry is leased once and a duplicate"
+        + " not at all", p -> false));
+    assertThat(polled).extracting(Polled::payload).as("every entry once").doesNotHaveDuplicates()
+        .containsAll(payloads);
+    assertThat(polled).extracting(Polled::payload).filteredOn(p -> p.startsWith("shared-from-")).as("the key once")
+        .hasSize(1);
+  }
+
   // ---- never early ----
 
   @Test

@@ -138,6 +138,17 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     return appends.append(entry, this::store);
   }
 
+  /**
+   * An append hands its record to the {@link KafkaSender}, whose queue takes records from any thread in the order they
+   * come and completes each on the context that sent it; the idempotency check ({@link IdempotentAppends}) takes
+   * appends of one key from several event loops at once. So a write is appended from the gateway's event loop that
+   * decoded it, and Kafka's answer comes back there, without a hop onto the producer's context.
+   */
+  @Override
+  public boolean appendsFromAnyContext() {
+    return true;
+  }
+
   private Future<AppendResult> store(EntryRecord entry) {
     return produce(options.topic, entry, null)
         .<AppendResult>map(md -> new AppendResult(md.partition() + "-" + md.offset(), false))

@@ -1,7 +1,9 @@
 package io.walmesh.backend.support;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.BackendSpec;
@@ -35,26 +37,42 @@ public final class IdempotentAppends {
     }
   }
 
-  /** Appends {@code entry} with {@code storeEntry} unless its idempotency key was seen inside the window. */
+  /**
+   * Appends {@code entry} with {@code storeEntry} unless its idempotency key was seen inside the window. May be called
+   * from several event loops at once: the returned future completes on the caller's context, and of two appends of
+   * one key at once, one stores the entry and the other answers its id.
+   */
   public Future<AppendResult> append(EntryRecord entry, Function<EntryRecord, Future<AppendResult>> storeEntry) {
     String idemKey = entry.getIdempotencyKey();
     if (idemKey.isEmpty() || spec.dedupeWindow().isZero()) {
       return storeEntry.apply(entry);
     }
-    Future<AppendResult> earlier = appending.get(idemKey);
+    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
+    Promise<AppendResult> appended = context.promise();
+    Future<AppendResult> earlier = appending.putIfAbsent(idemKey, appended.future());
     if (earlier != null) {
-      return earlier.map(r -> new AppendResult(r.entryId(), true));
+      // the first append of this key is still in progress, maybe on another event loop: answer its id when it has one
+      earlier.onComplete(first -> {
+        if (first.succeeded()) {
+          appended.complete(new AppendResult(first.result().entryId(), true));
+        } else {
+          appended.fail(first.cause());
+        }
+      });
+      return appended.future();
     }
     long window = spec.dedupeWindow().toMillis();
-    Future<AppendResult> result = vertx.executeBlocking(() ->
-            store.find(spec.namespace(), idemKey, entry.getWriteTimeMs(), window))
+    vertx.executeBlocking(() -> store.find(spec.namespace(), idemKey, entry.getWriteTimeMs(), window))
         .compose(found -> found != null ? Future.succeededFuture(new AppendResult(found, true))
             : storeEntry.apply(entry).compose(r -> vertx.executeBlocking(() -> {
               store.put(spec.namespace(), idemKey, entry.getWriteTimeMs(), r.entryId());
               return r;
-            })));
-    appending.put(idemKey, result);
-    return result.onComplete(ar -> appending.remove(idemKey, result));
+            })))
+        .onComplete(outcome -> {
+          appending.remove(idemKey, appended.future()); // a retry from now on finds the key in the store
+          appended.handle(outcome);
+        });
+    return appended.future();
   }
 
   /** Stops the sweeper. */
