@@ -22,6 +22,8 @@ import java.util.function.Supplier;
  * released at one instant, and write-to-applied latency at a paced rate.
  */
 final class DeliveryRuns {
+  /** {@link CpuMeter} label of the minimal gRPC WAL (or Kafka front) that delivers, while it runs. */
+  private static final String MINIMAL_DELIVERING = "minimal delivering";
   private final Bench bench;
   private final Vertx vertx;
   private final Path work;
@@ -120,6 +122,7 @@ final class DeliveryRuns {
     try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery-" + backend + ".log"), JavaChild.NODE_MEMORY,
         MinimalWal.class, all)) {
       GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", Integer.parseInt(minimal.address()));
+      bench.cpu.watchThreads(MINIMAL_DELIVERING, ProcessHandle.of(minimal.pid()).orElseThrow());
       try {
         Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-" + backend + "-e2e"), 10_000);
         deliver(backend + ": minimal WAL delivering (untimed warm-up)", sink, 2 * entries, write);
@@ -127,6 +130,7 @@ final class DeliveryRuns {
         Measurement paced = bench.paced(backend + ": minimal gRPC WAL + hand consumer", vertx, sink, rate, write);
         return new Measurement[] {delivered, paced};
       } finally {
+        bench.cpu.forget(MINIMAL_DELIVERING);
         toMinimal.close();
       }
     }
@@ -137,6 +141,14 @@ final class DeliveryRuns {
                            double rate) {
     bench.row(backend, "delivery throughput, written meanwhile (entries/s)", delivered.throughput(),
         minimal[0].throughput(), what);
+    // what each entry, written and delivered, cost the server and this process (its writer and the HTTP service):
+    // CPU per entry moves less with a shared machine's noise than entries per second
+    bench.row(backend, "written meanwhile: server CPU per entry (us)", delivered.cpuMicrosPerOp(SeparateProcesses.NODE),
+        minimal[0].cpuMicrosPerOp(MINIMAL_DELIVERING), what);
+    bench.row(backend, "written meanwhile: this process's CPU per entry (us)", delivered.cpuMicrosPerOp("client"),
+        minimal[0].cpuMicrosPerOp("client"), what + "; this process writes and runs the HTTP service for both");
+    SeparateProcesses.byRole(bench, backend, what, SeparateProcesses.NODE, MINIMAL_DELIVERING, "written meanwhile",
+        "entry", delivered, minimal[0]);
     for (int p : new int[] {50, 99}) {
       bench.row(backend, "write-to-applied p" + p + " (ms) @" + (long) rate + "/s", paced.percentileMs(p),
           minimal[1].percentileMs(p), what);
@@ -359,15 +371,17 @@ final class DeliveryRuns {
   /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
   private Measurement deliver(String name, LatencySink sink, int entries, Supplier<Future<?>> write) throws Exception {
     sink.reset();
+    java.util.Map<String, Long> cpuFrom = bench.cpu.sample();
     long start = System.nanoTime();
     long failed = writeAll(entries, write);
     writeMillis = (System.nanoTime() - start) / 1_000_000;
     awaitDelivered(name, sink, entries - failed);
     double seconds = (System.nanoTime() - start) / 1e9;
-    Measurement m = new Measurement(name, sink.delivered(), failed, seconds, sink.latencies());
-    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms%n", name,
-        m.ops(), seconds, m.throughput(), m.percentileMs(99));
-    bench.raw.add(m.toJson().put("entries", entries));
+    Measurement m = new Measurement(name, sink.delivered(), failed, seconds, sink.latencies(),
+        CpuMeter.between(cpuFrom, bench.cpu.sample()));
+    System.err.printf("  %-36s %,d entries applied in %.1f s: %,.0f/s, write-to-applied p99 %.2f ms, %,d new connections"
+        + " to the HTTP service%n", name, m.ops(), seconds, m.throughput(), m.percentileMs(99), sink.connections());
+    bench.raw.add(m.toJson().put("entries", entries).put("sink-connections", sink.connections()));
     return m;
   }
 

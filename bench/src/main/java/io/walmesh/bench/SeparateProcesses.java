@@ -400,9 +400,9 @@ final class SeparateProcesses {
           batchedBaseline.cpuMicrosPerOp(baselineServer), what);
       bench.row(backend, "streamed: server CPU per write (us)", streamed.cpuMicrosPerOp(NODE),
           streamedBaseline.cpuMicrosPerOp(baselineServer), what);
-      byRole(backend, what, baselineServer, "unary", "write", unary, unaryBaseline);
-      byRole(backend, what, baselineServer, "batched", "entry", batched, batchedBaseline);
-      byRole(backend, what, baselineServer, "streamed", "write", streamed, streamedBaseline);
+      byRole(bench, backend, what, NODE, baselineServer, "unary", "write", unary, unaryBaseline);
+      byRole(bench, backend, what, NODE, baselineServer, "batched", "entry", batched, batchedBaseline);
+      byRole(bench, backend, what, NODE, baselineServer, "streamed", "write", streamed, streamedBaseline);
     }
     bench.row(backend, "unary write throughput (ops/s)", unary.throughput(), unaryBaseline.throughput(), what);
     bench.row(backend, "unary write latency p50 (ms)", unary.percentileMs(50), unaryBaseline.percentileMs(50), what);
@@ -416,17 +416,18 @@ final class SeparateProcesses {
   private static final double ROLE_ROW_MIN_US = 0.2;
 
   /**
-   * Rows of where a write's server CPU goes, per role of the threads ({@link CpuMeter#role}), node against baseline
-   * server: event loops against event loops, the node's log thread against the minimal WAL's writer, and so on.
+   * Rows of where an operation's server CPU goes, per role of the threads ({@link CpuMeter#role}), the {@code server}
+   * process (watched by thread under that label) against the {@code baselineServer}: event loops against event loops,
+   * the node's log thread against the minimal WAL's writer, and so on.
    */
-  private void byRole(String backend, String what, String baselineServer, String style, String per, Measurement node,
-                      Measurement baseline) {
+  static void byRole(Bench bench, String backend, String what, String server, String baselineServer, String style,
+                     String per, Measurement node, Measurement baseline) {
     java.util.Set<String> roles = new java.util.TreeSet<>();
     java.util.stream.Stream.of(node.cpuNanos().keySet(), baseline.cpuNanos().keySet()).flatMap(java.util.Set::stream)
-        .filter(key -> key.startsWith(NODE + " / ") || key.startsWith(baselineServer + " / "))
+        .filter(key -> key.startsWith(server + " / ") || key.startsWith(baselineServer + " / "))
         .forEach(key -> roles.add(key.substring(key.indexOf(" / ") + 3)));
     for (String role : roles) {
-      double ours = orZero(node.cpuMicrosPerOp(NODE + " / " + role));
+      double ours = orZero(node.cpuMicrosPerOp(server + " / " + role));
       double theirs = orZero(baseline.cpuMicrosPerOp(baselineServer + " / " + role));
       if (ours >= ROLE_ROW_MIN_US || theirs >= ROLE_ROW_MIN_US) {
         bench.row(backend, style + ": CPU per " + per + ", " + role + " (us)", ours, theirs, what);
