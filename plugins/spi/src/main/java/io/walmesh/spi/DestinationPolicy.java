@@ -95,11 +95,11 @@ public final class DestinationPolicy {
     Objects.requireNonNull(allowed, "allowed");
     InetAddress literal = AddressRange.literal(host);
     if (literal != null) {
-      return check(host, new InetAddress[] {literal}, allowed, what);
+      return onCallersContext(vertx, check(host, new InetAddress[] {literal}, allowed, what));
     }
     Resolved recent = resolved.get(host);
     if (recent != null && recent.untilMs() > System.currentTimeMillis()) {
-      return check(host, recent.addresses(), allowed, what);
+      return onCallersContext(vertx, check(host, recent.addresses(), allowed, what));
     }
     return vertx.executeBlocking(() -> InetAddress.getAllByName(host), false)
         .recover(e -> Future.failedFuture(DeliveryException.retryable(what + ": cannot resolve " + host + " ("
@@ -111,6 +111,17 @@ public final class DestinationPolicy {
           resolved.put(host, new Resolved(addresses, System.currentTimeMillis() + RESOLVED_FOR_MS));
           return check(host, addresses, allowed, what);
         });
+  }
+
+  /**
+   * {@code answer}, bound to the caller's context, as the answer of a name resolved on a worker is. A target chains its
+   * exchange on this future and bounds it with {@link Future#timeout}: on a future bound to no context, Vert.x schedules
+   * that deadline (and cancels it) on Netty's global executor, a thread of its own woken twice per delivery; on a
+   * context's future, on the event loop that runs the exchange.
+   */
+  private static Future<InetAddress> onCallersContext(Vertx vertx, Future<InetAddress> answer) {
+    io.vertx.core.internal.ContextInternal context = (io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext();
+    return answer.succeeded() ? context.succeededFuture(answer.result()) : context.failedFuture(answer.cause());
   }
 
   private Future<InetAddress> check(String host, InetAddress[] addresses, AllowedDestinations allowed, String what) {
