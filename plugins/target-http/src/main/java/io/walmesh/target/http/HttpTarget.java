@@ -64,7 +64,8 @@ final class HttpTarget implements Target {
     this.configured = options.headers.keySet().stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setSsl(options.url.getScheme().equals("https"))
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs)),
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.timeoutMs))
+        .setKeepAliveTimeout(options.keepAliveSecs),
         new PoolOptions().setHttp1MaxSize(options.maxConnections));
   }
 

@@ -22,6 +22,11 @@ import java.util.Set;
  *   <li>{@code url} (required): where to send entries, {@code http://} or {@code https://}.</li>
  *   <li>{@code method}: {@code POST} (default) or {@code PUT}.</li>
  *   <li>{@code timeout-ms}: per request, default {@value #DEFAULT_TIMEOUT_MS}.</li>
+ *   <li>{@code max-connections}: connections to the service, default {@value #DEFAULT_MAX_CONNECTIONS}.</li>
+ *   <li>{@code keep-alive-secs}: an idle connection is closed after it, default {@value #DEFAULT_KEEP_ALIVE_SECS}; set
+ *       it below the service's own idle timeout, so that the node never sends on a connection the service is closing,
+ *       or longer, for writes that come in bursts minutes apart, to spare each burst new connections (and TLS
+ *       handshakes).</li>
  *   <li>{@code permanent-statuses}: statuses that send the entry straight to the DLQ,
  *       default {@code [400, 404, 405, 410, 413, 415, 422]}; every other non-2xx is retried.</li>
  *   <li>{@code headers}: static headers added to every request (e.g. {@code Authorization},
@@ -39,14 +44,20 @@ final class HttpTargetOptions {
   /** Connections to the service per node and namespace target; HTTP/1.1 sends one request at a time on each. */
   static final int DEFAULT_MAX_CONNECTIONS = 32;
   static final int MAX_CONNECTIONS = 1_024;
+  /** An idle pooled connection is closed after this many seconds (Vert.x's HTTP/1.1 keep-alive default). */
+  static final int DEFAULT_KEEP_ALIVE_SECS = 60;
+  static final int MAX_KEEP_ALIVE_SECS = 86_400;
   static final Set<Integer> DEFAULT_PERMANENT_STATUSES = Set.of(400, 404, 405, 410, 413, 415, 422);
-  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "max-connections", "permanent-statuses", "headers",
+  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "max-connections", "keep-alive-secs", "permanent-statuses",
+      "headers",
       AllowedDestinations.FIELD);
 
   final URI url;
   final String method;
   final long timeoutMs;
   final int maxConnections;
+  /** Seconds an idle pooled connection to the service is kept open. */
+  final int keepAliveSecs;
   final Set<Integer> permanentStatuses;
   /** The static headers, credentials from the URL included; entry headers never override them. */
   final Map<String, String> headers;
@@ -87,6 +98,7 @@ final class HttpTargetOptions {
     }
     timeoutMs = reader.optLong("timeout-ms", DEFAULT_TIMEOUT_MS, 1, 3_600_000);
     maxConnections = reader.optInt("max-connections", DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTIONS);
+    keepAliveSecs = reader.optInt("keep-alive-secs", DEFAULT_KEEP_ALIVE_SECS, 1, MAX_KEEP_ALIVE_SECS);
     if (reader.has("permanent-statuses")) {
       JsonArray statuses = reader.array("permanent-statuses");
       permanentStatuses = new HashSet<>();

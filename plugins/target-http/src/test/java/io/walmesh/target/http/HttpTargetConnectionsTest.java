@@ -28,7 +28,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code max-connections}: how many connections, and so requests in flight, the target opens to a real HTTP server. */
+/**
+ * {@code max-connections}: how many connections, and so requests in flight, the target opens to a real HTTP server;
+ * {@code keep-alive-secs}: how long it keeps one that fell idle.
+ */
 class HttpTargetConnectionsTest {
   @TempDir
   Path dir;
@@ -89,5 +92,44 @@ class HttpTargetConnectionsTest {
       assertThatThrownBy(() -> factory.create(context, "web", config().put("max-connections", bad)))
           .isInstanceOf(ConfigException.class).hasMessageContaining("max-connections").hasMessageContaining("1024");
     }
+    for (int bad : new int[] {0, 86_401}) {
+      assertThatThrownBy(() -> factory.create(context, "web", config().put("keep-alive-secs", bad)))
+          .isInstanceOf(ConfigException.class).hasMessageContaining("keep-alive-secs").hasMessageContaining("86400");
+    }
+  }
+
+  /**
+   * {@code keep-alive-secs}: an idle connection stays open that long and is reused; after it, the node closes it, and
+   * the next delivery opens a new one.
+   */
+  @Test
+  void anIdleConnectionIsKeptForKeepAliveSecsThenClosedByTheNode() throws Exception {
+    AtomicInteger closed = new AtomicInteger();
+    HttpServer answering = vertx.createHttpServer().connectionHandler(c -> {
+      connections.incrementAndGet();
+      c.closeHandler(v -> closed.incrementAndGet());
+    }).requestHandler(request -> request.body().onSuccess(body -> request.response().end()))
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    JsonObject url = new JsonObject().put("url", "http://127.0.0.1:" + answering.actualPort() + "/apply");
+    Target kept = factory.create(context, "kept", url.copy()); // the default, 60 s
+    Target brief = factory.create(context, "brief", url.copy().put("keep-alive-secs", 1));
+    deliver(kept, "k1");
+    deliver(brief, "b1");
+    assertThat(connections.get()).isEqualTo(2);
+    // the brief target's connection is closed about a second after it fell idle, the other stays
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> closed.get() == 1);
+    Thread.sleep(1_500);
+    assertThat(closed.get()).as("connections closed after 1 s idle, with the default kept").isEqualTo(1);
+    deliver(kept, "k2");
+    assertThat(connections.get()).as("the kept connection was reused").isEqualTo(2);
+    deliver(brief, "b2");
+    assertThat(connections.get()).as("the brief target connected again").isEqualTo(3);
+    kept.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    brief.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static void deliver(Target target, String entry) throws Exception {
+    target.deliver(new Delivery("ns", entry, "k", Buffer.buffer(entry), Map.of(), Map.of(), 1L, 1))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }
