@@ -100,6 +100,12 @@ public final class Bench implements Callable<Integer> {
       "and of its delivery path to DIR (SVG)."})
   Path profile;
 
+  @Option(names = "--keep-connections", description = {"With --processes: the bench's gRPC clients and the namespaces'",
+      "http targets keep idle connections " + KEPT_CONNECTION_SECS + " s instead of 60 s, so walmesh's paced delivery run",
+      "after its idle spell meets no reconnection: what is left of its slow start is the node's own."})
+  boolean keepConnections;
+  /** How long {@code --keep-connections} keeps an idle connection open. */
+  static final int KEPT_CONNECTION_SECS = 600;
   @Option(names = "--keep", description = {"Keep the work directory when the run succeeds too, and print where it is:",
       "the node's log, its RocksDB directory with RocksDB's own LOG and OPTIONS files, the minimal WAL's and the brokers'",
       "data. Removed by default: gigabytes after a full run."})
@@ -394,9 +400,16 @@ public final class Bench implements Callable<Integer> {
   JsonObject namespace(String name, String url, JsonObject backendJson) {
     return new JsonObject().put("name", name).put("backend", backendJson)
         .put("targets", new JsonArray().add(new JsonObject().put("name", "sink").put("type", "http")
-            .put("config", new JsonObject().put("url", url))))
+            .put("config", keepConnections ? new JsonObject().put("url", url).put("keep-alive-secs", KEPT_CONNECTION_SECS)
+                : new JsonObject().put("url", url))))
         .put("max-in-flight-writes", 100_000)
         .put("consumer", new JsonObject().put("max-in-flight", concurrency * 2).put("poll-interval-ms", 10));
+  }
+
+  /** A plaintext gRPC client of a server on this machine; it keeps idle connections with {@code --keep-connections}. */
+  GrpcWriteClient grpcClient(Vertx vertx, int port) {
+    return keepConnections ? new GrpcWriteClient(vertx, "127.0.0.1", port, KEPT_CONNECTION_SECS)
+        : new GrpcWriteClient(vertx, "127.0.0.1", port);
   }
 
   /** Writes whose delivery is an hour away: the consumer stays idle and only the write path is measured. */

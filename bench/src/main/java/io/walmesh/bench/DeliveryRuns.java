@@ -121,7 +121,7 @@ final class DeliveryRuns {
     System.arraycopy(args, 0, all, 1, args.length);
     try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery-" + backend + ".log"), JavaChild.NODE_MEMORY,
         MinimalWal.class, all)) {
-      GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", Integer.parseInt(minimal.address()));
+      GrpcWriteClient toMinimal = bench.grpcClient(vertx, Integer.parseInt(minimal.address()));
       bench.cpu.watchThreads(MINIMAL_DELIVERING, ProcessHandle.of(minimal.pid()).orElseThrow());
       try {
         Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-" + backend + "-e2e"), 10_000);

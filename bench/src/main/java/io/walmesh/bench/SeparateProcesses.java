@@ -77,9 +77,9 @@ final class SeparateProcesses {
       if (broker != null) {
         bench.cpu.watch("kafka broker", ProcessHandle.of(broker.pid()).orElseThrow());
       }
-      GrpcWriteClient toNode = new GrpcWriteClient(vertx, "127.0.0.1", node.grpcPort());
+      GrpcWriteClient toNode = bench.grpcClient(vertx, node.grpcPort());
       int minimalPort = Integer.parseInt(minimal.address());
-      GrpcWriteClient toMinimal = new GrpcWriteClient(vertx, "127.0.0.1", minimalPort);
+      GrpcWriteClient toMinimal = bench.grpcClient(vertx, minimalPort);
       List<CurvePlot.Series> curves = new ArrayList<>();
       boolean deliveryRuns = bench.only == null || "delivery".equals(bench.only);
       boolean writeRuns = bench.only == null || "writes".equals(bench.only);

@@ -42,6 +42,19 @@ public final class GrpcWriteClient implements AutoCloseable {
     this(vertx, host, port, null);
   }
 
+  /**
+   * A plaintext client whose idle HTTP/2 connection stays open {@code keepAliveSecs} seconds (Vert.x's default client
+   * closes it after 60 s idle, and the next call connects again).
+   */
+  public GrpcWriteClient(Vertx vertx, String host, int port, int keepAliveSecs) {
+    this.client = GrpcClient.builder(vertx)
+        .with(new io.vertx.grpc.client.GrpcClientOptions())
+        .with(new io.vertx.core.http.HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(keepAliveSecs))
+        .build();
+    this.server = SocketAddress.inetSocketAddress(port, host);
+  }
+
   /** A client that speaks TLS when {@code tls} is not null. */
   public GrpcWriteClient(Vertx vertx, String host, int port, io.walmesh.node.tls.ClientTls tls) {
     this.client = tls == null ? GrpcClient.client(vertx) : GrpcClient.builder(vertx)
