@@ -122,8 +122,8 @@ final class DeliveryRuns {
     try (JavaChild minimal = JavaChild.start(work.resolve("minimal-delivery-" + backend + ".log"), JavaChild.NODE_MEMORY,
         MinimalWal.class, all)) {
       GrpcWriteClient toMinimal = bench.grpcClient(vertx, Integer.parseInt(minimal.address()));
-      bench.cpu.watchThreads(MINIMAL_DELIVERING, ProcessHandle.of(minimal.pid()).orElseThrow());
       try {
+        bench.cpu.watchThreads(MINIMAL_DELIVERING, ProcessHandle.of(minimal.pid()).orElseThrow());
         Supplier<Future<?>> write = () -> toMinimal.write(bench.stamped("bench-" + backend + "-e2e"), 10_000);
         deliver(backend + ": minimal WAL delivering (untimed warm-up)", sink, 2 * entries, write);
         Measurement delivered = deliver(backend + ": minimal gRPC WAL + hand consumer", sink, entries, write);

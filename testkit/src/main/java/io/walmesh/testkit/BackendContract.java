@@ -90,7 +90,9 @@ public abstract class BackendContract {
 
   @BeforeAll
   public static void startVertx() {
-    vertx = Vertx.vertx();
+    // at least four event loops, as a node on two cores has: the concurrent-append test puts its callers on three
+    vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(
+        Math.max(4, 2 * Runtime.getRuntime().availableProcessors())));
   }
 
   @AfterAll
@@ -263,11 +265,22 @@ public abstract class BackendContract {
     int each = 100;
     List<Future<List<AppendResult>>> perCaller = new ArrayList<>();
     List<String> wrongContext = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Set<String> callerThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    // every caller appends the shared key at the same moment, each from an event loop of its own
+    java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(callers);
     for (int c = 0; c < callers; c++) {
-      io.vertx.core.Context caller = vertx.getOrCreateContext(); // a new context for each: from a non-Vert.x thread
+      // a context on the next event loop of the group: getOrCreateContext from this thread would stay on one loop
+      io.vertx.core.Context caller = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
       io.vertx.core.Promise<List<AppendResult>> done = io.vertx.core.Promise.promise();
       int callerIndex = c;
       caller.runOnContext(v -> {
+        callerThreads.add(Thread.currentThread().getName());
+        try {
+          together.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          done.fail(e);
+          return;
+        }
         List<Future<AppendResult>> appends = new ArrayList<>();
         appends.add(backend.append(entry("", "shared-from-" + callerIndex, 0).toBuilder()
             .setIdempotencyKey("shared-1").build()));
@@ -294,6 +307,7 @@ public abstract class BackendContract {
         payloads.add("caller-" + c + "-" + i);
       }
     }
+    assertThat(callerThreads).as("each caller on an event loop of its own").hasSize(callers);
     assertThat(wrongContext).as("outcomes come on the context that appended").isEmpty();
     assertThat(ids).as("each stored entry has its own id").hasSize(callers * each);
     assertThat(shared).as("the key appended by every caller at once is stored by one").filteredOn(r -> !r.duplicate())

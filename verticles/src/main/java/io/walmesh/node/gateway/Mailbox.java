@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Tasks posted from any thread to run on one context, with one hop for as many as arrive before it runs: a producer
  * answering the writes of one log batch reaches the gateway's event loop once, not once per write. Tasks run in the
- * order they were posted. A task posted on the context itself runs in a task of its own too, after the one posting it:
- * run at once instead, a local write's answer (which a backend that takes appends from any context gives on the
+ * order they were posted. A task posted on the context itself waits too: it runs after the task posting it (in the
+ * drain under way when posted from a mailbox task, else in a task of its own). Run at once instead, a local write's answer (which a backend that takes appends from any context gives on the
  * gateway's event loop) cost the node 1.12x the CPU per unary write and 0.92x the throughput in an A/B run (session 31,
  * docs/performance.md).
  */

@@ -23,10 +23,10 @@ import java.util.Set;
  *   <li>{@code method}: {@code POST} (default) or {@code PUT}.</li>
  *   <li>{@code timeout-ms}: per request, default {@value #DEFAULT_TIMEOUT_MS}.</li>
  *   <li>{@code max-connections}: connections to the service, default {@value #DEFAULT_MAX_CONNECTIONS}.</li>
- *   <li>{@code keep-alive-secs}: an idle connection is closed after it, default {@value #DEFAULT_KEEP_ALIVE_SECS}; set
- *       it below the service's own idle timeout, so that the node never sends on a connection the service is closing,
- *       or longer, for writes that come in bursts minutes apart, to spare each burst new connections (and TLS
- *       handshakes).</li>
+ *   <li>{@code keep-alive-secs}: an idle connection is closed after it, default {@value #DEFAULT_KEEP_ALIVE_SECS}. Keep
+ *       it below the service's own idle timeout, so that the node never sends on a connection the service is closing
+ *       (such a delivery fails and is retried); within that, longer spares writes that come in bursts minutes apart new
+ *       connections (and TLS handshakes).</li>
  *   <li>{@code permanent-statuses}: statuses that send the entry straight to the DLQ,
  *       default {@code [400, 404, 405, 410, 413, 415, 422]}; every other non-2xx is retried.</li>
  *   <li>{@code headers}: static headers added to every request (e.g. {@code Authorization},
@@ -48,9 +48,8 @@ final class HttpTargetOptions {
   static final int DEFAULT_KEEP_ALIVE_SECS = 60;
   static final int MAX_KEEP_ALIVE_SECS = 86_400;
   static final Set<Integer> DEFAULT_PERMANENT_STATUSES = Set.of(400, 404, 405, 410, 413, 415, 422);
-  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "max-connections", "keep-alive-secs", "permanent-statuses",
-      "headers",
-      AllowedDestinations.FIELD);
+  private static final Set<String> FIELDS = Set.of("url", "method", "timeout-ms", "max-connections", "keep-alive-secs",
+      "permanent-statuses", "headers", AllowedDestinations.FIELD);
 
   final URI url;
   final String method;
