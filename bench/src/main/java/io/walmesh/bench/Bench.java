@@ -398,10 +398,12 @@ public final class Bench implements Callable<Integer> {
   }
 
   JsonObject namespace(String name, String url, JsonObject backendJson) {
+    JsonObject sink = new JsonObject().put("url", url);
+    if (keepConnections) {
+      sink.put("keep-alive-secs", KEPT_CONNECTION_SECS);
+    }
     return new JsonObject().put("name", name).put("backend", backendJson)
-        .put("targets", new JsonArray().add(new JsonObject().put("name", "sink").put("type", "http")
-            .put("config", keepConnections ? new JsonObject().put("url", url).put("keep-alive-secs", KEPT_CONNECTION_SECS)
-                : new JsonObject().put("url", url))))
+        .put("targets", new JsonArray().add(new JsonObject().put("name", "sink").put("type", "http").put("config", sink)))
         .put("max-in-flight-writes", 100_000)
         .put("consumer", new JsonObject().put("max-in-flight", concurrency * 2).put("poll-interval-ms", 10));
   }

@@ -93,13 +93,17 @@ public final class DestinationPolicy {
    */
   public Future<InetAddress> resolve(Vertx vertx, String host, AllowedDestinations allowed, String what) {
     Objects.requireNonNull(allowed, "allowed");
+    // the answer is bound to the caller's context, as that of a name resolved on a worker is: a target chains its
+    // exchange on it and bounds it with Future.timeout, which on a future of no context Vert.x schedules (and cancels)
+    // on Netty's global executor, a thread woken twice per delivery; on a context's future, on its event loop
+    io.vertx.core.internal.ContextInternal context = (io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext();
     InetAddress literal = AddressRange.literal(host);
     if (literal != null) {
-      return onCallersContext(vertx, check(host, new InetAddress[] {literal}, allowed, what));
+      return check(context, host, new InetAddress[] {literal}, allowed, what);
     }
     Resolved recent = resolved.get(host);
     if (recent != null && recent.untilMs() > System.currentTimeMillis()) {
-      return onCallersContext(vertx, check(host, recent.addresses(), allowed, what));
+      return check(context, host, recent.addresses(), allowed, what);
     }
     return vertx.executeBlocking(() -> InetAddress.getAllByName(host), false)
         .recover(e -> Future.failedFuture(DeliveryException.retryable(what + ": cannot resolve " + host + " ("
@@ -109,37 +113,27 @@ public final class DestinationPolicy {
             resolved.clear();
           }
           resolved.put(host, new Resolved(addresses, System.currentTimeMillis() + RESOLVED_FOR_MS));
-          return check(host, addresses, allowed, what);
+          return check(context, host, addresses, allowed, what);
         });
   }
 
-  /**
-   * {@code answer}, bound to the caller's context, as the answer of a name resolved on a worker is. A target chains its
-   * exchange on this future and bounds it with {@link Future#timeout}: on a future bound to no context, Vert.x schedules
-   * that deadline (and cancels it) on Netty's global executor, a thread of its own woken twice per delivery; on a
-   * context's future, on the event loop that runs the exchange.
-   */
-  private static Future<InetAddress> onCallersContext(Vertx vertx, Future<InetAddress> answer) {
-    io.vertx.core.internal.ContextInternal context = (io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext();
-    return answer.succeeded() ? context.succeededFuture(answer.result()) : context.failedFuture(answer.cause());
-  }
-
-  private Future<InetAddress> check(String host, InetAddress[] addresses, AllowedDestinations allowed, String what) {
+  private Future<InetAddress> check(io.vertx.core.internal.ContextInternal context, String host, InetAddress[] addresses,
+                                    AllowedDestinations allowed, String what) {
     for (InetAddress address : addresses) {
       Optional<AddressRange> deny = deniedBy(address);
       if (deny.isPresent()) {
-        return Future.failedFuture(DeliveryException.permanent(what + ": " + host + " resolves to "
+        return context.failedFuture(DeliveryException.permanent(what + ": " + host + " resolves to "
             + address.getHostAddress() + ", in " + deny.get() + ", which this node's targets.deny-destinations refuses"));
       }
       if (!allowed.allows(host, address)) {
-        return Future.failedFuture(DeliveryException.permanent(what + ": " + host + " ("
+        return context.failedFuture(DeliveryException.permanent(what + ": " + host + " ("
             + address.getHostAddress() + ") is not in the target's allowed-destinations " + allowed));
       }
     }
     if (addresses.length == 0) {
-      return Future.failedFuture(DeliveryException.retryable(what + ": " + host + " resolves to no address"));
+      return context.failedFuture(DeliveryException.retryable(what + ": " + host + " resolves to no address"));
     }
-    return Future.succeededFuture(addresses[0]);
+    return context.succeededFuture(addresses[0]);
   }
 
   @Override

@@ -39,7 +39,7 @@ public final class GrpcWriteClient implements AutoCloseable {
   }
 
   public GrpcWriteClient(Vertx vertx, String host, int port) {
-    this(vertx, host, port, null);
+    this(vertx, host, port, (io.vertx.core.http.HttpClientOptions) null);
   }
 
   /**
@@ -47,22 +47,21 @@ public final class GrpcWriteClient implements AutoCloseable {
    * closes it after 60 s idle, and the next call connects again).
    */
   public GrpcWriteClient(Vertx vertx, String host, int port, int keepAliveSecs) {
-    this.client = GrpcClient.builder(vertx)
-        .with(new io.vertx.grpc.client.GrpcClientOptions())
-        .with(new io.vertx.core.http.HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(keepAliveSecs))
-        .build();
-    this.server = SocketAddress.inetSocketAddress(port, host);
+    this(vertx, host, port, new io.vertx.core.http.HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false).setHttp2KeepAliveTimeout(keepAliveSecs));
   }
 
   /** A client that speaks TLS when {@code tls} is not null. */
   public GrpcWriteClient(Vertx vertx, String host, int port, io.walmesh.node.tls.ClientTls tls) {
-    this.client = tls == null ? GrpcClient.client(vertx) : GrpcClient.builder(vertx)
-        .with(new io.vertx.grpc.client.GrpcClientOptions())
-        .with(new io.vertx.core.http.HttpClientOptions().setSsl(true).setUseAlpn(true).setVerifyHost(true)
-            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-            .setTrustOptions(tls.vertxOptions().getTrustOptions()).setKeyCertOptions(tls.vertxOptions().getKeyCertOptions()))
-        .build();
+    this(vertx, host, port, tls == null ? null : new io.vertx.core.http.HttpClientOptions().setSsl(true).setUseAlpn(true)
+        .setVerifyHost(true).setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+        .setTrustOptions(tls.vertxOptions().getTrustOptions()).setKeyCertOptions(tls.vertxOptions().getKeyCertOptions()));
+  }
+
+  /** A client over {@code transport}, or over vertx-grpc's default plaintext HTTP/2 transport when it is null. */
+  private GrpcWriteClient(Vertx vertx, String host, int port, io.vertx.core.http.HttpClientOptions transport) {
+    this.client = transport == null ? GrpcClient.client(vertx) : GrpcClient.builder(vertx)
+        .with(new io.vertx.grpc.client.GrpcClientOptions()).with(transport).build();
     this.server = SocketAddress.inetSocketAddress(port, host);
   }
 

@@ -10,7 +10,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,12 +19,7 @@ import org.junit.jupiter.api.Test;
  * posted it.
  */
 class MailboxTest {
-  private Vertx vertx;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-  }
+  private final Vertx vertx = Vertx.vertx();
 
   @AfterEach
   void stop() throws Exception {
