@@ -382,6 +382,38 @@ public abstract class BackendContract {
 
   // ---- lease, ack, retry ----
 
+  /**
+   * Writes of one key that a client sends without waiting (a stream, pipelined unary calls) are stored in the order
+   * they came, whether or not they carry an idempotency key: the key's lookup must not let a later write overtake.
+   */
+  @Test
+  public void writesOfOneKeyAppendedWithoutWaitingKeepTheirOrderWithOrWithoutIdempotencyKeys() {
+    boolean ordered = keepsPerKeyOrder();
+    Backend backend = open(spec(ordered));
+    List<String> payloads = List.of("o1", "o2", "o3", "o4", "o5");
+    List<EntryRecord> entries = List.of(
+        entry("o", "o1", 0).toBuilder().setIdempotencyKey("order-1").build(),
+        entry("o", "o2", 0),
+        entry("o", "o3", 0).toBuilder().setIdempotencyKey("order-3").build(),
+        entry("o", "o4", 0).toBuilder().setIdempotencyKey("order-4").build(),
+        entry("o", "o5", 0));
+    // handed over in one turn of the caller's event loop, one append each, as a stream's writes are
+    List<AppendResult> results = probe.call(() -> Future.all(entries.stream().map(backend::append).toList())
+        .map(all -> all.<AppendResult>list()));
+    assertThat(results).extracting(AppendResult::duplicate).as("every write is new").containsOnly(false);
+    if (!ordered) {
+      probe.pollUntilPayloads(backend, pollLatency(), payloads.toArray(String[]::new));
+      return;
+    }
+    for (String payload : payloads) {
+      List<Polled> head = probe.pollUntil(backend, pollLatency(), "the head of key o",
+          got -> got.stream().anyMatch(p -> p.payload().startsWith("o")));
+      assertThat(head).extracting(Polled::payload).as("key o's entries come in the order they were appended")
+          .containsExactly(payload);
+      probe.call(() -> backend.ack(head.get(0).lease()));
+    }
+  }
+
   @Test
   public void aLeasedEntryIsNotPolledAgainAndAnAckedOneNever() {
     Backend backend = open(spec(false));
