@@ -106,6 +106,10 @@ public final class Bench implements Callable<Integer> {
   boolean keepConnections;
   /** How long {@code --keep-connections} keeps an idle connection open. */
   static final int KEPT_CONNECTION_SECS = 600;
+  @Option(names = "--connections", defaultValue = "1", description = {"With --ab or --ab-repo: unary and batched writes",
+      "go round-robin over this many gRPC connections to each node, as several clients' would; a node serves each",
+      "connection on one of its event loops (default: ${DEFAULT-VALUE})."})
+  int connections;
   @Option(names = "--keep", description = {"Keep the work directory when the run succeeds too, and print where it is:",
       "the node's log, its RocksDB directory with RocksDB's own LOG and OPTIONS files, the minimal WAL's and the brokers'",
       "data. Removed by default: gigabytes after a full run."})
@@ -184,6 +188,10 @@ public final class Bench implements Callable<Integer> {
     if (only != null && !only.equals("delivery") && !only.equals("writes") && !only.equals("targets")) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--only takes delivery, writes or targets, got "
           + only);
+    }
+    if (connections < 1 || connections > 64 || connections > 1 && ab == null && abRepo == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--connections takes 1 to 64 and goes with --ab or"
+          + " --ab-repo, got " + connections);
     }
     if ("targets".equals(only) && !backend.equals("kafka")) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--only targets measures the kafka target: it"
@@ -421,11 +429,19 @@ public final class Bench implements Callable<Integer> {
 
   /** {@link #writes(String, GrpcWriteClient, String)} with {@code inFlight} calls in flight. */
   Measurement writes(String name, GrpcWriteClient grpc, String namespace, int inFlight) throws InterruptedException {
+    return writes(name, List.of(grpc), namespace, inFlight);
+  }
+
+  /** {@link #writes(String, GrpcWriteClient, String)} going round-robin over {@code clients}. */
+  Measurement writes(String name, List<GrpcWriteClient> clients, String namespace, int inFlight)
+      throws InterruptedException {
     WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
         .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
-    return loop(name, inFlight, () -> grpc.write(request, 10_000).compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
-        ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
+    int[] next = {0};
+    return loop(name, inFlight, () -> clients.get(next[0]++ % clients.size()).write(request, 10_000)
+        .compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
+            ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
   }
 
   /**
@@ -447,6 +463,11 @@ public final class Bench implements Callable<Integer> {
 
   /** Batches of {@code --batch} delayed writes; throughput counts entries, latency is per call. */
   Measurement batchedWrites(String name, GrpcWriteClient grpc, String namespace) throws InterruptedException {
+    return batchedWrites(name, List.of(grpc), namespace);
+  }
+
+  /** {@link #batchedWrites(String, GrpcWriteClient, String)} going round-robin over {@code clients}. */
+  Measurement batchedWrites(String name, List<GrpcWriteClient> clients, String namespace) throws InterruptedException {
     WriteToLogBatchRequest.Builder builder = WriteToLogBatchRequest.newBuilder();
     for (int i = 0; i < batch; i++) {
       builder.addRequests(WriteToLogRequest.newBuilder().setNamespace(namespace)
@@ -455,8 +476,9 @@ public final class Bench implements Callable<Integer> {
     }
     WriteToLogBatchRequest request = builder.build();
     int calls = Math.max(1, concurrency / 8);
+    int[] next = {0};
     Measurement m = ClosedLoop.run(name + " (" + batch + "/call, " + calls + " calls)", calls, warmupSecs * 1000L,
-        durationSecs * 1000L, () -> grpc.writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
+        durationSecs * 1000L, () -> clients.get(next[0]++ % clients.size()).writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
             && r.response().getResultsList().stream().allMatch(x -> x.getStatusCode() == 0)
             ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())), cpu);
     Measurement entries = m.withOps(m.ops() * batch);

@@ -53,24 +53,33 @@ final class NodeAb {
       }
       a.createNamespace(namespace(broker, "bench-ab-a", Map.of()));
       b.createNamespace(namespace(broker, "bench-ab-b", kafkaB));
-      GrpcWriteClient toA = new GrpcWriteClient(vertx, "127.0.0.1", a.grpcPort());
-      GrpcWriteClient toB = new GrpcWriteClient(vertx, "127.0.0.1", b.grpcPort());
+      List<GrpcWriteClient> toA = clients(a.grpcPort());
+      List<GrpcWriteClient> toB = clients(b.grpcPort());
       String what = "node A: " + repoA.toAbsolutePath().normalize() + " (B: " + describeB + ")"
-          + (kafka ? ", kafka namespaces" : "");
+          + (kafka ? ", kafka namespaces" : "") + (toA.size() > 1 ? ", " + toA.size() + " connections each" : "");
       try {
-        bench.writes("A: WriteToLog (untimed warm-up)", toA, NAMESPACE);
-        bench.writes("B: WriteToLog (untimed warm-up)", toB, NAMESPACE);
-        compare("unary", "write", what, () -> bench.writes("A: WriteToLog", toA, NAMESPACE),
-            () -> bench.writes("B: WriteToLog", toB, NAMESPACE));
+        bench.writes("A: WriteToLog (untimed warm-up)", toA, NAMESPACE, bench.concurrency);
+        bench.writes("B: WriteToLog (untimed warm-up)", toB, NAMESPACE, bench.concurrency);
+        compare("unary", "write", what, () -> bench.writes("A: WriteToLog", toA, NAMESPACE, bench.concurrency),
+            () -> bench.writes("B: WriteToLog", toB, NAMESPACE, bench.concurrency));
         compare("batched", "entry", what, () -> bench.batchedWrites("A: WriteToLogBatch", toA, NAMESPACE),
             () -> bench.batchedWrites("B: WriteToLogBatch", toB, NAMESPACE));
         compare("streamed", "write", what, () -> bench.streamedWrites("A: WriteToLogStream", vertx, a.grpcPort(), NAMESPACE),
             () -> bench.streamedWrites("B: WriteToLogStream", vertx, b.grpcPort(), NAMESPACE));
       } finally {
-        toA.close();
-        toB.close();
+        toA.forEach(GrpcWriteClient::close);
+        toB.forEach(GrpcWriteClient::close);
       }
     }
+  }
+
+  /** {@code --connections} clients of the node at {@code port}, each its own HTTP/2 connection. */
+  private List<GrpcWriteClient> clients(int port) {
+    List<GrpcWriteClient> clients = new ArrayList<>();
+    for (int i = 0; i < bench.connections; i++) {
+      clients.add(new GrpcWriteClient(vertx, "127.0.0.1", port));
+    }
+    return clients;
   }
 
   /**
