@@ -5,6 +5,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -31,7 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * happen: the topic had a record acknowledged in the last {@value #WARM_MS} ms, and at least half of the producer's
  * {@code buffer.memory} is free (its own {@code buffer-available-bytes}). Otherwise the records go to the sending thread
  * ({@code walmesh-kafka-send-<name>}), which may wait. Kafka acknowledges a whole batch of records on its I/O thread,
- * one callback each; the answers queue too, and one task on the caller's context completes all of them.
+ * one callback each; the answers queue too, and one task per event loop that sent some completes them.
  *
  * <p>Vert.x's {@code KafkaWriteStream}, which this replaced in session 19, ran one worker task and one context task per
  * record; until session 26 every burst went through the sending thread (docs/performance.md).
@@ -179,18 +182,34 @@ public final class KafkaSender {
   }
 
   /**
-   * On a caller's context: completes every answer queued. A promise of another context (a record sent from another
-   * thread) is completed from here too, and Vert.x runs its handlers on its own context.
+   * On a caller's context: completes every answer queued. The answers of records sent from other event loops are
+   * handed to each loop as one task (completed from here, each promise would be its own task on its loop).
    */
   private void completeAnswered() {
     answering.set(false);
+    Map<ContextInternal, List<Answered>> elsewhere = null;
     Answered a;
     while ((a = answered.poll()) != null) {
-      if (a.failure() == null) {
-        a.queued().promise().complete(a.metadata());
+      ContextInternal context = a.queued().context();
+      if (context.inThread()) {
+        complete(a);
       } else {
-        a.queued().promise().fail(a.failure());
+        if (elsewhere == null) {
+          elsewhere = new HashMap<>(8);
+        }
+        elsewhere.computeIfAbsent(context.unwrap(), c -> new ArrayList<>()).add(a);
       }
+    }
+    if (elsewhere != null) {
+      elsewhere.forEach((loop, answers) -> loop.runOnContext(v -> answers.forEach(KafkaSender::complete)));
+    }
+  }
+
+  private static void complete(Answered a) {
+    if (a.failure() == null) {
+      a.queued().promise().complete(a.metadata());
+    } else {
+      a.queued().promise().fail(a.failure());
     }
   }
 
