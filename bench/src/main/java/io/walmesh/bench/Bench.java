@@ -59,6 +59,11 @@ public final class Bench implements Callable<Integer> {
       "loop (default: ${DEFAULT-VALUE}, the rate docs/performance.md quotes); 0 for a closed loop at --concurrency."})
   double rate;
 
+  @Option(names = "--paced-rate", paramLabel = "PER_SEC", description = {"The delivery runs' paced",
+      "writes at this rate instead of half of what the slower side delivered while written to (the default, so",
+      "neither side builds a backlog)."})
+  Double pacedRate;
+
   @Option(names = "--processes", description = {"Every server in its own process, as users run them: the node",
       "started by ./walmesh, the minimal gRPC write-ahead log (same proto, same group-commit fsync append) and, for",
       "kafka, the broker, for sqs, ElasticMQ; this process is the client (--backend: local, kafka, sqs or all)."})
@@ -189,6 +194,10 @@ public final class Bench implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--only takes delivery, writes or targets, got "
           + only);
     }
+    if (pacedRate != null && !(pacedRate >= 1 && pacedRate <= 1_000_000)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--paced-rate takes 1 to 1,000,000 writes per"
+          + " second, got " + pacedRate);
+    }
     if (connections < 1 || connections > 64 || connections > 1 && ab == null && abRepo == null) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--connections takes 1 to 64 and goes with --ab or"
           + " --ab-repo, got " + connections);
@@ -286,7 +295,7 @@ public final class Bench implements Callable<Integer> {
       Measurement walmeshE2e = endToEnd("local: walmesh end-to-end", sink, walmeshWrite);
       HandConsumer consumer = HandConsumer.forRocks(vertx, rocks, sink.port(), concurrency);
       Measurement rawE2e = endToEnd("local: raw append + hand consumer", sink, rawWrite);
-      double rate = Math.floor(0.5 * Math.min(walmeshE2e.throughput(), rawE2e.throughput()));
+      double rate = pacedRate(walmeshE2e, rawE2e);
       Measurement walmeshPaced = paced("local: walmesh end-to-end", vertx, sink, rate, walmeshWrite);
       Measurement rawPaced = paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
@@ -355,7 +364,7 @@ public final class Bench implements Callable<Integer> {
       Measurement walmeshE2e = endToEnd("sqs: walmesh end-to-end", sink, walmeshWrite);
       baseline.startConsumer("raw-e2e");
       Measurement rawE2e = endToEnd("sqs: raw send + hand consumer", sink, rawWrite);
-      double rate = Math.floor(0.5 * Math.min(walmeshE2e.throughput(), rawE2e.throughput()));
+      double rate = pacedRate(walmeshE2e, rawE2e);
       Measurement walmeshPaced = paced("sqs: walmesh end-to-end", vertx, sink, rate, walmeshWrite);
       Measurement rawPaced = paced("sqs: raw send + hand consumer", vertx, sink, rate, rawWrite);
       compareEndToEnd("sqs", walmeshE2e, rawE2e, walmeshPaced, rawPaced, rate, "ReceiveMessage -> HTTP POST -> DeleteMessage");
@@ -380,7 +389,7 @@ public final class Bench implements Callable<Integer> {
       baseline.startConsumer("raw-e2e");
       Supplier<Future<?>> rawWrite = () -> baseline.send("raw-e2e", LatencySink.stamp(payloadBytes));
       Measurement rawE2e = endToEnd("kafka: raw send + hand consumer", sink, rawWrite);
-      double rate = Math.floor(0.5 * Math.min(walmeshE2e.throughput(), rawE2e.throughput()));
+      double rate = pacedRate(walmeshE2e, rawE2e);
       Measurement walmeshPaced = paced("kafka: walmesh end-to-end", vertx, sink, rate, walmeshWrite);
       Measurement rawPaced = paced("kafka: raw send + hand consumer", vertx, sink, rate, rawWrite);
       compareEndToEnd("kafka", walmeshE2e, rawE2e, walmeshPaced, rawPaced, rate, "poll -> HTTP POST -> commit");
@@ -525,11 +534,28 @@ public final class Bench implements Callable<Integer> {
     sink.reset();
     java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
     long start = System.nanoTime();
+    java.time.Instant startedAt = java.time.Instant.now(); // to line slow spans up with GC logs and recordings
+    // acknowledgements over 20 ms, and when they were sent: a slow delivery with a slow acknowledgement was slow on the
+    // write path, one without on the delivery path
+    java.util.concurrent.atomic.AtomicLong slowAcks = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.LongAccumulator longestAckMicros = new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
+    java.util.concurrent.atomic.LongAccumulator firstSlowSentMs = new java.util.concurrent.atomic.LongAccumulator(Math::min,
+        Long.MAX_VALUE);
+    java.util.concurrent.atomic.LongAccumulator lastSlowSentMs = new java.util.concurrent.atomic.LongAccumulator(Math::max, -1);
     long timer = vertx.setPeriodic(10, id -> {
       long due = (long) ((System.nanoTime() - start) / 1e9 * perSecond);
       while (sent.get() < due) {
         sent.incrementAndGet();
-        write.get();
+        long sentAt = System.nanoTime();
+        write.get().onComplete(done -> {
+          long micros = (System.nanoTime() - sentAt) / 1_000;
+          if (micros >= 20_000) {
+            slowAcks.incrementAndGet();
+            longestAckMicros.accumulate(micros);
+            firstSlowSentMs.accumulate((sentAt - start) / 1_000_000);
+            lastSlowSentMs.accumulate((sentAt - start) / 1_000_000);
+          }
+        });
       }
     });
     TimeUnit.SECONDS.sleep(durationSecs);
@@ -537,10 +563,19 @@ public final class Bench implements Callable<Integer> {
     drain(sink);
     Measurement m = new Measurement(name + " @" + (long) perSecond + "/s", sink.delivered(), 0, durationSecs, sink.latencies());
     String slow = sink.slowSpans(start);
-    System.err.printf("  %-36s paced at %,.0f/s: p50 %.2f ms, p99 %.2f ms; slow deliveries: %s%n", name, perSecond,
-        m.percentileMs(50), m.percentileMs(99), slow);
-    raw.add(m.toJson().put("rate-per-sec", perSecond).put("writes", sent.get()).put("slow-deliveries", slow));
+    String acks = slowAcks.get() == 0 ? "none over 20 ms" : String.format("%,d over 20 ms, sent at +%.2f..+%.2f s, the"
+        + " longest %d ms", slowAcks.get(), firstSlowSentMs.get() / 1e3, lastSlowSentMs.get() / 1e3,
+        longestAckMicros.get() / 1_000);
+    System.err.printf("  %-36s paced at %,.0f/s from %s: p50 %.2f ms, p99 %.2f ms; slow deliveries: %s; slow"
+        + " acknowledgements: %s%n", name, perSecond, startedAt, m.percentileMs(50), m.percentileMs(99), slow, acks);
+    raw.add(m.toJson().put("rate-per-sec", perSecond).put("writes", sent.get()).put("started-at", startedAt.toString())
+        .put("slow-deliveries", slow).put("slow-acknowledgements", acks));
     return m;
+  }
+
+  /** The paced runs' rate: {@code --paced-rate}, or half of what the slower of two sides delivered while written to. */
+  double pacedRate(Measurement delivered, Measurement otherDelivered) {
+    return pacedRate != null ? pacedRate : Math.floor(0.5 * Math.min(delivered.throughput(), otherDelivered.throughput()));
   }
 
   private static void drain(LatencySink sink) throws InterruptedException {

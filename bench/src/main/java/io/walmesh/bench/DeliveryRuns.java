@@ -85,8 +85,7 @@ final class DeliveryRuns {
           return System.currentTimeMillis();
         });
       });
-      // half of what the slower side sustains while writing, so neither side builds a backlog
-      double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+      double rate = bench.pacedRate(delivered, handDelivered);
       Measurement handPaced = bench.paced("local: raw append + hand consumer", vertx, sink, rate, rawWrite);
       consumer.close();
       Measurement[] minimal = minimalDelivering("local", sink, entries, rate, work.resolve("minimal-delivery").toString(),
@@ -283,7 +282,7 @@ final class DeliveryRuns {
     deliver(backend + ": hand consumer (untimed warm-up)", sink, 2 * entries, hand.write());
     Measurement handDelivered = deliver(backend + ": raw write + hand consumer", sink, entries, hand.write());
     Measurement handDrained = drain(backend + ": hand consumer drain", sink, 2 * entries, hand.backlog());
-    double rate = Math.floor(0.5 * Math.min(delivered.throughput(), handDelivered.throughput()));
+    double rate = bench.pacedRate(delivered, handDelivered);
     Measurement handPaced = bench.paced(backend + ": raw write + hand consumer", vertx, sink, rate, hand.write());
     Measurement[] minimal = minimalArgs == null ? null : minimalDelivering(backend, sink, entries, rate, minimalArgs);
     Measurement paced = walmeshPaced(backend, sink, rate, entries, walmeshWrite, idleFrom);
