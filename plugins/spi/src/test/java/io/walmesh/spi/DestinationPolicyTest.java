@@ -93,6 +93,31 @@ class DestinationPolicyTest {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     }
   }
+  @Test
+  void anIpLiteralIsParsedOnceAndCheckedOnEveryUse() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
+      for (int use = 0; use < 3; use++) {
+        io.vertx.core.Future<InetAddress> literal = policy.resolve(vertx, "127.0.0.1", AllowedDestinations.ANY, "t");
+        assertThat(literal.isComplete()).as("a literal needs no worker thread").isTrue();
+        assertThat(literal.result().getHostAddress()).isEqualTo("127.0.0.1");
+        io.vertx.core.Future<InetAddress> denied = policy.resolve(vertx, "169.254.169.254", AllowedDestinations.ANY,
+            "http target t");
+        assertThat(denied.failed()).as("use %d of a denied literal", use).isTrue();
+        assertThat(denied.cause()).hasMessageContaining("169.254.169.254").hasMessageContaining("deny-destinations");
+        io.vertx.core.Future<InetAddress> bracketed = policy.resolve(vertx, "[::1]", AllowedDestinations.ANY, "t");
+        assertThat(bracketed.result().isLoopbackAddress()).isTrue();
+      }
+      JsonObject onlyTen = new JsonObject().put(AllowedDestinations.FIELD, new JsonArray().add("10.0.0.0/8"));
+      AllowedDestinations tenOnly = AllowedDestinations.read(new ConfigReader(onlyTen, "config"));
+      assertThat(policy.resolve(vertx, "127.0.0.1", tenOnly, "t").failed())
+          .as("a literal seen before still goes through the target's allow-list").isTrue();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
   /**
    * A target chains its exchange on the resolved address and bounds it with {@code Future.timeout}. The deadline must
    * fire on the event loop that runs the exchange: on a future of no context, Vert.x schedules and cancels it on Netty's
