@@ -74,8 +74,21 @@ public record AddressRange(String text, byte[] network, int prefix) {
 
   /** Whether {@code address} is inside this block; an IPv4 block never holds an IPv6 address. */
   public boolean contains(InetAddress address) {
-    byte[] bytes = address.getAddress();
-    return bytes.length == network.length && java.util.Arrays.equals(mask(bytes, prefix), network);
+    return contains(address.getAddress());
+  }
+
+  /** Whether the address of these bytes (4 or 16, as {@link InetAddress#getAddress} gives) is in this block. */
+  public boolean contains(byte[] bytes) {
+    if (bytes.length != network.length) {
+      return false;
+    }
+    for (int i = 0; i < bytes.length; i++) {
+      int keep = Math.max(0, Math.min(8, prefix - i * 8));
+      if ((byte) (bytes[i] & (0xFF << (8 - keep))) != network[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static byte[] mask(byte[] bytes, int prefix) {

@@ -131,8 +131,13 @@ public record NamespaceConfig(
     if (!requested.isEmpty()) {
       return target(requested).map(List::of).orElse(List.of());
     }
-    List<TargetConfig> defaults = targets.stream().filter(TargetConfig::isDefault).toList();
-    return defaults.isEmpty() ? targets : defaults;
+    // asked for every delivered entry: no stream unless some target is a default
+    for (TargetConfig target : targets) {
+      if (target.isDefault()) {
+        return targets.stream().filter(TargetConfig::isDefault).toList();
+      }
+    }
+    return targets;
   }
 
   public Optional<TargetConfig> target(String targetName) {
