@@ -14,6 +14,8 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -98,6 +100,7 @@ final class LocalLog implements AutoCloseable {
   static final long MAX_RETRY_BACKOFF_MS = 10_000;
   private final Path dir;
   private final DBOptions dbOptions;
+  private final SstFileManager obsoleteFiles;
   private final ColumnFamilyOptions cfOptions;
   private final org.rocksdb.ReadOptions readOptions = new org.rocksdb.ReadOptions();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
@@ -157,8 +160,9 @@ final class LocalLog implements AutoCloseable {
     this.dir = dir;
     this.seqBlock = seqBlock;
     Files.createDirectories(dir);
+    obsoleteFiles = new SstFileManager(Env.getDefault(), null, DELETE_BYTES_PER_SEC, NO_TRASH_LIMIT, DELETE_CHUNK_BYTES);
     dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-        .setMaxTotalWalSize(maxWalBytes);
+        .setMaxTotalWalSize(maxWalBytes).setSstFileManager(obsoleteFiles);
     cfOptions = columnFamilyOptions();
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
@@ -229,6 +233,26 @@ final class LocalLog implements AutoCloseable {
    * a few rows now and then.
    */
   static final long MAX_WAL_BYTES = 256L << 20;
+
+  /**
+   * RocksDB removes obsolete write-ahead files (and tables) in the background at this rate, a chunk at a time, rather
+   * than all at once on the thread that made them obsolete.
+   *
+   * <p>Why: every {@link #MAX_WAL_BYTES} written, RocksDB flushes and deletes the write-ahead files that held the
+   * oldest rows: about 200 MB in one go. On ext4 that took 95 ms (three files, 26–40 ms each), and the log thread's
+   * fsyncs waited for it: a write path stall of 50–70 ms every 14 s at 10,500 writes/s, seen in every paced bench run
+   * (session 32, docs/performance.md). Truncated {@value #DELETE_CHUNK_BYTES} bytes at a time, the disk is freed in
+   * small steps between syncs. At this rate the deletes keep well ahead of any write rate the log reaches, so the
+   * trash never builds up.
+   */
+  static final long DELETE_BYTES_PER_SEC = 512L << 20;
+  /** The most RocksDB truncates of an obsolete file in one step. */
+  static final long DELETE_CHUNK_BYTES = 8L << 20;
+  /**
+   * RocksDB deletes at once when its trash exceeds this many times the live tables: a log whose tables are small
+   * (a drained queue) would hit any ratio with one write-ahead file. The rate above bounds the trash instead.
+   */
+  private static final double NO_TRASH_LIMIT = 1e9;
 
   /** Files younger than this are not rewritten when a snapshot is let go: 30 days, RocksDB's periodic compaction. */
   static final long BOTTOMMOST_REWRITE_DELAY_S = 30L * 24 * 3600;
@@ -584,6 +608,7 @@ final class LocalLog implements AutoCloseable {
     db.close();
     readOptions.close();
     dbOptions.close();
+    obsoleteFiles.close();
     cfOptions.close();
     log.info("Local log closed at {}", dir);
   }
