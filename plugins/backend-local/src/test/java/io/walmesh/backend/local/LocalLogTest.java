@@ -162,6 +162,21 @@ class LocalLogTest {
     return java.util.Map.of(seq[0], bytes);
   }
 
+  /** RocksDB renames a removed file to *.trash and deletes it in steps: a crash in between leaves it for the next start. */
+  @Test
+  void aStartRemovesTheTrashACrashLeftBehind() throws Exception {
+    try (LocalLog log = new LocalLog(dir)) {
+      log.write(batch -> batch.writes.put(log.meta, "row".getBytes(), new byte[] {1})).get(10, TimeUnit.SECONDS);
+    }
+    Path left = dir.resolve("000001.log.trash");
+    Files.write(left, new byte[1 << 20]);
+    try (LocalLog log = new LocalLog(dir)) {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> !Files.exists(left));
+      assertThat(log.get(log.meta, "row".getBytes())).containsExactly(1);
+    }
+  }
+
   private long walBytes() throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       // with the ones RocksDB has renamed to *.trash and deletes a chunk at a time: they take disk space too
