@@ -7,8 +7,10 @@ import io.vertx.core.internal.ContextInternal;
 import io.walmesh.spi.entry.EntryRecord;
 import io.walmesh.spi.backend.AppendResult;
 import io.walmesh.spi.backend.BackendSpec;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -21,8 +23,8 @@ import java.util.function.Function;
  * <p>The lookup runs on a worker, so an entry with a key would be handed to the queue later than one without, and two
  * writes of one ordering key sent without waiting (a stream, pipelined calls) could be stored out of order. So the
  * appends of one calling event loop are handed to the queue in the order they came: while a lookup of that loop is
- * in flight, its later appends, keyed or not, wait their turn (the lookups themselves run at once). A loop with no
- * lookup in flight hands unkeyed entries over directly.
+ * in flight, its later appends, keyed or not, wait their turn in the loop's lane. A loop with no lookup in flight hands
+ * unkeyed entries over directly.
  */
 public final class IdempotentAppends {
   private final Vertx vertx;
@@ -32,16 +34,20 @@ public final class IdempotentAppends {
   private final Map<String, Future<AppendResult>> appending = new ConcurrentHashMap<>();
   /** The calling event loops with a lookup in flight, each with its appends waiting to be handed over. */
   private final Map<ContextInternal, Lane> lanes = new ConcurrentHashMap<>();
+  /** How many lanes exist: an exact count (a map's size is not), so that a loop with a lane never takes the fast path. */
+  private final AtomicInteger activeLanes = new AtomicInteger();
   private long sweepTimer = -1;
 
-  /**
-   * The appends of one calling event loop not yet handed to the queue: each waits for the one before it. Touched only
-   * on that loop's thread.
-   */
+  /** The appends of one calling event loop not yet handed to the queue, in order. Touched only on that loop's thread. */
   private static final class Lane {
-    int waiting;
-    /** Completes when the last append of the lane was handed over (or answered without storing). */
-    Future<Void> tail = Future.succeededFuture();
+    final ArrayDeque<Step> steps = new ArrayDeque<>();
+    boolean draining;
+  }
+
+  /** One append waiting in a {@link Lane}: it may go once it is ready and every step before it went. */
+  private static final class Step {
+    boolean ready = true;
+    Runnable handOver;
   }
 
   public IdempotentAppends(Vertx vertx, IdempotencyStore store, BackendSpec spec) {
@@ -64,7 +70,7 @@ public final class IdempotentAppends {
   public Future<AppendResult> append(EntryRecord entry, Function<EntryRecord, Future<AppendResult>> storeEntry) {
     String idemKey = entry.getIdempotencyKey();
     boolean keyed = !idemKey.isEmpty() && !spec.dedupeWindow().isZero();
-    if (!keyed && lanes.isEmpty()) {
+    if (!keyed && activeLanes.get() == 0) {
       return storeEntry.apply(entry);
     }
     ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
@@ -74,13 +80,12 @@ public final class IdempotentAppends {
       if (lane == null) {
         return storeEntry.apply(entry);
       }
-      return takeTurn(loop, lane, context).compose(handOver -> {
-        try {
-          return storeEntry.apply(entry);
-        } finally {
-          handOver.complete();
-        }
-      });
+      Promise<AppendResult> stored = context.promise();
+      Step step = new Step();
+      step.handOver = () -> handOver(() -> storeEntry.apply(entry), stored);
+      lane.steps.add(step);
+      drain(loop, lane);
+      return stored.future();
     }
     Promise<AppendResult> appended = context.promise();
     Future<AppendResult> earlier = appending.putIfAbsent(idemKey, appended.future());
@@ -95,47 +100,70 @@ public final class IdempotentAppends {
       });
       return appended.future();
     }
-    long window = spec.dedupeWindow().toMillis();
-    Future<String> lookup = vertx.executeBlocking(() -> store.find(spec.namespace(), idemKey, entry.getWriteTimeMs(),
-        window), false);
-    Future<Promise<Void>> turn = takeTurn(loop, lanes.computeIfAbsent(loop, l -> new Lane()), context);
-    lookup.transform(found -> turn.compose(handOver -> {
-      try {
-        if (found.failed()) {
-          return Future.<AppendResult>failedFuture(found.cause());
-        }
-        return found.result() != null ? Future.succeededFuture(new AppendResult(found.result(), true))
-            : storeEntry.apply(entry).compose(r -> vertx.executeBlocking(() -> {
-              store.put(spec.namespace(), idemKey, entry.getWriteTimeMs(), r.entryId());
-              return r;
-            }, false));
-      } finally {
-        handOver.complete();
-      }
-    })).onComplete(outcome -> {
-      appending.remove(idemKey, appended.future()); // a retry from now on finds the key in the store
-      appended.handle(outcome);
+    Lane lane = lanes.computeIfAbsent(loop, l -> {
+      activeLanes.incrementAndGet();
+      return new Lane();
     });
+    Step step = new Step();
+    step.ready = false; // until the lookup answers
+    lane.steps.add(step);
+    Promise<AppendResult> outcome = context.promise();
+    outcome.future().onComplete(done -> {
+      appending.remove(idemKey, appended.future()); // a retry from now on finds the key in the store
+      appended.handle(done);
+    });
+    long window = spec.dedupeWindow().toMillis();
+    vertx.executeBlocking(() -> store.find(spec.namespace(), idemKey, entry.getWriteTimeMs(), window))
+        .onComplete(found -> {
+          step.handOver = () -> handOver(() -> {
+            if (found.failed()) {
+              return Future.failedFuture(found.cause());
+            }
+            return found.result() != null ? Future.succeededFuture(new AppendResult(found.result(), true))
+                : storeEntry.apply(entry).compose(r -> vertx.executeBlocking(() -> {
+                  store.put(spec.namespace(), idemKey, entry.getWriteTimeMs(), r.entryId());
+                  return r;
+                }));
+          }, outcome);
+          step.ready = true;
+          drain(loop, lane);
+        });
     return appended.future();
   }
 
+  /** Runs {@code store} (which hands an entry to the queue, or decides not to) and passes its outcome on. */
+  private static void handOver(java.util.function.Supplier<Future<AppendResult>> store, Promise<AppendResult> outcome) {
+    Future<AppendResult> stored;
+    try {
+      stored = store.get();
+    } catch (RuntimeException e) {
+      stored = Future.failedFuture(e);
+    }
+    stored.onComplete(outcome);
+  }
+
   /**
-   * Queues an append at the end of {@code lane}: the future answers, once every earlier append of the lane was handed
-   * over, the promise this append completes when it has handed its entry over (or decided not to).
+   * On the lane's loop: hands over, in order, every append at the head of the lane that may go, in a loop (a chain of
+   * futures would hand over a long lane in one deep stack). An outcome handed on may append again: that append joins
+   * the lane, and this loop, already running, takes it.
    */
-  private Future<Promise<Void>> takeTurn(ContextInternal loop, Lane lane, ContextInternal context) {
-    Promise<Void> handedOver = context.promise();
-    Future<Void> earlier = lane.tail;
-    lane.tail = handedOver.future();
-    lane.waiting++;
-    handedOver.future().onComplete(done -> {
-      if (--lane.waiting == 0) {
-        lanes.remove(loop, lane);
+  private void drain(ContextInternal loop, Lane lane) {
+    if (lane.draining) {
+      return;
+    }
+    lane.draining = true;
+    try {
+      Step head;
+      while ((head = lane.steps.peek()) != null && head.ready) {
+        lane.steps.poll();
+        head.handOver.run();
       }
-    });
-    Promise<Promise<Void>> turn = context.promise(); // the turn runs on the caller's context, not the earlier one's
-    earlier.onComplete(done -> turn.complete(handedOver));
-    return turn.future();
+    } finally {
+      lane.draining = false;
+    }
+    if (lane.steps.isEmpty() && lanes.remove(loop, lane)) {
+      activeLanes.decrementAndGet();
+    }
   }
 
   /** Stops the sweeper. */
