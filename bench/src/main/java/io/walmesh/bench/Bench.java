@@ -447,8 +447,8 @@ public final class Bench implements Callable<Integer> {
     WriteToLogRequest request = WriteToLogRequest.newBuilder().setNamespace(namespace)
         .setPayload(ByteString.copyFrom(LatencySink.stamp(payloadBytes)))
         .setLifecycle(Lifecycle.newBuilder().setDelayMs(3_600_000)).build();
-    int[] next = {0};
-    return loop(name, inFlight, () -> clients.get(next[0]++ % clients.size()).write(request, 10_000)
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    return loop(name, inFlight, () -> clients.get(Math.floorMod(next.getAndIncrement(), clients.size())).write(request, 10_000)
         .compose(r -> r.ok() && r.response().getDurable() == Trilean.SUCCESS
             ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())));
   }
@@ -485,9 +485,9 @@ public final class Bench implements Callable<Integer> {
     }
     WriteToLogBatchRequest request = builder.build();
     int calls = Math.max(1, concurrency / 8);
-    int[] next = {0};
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     Measurement m = ClosedLoop.run(name + " (" + batch + "/call, " + calls + " calls)", calls, warmupSecs * 1000L,
-        durationSecs * 1000L, () -> clients.get(next[0]++ % clients.size()).writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
+        durationSecs * 1000L, () -> clients.get(Math.floorMod(next.getAndIncrement(), clients.size())).writeBatch(request, 30_000).compose(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK
             && r.response().getResultsList().stream().allMatch(x -> x.getStatusCode() == 0)
             ? Future.succeededFuture() : Future.failedFuture(r.status() + " " + r.statusMessage())), cpu);
     Measurement entries = m.withOps(m.ops() * batch);
@@ -550,10 +550,10 @@ public final class Bench implements Callable<Integer> {
         write.get().onComplete(done -> {
           long micros = (System.nanoTime() - sentAt) / 1_000;
           if (micros >= 20_000) {
-            slowAcks.incrementAndGet();
             longestAckMicros.accumulate(micros);
             firstSlowSentMs.accumulate((sentAt - start) / 1_000_000);
             lastSlowSentMs.accumulate((sentAt - start) / 1_000_000);
+            slowAcks.incrementAndGet(); // last: a count read meanwhile never comes without its instants
           }
         });
       }

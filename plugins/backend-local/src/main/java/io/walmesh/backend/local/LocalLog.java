@@ -178,6 +178,11 @@ final class LocalLog implements AutoCloseable {
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
+      // the options and the file manager are native objects (the manager has a thread): not left behind by a failed open
+      readOptions.close();
+      dbOptions.close();
+      obsoleteFiles.close();
+      cfOptions.close();
       throw new IllegalStateException("cannot open the local log at " + dir + ": " + e.getMessage()
           + (String.valueOf(e.getMessage()).contains("lock") ? " (is another walmesh node using this data directory?)" : ""), e);
     }

@@ -207,9 +207,9 @@ public final class KafkaSender {
 
   private static void complete(Answered a) {
     if (a.failure() == null) {
-      a.queued().promise().complete(a.metadata());
+      a.queued().promise().tryComplete(a.metadata());
     } else {
-      a.queued().promise().fail(a.failure());
+      a.queued().promise().tryFail(a.failure());
     }
   }
 
