@@ -9,10 +9,29 @@ import io.walmesh.spi.config.ConfigException;
 import io.walmesh.spi.config.ConfigReader;
 import java.net.InetAddress;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** CIDR blocks, the default deny-list and a target's allow-list; {@code localhost} for resolution. */
 class DestinationPolicyTest {
+  private static io.vertx.core.Vertx vertx;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = io.vertx.core.Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** A target's allow-list of 10.0.0.0/8 only. */
+  private static AllowedDestinations tenOnly() {
+    JsonObject onlyTen = new JsonObject().put(AllowedDestinations.FIELD, new JsonArray().add("10.0.0.0/8"));
+    return AllowedDestinations.read(new ConfigReader(onlyTen, "config"));
+  }
 
   @Test
   void theDefaultDeniesLinkLocalInEveryNotationButNotLoopback() throws Exception {
@@ -74,48 +93,35 @@ class DestinationPolicyTest {
 
   @Test
   void aResolvedNameIsReusedButCheckedOnEveryUse() throws Exception {
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-    try {
-      DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
-      InetAddress first = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t")
-          .toCompletionStage().toCompletableFuture().get();
-      assertThat(first.isLoopbackAddress()).isTrue();
-      io.vertx.core.Future<InetAddress> again = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t");
-      assertThat(again.isComplete()).as("answered from the recent lookup, without a worker thread").isTrue();
-      assertThat(again.result()).isEqualTo(first);
-      // the recent addresses still go through the target's allow-list
-      JsonObject onlyTen = new JsonObject().put(AllowedDestinations.FIELD, new JsonArray().add("10.0.0.0/8"));
-      AllowedDestinations tenOnly = AllowedDestinations.read(new ConfigReader(onlyTen, "config"));
-      io.vertx.core.Future<InetAddress> refused = policy.resolve(vertx, "localhost", tenOnly, "http target t");
-      assertThat(refused.failed()).isTrue();
-      assertThat(refused.cause()).hasMessageContaining("is not in the target's allowed-destinations");
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get();
-    }
+    DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
+    InetAddress first = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t")
+        .toCompletionStage().toCompletableFuture().get();
+    assertThat(first.isLoopbackAddress()).isTrue();
+    io.vertx.core.Future<InetAddress> again = policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "http target t");
+    assertThat(again.isComplete()).as("answered from the recent lookup, without a worker thread").isTrue();
+    assertThat(again.result()).isEqualTo(first);
+    // the recent addresses still go through the target's allow-list
+    io.vertx.core.Future<InetAddress> refused = policy.resolve(vertx, "localhost", tenOnly(), "http target t");
+    assertThat(refused.failed()).isTrue();
+    assertThat(refused.cause()).hasMessageContaining("is not in the target's allowed-destinations");
   }
+
   @Test
   void anIpLiteralIsParsedOnceAndCheckedOnEveryUse() throws Exception {
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-    try {
-      DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
-      for (int use = 0; use < 3; use++) {
-        io.vertx.core.Future<InetAddress> literal = policy.resolve(vertx, "127.0.0.1", AllowedDestinations.ANY, "t");
-        assertThat(literal.isComplete()).as("a literal needs no worker thread").isTrue();
-        assertThat(literal.result().getHostAddress()).isEqualTo("127.0.0.1");
-        io.vertx.core.Future<InetAddress> denied = policy.resolve(vertx, "169.254.169.254", AllowedDestinations.ANY,
-            "http target t");
-        assertThat(denied.failed()).as("use %d of a denied literal", use).isTrue();
-        assertThat(denied.cause()).hasMessageContaining("169.254.169.254").hasMessageContaining("deny-destinations");
-        io.vertx.core.Future<InetAddress> bracketed = policy.resolve(vertx, "[::1]", AllowedDestinations.ANY, "t");
-        assertThat(bracketed.result().isLoopbackAddress()).isTrue();
-      }
-      JsonObject onlyTen = new JsonObject().put(AllowedDestinations.FIELD, new JsonArray().add("10.0.0.0/8"));
-      AllowedDestinations tenOnly = AllowedDestinations.read(new ConfigReader(onlyTen, "config"));
-      assertThat(policy.resolve(vertx, "127.0.0.1", tenOnly, "t").failed())
-          .as("a literal seen before still goes through the target's allow-list").isTrue();
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get();
+    DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
+    for (int use = 0; use < 3; use++) {
+      io.vertx.core.Future<InetAddress> literal = policy.resolve(vertx, "127.0.0.1", AllowedDestinations.ANY, "t");
+      assertThat(literal.isComplete()).as("a literal needs no worker thread").isTrue();
+      assertThat(literal.result().getHostAddress()).isEqualTo("127.0.0.1");
+      io.vertx.core.Future<InetAddress> denied = policy.resolve(vertx, "169.254.169.254", AllowedDestinations.ANY,
+          "http target t");
+      assertThat(denied.failed()).as("use %d of a denied literal", use).isTrue();
+      assertThat(denied.cause()).hasMessageContaining("169.254.169.254").hasMessageContaining("deny-destinations");
+      io.vertx.core.Future<InetAddress> bracketed = policy.resolve(vertx, "[::1]", AllowedDestinations.ANY, "t");
+      assertThat(bracketed.result().isLoopbackAddress()).isTrue();
     }
+    assertThat(policy.resolve(vertx, "127.0.0.1", tenOnly(), "t").failed())
+        .as("a literal seen before still goes through the target's allow-list").isTrue();
   }
 
   /**
@@ -125,25 +131,20 @@ class DestinationPolicyTest {
    */
   @Test
   void aDeadlineOnTheAnswerRunsOnTheCallersEventLoop() throws Exception {
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-    try {
-      DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
-      policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "t").toCompletionStage().toCompletableFuture().get();
-      // a literal, and a name looked up a moment ago (within the 5 s it is reused; a name looked up anew answers from a
-      // worker on the caller's context, and passes too)
-      for (String host : List.of("127.0.0.1", "localhost")) {
-        java.util.concurrent.CompletableFuture<String> firedOn = new java.util.concurrent.CompletableFuture<>();
-        io.vertx.core.Context context = vertx.getOrCreateContext();
-        context.runOnContext(v -> policy.resolve(vertx, host, AllowedDestinations.ANY, "http target t")
-            .compose(address -> io.vertx.core.Promise.<Void>promise().future()) // an exchange that never answers
-            .timeout(20, java.util.concurrent.TimeUnit.MILLISECONDS)
-            .onComplete(done -> firedOn.complete(Thread.currentThread().getName()
-                + (io.vertx.core.Vertx.currentContext() == context ? " on the caller's context" : ""))));
-        assertThat(firedOn.get(5, java.util.concurrent.TimeUnit.SECONDS)).as(host)
-            .startsWith("vert.x-eventloop-thread-").endsWith(" on the caller's context");
-      }
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get();
+    DestinationPolicy policy = DestinationPolicy.denying(List.of("169.254.0.0/16"));
+    policy.resolve(vertx, "localhost", AllowedDestinations.ANY, "t").toCompletionStage().toCompletableFuture().get();
+    // a literal, and a name looked up a moment ago (within the 5 s it is reused; a name looked up anew answers from a
+    // worker on the caller's context, and passes too)
+    for (String host : List.of("127.0.0.1", "localhost")) {
+      java.util.concurrent.CompletableFuture<String> firedOn = new java.util.concurrent.CompletableFuture<>();
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      context.runOnContext(v -> policy.resolve(vertx, host, AllowedDestinations.ANY, "http target t")
+          .compose(address -> io.vertx.core.Promise.<Void>promise().future()) // an exchange that never answers
+          .timeout(20, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .onComplete(done -> firedOn.complete(Thread.currentThread().getName()
+              + (io.vertx.core.Vertx.currentContext() == context ? " on the caller's context" : ""))));
+      assertThat(firedOn.get(5, java.util.concurrent.TimeUnit.SECONDS)).as(host)
+          .startsWith("vert.x-eventloop-thread-").endsWith(" on the caller's context");
     }
   }
 }
