@@ -83,8 +83,7 @@ public record AddressRange(String text, byte[] network, int prefix) {
       return false;
     }
     for (int i = 0; i < bytes.length; i++) {
-      int keep = Math.max(0, Math.min(8, prefix - i * 8));
-      if ((byte) (bytes[i] & (0xFF << (8 - keep))) != network[i]) {
+      if (masked(bytes[i], i, prefix) != network[i]) {
         return false;
       }
     }
@@ -94,10 +93,15 @@ public record AddressRange(String text, byte[] network, int prefix) {
   private static byte[] mask(byte[] bytes, int prefix) {
     byte[] out = bytes.clone();
     for (int i = 0; i < out.length; i++) {
-      int keep = Math.max(0, Math.min(8, prefix - i * 8));
-      out[i] = (byte) (out[i] & (0xFF << (8 - keep)));
+      out[i] = masked(out[i], i, prefix);
     }
     return out;
+  }
+
+  /** Byte {@code i} of an address with only its first {@code prefix} bits kept. */
+  private static byte masked(byte b, int i, int prefix) {
+    int keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return (byte) (b & (0xFF << (8 - keep)));
   }
 
   @Override

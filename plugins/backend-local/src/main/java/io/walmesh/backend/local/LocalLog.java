@@ -178,11 +178,7 @@ final class LocalLog implements AutoCloseable {
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
-      // the options and the file manager are native objects (the manager has a thread): not left behind by a failed open
-      readOptions.close();
-      dbOptions.close();
-      obsoleteFiles.close();
-      cfOptions.close();
+      closeOptions(); // native objects (the file manager has a thread): not left behind by a failed open
       throw new IllegalStateException("cannot open the local log at " + dir + ": " + e.getMessage()
           + (String.valueOf(e.getMessage()).contains("lock") ? " (is another walmesh node using this data directory?)" : ""), e);
     }
@@ -611,10 +607,14 @@ final class LocalLog implements AutoCloseable {
       handle.close();
     }
     db.close();
+    closeOptions();
+    log.info("Local log closed at {}", dir);
+  }
+
+  private void closeOptions() {
     readOptions.close();
     dbOptions.close();
     obsoleteFiles.close();
     cfOptions.close();
-    log.info("Local log closed at {}", dir);
   }
 }
