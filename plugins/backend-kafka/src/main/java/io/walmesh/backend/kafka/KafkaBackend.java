@@ -492,23 +492,46 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   // ---- stats ----
 
+  /**
+   * Counts what is stored and not yet settled, every 2 s, never what retention deleted before it was fetched. A
+   * partition this node consumes is counted from its window ({@link Window.Held#unsettledBelow}): the group's committed
+   * offset stays at the first unsettled record, so the lag behind it also counts the records settled after that one.
+   * Another partition is counted from the group's committed offset, or from the log's start when the group has none
+   * (or one that retention has deleted past), where its consumer would begin ({@code auto.offset.reset=earliest}).
+   */
   private void refreshStats() {
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    queuePartitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+    queuePartitions.forEach(tp -> {
+      latest.put(tp, OffsetSpec.latest());
+      earliest.put(tp, OffsetSpec.earliest());
+    });
+    Map<TopicPartition, Window.Held> held = window.held(); // before the ends: a record moving meanwhile counts twice, never not at all
     KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> committed =
         admin.listConsumerGroupOffsets(options.consumerGroup).partitionsToOffsetAndMetadata();
     ListOffsetsResult ends = admin.listOffsets(latest);
-    KafkaFuture.allOf(committed, ends.all()).whenComplete((v, e) -> {
+    ListOffsetsResult starts = admin.listOffsets(earliest);
+    KafkaFuture.allOf(committed, ends.all(), starts.all()).whenComplete((v, e) -> {
       if (e != null) {
         log.debug("Namespace {}: reading Kafka offsets for stats failed: {}", spec.namespace(), e.toString());
         return;
       }
       try {
         Map<TopicPartition, OffsetAndMetadata> offsets = committed.get();
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starting = starts.all().get();
         long pending = 0;
         for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : ends.all().get().entrySet()) {
-          OffsetAndMetadata at = offsets.get(end.getKey());
-          pending += Math.max(0, end.getValue().offset() - (at == null ? 0 : at.offset()));
+          TopicPartition tp = end.getKey();
+          long endOffset = end.getValue().offset();
+          ListOffsetsResult.ListOffsetsResultInfo start = starting.get(tp);
+          long startOffset = start == null ? 0 : start.offset();
+          Window.Held here = held.get(tp);
+          if (here != null) {
+            pending += here.unsettledBelow(startOffset, endOffset);
+            continue;
+          }
+          OffsetAndMetadata at = offsets.get(tp);
+          pending += Math.max(0, endOffset - Math.max(at == null ? 0 : at.offset(), startOffset));
         }
         long nextDue = window.nextDue();
         long lag = nextDue == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - nextDue);

@@ -122,14 +122,6 @@ final class Window {
     return slot;
   }
 
-  /** A record the poll loop skipped without holding it (e.g. not yet ripe in a delay topic). */
-  synchronized void skipTo(TopicPartition tp, long nextOffset) {
-    Partition partition = partitions.get(tp);
-    if (partition != null) {
-      partition.next = nextOffset;
-    }
-  }
-
   private boolean ordered(Slot slot) {
     return orderedByKey && !slot.entry.getKey().isEmpty();
   }
@@ -270,6 +262,38 @@ final class Window {
 
   synchronized int leased() {
     return leased;
+  }
+
+  /**
+   * What this window holds of each assigned partition, for counting: where fetching goes on, and the offsets fetched
+   * and not yet settled. Taken before the partitions' end offsets are read, so that a record moved to a tier topic
+   * meanwhile is counted twice rather than not at all.
+   */
+  synchronized Map<TopicPartition, Held> held() {
+    Map<TopicPartition, Held> held = new HashMap<>();
+    for (Partition partition : partitions.values()) {
+      long[] offsets = new long[partition.unsettled.size()];
+      int i = 0;
+      for (Long offset : partition.unsettled.keySet()) {
+        offsets[i++] = offset;
+      }
+      held.put(partition.tp, new Held(partition.next, offsets));
+    }
+    return held;
+  }
+
+  /** One partition's part of {@link #held}: the next offset to fetch, and the unsettled offsets, ascending. */
+  record Held(long next, long[] unsettled) {
+    /**
+     * How many records in [{@code start}, {@code end}) (the log's start and end offsets, read after this was taken)
+     * are not settled: those fetched and unsettled, and those not fetched yet. A record settled ahead of an earlier
+     * one is not counted, though the commit point (hence the group's lag) stays before it; nor is one that retention
+     * deleted before it was fetched (the consumer skips past it).
+     */
+    long unsettledBelow(long start, long end) {
+      int below = java.util.Arrays.binarySearch(unsettled, end);
+      return Math.max(0, end - Math.max(next, start)) + (below >= 0 ? below : -below - 1);
+    }
   }
 
   /** The earliest due time among leasable records, or {@link Long#MAX_VALUE}. */

@@ -25,6 +25,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
+import io.walmesh.spi.backend.BackendSpec;
+import io.walmesh.spi.backend.CountingBackend;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.junit.jupiter.api.AfterAll;
@@ -176,6 +182,34 @@ class KafkaBackendContractTest extends BackendContract {
     // the kit's entries carry their payload in a header too: 600,000 bytes a record, so the seventh crosses 4 MiB
     assertThat(listed).hasSize(7);
     assertThat(listed).allSatisfy(dead -> assertThat(dead.getPayload().size()).isEqualTo(300_000));
+  }
+
+  /**
+   * Records that retention deleted before the group committed anything are not counted: the consumer begins at the
+   * log's start, and the count begins there too (it counted from offset 0).
+   */
+  @Test
+  void recordsDeletedBeforeAnyCommitAreNotCounted() throws Exception {
+    BackendSpec spec = spec(false);
+    Backend first = open(spec);
+    for (int i = 0; i < 3; i++) {
+      append(first, entry("", "deleted-" + i, 0));
+    }
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      List<TopicPartition> partitions = List.of(new TopicPartition(spec.namespace(), 0), new TopicPartition(spec.namespace(), 1));
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(partitions.stream()
+          .collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()))).all().get(15, TimeUnit.SECONDS);
+      assertThat(ends.values().stream().mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum()).isEqualTo(3);
+      admin.deleteRecords(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+          e -> RecordsToDelete.beforeOffset(e.getValue().offset())))).all().get(15, TimeUnit.SECONDS);
+    }
+    // none was delivered, so the group has no offset past them; a restart reads the partitions from their start
+    CountingBackend reopened = (CountingBackend) restart(first, spec);
+    append(reopened, entry("", "kept", 0));
+    assertThat(probe.pollUntilPayloads(reopened, java.time.Duration.ofSeconds(10), "kept"))
+        .extracting(BackendProbe.Polled::payload).containsExactly("kept");
+    org.awaitility.Awaitility.await("only the record still in the topic is counted").atMost(java.time.Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(reopened.stats().pending()).isEqualTo(1));
   }
 
   /** Polls until {@code count} entries came, acknowledging each poll; answers their ids (failing on a duplicate). */
