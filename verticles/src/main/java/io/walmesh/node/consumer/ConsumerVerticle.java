@@ -171,8 +171,10 @@ public final class ConsumerVerticle extends AbstractVerticle {
         owed.add(target);
       }
     }
+    // one copy of the payload, wrapped (Buffer.buffer(byte[]) copied the copy again), writable as before
     Delivery delivery = new Delivery(config.name(), entry.getEntryId(), entry.getKey(),
-        Buffer.buffer(entry.getPayload().toByteArray()), entry.getHeadersMap(), entry.getTargetAttributesMap(),
+        io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(
+            entry.getPayload().toByteArray())), entry.getHeadersMap(), entry.getTargetAttributesMap(),
         entry.getWriteTimeMs(), attempt);
     List<Future<Void>> attempts = new ArrayList<>();
     for (TargetConfig target : owed) {
