@@ -292,7 +292,8 @@ public final class GatewayVerticle extends AbstractVerticle {
     BatchAnswers answers = new BatchAnswers(count, deadlines, timeout,
         i -> Outcome.noAnswer(batch.getRequests(i).getNamespace(), timeout), outcomes -> {
           budget.release(size);
-          WriteToLogBatchResponse.Builder response = WriteToLogBatchResponse.newBuilder();
+          // the results in a list of their size, added at once: one result at a time grew the builder's list from 10
+          java.util.List<WriteToLogBatchResult> results = new java.util.ArrayList<>(outcomes.length);
           for (Outcome outcome : outcomes) {
             WriteToLogBatchResult.Builder result = WriteToLogBatchResult.newBuilder().setStatusCode(outcome.status().code);
             if (outcome.status() == GrpcStatus.OK) {
@@ -300,9 +301,9 @@ public final class GatewayVerticle extends AbstractVerticle {
             } else {
               result.setStatusMessage(outcome.message());
             }
-            response.addResults(result);
+            results.add(result.build());
           }
-          unary.answer(response.build());
+          unary.answer(WriteToLogBatchResponse.newBuilder().addAllResults(results).build());
         });
     // writes for a producer on this node go to it together (without tracing, whose spans are per write); others one by one
     boolean together = !metrics.tracing().enabled();

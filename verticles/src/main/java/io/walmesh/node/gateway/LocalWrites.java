@@ -101,7 +101,7 @@ final class LocalWrites {
     int count = requests.size();
     ProducerVerticle.Answer[] answered = new ProducerVerticle.Answer[count];
     int[] unanswered = {count}; // counted on the producer's context, which answers every write of a hand-off
-    java.util.List<ProducerVerticle.Submission> submissions = new java.util.ArrayList<>(count);
+    java.util.ArrayList<ProducerVerticle.Submission> submissions = new java.util.ArrayList<>(count);
     for (int k = 0; k < count; k++) {
       int write = k;
       WriteToLogRequest request = requests.get(k);

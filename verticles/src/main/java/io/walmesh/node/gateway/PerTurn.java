@@ -26,19 +26,28 @@ final class PerTurn<K, T> {
     items(key).add(item);
   }
 
-  /** Several items for one key, in order: one lookup for all of them (a batch call's writes for one producer). */
-  void addAll(K key, List<T> items) {
-    items(key).addAll(items);
+  /**
+   * Several items for one key, in order: one lookup for all of them (a batch call's writes for one producer). The
+   * caller hands {@code items} over: when they are the key's first in this turn the list itself is kept and added to.
+   */
+  void addAll(K key, ArrayList<T> items) {
+    List<T> gathering = gathered.get(key);
+    if (gathering == null) {
+      start(key, items);
+    } else {
+      gathering.addAll(items);
+    }
   }
 
   private List<T> items(K key) {
     List<T> items = gathered.get(key);
-    if (items == null) {
-      // the first item for this key in this turn: the hand-off runs once the turn's reads are done
-      items = new ArrayList<>();
-      gathered.put(key, items);
-      context.runOnContext(v -> handOver.accept(key, gathered.remove(key)));
-    }
+    return items != null ? items : start(key, new ArrayList<>());
+  }
+
+  /** The first items for this key in this turn: the hand-off runs once the turn's reads are done. */
+  private List<T> start(K key, List<T> items) {
+    gathered.put(key, items);
+    context.runOnContext(v -> handOver.accept(key, gathered.remove(key)));
     return items;
   }
 }
