@@ -494,7 +494,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   /**
    * Counts what is stored and not yet settled, every 2 s, never what retention deleted before it was fetched. A
-   * partition this node consumes is counted from its window ({@link Window.Held#unsettledBelow}): the group's committed
+   * partition this node consumes is counted from its window ({@link Window.Held#pending}): the group's committed
    * offset stays at the first unsettled record, so the lag behind it also counts the records settled after that one.
    * Another partition is counted from the group's committed offset, or from the log's start when the group has none
    * (or one that retention has deleted past), where its consumer would begin ({@code auto.offset.reset=earliest}).
@@ -527,7 +527,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
           long startOffset = start == null ? 0 : start.offset();
           Window.Held here = held.get(tp);
           if (here != null) {
-            pending += here.unsettledBelow(startOffset, endOffset);
+            pending += here.pending(startOffset, endOffset);
             continue;
           }
           OffsetAndMetadata at = offsets.get(tp);

@@ -265,34 +265,28 @@ final class Window {
   }
 
   /**
-   * What this window holds of each assigned partition, for counting: where fetching goes on, and the offsets fetched
-   * and not yet settled. Taken before the partitions' end offsets are read, so that a record moved to a tier topic
-   * meanwhile is counted twice rather than not at all.
+   * What this window holds of each assigned partition, for counting: where fetching goes on, and how many records
+   * fetched are not yet settled. Taken before the partitions' end offsets are read, so that a record moved to a tier
+   * topic meanwhile is counted twice rather than not at all, and every record held is below the end read after.
    */
   synchronized Map<TopicPartition, Held> held() {
     Map<TopicPartition, Held> held = new HashMap<>();
     for (Partition partition : partitions.values()) {
-      long[] offsets = new long[partition.unsettled.size()];
-      int i = 0;
-      for (Long offset : partition.unsettled.keySet()) {
-        offsets[i++] = offset;
-      }
-      held.put(partition.tp, new Held(partition.next, offsets));
+      held.put(partition.tp, new Held(partition.next, partition.unsettled.size()));
     }
     return held;
   }
 
-  /** One partition's part of {@link #held}: the next offset to fetch, and the unsettled offsets, ascending. */
-  record Held(long next, long[] unsettled) {
+  /** One partition's part of {@link #held}: the next offset to fetch, and the records fetched and not settled. */
+  record Held(long next, int unsettled) {
     /**
-     * How many records in [{@code start}, {@code end}) (the log's start and end offsets, read after this was taken)
-     * are not settled: those fetched and unsettled, and those not fetched yet. A record settled ahead of an earlier
-     * one is not counted, though the commit point (hence the group's lag) stays before it; nor is one that retention
-     * deleted before it was fetched (the consumer skips past it).
+     * How many records are not settled, given the log's start and end offsets read after this was taken: those
+     * fetched and unsettled, and those in [next, end) not fetched yet. A record settled ahead of an earlier one is not
+     * counted, though the commit point (hence the group's lag) stays before it; nor is one that retention deleted
+     * before it was fetched (the consumer skips past it).
      */
-    long unsettledBelow(long start, long end) {
-      int below = java.util.Arrays.binarySearch(unsettled, end);
-      return Math.max(0, end - Math.max(next, start)) + (below >= 0 ? below : -below - 1);
+    long pending(long start, long end) {
+      return Math.max(0, end - Math.max(next, start)) + unsettled;
     }
   }
 

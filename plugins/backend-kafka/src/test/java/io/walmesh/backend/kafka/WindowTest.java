@@ -43,17 +43,16 @@ class WindowTest {
   void theUnsettledCountLeavesOutRecordsSettledAheadOfTheCommitPointAndThoseRetentionDeleted() {
     Window window = new Window(false);
     window.assign(P0, 10);
-    assertThat(window.held().get(P0).unsettledBelow(0, 13)).as("nothing fetched yet: all three from the position").isEqualTo(3);
-    assertThat(window.held().get(P0).unsettledBelow(12, 13)).as("retention deleted 10 and 11 before they were fetched").isEqualTo(1);
+    assertThat(window.held().get(P0).pending(0, 13)).as("nothing fetched yet: all three from the position").isEqualTo(3);
+    assertThat(window.held().get(P0).pending(12, 13)).as("retention deleted 10 and 11 before they were fetched").isEqualTo(1);
     window.add(P0, 10, entry("a", "", 0));
     window.add(P0, 11, entry("b", "", 0));
     window.add(P0, 12, entry("c", "", 0));
     List<Window.Slot> leased = window.lease(10, 1);
     window.settle(leased.get(1));
     assertThat(window.commitPoints()).as("a is unsettled: the commit point stays at 10").isEmpty();
-    assertThat(window.held().get(P0).unsettledBelow(0, 13)).as("a and c; b was settled ahead of a").isEqualTo(2);
-    assertThat(window.held().get(P0).unsettledBelow(0, 15)).as("and two not fetched yet").isEqualTo(4);
-    assertThat(window.held().get(P0).unsettledBelow(0, 12)).as("only offsets below the end count").isEqualTo(1);
+    assertThat(window.held().get(P0).pending(0, 13)).as("a and c; b was settled ahead of a").isEqualTo(2);
+    assertThat(window.held().get(P0).pending(0, 15)).as("and two not fetched yet").isEqualTo(4);
     assertThat(window.held()).as("P1 is not assigned here").containsOnlyKeys(P0);
   }
 
