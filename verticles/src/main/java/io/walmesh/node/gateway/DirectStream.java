@@ -5,7 +5,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.WireFormat;
-import io.walmesh.protocol.v1.WriteAheadLogGrpcService;
 import io.walmesh.protocol.v1.WriteToLogStreamRequest;
 import io.walmesh.protocol.v1.WriteToLogStreamResponse;
 import org.slf4j.Logger;
@@ -136,7 +135,7 @@ final class DirectStream extends DirectCall implements StreamCall.Io {
 
   private void handOn(boolean compressed, Buffer payload, int length) {
     WriteToLogStreamRequest decoded = UnaryCall.decode(fullMethodName, response::headers, encoding(compressed),
-        WireFormat.PROTOBUF, payload, WriteAheadLogGrpcService.WriteToLogStream.decoder(), maxMessageBytes, stream::fail);
+        WireFormat.PROTOBUF, payload, StreamCall.DECODER, maxMessageBytes, stream::fail);
     if (decoded != null) {
       stream.accept(decoded, compressed ? -1 : length);
     }

@@ -96,8 +96,10 @@ public final class GatewayVerticle extends AbstractVerticle {
     });
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     GrpcRoutes calls = new GrpcRoutes(grpc, MAX_MESSAGE_BYTES)
-        .unary(WriteAheadLogGrpcService.WriteToLog, WriteAheadLogGrpcService.WriteToLog.decoder(), this::writeToLog)
-        .unary(WriteAheadLogGrpcService.WriteToLogBatch, WriteAheadLogGrpcService.WriteToLogBatch.decoder(),
+        .unary(WriteAheadLogGrpcService.WriteToLog, ProtobufDecoder.of(WriteToLogRequest.getDefaultInstance(),
+            WriteAheadLogGrpcService.WriteToLog.decoder()), this::writeToLog)
+        .unary(WriteAheadLogGrpcService.WriteToLogBatch, ProtobufDecoder.of(WriteToLogBatchRequest.getDefaultInstance(),
+            WriteAheadLogGrpcService.WriteToLogBatch.decoder()),
             this::writeToLogBatch)
         .stream(StreamCall.MAX_UNANSWERED, this::openStream);
     GrpcHealth.register(vertx, grpc, calls, nodeServes, namespaceServes, this::caller);

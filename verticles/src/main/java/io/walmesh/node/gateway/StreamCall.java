@@ -31,6 +31,9 @@ final class StreamCall {
   private static final Logger log = LoggerFactory.getLogger(StreamCall.class);
   /** The most requests of one stream the node holds unanswered. */
   static final int MAX_UNANSWERED = 1024;
+  /** The stream's request messages, decoded where they lie; one decoder for every message of every stream. */
+  static final io.vertx.grpc.common.GrpcMessageDecoder<WriteToLogStreamRequest> DECODER = ProtobufDecoder.of(
+      WriteToLogStreamRequest.getDefaultInstance(), WriteAheadLogGrpcService.WriteToLogStream.decoder());
 
   private final Io io;
   private final int maxUnanswered;
@@ -120,7 +123,7 @@ final class StreamCall {
       if (stream.closed) {
         return;
       }
-      WriteToLogStreamRequest request = UnaryCall.decode(call, message, WriteAheadLogGrpcService.WriteToLogStream.decoder(),
+      WriteToLogStreamRequest request = UnaryCall.decode(call, message, DECODER,
           maxMessageBytes, stream::fail);
       if (request != null) {
         stream.accept(request, UnaryCall.wireBytes(message));
