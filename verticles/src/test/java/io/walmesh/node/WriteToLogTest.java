@@ -510,6 +510,72 @@ class WriteToLogTest extends SingleNodeTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("via the gateway"));
   }
 
+  /**
+   * A browser's gRPC-Web call (HTTP/1.1) and calls in gRPC's JSON form (HTTP/2: unary, batch and stream) are stored
+   * and delivered as protobuf calls are: the gateway reads JSON messages with the library's decoder, not its own.
+   */
+  @Test
+  void writesInGrpcWebAndInJsonAreStoredAndDelivered() throws Exception {
+    create(admin, namespace("formats", sink.url("/apply")));
+    io.vertx.core.http.HttpClient http1 = clientVertx.createHttpClient();
+    io.vertx.core.http.HttpClient http2 = clientVertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    try {
+      Buffer web = call(http1, "WriteToLog", "application/grpc-web+proto",
+          request("formats", "from a browser").setKey("w").build().toByteArray());
+      WriteToLogResponse webAnswer = WriteToLogResponse.parseFrom(web.getBytes(5, 5 + web.getInt(1)));
+      assertThat(webAnswer.getDurable()).isEqualTo(Trilean.SUCCESS);
+      assertThat(web.getString(5 + web.getInt(1) + 5, web.length())).as("the gRPC-Web trailer frame")
+          .containsPattern("(?i)grpc-status: ?0");
+
+      Buffer json = call(http2, "WriteToLog", "application/grpc+json",
+          "{\"namespace\": \"formats\", \"key\": \"j\", \"payload\": \"ZnJvbSBqc29u\"}".getBytes());
+      JsonObject jsonAnswer = new JsonObject(json.getString(5, 5 + json.getInt(1)));
+      assertThat(jsonAnswer.getString("durable")).isEqualTo("SUCCESS");
+      Buffer batch = call(http2, "WriteToLogBatch", "application/grpc+json", ("{\"requests\": ["
+          + "{\"namespace\": \"formats\", \"payload\": \"YmF0Y2hlZCAx\"},"
+          + "{\"namespace\": \"formats\", \"payload\": \"YmF0Y2hlZCAy\"}]}").getBytes());
+      JsonArray results = new JsonObject(batch.getString(5, 5 + batch.getInt(1))).getJsonArray("results");
+      assertThat(results).hasSize(2);
+      assertThat(results.getJsonObject(1).getJsonObject("response").getString("durable")).isEqualTo("SUCCESS");
+
+      Buffer streamed = call(http2, "WriteToLogStream", "application/grpc+json",
+          "{\"requestId\": \"7\", \"request\": {\"namespace\": \"formats\", \"payload\": \"c3RyZWFtZWQgNw==\"}}".getBytes(),
+          "{\"requestId\": \"8\", \"request\": {\"namespace\": \"formats\", \"payload\": \"c3RyZWFtZWQgOA==\"}}".getBytes());
+      List<JsonObject> answers = new ArrayList<>();
+      for (int at = 0; at < streamed.length(); at += 5 + streamed.getInt(at + 1)) {
+        answers.add(new JsonObject(streamed.getString(at + 5, at + 5 + streamed.getInt(at + 1))));
+      }
+      assertThat(answers).extracting(a -> a.getString("requestId")).containsExactlyInAnyOrder("7", "8");
+      assertThat(answers).allSatisfy(a -> assertThat(a.getJsonObject("response").getString("durable")).isEqualTo("SUCCESS"));
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().containsAll(
+          Set.of("from a browser", "from json", "batched 1", "batched 2", "streamed 7", "streamed 8")));
+      assertThat(sink.delivered()).filteredOn(r -> r.body().equals("from a browser")).singleElement()
+          .extracting(HttpSink.Received::entryId).isEqualTo(webAnswer.getEntryId());
+      assertThat(sink.delivered()).filteredOn(r -> r.body().equals("from json")).singleElement()
+          .extracting(HttpSink.Received::entryId).isEqualTo(jsonAnswer.getString("entryId"));
+    } finally {
+      await(http1.close());
+      await(http2.close());
+    }
+  }
+
+  /** One gRPC call of {@code method} with {@code messages}, each framed as gRPC frames it; answers the response body. */
+  private static Buffer call(io.vertx.core.http.HttpClient http, String method, String contentType, byte[]... messages) {
+    Buffer body = Buffer.buffer();
+    for (byte[] message : messages) {
+      body.appendByte((byte) 0).appendInt(message.length).appendBytes(message);
+    }
+    return await(http.request(io.vertx.core.http.HttpMethod.POST, node.grpcPort(), "127.0.0.1",
+            "/walmesh.v1.WriteAheadLog/" + method)
+        .compose(request -> request.putHeader("content-type", contentType).putHeader("te", "trailers").send(body))
+        .compose(response -> {
+          assertThat(response.statusCode()).isEqualTo(200);
+          return response.body();
+        }));
+  }
+
   private static WriteToLogResponse parse(Buffer buffer) {
     try {
       return WriteToLogResponse.parseFrom(buffer.getBytes());
