@@ -566,10 +566,12 @@ public final class Bench implements Callable<Integer> {
     String acks = slowAcks.get() == 0 ? "none over 20 ms" : String.format("%,d over 20 ms, sent at +%.2f..+%.2f s, the"
         + " longest %d ms", slowAcks.get(), firstSlowSentMs.get() / 1e3, lastSlowSentMs.get() / 1e3,
         longestAckMicros.get() / 1_000);
+    // a run after an idle spell whose connections expired opens them again: the target's show here
     System.err.printf("  %-36s paced at %,.0f/s from %s: p50 %.2f ms, p99 %.2f ms; slow deliveries: %s; slow"
-        + " acknowledgements: %s%n", name, perSecond, startedAt, m.percentileMs(50), m.percentileMs(99), slow, acks);
+        + " acknowledgements: %s; %,d new connections to the HTTP service%n", name, perSecond, startedAt,
+        m.percentileMs(50), m.percentileMs(99), slow, acks, sink.connections());
     raw.add(m.toJson().put("rate-per-sec", perSecond).put("writes", sent.get()).put("started-at", startedAt.toString())
-        .put("slow-deliveries", slow).put("slow-acknowledgements", acks));
+        .put("slow-deliveries", slow).put("slow-acknowledgements", acks).put("sink-connections", sink.connections()));
     return m;
   }
 

@@ -369,7 +369,6 @@ final class DeliveryRuns {
     return m;
   }
 
-  /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
   /** Measured runs of a written-meanwhile figure, back to back; the figure is their median. */
   static final int ROUNDS = 3;
 
@@ -392,6 +391,7 @@ final class DeliveryRuns {
     return median;
   }
 
+  /** Writes {@code entries}, {@code --concurrency} in flight, and waits until the sink has them all (or stalls 10 s). */
   private Measurement deliver(String name, LatencySink sink, int entries, Supplier<Future<?>> write) throws Exception {
     sink.reset();
     java.util.Map<String, Long> cpuFrom = bench.cpu.sample();

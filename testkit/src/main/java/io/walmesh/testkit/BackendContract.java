@@ -527,6 +527,8 @@ public abstract class BackendContract {
     // one key in an unordered namespace: one partition on Kafka, and both can be leased at once
     append(backend, entry("same", "earlier", 0));
     append(backend, entry("same", "later", 0));
+    Awaitility.await("both are counted").atMost(pollLatency().plusSeconds(10))
+        .untilAsserted(() -> assertThat(counting.stats().pending()).isGreaterThanOrEqualTo(2));
     List<Polled> both = probe.pollUntilPayloads(backend, pollLatency(), "earlier", "later");
     probe.call(() -> backend.ack(BackendProbe.find(both, "later").lease()));
     Awaitility.await("only the entry not yet delivered is counted").atMost(pollLatency().plusSeconds(10))

@@ -278,6 +278,28 @@ class KafkaNamespaceTest extends SingleNodeTest {
     }
   }
 
+  /**
+   * A delete without force right after an acknowledged write is refused and the entry is delivered: the count it checks
+   * is read once the namespace stopped taking writes, not the one the backend last read from Kafka (up to 2 s before,
+   * which missed the write and let the delete destroy an acknowledged entry). Once everything is delivered it goes through.
+   */
+  @Test
+  void aDeleteRightAfterAnAcknowledgedWriteIsRefusedAndTheEntryIsDelivered() {
+    create(admin, kafkaNamespace("kafka-delete", sink.url("/x"), new JsonObject()));
+    for (int round = 0; round < 3; round++) {
+      String payload = "acknowledged just before the delete " + round;
+      // due in 1 s, under the first delay tier: it waits in the consumer's window, undelivered, while the delete runs
+      assertThat(write(grpc, delayed("kafka-delete", payload, 1_000)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      AdminHttp.Response refused = admin.call("DELETE", "/v1/namespaces/kafka-delete", null);
+      assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+      assertThat(refused.body().getString("error")).contains("1 pending").contains("force=true");
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains(payload));
+    }
+    await("the delete goes through once everything is delivered").atMost(Duration.ofSeconds(20))
+        .until(() -> admin.call("DELETE", "/v1/namespaces/kafka-delete", null).status() == 200);
+    assertThat(sink.deliveredBodies()).hasSize(3);
+  }
+
   @Test
   void badKafkaConfigIsRefusedWithTheFieldAndAnUnreachableBrokerCreatesNothing() {
     AdminHttp.Response reserved = admin.post("/v1/namespaces", kafkaNamespace("kafka-bad", sink.url("/x"),

@@ -171,10 +171,10 @@ public final class ConsumerVerticle extends AbstractVerticle {
         owed.add(target);
       }
     }
-    // one copy of the payload, wrapped (Buffer.buffer(byte[]) copied the copy again), writable as before
-    Delivery delivery = new Delivery(config.name(), entry.getEntryId(), entry.getKey(),
-        io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(
-            entry.getPayload().toByteArray())), entry.getHeadersMap(), entry.getTargetAttributesMap(),
+    // the payload copied once, straight from the entry (toByteArray then Buffer.buffer(byte[]) copied it twice), into a
+    // buffer of Vert.x's own that a target (an in-process event-bus consumer) may still append to
+    Delivery delivery = new Delivery(config.name(), entry.getEntryId(), entry.getKey(), payload(entry.getPayload()),
+        entry.getHeadersMap(), entry.getTargetAttributesMap(),
         entry.getWriteTimeMs(), attempt);
     List<Future<Void>> attempts = new ArrayList<>();
     for (TargetConfig target : owed) {
@@ -258,6 +258,10 @@ public final class ConsumerVerticle extends AbstractVerticle {
    * One attempt to one target in a {@code walmesh.deliver} span (a child of the entry's write) when tracing is on;
    * the target then sees this attempt's {@code traceparent} among the headers.
    */
+  private static Buffer payload(com.google.protobuf.ByteString payload) {
+    return Buffer.buffer(payload.size()).setBytes(0, payload.asReadOnlyByteBuffer());
+  }
+
   private Future<Void> traced(String targetName, Delivery delivery, EntryRecord entry) {
     Tracing tracing = metrics.tracing();
     if (!tracing.enabled()) {

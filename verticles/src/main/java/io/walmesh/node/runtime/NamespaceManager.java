@@ -328,15 +328,23 @@ public final class NamespaceManager implements PluginUsers {
       if (force) {
         return destroy(name);
       }
-      // Stop taking writes first (in-flight appends finish and are answered), then count: a write
-      // acknowledged after the count would otherwise be destroyed with the namespace.
+      // Stop taking writes first (in-flight appends finish and are answered), then count afresh: a write
+      // acknowledged after the count, or after the backend's last periodic read of its counts, would otherwise be
+      // destroyed with the namespace.
       if (runtime.stats().isEmpty()) {
         throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is on the "
             + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
             + " undelivered ones; delete it with force=true once they are delivered");
       }
-      return runtime.stopWrites().compose(v -> {
-        BackendStats stats = runtime.stats().orElseThrow();
+      return runtime.stopWrites().compose(v -> runtime.countNow().transform(counted -> {
+        if (counted.failed()) {
+          return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
+              NamespaceException.Kind.CONFLICT, "namespace " + name + ": its stored entries could not be counted ("
+              + counted.cause().getMessage() + "), so deleting it could drop undelivered ones; retry, or delete with"
+              + " force=true")));
+        }
+        return Future.succeededFuture(counted.result().orElseThrow());
+      })).compose(stats -> {
         if (stats.pending() > 0 || stats.leased() > 0 || stats.deadLetters() > 0) {
           return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
               NamespaceException.Kind.CONFLICT, "namespace " + name + " still holds " + stats.pending() + " pending, "

@@ -183,6 +183,13 @@ final class NamespaceRuntime {
         : backend instanceof CountingBackend counting ? Optional.of(counting.stats()) : Optional.empty();
   }
 
+  /** The counts as of now, every answered append in them ({@link CountingBackend#countNow}); a backend that cannot count: none. */
+  Future<Optional<BackendStats>> countNow() {
+    return backend == null ? Future.succeededFuture(Optional.of(BackendStats.NONE))
+        : backend instanceof CountingBackend counting ? counting.countNow().map(Optional::of)
+        : Future.succeededFuture(Optional.empty());
+  }
+
   /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */
   Future<Void> stop() {
     consumerVerticle = null;

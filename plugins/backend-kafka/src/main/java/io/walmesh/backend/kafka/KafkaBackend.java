@@ -493,53 +493,66 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   // ---- stats ----
 
   /**
-   * Counts what is stored and not yet settled, every 2 s, never what retention deleted before it was fetched. A
-   * partition this node consumes is counted from its window ({@link Window.Held#pending}): the group's committed
-   * offset stays at the first unsettled record, so the lag behind it also counts the records settled after that one.
-   * Another partition is counted from the group's committed offset, or from the log's start when the group has none
-   * (or one that retention has deleted past), where its consumer would begin ({@code auto.offset.reset=earliest}).
+   * Counts what is stored and not yet settled (every 2 s, and for {@link #countNow}), never what retention deleted
+   * before it was fetched. A partition this node consumes is counted from its window ({@link Window.Held#pending}):
+   * the group's committed offset stays at the first unsettled record, so the lag behind it also counts the records
+   * settled after that one. Another partition is counted from the group's committed offset, or from the log's start
+   * when the group has none (or one that retention has deleted past), where its consumer would begin
+   * ({@code auto.offset.reset=earliest}).
+   *
+   * <p>The order of the reads makes a count run over rather than under: the window and the committed offsets are read
+   * before the end offsets, so a record that moves to a tier topic meanwhile (on this node or another) is still
+   * counted where it was, or already where it went, or both.
    */
-  private void refreshStats() {
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-    queuePartitions.forEach(tp -> {
-      latest.put(tp, OffsetSpec.latest());
-      earliest.put(tp, OffsetSpec.earliest());
-    });
-    Map<TopicPartition, Window.Held> held = window.held(); // before the ends: a record moving meanwhile counts twice, never not at all
-    KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> committed =
-        admin.listConsumerGroupOffsets(options.consumerGroup).partitionsToOffsetAndMetadata();
-    ListOffsetsResult ends = admin.listOffsets(latest);
-    ListOffsetsResult starts = admin.listOffsets(earliest);
-    KafkaFuture.allOf(committed, ends.all(), starts.all()).whenComplete((v, e) -> {
-      if (e != null) {
-        log.debug("Namespace {}: reading Kafka offsets for stats failed: {}", spec.namespace(), e.toString());
-        return;
+  private Future<BackendStats> refreshStats() {
+    Map<TopicPartition, Window.Held> held = window.held();
+    java.util.Set<TopicPartition> partitions = new java.util.HashSet<>(queuePartitions);
+    partitions.addAll(held.keySet()); // one the topic gained after this namespace opened
+    return Future.fromCompletionStage(admin.listConsumerGroupOffsets(options.consumerGroup).partitionsToOffsetAndMetadata()
+            .toCompletionStage(), context)
+        .compose(committed -> {
+          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+          Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+          partitions.forEach(tp -> {
+            latest.put(tp, OffsetSpec.latest());
+            earliest.put(tp, OffsetSpec.earliest());
+          });
+          Future<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> ends =
+              Future.fromCompletionStage(admin.listOffsets(latest).all().toCompletionStage(), context);
+          Future<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> starts =
+              Future.fromCompletionStage(admin.listOffsets(earliest).all().toCompletionStage(), context);
+          return Future.all(ends, starts).map(v -> count(held, committed, ends.result(), starts.result()));
+        })
+        .onSuccess(counted -> stats = counted)
+        .onFailure(e -> log.debug("Namespace {}: reading Kafka offsets for stats failed: {}", spec.namespace(), e.toString()));
+  }
+
+  private BackendStats count(Map<TopicPartition, Window.Held> held, Map<TopicPartition, OffsetAndMetadata> committed,
+                             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends,
+                             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts) {
+    long pending = 0;
+    for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : ends.entrySet()) {
+      TopicPartition tp = end.getKey();
+      long endOffset = end.getValue().offset();
+      ListOffsetsResult.ListOffsetsResultInfo start = starts.get(tp);
+      long startOffset = start == null ? 0 : start.offset();
+      Window.Held here = held.get(tp);
+      if (here != null) {
+        pending += here.pending(startOffset, endOffset);
+        continue;
       }
-      try {
-        Map<TopicPartition, OffsetAndMetadata> offsets = committed.get();
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starting = starts.all().get();
-        long pending = 0;
-        for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end : ends.all().get().entrySet()) {
-          TopicPartition tp = end.getKey();
-          long endOffset = end.getValue().offset();
-          ListOffsetsResult.ListOffsetsResultInfo start = starting.get(tp);
-          long startOffset = start == null ? 0 : start.offset();
-          Window.Held here = held.get(tp);
-          if (here != null) {
-            pending += here.pending(startOffset, endOffset);
-            continue;
-          }
-          OffsetAndMetadata at = offsets.get(tp);
-          pending += Math.max(0, endOffset - Math.max(at == null ? 0 : at.offset(), startOffset));
-        }
-        long nextDue = window.nextDue();
-        long lag = nextDue == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - nextDue);
-        stats = new BackendStats(pending, window.leased(), deadLetters, lag);
-      } catch (Exception ex) {
-        log.debug("Namespace {}: stats: {}", spec.namespace(), ex.toString());
-      }
-    });
+      OffsetAndMetadata at = committed.get(tp);
+      pending += Math.max(0, endOffset - Math.max(at == null ? 0 : at.offset(), startOffset));
+    }
+    long nextDue = window.nextDue();
+    long lag = nextDue == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - nextDue);
+    return new BackendStats(pending, window.leased(), deadLetters, lag);
+  }
+
+  /** Reads the offsets now: every append answered before this call is in the count. */
+  @Override
+  public Future<BackendStats> countNow() {
+    return refreshStats();
   }
 
   @Override

@@ -370,20 +370,22 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
     });
   }
 
-  private void refreshStats() {
+  /** Reads the queues' attributes now (every 2 s, after dead-letter changes, and for {@link #countNow}). */
+  private Future<BackendStats> refreshStats() {
     if (queueUrl == null || dlqUrl == null) {
-      return;
+      return Future.succeededFuture(stats);
     }
-    f(sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+    return f(sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
         QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)))
         .compose(main -> f(sqs.getQueueAttributes(b -> b.queueUrl(dlqUrl)
             .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))).map(dlq -> {
               long visible = count(main, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES);
               long leased = count(main, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE);
               long delayed = count(main, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED);
-              stats = new BackendStats(visible + leased + delayed, leased,
+              BackendStats counted = new BackendStats(visible + leased + delayed, leased,
                   count(dlq, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES), 0);
-              return null;
+              stats = counted;
+              return counted;
             }))
         .onFailure(e -> log.debug("Namespace {}: reading SQS queue attributes failed: {}", spec.namespace(), rootMessage(e)));
   }
@@ -396,6 +398,12 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   @Override
   public BackendStats stats() {
     return stats;
+  }
+
+  /** Reads the queues' attributes now; they are SQS's approximate counts, which ElasticMQ keeps exact. */
+  @Override
+  public Future<BackendStats> countNow() {
+    return refreshStats();
   }
 
   @Override

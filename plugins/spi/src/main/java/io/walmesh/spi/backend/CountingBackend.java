@@ -14,6 +14,16 @@ package io.walmesh.spi.backend;
  */
 public interface CountingBackend extends Backend {
 
-  /** The counts now. */
+  /** The counts now, as last read: a backend that reads them from its server may be seconds behind. */
   BackendStats stats();
+
+  /**
+   * The counts as of this call: every append answered before it is in them (a count may run over, never under). A
+   * delete without {@code force} checks these once the namespace has stopped taking writes, so that a write
+   * acknowledged a moment before is never destroyed with it. The default is {@link #stats}, right for a backend whose
+   * counts are always current; one that reads them from its server every few seconds reads them again here.
+   */
+  default io.vertx.core.Future<BackendStats> countNow() {
+    return io.vertx.core.Future.succeededFuture(stats());
+  }
 }
