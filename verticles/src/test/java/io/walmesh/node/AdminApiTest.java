@@ -133,6 +133,51 @@ class AdminApiTest {
     assertThat(sink.delivered().get(0).receivedAtMs()).isGreaterThanOrEqualTo(due);
   }
 
+  /**
+   * An update to another backend would leave the stored entries where nothing reads them: it is refused while the
+   * namespace holds any, writes go on, and the entries are delivered; a change of the same backend's tuning applies
+   * with entries stored; once they are delivered the move goes through; forced, it goes through at once.
+   */
+  @Test
+  void anUpdateToAnotherBackendIsRefusedWhileEntriesAreStoredUnlessForced() {
+    create(admin, namespace("moving", sink.url("/x")));
+    assertThat(write(grpc, delayed("moving", "stored before the move", 1_500)).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+    JsonObject elsewhere = namespace("moving", sink.url("/x")).put("ordering", "none")
+        .put("backend", new JsonObject().put("type", "minimal"));
+    AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/moving", elsewhere);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("would never be delivered").contains("1 pending")
+        .contains("force=true");
+    assertThat(admin.get("/v1/namespaces/moving").body().getJsonObject("config").getJsonObject("backend")
+        .getString("type")).as("the document is kept").isEqualTo("local");
+    assertThat(write(grpc, request("moving", "written after the refusal").build()).response().getDurable())
+        .as("writes go on").isEqualTo(Trilean.SUCCESS);
+
+    AdminHttp.Response tuned = admin.call("PUT", "/v1/namespaces/moving", namespace("moving", sink.url("/x"))
+        .put("backend", new JsonObject().put("type", "local").put("config", new JsonObject().put("retention-ms", 60_000))));
+    assertThat(tuned.status()).as("the same place, other settings: " + tuned.text()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredBodies().containsAll(
+        java.util.Set.of("stored before the move", "written after the refusal")));
+
+    AdminHttp.Response moved = admin.call("PUT", "/v1/namespaces/moving", elsewhere);
+    assertThat(moved.status()).as("everything delivered: " + moved.text()).isEqualTo(200);
+    assertThat(admin.get("/v1/namespaces/moving").body().getJsonObject("config").getJsonObject("backend")
+        .getString("type")).isEqualTo("minimal");
+    assertThat(write(grpc, request("moving", "on the new backend").build()).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(15)).until(() -> sink.deliveredBodies().contains("on the new backend"));
+
+    // a backend that cannot count its entries cannot show it holds none: only a forced move leaves it
+    AdminHttp.Response uncounted = admin.call("PUT", "/v1/namespaces/moving", namespace("moving", sink.url("/x")));
+    assertThat(uncounted.status()).isEqualTo(409);
+    assertThat(uncounted.body().getString("error")).contains("cannot count its entries").contains("force=true");
+    assertThat(admin.call("PUT", "/v1/namespaces/moving?force=true", namespace("moving", sink.url("/x"))).status())
+        .isEqualTo(200);
+    assertThat(admin.get("/v1/namespaces/moving").body().getJsonObject("config").getJsonObject("backend")
+        .getString("type")).isEqualTo("local");
+  }
+
   @Test
   void deletingANamespaceWithPendingEntriesNeedsForce() {
     create(admin, namespace("temp", sink.url("/x")));

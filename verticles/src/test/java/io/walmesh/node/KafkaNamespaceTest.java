@@ -300,6 +300,34 @@ class KafkaNamespaceTest extends SingleNodeTest {
     assertThat(sink.deliveredBodies()).hasSize(3);
   }
 
+  /**
+   * A new topic would leave the stored entries in the old one, where nothing reads them: refused while the namespace
+   * holds any; the consumer's tuning changes with entries stored, and they are delivered; the move goes through once
+   * they are.
+   */
+  @Test
+  void anUpdateToAnotherTopicIsRefusedWhileEntriesAreStored() {
+    create(admin, kafkaNamespace("kafka-moving", sink.url("/x"), new JsonObject()));
+    assertThat(write(grpc, delayed("kafka-moving", "in the old topic", 3_000)).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+    AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/kafka-moving", kafkaNamespace("kafka-moving",
+        sink.url("/x"), new JsonObject().put("wal-kafka-topic", "walmesh-kafka-moving-2")));
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("would never be delivered").contains("1 pending");
+
+    AdminHttp.Response tuned = admin.call("PUT", "/v1/namespaces/kafka-moving", kafkaNamespace("kafka-moving",
+        sink.url("/x"), new JsonObject().put("window.max-entries", 500)));
+    assertThat(tuned.status()).as("the same topics, other settings: " + tuned.text()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains("in the old topic"));
+
+    await("the move goes through once everything is delivered").atMost(Duration.ofSeconds(20))
+        .until(() -> admin.call("PUT", "/v1/namespaces/kafka-moving", kafkaNamespace("kafka-moving", sink.url("/x"),
+            new JsonObject().put("wal-kafka-topic", "walmesh-kafka-moving-2"))).status() == 200);
+    assertThat(write(grpc, request("kafka-moving", "in the new topic").build()).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains("in the new topic"));
+  }
+
   @Test
   void badKafkaConfigIsRefusedWithTheFieldAndAnUnreachableBrokerCreatesNothing() {
     AdminHttp.Response reserved = admin.post("/v1/namespaces", kafkaNamespace("kafka-bad", sink.url("/x"),

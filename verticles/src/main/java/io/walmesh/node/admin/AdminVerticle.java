@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/namespaces                          list namespaces with state and counts
  * POST   /v1/namespaces                          create (body: namespace document)
  * GET    /v1/namespaces/:name                    one namespace
- * PUT    /v1/namespaces/:name                    replace its document, applied live
+ * PUT    /v1/namespaces/:name[?force=true]       replace its document, applied live (a move to another store
+ *                                                 is refused while entries are stored, unless forced)
  * DELETE /v1/namespaces/:name[?force=true]       delete (refused while entries are pending)
  * GET    /v1/namespaces/:name/dlq[?limit=N]      list dead letters
  * POST   /v1/namespaces/:name/dlq/replay         replay (body {"entry-ids": [...]}; none: all)
@@ -159,7 +160,8 @@ public final class AdminVerticle extends AbstractVerticle {
           () -> error(ctx, 404, "namespace " + name + " does not exist"));
     });
     router.put("/v1/namespaces/:name").handler(ctx ->
-        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx)).map(namespaces::redacted)));
+        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx), "true".equals(ctx.queryParams().get("force")))
+            .map(namespaces::redacted)));
     router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
         namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
             .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));

@@ -71,7 +71,9 @@ final class NamespaceCommands implements Runnable {
     }
   }
 
-  @Command(name = "update", mixinStandardHelpOptions = true, description = "Replaces a namespace's document; applied live.")
+  @Command(name = "update", mixinStandardHelpOptions = true, description = {"Replaces a namespace's document; applied"
+      + " live, its stored entries kept.", "A new backend type, broker, topic or queue would leave them behind: refused"
+      + " while the namespace holds entries, unless --force."})
   static final class Update implements Callable<Integer> {
     @Mixin
     AdminClient admin;
@@ -79,10 +81,13 @@ final class NamespaceCommands implements Runnable {
     String name;
     @Option(names = {"-f", "--file"}, required = true, description = "The namespace document (JSON); - reads standard input.")
     Path file;
+    @Option(names = "--force", description = "Move to another backend store even with entries stored: they are left"
+        + " behind, never delivered.")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {
-      return admin.call("PUT", "/v1/namespaces/" + name, read(file));
+      return admin.call("PUT", "/v1/namespaces/" + name + (force ? "?force=true" : ""), read(file));
     }
   }
 

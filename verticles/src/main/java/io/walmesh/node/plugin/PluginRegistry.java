@@ -161,6 +161,15 @@ public final class PluginRegistry {
     }
   }
 
+  /**
+   * Whether the namespace keeps its entries in the same place under {@code after} as under {@code before}: the same
+   * backend type, and a config its factory says stores them in the same place ({@link BackendFactory#sameStore}).
+   */
+  public boolean sameStore(NamespaceConfig before, NamespaceConfig after) {
+    return before.backendType().equals(after.backendType())
+        && backend(after.backendType()).sameStore(spec(before, true), spec(after, true));
+  }
+
   public BackendFactory backend(String type) {
     BackendFactory factory = backends.get(type);
     if (factory == null) {

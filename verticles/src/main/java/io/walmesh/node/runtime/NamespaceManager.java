@@ -281,8 +281,18 @@ public final class NamespaceManager implements PluginUsers {
    * restarted it with the new document (a failure to start with it is the answer's error).
    */
   public Future<NamespaceConfig> update(String name, JsonObject given) {
+    return update(name, given, false);
+  }
+
+  /**
+   * {@link #update(String, JsonObject)}; an update that moves the namespace's entries to another place (another
+   * backend type, broker, topic or queue: {@link PluginRegistry#sameStore}) is refused while it holds any, since the
+   * stored ones would never be delivered, unless {@code force}.
+   */
+  public Future<NamespaceConfig> update(String name, JsonObject given, boolean force) {
     NamespaceConfig config;
     boolean runs;
+    boolean moves;
     try {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
       NamespaceConfig stored = configs.get(name);
@@ -294,10 +304,13 @@ public final class NamespaceManager implements PluginUsers {
       requireKnown(name);
       config = withHome(parsed, stored);
       runs = runner(name).isPresent();
+      moves = !force && !plugins.sameStore(stored, config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return cluster.replace(name, config.toJson().encode())
+    Future<Void> emptied = moves ? serially(() -> emptyBeforeMoving(name, config)) : Future.succeededFuture();
+    return emptied.compose(v -> cluster.replace(name, config.toJson().encode())
+        .onFailure(e -> resumeWrites(name)))
         .compose(v -> runs ? awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1) : Future.succeededFuture(null))
         .compose(state -> state != null && NamespaceState.FAILED.label().equals(state.getString("state"))
             ? Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
@@ -305,6 +318,54 @@ public final class NamespaceManager implements PluginUsers {
                 + state.getString("error") + "; it keeps the new document and is tried again every "
                 + Reconciler.RETRY_AFTER_FAILURE_MS / 1000 + " s and on its next update"))
             : Future.succeededFuture(config));
+  }
+
+  /**
+   * Before an update moves a namespace's entries to another place: stops its writes and counts afresh, as a delete
+   * does; a namespace that holds entries gets its writes back and the update is refused. One that holds none stays
+   * without writes until the update restarts it on the new place, so that no write lands in the old one meanwhile.
+   */
+  private Future<Void> emptyBeforeMoving(String name, NamespaceConfig config) {
+    NamespaceRuntime runtime = runtimes.runtime(name);
+    String move = "the new backend section (" + config.backendType() + ") stores entries somewhere else than the"
+        + " current one, so the entries stored now would never be delivered";
+    if (runtime == null && runtimes.failure(name) != null) {
+      // it failed to start here with its current document (a store it cannot reach): nothing reads that store now, and
+      // refusing would keep the document that does not work; what an earlier run stored there stays there
+      log.warn("Namespace {}: updated to another store while it could not start ({}); entries stored under its previous"
+          + " backend section, if any, stay there undelivered", name, runtimes.failure(name));
+      return Future.succeededFuture();
+    }
+    if (runtime == null) {
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + ", and it is not"
+          + " running on this node, so they cannot be counted; update it on the node that runs it, or with force=true");
+    }
+    if (runtime.stats().isEmpty()) {
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + ", and its "
+          + runtime.config.backendType() + " backend cannot count its entries; update it with force=true once they are"
+          + " delivered");
+    }
+    return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
+      if (counted.succeeded()) {
+        BackendStats stats = counted.result().orElseThrow();
+        if (stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
+          return Future.<Void>succeededFuture();
+        }
+      }
+      String held = counted.succeeded() ? "it still holds " + counted.result().orElseThrow().pending() + " pending, "
+          + counted.result().orElseThrow().leased() + " in delivery and " + counted.result().orElseThrow().deadLetters()
+          + " dead-lettered entries" : "its entries could not be counted (" + counted.cause().getMessage() + ")";
+      return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(new NamespaceException(
+          NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + "; " + held + ". Wait for delivery"
+          + " and purge the DLQ first, or update with force=true (they are then left behind)")));
+    });
+  }
+
+  private void resumeWrites(String name) {
+    NamespaceRuntime runtime = runtimes.runtime(name);
+    if (runtime != null) {
+      runtime.resumeWrites();
+    }
   }
 
   /**

@@ -43,6 +43,15 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
     new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());
   }
 
+  /** The same brokers and topics (the main, DLQ and delay-tier topics); clients' settings and tuning may change. */
+  @Override
+  public boolean sameStore(BackendSpec before, BackendSpec after) {
+    KafkaBackendOptions was = new KafkaBackendOptions(new ConfigReader(before.config(), before.configPath()), before.namespace());
+    KafkaBackendOptions is = new KafkaBackendOptions(new ConfigReader(after.config(), after.configPath()), after.namespace());
+    return was.bootstrapServers.equals(is.bootstrapServers) && was.topic.equals(is.topic) && was.dlqTopic.equals(is.dlqTopic)
+        && was.delayTiersSecs.equals(is.delayTiersSecs);
+  }
+
   @Override
   public Future<Backend> open(BackendSpec spec) {
     KafkaBackendOptions options = new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());

@@ -56,6 +56,12 @@ public final class LocalBackendFactory implements BackendFactory {
     return reader.optLong("retention-ms", 0, 0, MAX_RETENTION_MS);
   }
 
+  /** Always: a namespace's entries are in the node's log under its name, whatever its config says. */
+  @Override
+  public boolean sameStore(BackendSpec before, BackendSpec after) {
+    return true;
+  }
+
   @Override
   public Future<Backend> open(BackendSpec spec) {
     if (log == null) {

@@ -44,6 +44,16 @@ public final class SqsBackendFactory extends IdempotentBackendFactory {
     }
   }
 
+  /** The same queues, region and endpoint, and the same directory of offloaded payloads; tuning may change. */
+  @Override
+  public boolean sameStore(BackendSpec before, BackendSpec after) {
+    SqsBackendOptions was = new SqsBackendOptions(new ConfigReader(before.config(), before.configPath()));
+    SqsBackendOptions is = new SqsBackendOptions(new ConfigReader(after.config(), after.configPath()));
+    return java.util.Objects.equals(was.queue, is.queue) && java.util.Objects.equals(was.dlqQueue, is.dlqQueue)
+        && java.util.Objects.equals(was.region, is.region) && java.util.Objects.equals(was.endpoint, is.endpoint)
+        && java.util.Objects.equals(was.payloadStoreDir, is.payloadStoreDir);
+  }
+
   @Override
   public Future<Backend> open(BackendSpec spec) {
     SqsBackendOptions options = new SqsBackendOptions(new ConfigReader(spec.config(), spec.configPath()));

@@ -42,6 +42,16 @@ public interface BackendFactory {
     return false;
   }
 
+  /**
+   * Whether a namespace of this type keeps its entries in the same place under {@code after} as under {@code before}
+   * (the same broker and topics, the same queues). An update that changes the place would leave the stored entries
+   * where no consumer reads them, so walmesh refuses it while the namespace holds any, unless forced; a change of
+   * anything else (tuning) applies freely. The default: the same place only when the config is the same.
+   */
+  default boolean sameStore(BackendSpec before, BackendSpec after) {
+    return before.config().equals(after.config());
+  }
+
   /** Releases the factory's shared resources. */
   default Future<Void> close() {
     return Future.succeededFuture();
