@@ -304,14 +304,31 @@ public final class NamespaceManager implements PluginUsers {
       requireKnown(name);
       config = withHome(parsed, stored);
       runs = runner(name).isPresent();
-      moves = !force && !plugins.sameStore(stored, config);
+      moves = !force && !sameStore(stored, config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    Future<Void> emptied = moves ? serially(() -> emptyBeforeMoving(name, config)) : Future.succeededFuture();
-    return emptied.compose(v -> cluster.replace(name, config.toJson().encode())
-        .onFailure(e -> resumeWrites(name)))
+    // a move counts and replaces the document in one step of this node's changes: no other change (another update, a
+    // delete) runs between them and gives the old place its writes back
+    Future<Void> replaced = !moves ? cluster.replace(name, config.toJson().encode()) : serially(() ->
+        emptyBeforeMoving(name, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
+            .onFailure(e -> {
+              runtime.moving = false;
+              runtime.resumeWrites();
+            })));
+    return replaced
         .compose(v -> runs ? awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1) : Future.succeededFuture(null))
+        .compose(state -> {
+          NamespaceRuntime old = runtimes.runtime(name);
+          if (old != null && old.moving) { // stored, but not applied here: its writes stay stopped rather than go to the old place
+            log.error("Namespace {}: its new document is stored but this node has not restarted it on the new store;"
+                + " it takes no writes until it does", name);
+            return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
+                + " was updated, but this node has not restarted it on its new store yet; it takes no writes until it"
+                + " does: see the node's log, and PUT the document again"));
+          }
+          return Future.succeededFuture(state);
+        })
         .compose(state -> state != null && NamespaceState.FAILED.label().equals(state.getString("state"))
             ? Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
                 + " was updated, but it failed to start with the new document on node " + state.getString("node") + ": "
@@ -320,52 +337,62 @@ public final class NamespaceManager implements PluginUsers {
             : Future.succeededFuture(config));
   }
 
+  /** Whether the update keeps the entries where they are; a stored document that no longer resolves counts as a move. */
+  private boolean sameStore(NamespaceConfig stored, NamespaceConfig config) {
+    if (!stored.homeNode().equals(config.homeNode()) && plugins.nodeLocal(config.backendType())) {
+      return false; // a local namespace's entries are on its home node's disk
+    }
+    try {
+      return plugins.sameStore(stored, config);
+    } catch (RuntimeException e) {
+      log.info("Namespace {}: its stored backend section does not resolve any more ({}); the update counts as a move",
+          stored.name(), e.getMessage());
+      return false;
+    }
+  }
+
   /**
    * Before an update moves a namespace's entries to another place: stops its writes and counts afresh, as a delete
-   * does; a namespace that holds entries gets its writes back and the update is refused. One that holds none stays
-   * without writes until the update restarts it on the new place, so that no write lands in the old one meanwhile.
+   * does; a namespace that holds entries gets its writes back and the update is refused. One that holds none is marked
+   * moving and stays without writes until the update restarts it on the new place, so that no write lands in the old
+   * one meanwhile. Answers the runtime so marked.
    */
-  private Future<Void> emptyBeforeMoving(String name, NamespaceConfig config) {
+  private Future<NamespaceRuntime> emptyBeforeMoving(String name, NamespaceConfig config) {
     NamespaceRuntime runtime = runtimes.runtime(name);
-    String move = "the new backend section (" + config.backendType() + ") stores entries somewhere else than the"
-        + " current one, so the entries stored now would never be delivered";
-    if (runtime == null && runtimes.failure(name) != null) {
-      // it failed to start here with its current document (a store it cannot reach): nothing reads that store now, and
-      // refusing would keep the document that does not work; what an earlier run stored there stays there
-      log.warn("Namespace {}: updated to another store while it could not start ({}); entries stored under its previous"
-          + " backend section, if any, stay there undelivered", name, runtimes.failure(name));
-      return Future.succeededFuture();
-    }
+    String move = "namespace " + name + ": the new backend section (" + config.backendType() + ") stores entries"
+        + " somewhere else than the current one, so the entries stored now would never be delivered";
     if (runtime == null) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + ", and it is not"
-          + " running on this node, so they cannot be counted; update it on the node that runs it, or with force=true");
+      String failure = runtimes.failure(name);
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and " + (failure != null
+          ? "it is not running (" + failure + "), so they cannot be counted; if it never ran with its current document"
+          + " (an update that failed to start), update it with force=true"
+          : "it is not running on this node, so they cannot be counted; update it on the node that runs it, or with"
+          + " force=true"));
+    }
+    if (!runtime.producer) {
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its writes are taken on another node,"
+          + " which this one cannot stop to count them; update it on that node, or with force=true");
     }
     if (runtime.stats().isEmpty()) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + ", and its "
-          + runtime.config.backendType() + " backend cannot count its entries; update it with force=true once they are"
-          + " delivered");
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its " + runtime.config.backendType()
+          + " backend cannot count its entries; update it with force=true once they are delivered");
     }
     return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
       if (counted.succeeded()) {
         BackendStats stats = counted.result().orElseThrow();
         if (stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
-          return Future.<Void>succeededFuture();
+          runtime.moving = true;
+          return Future.succeededFuture(runtime);
         }
       }
-      String held = counted.succeeded() ? "it still holds " + counted.result().orElseThrow().pending() + " pending, "
+      String why = counted.succeeded() ? "; it still holds " + counted.result().orElseThrow().pending() + " pending, "
           + counted.result().orElseThrow().leased() + " in delivery and " + counted.result().orElseThrow().deadLetters()
-          + " dead-lettered entries" : "its entries could not be counted (" + counted.cause().getMessage() + ")";
-      return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(new NamespaceException(
-          NamespaceException.Kind.CONFLICT, "namespace " + name + ": " + move + "; " + held + ". Wait for delivery"
-          + " and purge the DLQ first, or update with force=true (they are then left behind)")));
+          + " dead-lettered entries. Wait for delivery and purge the DLQ first, or update with force=true (they are then"
+          + " left behind)" : ", and they could not be counted (" + counted.cause().getMessage() + "); retry, or update"
+          + " with force=true (they are then left behind)";
+      return runtime.resumeWrites().transform(ignored -> Future.<NamespaceRuntime>failedFuture(
+          new NamespaceException(NamespaceException.Kind.CONFLICT, move + why)));
     });
-  }
-
-  private void resumeWrites(String name) {
-    NamespaceRuntime runtime = runtimes.runtime(name);
-    if (runtime != null) {
-      runtime.resumeWrites();
-    }
   }
 
   /**

@@ -166,9 +166,15 @@ final class NamespaceRuntime {
     return vertx.undeploy(id);
   }
 
-  /** Takes writes again after {@link #stopWrites()} (when this node plays the producer). */
+  /**
+   * Set once an update found this namespace empty and is moving it to another store: its writes stay stopped until
+   * the update restarts it there ({@link #resumeWrites} does nothing), so that none lands in the old place.
+   */
+  volatile boolean moving;
+
+  /** Takes writes again after {@link #stopWrites()} (when this node plays the producer), unless it is {@link #moving}. */
   Future<Void> resumeWrites() {
-    if (!producer || producerId != null) {
+    if (!producer || producerId != null || moving) {
       return Future.succeededFuture();
     }
     return vertx.deployVerticle(new ProducerVerticle(config, backend, metrics, producers)).<Void>map(id -> {

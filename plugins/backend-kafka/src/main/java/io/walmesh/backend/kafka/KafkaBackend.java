@@ -89,6 +89,11 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final AtomicBoolean dueAdded = new AtomicBoolean();
   private final List<TopicPartition> queuePartitions;
   private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
+  /** Whether a periodic count is under way; this and the two below are confined to {@link #context}. */
+  private boolean refreshing;
+  /** Counts started, and the latest whose result is in {@link #stats} (on the context): an older one finishing late is dropped. */
+  private long countsStarted;
+  private long countShown;
   private volatile int deadLetters;
   private long statsTimer = -1;
 
@@ -124,7 +129,12 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       if (spec.consumes()) {
         loop.start();
       }
-      statsTimer = vertx.setPeriodic(2_000, id -> refreshStats());
+      statsTimer = vertx.setPeriodic(2_000, id -> context.runOnContext(tick -> {
+        if (!refreshing) { // a slow broker answers later than 2 s: one periodic count at a time
+          refreshing = true;
+          refreshStats().onComplete(done -> refreshing = false);
+        }
+      }));
       log.info("Namespace {} on Kafka topic {} at {} (DLQ {}, delay tiers {} s, group {})", spec.namespace(), options.topic,
           options.bootstrapServers, options.dlqTopic, options.delayTiersSecs, options.consumerGroup);
       return (Backend) this;
@@ -505,6 +515,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
    * counted where it was, or already where it went, or both.
    */
   private Future<BackendStats> refreshStats() {
+    long count = ++countsStarted;
     Map<TopicPartition, Window.Held> held = window.held();
     java.util.Set<TopicPartition> partitions = new java.util.HashSet<>(queuePartitions);
     partitions.addAll(held.keySet()); // one the topic gained after this namespace opened
@@ -523,7 +534,12 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
               Future.fromCompletionStage(admin.listOffsets(earliest).all().toCompletionStage(), context);
           return Future.all(ends, starts).map(v -> count(held, committed, ends.result(), starts.result()));
         })
-        .onSuccess(counted -> stats = counted)
+        .onSuccess(counted -> {
+          if (count > countShown) {
+            countShown = count;
+            stats = counted;
+          }
+        })
         .onFailure(e -> log.debug("Namespace {}: reading Kafka offsets for stats failed: {}", spec.namespace(), e.toString()));
   }
 
@@ -552,7 +568,9 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   /** Reads the offsets now: every append answered before this call is in the count. */
   @Override
   public Future<BackendStats> countNow() {
-    return refreshStats();
+    io.vertx.core.Promise<BackendStats> counted = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> refreshStats().onComplete(counted));
+    return counted.future();
   }
 
   @Override

@@ -43,13 +43,28 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
     new KafkaBackendOptions(new ConfigReader(spec.config(), spec.configPath()), spec.namespace());
   }
 
-  /** The same brokers and topics (the main, DLQ and delay-tier topics); clients' settings and tuning may change. */
+  /**
+   * The same cluster (a broker in common), topics (the main, DLQ and delay-tier topics) and consumer group (another
+   * group starts from its own offsets, which may be past the stored entries); clients' settings and tuning may change.
+   */
   @Override
   public boolean sameStore(BackendSpec before, BackendSpec after) {
     KafkaBackendOptions was = new KafkaBackendOptions(new ConfigReader(before.config(), before.configPath()), before.namespace());
     KafkaBackendOptions is = new KafkaBackendOptions(new ConfigReader(after.config(), after.configPath()), after.namespace());
-    return was.bootstrapServers.equals(is.bootstrapServers) && was.topic.equals(is.topic) && was.dlqTopic.equals(is.dlqTopic)
-        && was.delayTiersSecs.equals(is.delayTiersSecs);
+    java.util.Set<String> brokers = brokers(was.bootstrapServers);
+    brokers.retainAll(brokers(is.bootstrapServers));
+    return !brokers.isEmpty() && was.topic.equals(is.topic) && was.dlqTopic.equals(is.dlqTopic)
+        && was.delayTiersSecs.equals(is.delayTiersSecs) && was.consumerGroup.equals(is.consumerGroup);
+  }
+
+  private static java.util.Set<String> brokers(String bootstrapServers) {
+    java.util.Set<String> brokers = new java.util.HashSet<>();
+    for (String broker : bootstrapServers.split(",")) {
+      if (!broker.isBlank()) {
+        brokers.add(broker.trim().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    return brokers;
   }
 
   @Override
