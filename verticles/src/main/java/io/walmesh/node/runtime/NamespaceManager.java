@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -377,22 +378,37 @@ public final class NamespaceManager implements PluginUsers {
       throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its " + runtime.config.backendType()
           + " backend cannot count its entries; update it with force=true once they are delivered");
     }
-    return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
-      if (counted.succeeded()) {
-        BackendStats stats = counted.result().orElseThrow();
-        if (stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
+    return stopWritesWhenEmpty(runtime, stats -> move + "; it still holds " + held(stats) + ". Wait for delivery and"
+            + " purge the DLQ first, or update with force=true (they are then left behind)",
+        e -> move + ", and they could not be counted (" + e.getMessage() + "); retry, or update with force=true (they are"
+            + " then left behind)")
+        .map(v -> {
           runtime.moving = true;
-          return Future.succeededFuture(runtime);
-        }
+          return runtime;
+        });
+  }
+
+  /**
+   * Stops a namespace's writes (those in flight are answered) and counts its entries afresh, not from the counts a
+   * backend reads every few seconds: succeeds, its writes left stopped, when it holds none; otherwise gives its writes
+   * back and refuses (CONFLICT) with {@code holding} of its counts, or {@code uncounted} of why they could not be made.
+   */
+  private static Future<Void> stopWritesWhenEmpty(NamespaceRuntime runtime, Function<BackendStats, String> holding,
+                                                  Function<Throwable, String> uncounted) {
+    return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
+      BackendStats stats = counted.succeeded() ? counted.result().orElseThrow() : null;
+      if (stats != null && stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
+        return Future.<Void>succeededFuture();
       }
-      String why = counted.succeeded() ? "; it still holds " + counted.result().orElseThrow().pending() + " pending, "
-          + counted.result().orElseThrow().leased() + " in delivery and " + counted.result().orElseThrow().deadLetters()
-          + " dead-lettered entries. Wait for delivery and purge the DLQ first, or update with force=true (they are then"
-          + " left behind)" : ", and they could not be counted (" + counted.cause().getMessage() + "); retry, or update"
-          + " with force=true (they are then left behind)";
-      return runtime.resumeWrites().transform(ignored -> Future.<NamespaceRuntime>failedFuture(
-          new NamespaceException(NamespaceException.Kind.CONFLICT, move + why)));
+      String why = stats != null ? holding.apply(stats) : uncounted.apply(counted.cause());
+      return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(
+          new NamespaceException(NamespaceException.Kind.CONFLICT, why)));
     });
+  }
+
+  private static String held(BackendStats stats) {
+    return stats.pending() + " pending, " + stats.leased() + " in delivery and " + stats.deadLetters()
+        + " dead-lettered entries";
   }
 
   /**
@@ -424,23 +440,11 @@ public final class NamespaceManager implements PluginUsers {
             + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
             + " undelivered ones; delete it with force=true once they are delivered");
       }
-      return runtime.stopWrites().compose(v -> runtime.countNow().transform(counted -> {
-        if (counted.failed()) {
-          return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
-              NamespaceException.Kind.CONFLICT, "namespace " + name + ": its stored entries could not be counted ("
-              + counted.cause().getMessage() + "), so deleting it could drop undelivered ones; retry, or delete with"
-              + " force=true")));
-        }
-        return Future.succeededFuture(counted.result().orElseThrow());
-      })).compose(stats -> {
-        if (stats.pending() > 0 || stats.leased() > 0 || stats.deadLetters() > 0) {
-          return runtime.resumeWrites().transform(ignored -> Future.failedFuture(new NamespaceException(
-              NamespaceException.Kind.CONFLICT, "namespace " + name + " still holds " + stats.pending() + " pending, "
-              + stats.leased() + " in delivery and " + stats.deadLetters() + " dead-lettered entries; deleting it would"
-              + " drop them. Wait for delivery, purge the DLQ, or delete with force=true")));
-        }
-        return destroy(name);
-      });
+      return stopWritesWhenEmpty(runtime, stats -> "namespace " + name + " still holds " + held(stats) + "; deleting it"
+              + " would drop them. Wait for delivery, purge the DLQ, or delete with force=true",
+          e -> "namespace " + name + ": its stored entries could not be counted (" + e.getMessage() + "), so deleting it"
+              + " could drop undelivered ones; retry, or delete with force=true")
+          .compose(v -> destroy(name));
     });
   }
 
