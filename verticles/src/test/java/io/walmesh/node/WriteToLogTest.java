@@ -511,6 +511,86 @@ class WriteToLogTest extends SingleNodeTest {
   }
 
   /**
+   * Writes sent over the event bus while their namespace restarts (an update restarts its producer) each get an
+   * answer: stored, or refused as unavailable. Vert.x drops a message that reaches a consumer after it unregistered,
+   * without a reply, so such a write waited out its timeout and a gateway answered {@code durable: UNKNOWN} for a write
+   * that was never stored. Single writes and batches (the address gateways of other members use), many in flight, so
+   * that some are queued on the producer's event loop when it stops.
+   */
+  @Test
+  void writesOverTheEventBusWhileTheNamespaceRestartsAreEachAnswered() throws Exception {
+    create(admin, namespace("restarts", sink.url("/apply")).put("max-in-flight-writes", 10_000));
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    Map<String, Integer> refusals = new ConcurrentHashMap<>();
+    List<String> unexpected = new CopyOnWriteArrayList<>();
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(1024);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    io.vertx.core.eventbus.DeliveryOptions options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(5_000);
+    java.util.function.Consumer<Throwable> refused = failure -> {
+      if (failure instanceof ReplyException e && (e.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
+          || e.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
+          && e.failureCode() == WriteFailure.UNAVAILABLE.code())) {
+        refusals.merge(e.failureType().name(), 1, Integer::sum);
+      } else {
+        unexpected.add(String.valueOf(failure));
+      }
+    };
+    Thread sender = new Thread(() -> {
+      for (int i = 0; writing.get(); i++) {
+        inFlight.acquireUninterruptibly(2); // a single write and a batch of 4: at most 2,560 writes in flight
+        node.vertx().eventBus().<Buffer>request(Addresses.write("restarts"),
+            Buffer.buffer(request("restarts", "single " + i).build().toByteArray()), options).onComplete(reply -> {
+              inFlight.release();
+              if (reply.succeeded()) {
+                acknowledged.add(parse(reply.result().body()).getEntryId());
+              } else {
+                refused.accept(reply.cause());
+              }
+            });
+        io.walmesh.protocol.v1.WriteToLogBatchRequest.Builder batch = io.walmesh.protocol.v1.WriteToLogBatchRequest.newBuilder();
+        for (int j = 0; j < 4; j++) {
+          batch.addRequests(request("restarts", "batched " + i + "-" + j));
+        }
+        node.vertx().eventBus().<io.walmesh.protocol.v1.WriteToLogBatchResponse>request(Addresses.writeBatch("restarts"),
+            batch.build(), options).onComplete(reply -> {
+              inFlight.release();
+              if (reply.failed()) {
+                refused.accept(reply.cause());
+                return;
+              }
+              for (io.walmesh.protocol.v1.WriteToLogBatchResult result : reply.result().body().getResultsList()) {
+                if (result.getStatusCode() == 0 && result.getResponse().getDurable() == Trilean.SUCCESS) {
+                  acknowledged.add(result.getResponse().getEntryId());
+                } else if (result.getStatusCode() == WriteFailure.UNAVAILABLE.code()) {
+                  refusals.merge("batched UNAVAILABLE", 1, Integer::sum);
+                } else {
+                  unexpected.add(result.getStatusCode() + " " + result.getStatusMessage() + " "
+                      + result.getResponse().getDurable());
+                }
+              }
+            });
+      }
+    });
+    sender.start();
+    try {
+      for (int update = 0; update < 5; update++) {
+        int before = acknowledged.size();
+        await().atMost(Duration.ofSeconds(10)).until(() -> acknowledged.size() >= before + 500);
+        AdminHttp.Response updated = admin.call("PUT", "/v1/namespaces/restarts",
+            namespace("restarts", sink.url("/apply")).put("max-in-flight-writes", 10_000 + update));
+        assertThat(updated.status()).as("update " + update + ": " + updated.text()).isEqualTo(200);
+      }
+    } finally {
+      writing.set(false);
+      sender.join(10_000);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> inFlight.availablePermits() == 1024);
+    assertThat(unexpected).as("answers other than stored or unavailable (refused: " + refusals + ")").isEmpty();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(sink.deliveredIds()).as("acknowledged entries delivered").containsAll(acknowledged));
+  }
+
+  /**
    * A browser's gRPC-Web call (HTTP/1.1) and calls in gRPC's JSON form (HTTP/2: unary, batch and stream) are stored
    * and delivered as protobuf calls are: the gateway reads JSON messages with the library's decoder, not its own.
    */

@@ -87,8 +87,35 @@ public final class ProducerVerticle extends AbstractVerticle {
   public void start(Promise<Void> startPromise) {
     consumer = vertx.eventBus().<Object>consumer(Addresses.write(config.name()), this::handle);
     batchConsumer = vertx.eventBus().<Object>consumer(Addresses.writeBatch(config.name()), this::handleBatch);
+    answerDiscarded(consumer);
+    answerDiscarded(batchConsumer);
     Future.all(consumer.completion(), batchConsumer.completion()).<Void>mapEmpty()
         .onSuccess(v -> local.add(config.name(), this)).onComplete(startPromise);
+  }
+
+  /**
+   * A message Vert.x hands to a consumer that can no longer take it (it unregistered after the message was sent: this
+   * producer stopped meanwhile) is answered as a refusal the sender can act on: not stored, retry. Vert.x's own answer
+   * to such a message is a failure of type TIMEOUT, which a gateway must read as "may be stored" ({@code durable:
+   * UNKNOWN}) for a write that certainly is not. The hook is Vert.x's, on its consumer implementation (not on the
+   * {@code MessageConsumer} interface); {@code WriteToLogTest} fails if it is gone.
+   */
+  private void answerDiscarded(MessageConsumer<Object> registered) {
+    if (registered instanceof io.vertx.core.eventbus.impl.MessageConsumerImpl<Object> impl) {
+      impl.discardHandler(message -> {
+        metrics.writes(config.name(), "rejected").increment();
+        if (stopping) {
+          message.fail(WriteFailure.UNAVAILABLE.code(), "namespace " + config.name() + ": the producer on this node"
+              + " stopped before taking the write (the namespace is restarting or moving); it is not stored: retry");
+        } else {
+          message.fail(WriteFailure.RESOURCE_EXHAUSTED.code(), "namespace " + config.name() + ": the producer on this"
+              + " node has too many messages queued to take the write; it is not stored: back off and retry");
+        }
+      });
+    } else {
+      log.warn("Namespace {}: this Vert.x's event-bus consumer has no discard hook; a write sent while the producer"
+          + " stops is answered as a timeout (durable: UNKNOWN) rather than refused", config.name());
+    }
   }
 
   /**
