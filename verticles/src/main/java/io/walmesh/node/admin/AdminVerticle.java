@@ -246,8 +246,17 @@ public final class AdminVerticle extends AbstractVerticle {
   }
 
   /**
-   * Answers an error and then closes the connection (HTTP/1) or resets the stream (HTTP/2) instead
-   * of reading the rest of a body that is refused.
+   * How long, and how many bytes, the node keeps reading and dropping the rest of a refused HTTP/1 request's body
+   * before it closes the connection (nginx's lingering close): closing a socket with unread bytes resets it, and a
+   * client still sending its body then loses the answer with it ("header parser received no bytes" instead of the
+   * 413 that names the limit).
+   */
+  static final long LINGER_MS = 5_000;
+  static final long LINGER_BYTES = 16L << 20;
+
+  /**
+   * Answers an error and then closes the connection (HTTP/1), once the rest of the body is read and dropped or after
+   * {@link #LINGER_MS} / {@link #LINGER_BYTES}, or resets the stream (HTTP/2), instead of taking a body that is refused.
    */
   static void refuse(RoutingContext ctx, int status, String message) {
     HttpServerResponse response = ctx.response();
@@ -264,9 +273,39 @@ public final class AdminVerticle extends AbstractVerticle {
           if (http2) {
             response.reset(8); // CANCEL: the client stops sending the body
           } else {
-            ctx.request().connection().close();
+            closeAfterBody(ctx);
           }
         });
+  }
+
+  /** Closes an HTTP/1 connection once the rest of the request's body has been read and dropped (see {@link #LINGER_MS}). */
+  private static void closeAfterBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    io.vertx.core.http.HttpConnection connection = request.connection();
+    if (request.isEnded()) {
+      connection.close();
+      return;
+    }
+    io.vertx.core.Vertx vertx = ctx.vertx();
+    long timer = vertx.setTimer(LINGER_MS, t -> connection.close());
+    Runnable close = () -> {
+      vertx.cancelTimer(timer);
+      connection.close();
+    };
+    long[] dropped = {0};
+    try {
+      request.handler(chunk -> {
+        dropped[0] += chunk.length();
+        if (dropped[0] > LINGER_BYTES) {
+          close.run();
+        }
+      });
+      request.endHandler(v -> close.run());
+      request.exceptionHandler(e -> close.run());
+      request.resume();
+    } catch (IllegalStateException readAlready) { // the body was read meanwhile
+      close.run();
+    }
   }
 
   /** {@code GET /metrics}, on a worker thread; a scrape asked for while one runs gets that one's result. */
