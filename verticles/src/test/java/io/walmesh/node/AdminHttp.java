@@ -9,7 +9,11 @@ import java.time.Duration;
 
 /** A plain HTTP client of a node's admin API, as curl would use it. */
 final class AdminHttp {
-  record Response(int status, JsonObject body, String text) {
+  record Response(int status, JsonObject body, String text, java.net.http.HttpHeaders headers) {
+    /** The answer's header {@code name}, or null. */
+    String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
   }
 
   private final HttpClient client;
@@ -64,7 +68,7 @@ final class AdminHttp {
       if (response.body().startsWith("{")) {
         json = new JsonObject(response.body());
       }
-      return new Response(response.statusCode(), json, response.body());
+      return new Response(response.statusCode(), json, response.body(), response.headers());
     } catch (Exception e) {
       throw new IllegalStateException(method + " " + path + " failed: " + e, e);
     }

@@ -80,13 +80,62 @@ class MeshTest {
   }
 
   private static List<String> owners(JsonObject cluster, String shard) {
+    return owners(cluster, shard, "producers");
+  }
+
+  /** A shard's {@code producers} or {@code consumers}, as {@code GET /v1/cluster} lists them. */
+  private static List<String> owners(JsonObject cluster, String shard, String role) {
     for (Object o : cluster.getJsonArray("shards")) {
       JsonObject s = (JsonObject) o;
       if (s.getString("shard").equals(shard)) {
-        return s.getJsonArray("producers").stream().map(String::valueOf).toList();
+        return s.getJsonArray(role).stream().map(String::valueOf).toList();
       }
     }
     return List.of();
+  }
+
+  /**
+   * A delete without force is decided on the node that takes the namespace's writes: only it can stop them before the
+   * entries are counted, so that no write is acknowledged between the count and the delete. With the producer and
+   * the consumer on different nodes, a delete sent to the consumer's node goes to the producer's (it counted on the
+   * consumer's node, where stopping writes stops nothing); one that reaches the consumer's node as a forwarded call
+   * (as while a shard's owners change) is refused, naming the node that takes the writes.
+   */
+  @Test
+  void aDeleteIsDecidedOnTheNodeThatTakesTheNamespacesWrites() throws Exception {
+    mesh = new EmbeddedMesh(dir, 2);
+    mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
+    mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
+    TestNodes.create(mesh.admin("r"), sqsNamespace("split", "s"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
+        && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
+    GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
+    try {
+      sink.respond(received -> 503); // the target refuses: the entries stay stored
+      await().atMost(Duration.ofSeconds(20)).until(() -> TestNodes.write(viaW, request("split", "held").build())
+          .response().getDurable() == Trilean.SUCCESS);
+
+      AdminHttp.Response refused = mesh.admin("r").call("DELETE", "/v1/namespaces/split", null);
+      assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+      assertThat(refused.text()).contains("still holds");
+      assertThat(refused.header("Walmesh-Forwarded-By")).as("answered by the node that takes the writes").isEqualTo("w");
+
+      java.net.http.HttpResponse<String> atConsumer = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + mesh.node("r").adminPort()
+              + "/v1/namespaces/split")).DELETE().header("Walmesh-Forwarded-By", "w").build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(atConsumer.statusCode()).as(atConsumer.body()).isEqualTo(409);
+      assertThat(atConsumer.body()).contains("this node (r) only delivers it and node w takes its writes");
+
+      sink.respond(received -> 200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains("held"));
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          mesh.admin("r").call("DELETE", "/v1/namespaces/split", null).status() == 200);
+      await().atMost(Duration.ofSeconds(10)).until(() -> TestNodes.write(viaW, request("split", "after").build())
+          .status() == io.vertx.grpc.common.GrpcStatus.NOT_FOUND);
+    } finally {
+      viaW.close();
+    }
   }
 
   @Test

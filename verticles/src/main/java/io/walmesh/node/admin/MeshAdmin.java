@@ -43,18 +43,23 @@ final class MeshAdmin {
         .setSsl(true).setKeyCertOptions(tls.sslOptions().getKeyCertOptions()).setTrustOptions(tls.sslOptions().getTrustOptions()));
   }
 
-  /** A request about a namespace this node does not run goes to a node of the mesh that runs it. */
+  /**
+   * A request about a namespace this node does not run goes to a node of the mesh that runs it; a delete goes to the
+   * node that takes its writes, the only one that can stop them before it counts the entries.
+   */
   void forwardWhenElsewhere(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     HttpMethod method = ctx.request().method();
-    boolean aboutRuntime = method == HttpMethod.GET || method == HttpMethod.DELETE || ctx.request().path().contains("/dlq")
+    boolean delete = method == HttpMethod.DELETE;
+    boolean aboutRuntime = method == HttpMethod.GET || delete || ctx.request().path().contains("/dlq")
         || ctx.request().path().contains("/replay");
     if (!aboutRuntime || ctx.request().getHeader(FORWARDED) != null || !namespaces.exists(name)
-        || namespaces.runsHere(name)) {
+        || (delete ? namespaces.takesWritesHere(name) : namespaces.runsHere(name))) {
       ctx.next();
       return;
     }
-    java.util.Optional<String> runner = namespaces.runner(name);
+    java.util.Optional<String> runner = delete ? namespaces.writer(name).or(() -> namespaces.runner(name))
+        : namespaces.runner(name);
     if (runner.isPresent() && runner.get().equals(nodeId)) {
       ctx.next(); // this node should run it: it answers why it does not
       return;

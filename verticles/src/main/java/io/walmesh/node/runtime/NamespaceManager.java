@@ -434,7 +434,15 @@ public final class NamespaceManager implements PluginUsers {
       }
       // Stop taking writes first (in-flight appends finish and are answered), then count afresh: a write
       // acknowledged after the count, or after the backend's last periodic read of its counts, would otherwise be
-      // destroyed with the namespace.
+      // destroyed with the namespace. Only the node that takes them can stop them (the admin API forwards a delete
+      // there; one reaches a node that only delivers while the shard's owners change).
+      if (!runtime.producer) {
+        String writer = writer(name).map(node -> "node " + node + " takes its writes")
+            .orElse("no node takes its writes right now (" + whyUnavailable(name) + ")");
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": this node (" + nodeId
+            + ") only delivers it and " + writer + "; only the node that takes its writes can stop them to count its"
+            + " entries before a delete. Retry (a delete is forwarded to that node), or delete with force=true");
+      }
       if (runtime.stats().isEmpty()) {
         throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is on the "
             + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
@@ -530,6 +538,17 @@ public final class NamespaceManager implements PluginUsers {
    */
   public Optional<String> runner(String name) {
     return Optional.ofNullable(configs.get(name)).flatMap(placement::runner);
+  }
+
+  /** Whether this node takes the namespace's writes (runs its producer). */
+  public boolean takesWritesHere(String name) {
+    NamespaceRuntime runtime = runtimes.runtime(name);
+    return runtime != null && runtime.producer;
+  }
+
+  /** The live node that takes the namespace's writes; empty when none does (see {@link Placement#writer}). */
+  public Optional<String> writer(String name) {
+    return Optional.ofNullable(configs.get(name)).flatMap(placement::writer);
   }
 
   /** Why no node takes writes for a namespace, for the gateway's UNAVAILABLE answer. */

@@ -35,6 +35,18 @@ final class Placement {
     return owners.stream().filter(live::contains).findFirst();
   }
 
+  /**
+   * The live node that takes the namespace's writes (its producer owner; a pinned namespace's home node): the one node
+   * that can stop them before its entries are counted for a delete. Empty when no live node does.
+   */
+  Optional<String> writer(NamespaceConfig config) {
+    if (runtimes.pinnedToNode(config)) {
+      return runner(config);
+    }
+    List<String> live = cluster.liveNodes();
+    return cluster.producersOf(config.shard()).stream().filter(live::contains).findFirst();
+  }
+
   /** Why no node takes writes for the namespace, for the gateway's UNAVAILABLE answer. */
   String whyUnavailable(NamespaceConfig config) {
     String failure = runtimes.failure(config.name());
