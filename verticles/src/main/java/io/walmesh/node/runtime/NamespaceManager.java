@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +64,8 @@ public final class NamespaceManager implements PluginUsers {
   private final ClusterState cluster;
   private final Reconciler runtimes;
   private final Placement placement;
+  /** The checks that a delete or a move of the entries leaves none behind. */
+  private final EmptyBeforeChange empty;
   private final String nodeId;
   /** The documents of the namespaces this node knows (every namespace of the mesh it could validate), by name. */
   private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
@@ -88,6 +89,7 @@ public final class NamespaceManager implements PluginUsers {
     this.cluster = cluster;
     this.runtimes = new Reconciler(vertx, plugins, metrics, cluster, producers);
     this.placement = new Placement(cluster, runtimes);
+    this.empty = new EmptyBeforeChange(plugins, runtimes, placement, nodeId);
   }
 
   /** Runs changes one after another. */
@@ -305,14 +307,14 @@ public final class NamespaceManager implements PluginUsers {
       requireKnown(name);
       config = withHome(parsed, stored);
       runs = runner(name).isPresent();
-      moves = !force && !sameStore(stored, config);
+      moves = !force && !empty.sameStore(stored, config);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     // a move counts and replaces the document in one step of this node's changes: no other change (another update, a
     // delete) runs between them and gives the old place its writes back
     Future<Void> replaced = !moves ? cluster.replace(name, config.toJson().encode()) : serially(() ->
-        emptyBeforeMoving(name, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
+        empty.beforeMoving(name, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
             .onFailure(e -> {
               runtime.moving = false;
               runtime.resumeWrites();
@@ -338,79 +340,6 @@ public final class NamespaceManager implements PluginUsers {
             : Future.succeededFuture(config));
   }
 
-  /** Whether the update keeps the entries where they are; a stored document that no longer resolves counts as a move. */
-  private boolean sameStore(NamespaceConfig stored, NamespaceConfig config) {
-    if (!stored.homeNode().equals(config.homeNode()) && plugins.nodeLocal(config.backendType())) {
-      return false; // a local namespace's entries are on its home node's disk
-    }
-    try {
-      return plugins.sameStore(stored, config);
-    } catch (RuntimeException e) {
-      log.info("Namespace {}: its stored backend section does not resolve any more ({}); the update counts as a move",
-          stored.name(), e.getMessage());
-      return false;
-    }
-  }
-
-  /**
-   * Before an update moves a namespace's entries to another place: stops its writes and counts afresh, as a delete
-   * does; a namespace that holds entries gets its writes back and the update is refused. One that holds none is marked
-   * moving and stays without writes until the update restarts it on the new place, so that no write lands in the old
-   * one meanwhile. Answers the runtime so marked.
-   */
-  private Future<NamespaceRuntime> emptyBeforeMoving(String name, NamespaceConfig config) {
-    NamespaceRuntime runtime = runtimes.runtime(name);
-    String move = "namespace " + name + ": the new backend section (" + config.backendType() + ") stores entries"
-        + " somewhere else than the current one, so the entries stored now would never be delivered";
-    if (runtime == null) {
-      String failure = runtimes.failure(name);
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and " + (failure != null
-          ? "it is not running (" + failure + "), so they cannot be counted; if it never ran with its current document"
-          + " (an update that failed to start), update it with force=true"
-          : "it is not running on this node, so they cannot be counted; update it on the node that runs it, or with"
-          + " force=true"));
-    }
-    if (!runtime.producer) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its writes are taken on another node,"
-          + " which this one cannot stop to count them; update it on that node, or with force=true");
-    }
-    if (runtime.stats().isEmpty()) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its " + runtime.config.backendType()
-          + " backend cannot count its entries; update it with force=true once they are delivered");
-    }
-    return stopWritesWhenEmpty(runtime, stats -> move + "; it still holds " + held(stats) + ". Wait for delivery and"
-            + " purge the DLQ first, or update with force=true (they are then left behind)",
-        e -> move + ", and they could not be counted (" + e.getMessage() + "); retry, or update with force=true (they are"
-            + " then left behind)")
-        .map(v -> {
-          runtime.moving = true;
-          return runtime;
-        });
-  }
-
-  /**
-   * Stops a namespace's writes (those in flight are answered) and counts its entries afresh, not from the counts a
-   * backend reads every few seconds: succeeds, its writes left stopped, when it holds none; otherwise gives its writes
-   * back and refuses (CONFLICT) with {@code holding} of its counts, or {@code uncounted} of why they could not be made.
-   */
-  private static Future<Void> stopWritesWhenEmpty(NamespaceRuntime runtime, Function<BackendStats, String> holding,
-                                                  Function<Throwable, String> uncounted) {
-    return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
-      BackendStats stats = counted.succeeded() ? counted.result().orElseThrow() : null;
-      if (stats != null && stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
-        return Future.<Void>succeededFuture();
-      }
-      String why = stats != null ? holding.apply(stats) : uncounted.apply(counted.cause());
-      return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(
-          new NamespaceException(NamespaceException.Kind.CONFLICT, why)));
-    });
-  }
-
-  private static String held(BackendStats stats) {
-    return stats.pending() + " pending, " + stats.leased() + " in delivery and " + stats.deadLetters()
-        + " dead-lettered entries";
-  }
-
   /**
    * Removes a namespace and deletes its stored entries. Refused while entries are pending or
    * dead-lettered unless {@code force}.
@@ -432,27 +361,7 @@ public final class NamespaceManager implements PluginUsers {
       if (force) {
         return destroy(name);
       }
-      // Stop taking writes first (in-flight appends finish and are answered), then count afresh: a write
-      // acknowledged after the count, or after the backend's last periodic read of its counts, would otherwise be
-      // destroyed with the namespace. Only the node that takes them can stop them (the admin API forwards a delete
-      // there; one reaches a node that only delivers while the shard's owners change).
-      if (!runtime.producer) {
-        String writer = writer(name).map(node -> "node " + node + " takes its writes")
-            .orElse("no node takes its writes right now (" + whyUnavailable(name) + ")");
-        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": this node (" + nodeId
-            + ") only delivers it and " + writer + "; only the node that takes its writes can stop them to count its"
-            + " entries before a delete. Retry (a delete is forwarded to that node), or delete with force=true");
-      }
-      if (runtime.stats().isEmpty()) {
-        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is on the "
-            + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
-            + " undelivered ones; delete it with force=true once they are delivered");
-      }
-      return stopWritesWhenEmpty(runtime, stats -> "namespace " + name + " still holds " + held(stats) + "; deleting it"
-              + " would drop them. Wait for delivery, purge the DLQ, or delete with force=true",
-          e -> "namespace " + name + ": its stored entries could not be counted (" + e.getMessage() + "), so deleting it"
-              + " could drop undelivered ones; retry, or delete with force=true")
-          .compose(v -> destroy(name));
+      return empty.beforeDelete(runtime, configs.get(name)).compose(v -> destroy(name));
     });
   }
 
