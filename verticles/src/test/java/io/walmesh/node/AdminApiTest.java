@@ -148,7 +148,7 @@ class AdminApiTest {
     AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/moving", elsewhere);
     assertThat(refused.status()).as(refused.text()).isEqualTo(409);
     assertThat(refused.body().getString("error")).contains("would never be delivered").contains("1 pending")
-        .contains("force=true");
+        .contains("force=true").contains("backend type local -> minimal");
     assertThat(admin.get("/v1/namespaces/moving").body().getJsonObject("config").getJsonObject("backend")
         .getString("type")).as("the document is kept").isEqualTo("local");
     assertThat(write(grpc, request("moving", "written after the refusal").build()).response().getDurable())

@@ -315,7 +315,8 @@ class KafkaNamespaceTest extends SingleNodeTest {
     AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/kafka-moving", kafkaNamespace("kafka-moving",
         sink.url("/x"), new JsonObject().put("wal-kafka-topic", "walmesh-kafka-moving-2")));
     assertThat(refused.status()).as(refused.text()).isEqualTo(409);
-    assertThat(refused.body().getString("error")).contains("would never be delivered").contains("1 pending");
+    assertThat(refused.body().getString("error")).contains("would never be delivered").contains("1 pending")
+        .contains("backend.config field wal-kafka-topic changed");
 
     AdminHttp.Response tuned = admin.call("PUT", "/v1/namespaces/kafka-moving", kafkaNamespace("kafka-moving",
         sink.url("/x"), new JsonObject().put("window.max-entries", 500)));

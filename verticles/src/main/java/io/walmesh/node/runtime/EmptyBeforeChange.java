@@ -78,21 +78,25 @@ final class EmptyBeforeChange {
    * moving and stays without writes until the update restarts it on the new place, so that no write lands in the old
    * one meanwhile. Answers the runtime so marked.
    */
-  Future<NamespaceRuntime> beforeMoving(String name, NamespaceConfig config) {
+  Future<NamespaceRuntime> beforeMoving(NamespaceConfig stored, NamespaceConfig config) {
+    String name = config.name();
     NamespaceRuntime runtime = runtimes.runtime(name);
     String move = "namespace " + name + ": the new backend section (" + config.backendType() + ") stores entries"
-        + " somewhere else than the current one, so the entries stored now would never be delivered";
+        + " somewhere else than the current one (" + changes(stored, config) + "), so the entries stored now would"
+        + " never be delivered";
+    String writer = placement.writer(config).map(node -> "node " + node).orElse("the node that takes its writes");
     if (runtime == null) {
       String failure = runtimes.failure(name);
       throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and " + (failure != null
           ? "it is not running (" + failure + "), so they cannot be counted; if it never ran with its current document"
           + " (an update that failed to start), update it with force=true"
-          : "it is not running on this node, so they cannot be counted; update it on the node that runs it, or with"
-          + " force=true"));
+          : "it is not running on this node (" + nodeId + "), so they cannot be counted; update it through " + writer
+          + ", or with force=true"));
     }
     if (!runtime.producer) {
       throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its writes are taken on another node,"
-          + " which this one cannot stop to count them; update it on that node, or with force=true");
+          + " which this one (" + nodeId + ") cannot stop to count them; update it through " + writer + ", or with"
+          + " force=true");
     }
     if (runtime.stats().isEmpty()) {
       throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its " + runtime.config.backendType()
@@ -124,6 +128,25 @@ final class EmptyBeforeChange {
       return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(
           new NamespaceException(NamespaceException.Kind.CONFLICT, why)));
     });
+  }
+
+  /**
+   * What an update changes about where entries are stored, for a refusal: the backend type, a local namespace's home
+   * node, or the names (never the values, which may be secrets) of the backend config's fields that differ.
+   */
+  static String changes(NamespaceConfig stored, NamespaceConfig config) {
+    if (!stored.backendType().equals(config.backendType())) {
+      return "backend type " + stored.backendType() + " -> " + config.backendType();
+    }
+    if (!stored.homeNode().equals(config.homeNode())) {
+      return "home-node " + stored.homeNode() + " -> " + config.homeNode();
+    }
+    java.util.Set<String> fields = new java.util.TreeSet<>(stored.backendConfig().fieldNames());
+    fields.addAll(config.backendConfig().fieldNames());
+    fields.removeIf(field -> java.util.Objects.equals(stored.backendConfig().getValue(field),
+        config.backendConfig().getValue(field)));
+    return fields.isEmpty() ? "the backend says so" : "backend.config " + (fields.size() == 1 ? "field " : "fields ")
+        + String.join(", ", fields) + " changed";
   }
 
   private static String held(BackendStats stats) {

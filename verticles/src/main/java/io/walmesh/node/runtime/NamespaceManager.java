@@ -293,12 +293,13 @@ public final class NamespaceManager implements PluginUsers {
    * stored ones would never be delivered, unless {@code force}.
    */
   public Future<NamespaceConfig> update(String name, JsonObject given, boolean force) {
+    NamespaceConfig stored;
     NamespaceConfig config;
     boolean runs;
     boolean moves;
     try {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
-      NamespaceConfig stored = configs.get(name);
+      stored = configs.get(name);
       NamespaceConfig parsed = validate(Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson()));
       if (!parsed.name().equals(name)) {
         throw new ConfigException("name", "is \"" + parsed.name() + "\" but the request is for namespace \"" + name
@@ -314,7 +315,7 @@ public final class NamespaceManager implements PluginUsers {
     // a move counts and replaces the document in one step of this node's changes: no other change (another update, a
     // delete) runs between them and gives the old place its writes back
     Future<Void> replaced = !moves ? cluster.replace(name, config.toJson().encode()) : serially(() ->
-        empty.beforeMoving(name, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
+        empty.beforeMoving(stored, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
             .onFailure(e -> {
               runtime.moving = false;
               runtime.resumeWrites();
