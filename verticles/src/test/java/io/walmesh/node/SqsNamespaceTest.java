@@ -53,6 +53,32 @@ class SqsNamespaceTest extends SingleNodeTest {
     assertThat(sink.delivered().get(0).body()).isEqualTo("now");
   }
 
+  /**
+   * Amazon SQS's counts lag a send by up to a minute, so a delete without force right after a write could count
+   * nothing and destroy the queue with the entry in it. For counts-lag-secs after the node's last send, the delete is
+   * refused and says when to retry; then it goes through. (ElasticMQ's counts are exact; the lag is set short here.)
+   */
+  @Test
+  void aDeleteRightAfterAWriteWaitsOutTheCountsLag() {
+    create(admin, sqsNamespace("sqs-lag", sink.url("/x"), new JsonObject().put("counts-lag-secs", 3)));
+    long written = System.currentTimeMillis();
+    assertThat(write(grpc, request("sqs-lag", "just written").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("just written"));
+
+    AdminHttp.Response refused = admin.call("DELETE", "/v1/namespaces/sqs-lag", null);
+    assertThat(System.currentTimeMillis() - written).as("asked within the lag").isLessThan(3_000);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("could not be counted").contains("counts-lag-secs")
+        .contains("retry in");
+    assertThat(write(grpc, request("sqs-lag", "after the refusal").build()).response().getDurable())
+        .as("writes resume after a refused delete").isEqualTo(Trilean.SUCCESS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.deliveredBodies().contains("after the refusal"));
+
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500))
+        .until(() -> admin.call("DELETE", "/v1/namespaces/sqs-lag", null).status() == 200);
+    assertThat(System.currentTimeMillis() - written).as("deleted once the lag passed").isGreaterThanOrEqualTo(3_000);
+  }
+
   @Test
   void aPayloadOverTheMessageSizeLimitArrivesWhole() {
     create(admin, sqsNamespace("sqs-large", sink.url("/x"), new JsonObject().put("max-message-bytes", 1024)));

@@ -58,6 +58,8 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final IdempotentAppends appends;
   private volatile BackendStats stats = new BackendStats(0, 0, 0, 0);
+  /** When this node last sent to the queue or its DLQ (System.currentTimeMillis), for {@link #countNow}. */
+  private volatile long lastSendMs;
   private String queueUrl;
   /** Sends to the main queue ({@code queueUrl}) in {@code SendMessageBatch} calls. */
   private SendBatcher sends;
@@ -128,6 +130,7 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
 
   /** Sends a record, delayed until its due time (capped), and answers its entry id. */
   private Future<String> send(String url, EntryRecord record) {
+    lastSendMs = System.currentTimeMillis();
     EntryRecord storedForm = record.getPayloadRef().isEmpty() ? record : record.toBuilder().clearPayload().build();
     int delay = delaySeconds(record.getDueAtMs());
     String body = Base64.getEncoder().encodeToString(storedForm.toByteArray());
@@ -195,6 +198,7 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
   private Future<Void> quarantine(Message message) {
     log.warn("Namespace {}: message {} on {} is not a walmesh entry; moved to {}", spec.namespace(), message.messageId(),
         options.queue, options.dlqQueue);
+    lastSendMs = System.currentTimeMillis();
     return f(sqs.sendMessage(b -> b.queueUrl(dlqUrl).messageBody(message.body())))
         .compose(r -> delete(queueUrl, message.receiptHandle()));
   }
@@ -400,9 +404,21 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
     return stats;
   }
 
-  /** Reads the queues' attributes now; they are SQS's approximate counts, which ElasticMQ keeps exact. */
+  /**
+   * Reads the queues' attributes now; they are SQS's approximate counts, which lag a send by up to a minute (Amazon
+   * says so; ElasticMQ keeps them exact). Within {@code counts-lag-secs} of this node's last send to either queue, a
+   * count could miss what it sent, so it fails instead, saying when to retry: a delete or a move without force is then
+   * refused rather than made on a count that may be short.
+   */
   @Override
   public Future<BackendStats> countNow() {
+    long since = System.currentTimeMillis() - lastSendMs;
+    if (since < options.countsLagMs) {
+      long retryIn = (options.countsLagMs - since + 999) / 1000;
+      return Future.failedFuture(new IllegalStateException("SQS counts lag a send by up to " + options.countsLagMs / 1000
+          + " s (counts-lag-secs) and this node sent to queue " + options.queue + " or its DLQ " + since / 1000
+          + " s ago, so a count now could miss it; retry in " + retryIn + " s"));
+    }
     return refreshStats();
   }
 

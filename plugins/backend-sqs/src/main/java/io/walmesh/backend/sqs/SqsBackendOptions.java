@@ -17,6 +17,9 @@ import java.util.Set;
  *   <li>{@code max-native-delay-secs}: SQS's delay cap, default 900; longer delays are re-enqueued.</li>
  *   <li>{@code max-message-bytes}: SQS's message size limit, default 262144; larger entries keep their
  *       payload in the payload store.</li>
+ *   <li>{@code counts-lag-secs}: how long after this node's last send to a queue a fresh count (for a delete or a
+ *       move without force) is refused as not yet trustworthy, default 60: Amazon SQS's counts are approximate and
+ *       lag a send by up to a minute. 0 where the counts are exact (ElasticMQ).</li>
  *   <li>{@code payload-store-dir}: where out-of-line payloads live, default
  *       {@code <data-dir>/plugins/sqs/payloads}; in a mesh this must be a mount all nodes share.</li>
  * </ul>
@@ -24,7 +27,7 @@ import java.util.Set;
 final class SqsBackendOptions {
   static final Set<String> FIELDS = Set.of("wal-queue", "wal-dlq-queue", "region", "endpoint", "access-key-id",
       "secret-access-key", "queue.max-messages-per-poll", "wait-time-secs", "visibility-timeout-secs",
-      "max-native-delay-secs", "max-message-bytes", "payload-store-dir", "max-sends-in-flight");
+      "max-native-delay-secs", "max-message-bytes", "payload-store-dir", "max-sends-in-flight", "counts-lag-secs");
 
   final String queue;
   final String dlqQueue;
@@ -39,6 +42,8 @@ final class SqsBackendOptions {
   final int maxMessageBytes;
   /** {@code SendMessageBatch} calls in flight per namespace and node; writes that queue meanwhile share the next call. */
   final int maxSendsInFlight;
+  /** A fresh count within this long of this node's last send is refused ({@code counts-lag-secs}, in ms). */
+  final long countsLagMs;
   final String payloadStoreDir;
 
   SqsBackendOptions(ConfigReader reader) {
@@ -60,6 +65,7 @@ final class SqsBackendOptions {
     maxMessageBytes = reader.optInt("max-message-bytes", 262_144, 1024, 262_144);
     // at most the SDK's 50 connections, so the other calls (receive, delete) always find one
     maxSendsInFlight = reader.optInt("max-sends-in-flight", 16, 1, 40);
+    countsLagMs = reader.optInt("counts-lag-secs", 60, 0, 600) * 1000L;
     payloadStoreDir = reader.optString("payload-store-dir", null);
   }
 }
