@@ -298,6 +298,14 @@ class KafkaNamespaceTest extends SingleNodeTest {
     await("the delete goes through once everything is delivered").atMost(Duration.ofSeconds(20))
         .until(() -> admin.call("DELETE", "/v1/namespaces/kafka-delete", null).status() == 200);
     assertThat(sink.deliveredBodies()).hasSize(3);
+    // a delete deletes what it stored: its topics and consumer groups
+    try (org.apache.kafka.clients.admin.Admin kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        assertThat(kafkaAdmin.listTopics().names().get()).noneMatch(t -> t.startsWith("walmesh-kafka-delete"));
+        assertThat(kafkaAdmin.listConsumerGroups().all().get()).noneMatch(g -> g.groupId().contains("kafka-delete"));
+      });
+    }
   }
 
   /**

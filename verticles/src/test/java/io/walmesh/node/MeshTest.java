@@ -138,6 +138,41 @@ class MeshTest {
     }
   }
 
+  /**
+   * A Kafka namespace deleted on the node that takes its writes while another node delivers it: the delivering node
+   * stops, and its topics and consumer groups are deleted rather than left behind (Kafka does not delete a group that
+   * still has members, and a consumer still polling could create a deleted topic again).
+   */
+  @Test
+  void aKafkaNamespaceDeliveredElsewhereIsDeletedWithItsTopicsAndGroups() throws Exception {
+    try (io.walmesh.testkit.KafkaBroker kafka = io.walmesh.testkit.KafkaBroker.start(dir.resolve("kafka"));
+         org.apache.kafka.clients.admin.Admin kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(
+             Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      mesh = new EmbeddedMesh(dir, 2);
+      mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
+      mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
+      JsonObject ns = TestNodes.namespace("kdel", sink.url("/kdel")).put("shard", "s").put("backend", new JsonObject()
+          .put("type", "kafka").put("config", new JsonObject().put("bootstrap-servers", kafka.bootstrapServers())
+              .put("wal-kafka-topic", "walmesh-kdel").put("partitions", 2).put("delay-tiers-secs", new JsonArray().add(2))));
+      TestNodes.create(mesh.admin("r"), ns);
+      GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> TestNodes.write(viaW, request("kdel", "delivered").build())
+            .response().getDurable() == Trilean.SUCCESS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains("delivered"));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+            .until(() -> mesh.admin("r").call("DELETE", "/v1/namespaces/kdel", null).status() == 200);
+      } finally {
+        viaW.close();
+      }
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(kafkaAdmin.listTopics().names().get()).as("topics left").noneMatch(t -> t.startsWith("walmesh-kdel"));
+        assertThat(kafkaAdmin.listConsumerGroups().all().get()).as("consumer groups left")
+            .noneMatch(g -> g.groupId().contains("kdel"));
+      });
+    }
+  }
+
   @Test
   void writesSentToNode1ForANamespaceOwnedByNode3AreStoredAndDelivered() {
     mesh = new EmbeddedMesh(dir, 3);

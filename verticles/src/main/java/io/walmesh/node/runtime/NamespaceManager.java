@@ -366,14 +366,28 @@ public final class NamespaceManager implements PluginUsers {
     });
   }
 
-  /** Destroys the namespace's stored entries, then removes its document here and from the cluster state. */
+  /**
+   * Destroys the namespace's stored entries and removes its document here and from the cluster state: the entries
+   * first, unless other nodes deliver it.
+   */
   private Future<Void> destroy(String name) {
     NamespaceRuntime runtime = runtimes.take(name);
-    Future<Void> destroyed = runtime != null ? runtime.destroy() : destroyStored(configs.get(name));
-    return destroyed.compose(v -> vertx.executeBlocking(() -> {
+    NamespaceConfig config = configs.get(name);
+    if (runtime != null && !runtime.consumer) {
+      // other nodes deliver it, and read its store until its document is gone: remove the document first, then destroy
+      // the store (Kafka does not delete a consumer group that has members, and a consumer still polling a deleted
+      // topic could have it created again)
+      return runtime.stop().compose(v -> removeDocument(name)).compose(v -> destroyStored(config));
+    }
+    return (runtime != null ? runtime.destroy() : destroyStored(config)).compose(v -> removeDocument(name));
+  }
+
+  /** Removes a deleted namespace's document here and from the cluster state. */
+  private Future<Void> removeDocument(String name) {
+    return vertx.executeBlocking(() -> {
       store.delete(name);
       return null;
-    })).compose(v -> cluster.remove(name)).<Void>map(v -> {
+    }).compose(v -> cluster.remove(name)).<Void>map(v -> {
       configs.remove(name);
       log.atInfo().addKeyValue("namespace", name).log("Namespace {} deleted", name);
       return null;

@@ -198,18 +198,26 @@ final class NamespaceRuntime {
 
   /** Stops taking writes, drains in-flight appends and deliveries, closes targets and the backend. */
   Future<Void> stop() {
+    return stop(false);
+  }
+
+  /**
+   * Stops as {@link #stop()} does, then deletes every stored entry and dead letter of the namespace: the backend is
+   * destroyed instead of closed ({@link Backend#destroy} stops it and deletes; a closed backend, its clients shut,
+   * could delete nothing).
+   */
+  Future<Void> destroy() {
+    return stop(true);
+  }
+
+  private Future<Void> stop(boolean destroy) {
     consumerVerticle = null;
     Future<Void> producerStopped = producerId == null ? Future.succeededFuture() : vertx.undeploy(producerId);
     return producerStopped.transform(ignored -> consumerId == null ? Future.succeededFuture() : vertx.undeploy(consumerId))
         .transform(ignored -> closeTargets())
         .transform(ignored -> {
           metrics.removeNamespace(config.name());
-          return backend == null ? Future.succeededFuture() : backend.close();
+          return backend == null ? Future.succeededFuture() : destroy ? backend.destroy() : backend.close();
         });
-  }
-
-  /** Stops and deletes every stored entry and dead letter of the namespace. */
-  Future<Void> destroy() {
-    return stop().compose(v -> backend == null ? Future.succeededFuture() : backend.destroy());
   }
 }

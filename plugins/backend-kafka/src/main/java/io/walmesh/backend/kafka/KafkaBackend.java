@@ -609,15 +609,53 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     List<String> topics = new ArrayList<>(List.of(options.topic, options.dlqTopic));
     options.delayTiersSecs.forEach(t -> topics.add(options.tierTopic(t)));
     Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
-    return loopStopped.transform(v -> {
-      KafkaFuture<Void> deleted = admin.deleteTopics(topics).all();
-      KafkaFuture<Void> groups = admin.deleteConsumerGroups(List.of(options.consumerGroup, options.consumerGroup + ".dlq")).all();
-      return Future.fromCompletionStage(KafkaFuture.allOf(deleted, groups).toCompletionStage(), context)
-          .recover(e -> {
-            log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
-                rootMessage(e));
-            return Future.succeededFuture();
-          });
-    }).transform(v -> close());
+    List<String> groups = List.of(options.consumerGroup, options.consumerGroup + ".dlq");
+    return loopStopped.transform(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context)
+        .recover(e -> {
+          log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
+              rootMessage(e));
+          return Future.succeededFuture();
+        }))
+        .transform(v -> deleteGroups(groups, System.currentTimeMillis() + GROUP_DELETE_WAIT_MS))
+        .recover(e -> {
+          log.warn("Namespace {}: deleting its Kafka consumer groups {} failed; delete them by hand: {}", spec.namespace(),
+              groups, rootMessage(e));
+          return Future.succeededFuture();
+        })
+        .transform(v -> close());
+  }
+
+  /**
+   * How long a destroy waits for the namespace's consumers on other nodes to leave its consumer groups (they stop
+   * once the namespace's document is gone): Kafka refuses to delete a group that has members.
+   */
+  static final long GROUP_DELETE_WAIT_MS = 30_000;
+
+  /** Deletes the consumer groups; one that does not exist is done, one with members is tried again every second. */
+  private Future<Void> deleteGroups(List<String> groups, long deadline) {
+    Map<String, KafkaFuture<Void>> each = admin.deleteConsumerGroups(groups).deletedGroups();
+    List<Future<String>> outcomes = new ArrayList<>();
+    each.forEach((group, deleted) -> outcomes.add(Future.fromCompletionStage(deleted.toCompletionStage(), context)
+        .map((String) null)
+        .recover(e -> {
+          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+            return Future.succeededFuture(null);
+          }
+          if (cause instanceof org.apache.kafka.common.errors.GroupNotEmptyException
+              && System.currentTimeMillis() < deadline) {
+            return Future.succeededFuture(group); // members left: tried again
+          }
+          return Future.failedFuture(e);
+        })));
+    return Future.all(outcomes).compose(done -> {
+      List<String> again = outcomes.stream().map(Future::result).filter(java.util.Objects::nonNull).toList();
+      if (again.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      io.vertx.core.Promise<Void> retried = io.vertx.core.Promise.promise();
+      vertx.setTimer(1_000, t -> deleteGroups(again, deadline).onComplete(retried));
+      return retried.future();
+    });
   }
 }

@@ -227,6 +227,9 @@ public final class KafkaBackendFactory extends IdempotentBackendFactory {
     config.putAll(options.kafka);
     config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // the backend creates its topics when it opens; a consumer still polling a namespace just deleted on another node
+    // must not create them again on a broker that creates topics on demand
+    config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     return config;
   }
 
