@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
 
@@ -26,7 +25,8 @@ public final class HttpSink implements AutoCloseable {
   }
 
   private final Vertx vertx;
-  private final List<Received> received = new CopyOnWriteArrayList<>();
+  /** In arrival order; a queue, not a copy-on-write list, which copied every request so far at each new one. */
+  private final java.util.Queue<Received> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile ToIntFunction<Received> responder = r -> 200;
   private HttpServer server;
 
@@ -80,6 +80,11 @@ public final class HttpSink implements AutoCloseable {
   /** Every request received, in arrival order, with the status it was answered. */
   public List<Received> received() {
     return new ArrayList<>(received);
+  }
+
+  /** How many requests arrived so far. */
+  public int receivedCount() {
+    return received.size();
   }
 
   /** The requests answered 2xx, in arrival order. */

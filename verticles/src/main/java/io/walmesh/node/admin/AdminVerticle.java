@@ -288,9 +288,13 @@ public final class AdminVerticle extends AbstractVerticle {
     }
     io.vertx.core.Vertx vertx = ctx.vertx();
     long timer = vertx.setTimer(LINGER_MS, t -> connection.close());
+    boolean[] closed = {false};
     Runnable close = () -> {
-      vertx.cancelTimer(timer);
-      connection.close();
+      if (!closed[0]) {
+        closed[0] = true;
+        vertx.cancelTimer(timer);
+        connection.close();
+      }
     };
     long[] dropped = {0};
     try {

@@ -103,7 +103,8 @@ public final class ProducerVerticle extends AbstractVerticle {
   private void answerDiscarded(MessageConsumer<Object> registered) {
     if (registered instanceof io.vertx.core.eventbus.impl.MessageConsumerImpl<Object> impl) {
       impl.discardHandler(message -> {
-        metrics.writes(config.name(), "rejected").increment();
+        metrics.writes(config.name(), "rejected").increment(message.body() instanceof WriteToLogBatchRequest batch
+            ? batch.getRequestsCount() : 1);
         if (stopping) {
           message.fail(WriteFailure.UNAVAILABLE.code(), "namespace " + config.name() + ": the producer on this node"
               + " stopped before taking the write (the namespace is restarting or moving); it is not stored: retry");
