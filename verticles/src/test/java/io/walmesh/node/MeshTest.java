@@ -154,12 +154,22 @@ class MeshTest {
       JsonObject ns = TestNodes.namespace("kdel", sink.url("/kdel")).put("shard", "s").put("backend", new JsonObject()
           .put("type", "kafka").put("config", new JsonObject().put("bootstrap-servers", kafka.bootstrapServers())
               .put("wal-kafka-topic", "walmesh-kdel").put("partitions", 2).put("delay-tiers-secs", new JsonArray().add(2))));
+      ns.getJsonObject("retry").put("max-attempts", 1);
       TestNodes.create(mesh.admin("r"), ns);
+      sink.respond(received -> received.body().equals("dead") ? 503 : 200);
       GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
       try {
         await().atMost(Duration.ofSeconds(30)).until(() -> TestNodes.write(viaW, request("kdel", "delivered").build())
             .response().getDurable() == Trilean.SUCCESS);
         await().atMost(Duration.ofSeconds(30)).until(() -> sink.deliveredBodies().contains("delivered"));
+        // the node that delivers it dead-letters an entry; the node that takes its writes counts it for the delete
+        assertThat(TestNodes.write(viaW, request("kdel", "dead").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> mesh.admin("r").get("/v1/namespaces/kdel").body()
+            .getJsonObject("stats").getLong("dead-letters") == 1);
+        AdminHttp.Response refused = mesh.admin("r").call("DELETE", "/v1/namespaces/kdel", null);
+        assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+        assertThat(refused.text()).contains("1 dead-lettered");
+        assertThat(mesh.admin("r").post("/v1/namespaces/kdel/dlq/purge", new JsonObject()).status()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
             .until(() -> mesh.admin("r").call("DELETE", "/v1/namespaces/kdel", null).status() == 200);
       } finally {

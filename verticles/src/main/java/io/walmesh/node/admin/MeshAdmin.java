@@ -89,15 +89,36 @@ final class MeshAdmin {
       } else if (ctx.request().getHeader("Authorization") != null) {
         forwarded.putHeader("Authorization", ctx.request().getHeader("Authorization")); // without a secret: the token goes along
       }
-      return forwarder.request(forwarded
+      return forwarder.request(forwarded.setTimeout(FORWARD_TIMEOUT_MS)
               .putHeader("Content-Type", "application/json"))
           // the body is asked for in the response's own callback (see HttpTarget: later, its end can pass unseen)
           .compose(request -> request.send(bodyOf(ctx)).compose(response -> response.body().map(body -> {
             ctx.response().setStatusCode(response.statusCode()).putHeader("Content-Type", "application/json")
                 .putHeader(FORWARDED, runner.get()).end(body);
             return null;
-          })));
-    }).onFailure(ctx::fail);
+          })))
+          .recover(e -> Future.failedFuture(new ForwardFailed(runner.get(), info.getString("admin"), e)));
+    }).onFailure(e -> {
+      if (e instanceof ForwardFailed failed) {
+        error(ctx, 502, failed.getMessage());
+      } else {
+        ctx.fail(e);
+      }
+    });
+  }
+
+  /**
+   * How long a forwarded call may take: above what the slowest call about a namespace waits for (a delete's wait for a
+   * Kafka consumer group to empty, 30 s, after a drain of up to 30 s).
+   */
+  static final long FORWARD_TIMEOUT_MS = 90_000;
+
+  /** A call forwarded to another node that got no answer: the node and why, for a 502. */
+  private static final class ForwardFailed extends RuntimeException {
+    ForwardFailed(String node, String address, Throwable cause) {
+      super("the call was forwarded to node " + node + " (admin " + address + "), which runs the namespace, and got no"
+          + " answer: " + cause.getMessage() + "; retry, or call that node directly", cause, false, false);
+    }
   }
 
   /** A request to another node's admin API, at the address it published in the mesh. */

@@ -78,6 +78,8 @@ public final class NamespaceManager implements PluginUsers {
    * there, whichever thread asked (the admin API's event loop, a Hazelcast event).
    */
   private final SerialQueue changes;
+  /** Set by {@link #stopAll}: the node is stopping, and no runtime starts again (a periodic reconcile, a document). */
+  private volatile boolean stopped;
 
   public NamespaceManager(Vertx vertx, PluginRegistry plugins, NamespaceStore store, Metrics metrics, ClusterState cluster,
                           io.walmesh.node.producer.LocalProducers producers) {
@@ -194,21 +196,28 @@ public final class NamespaceManager implements PluginUsers {
         return Future.succeededFuture();
       }
       rejectedDocs.remove(name);
-      NamespaceConfig old = configs.put(name, config);
-      if (config.equals(old)) {
-        return runtimes.reconcile(config);
+      if (config.equals(configs.get(name))) {
+        return stopped ? Future.succeededFuture() : runtimes.reconcile(config);
       }
-      // store the new document first: if that fails, the old runtime keeps running untouched
+      // store the new document first: if that fails, the old runtime keeps running untouched, and the document is not
+      // taken as known, so that the same document arriving again (a PUT repeated) is tried again rather than skipped
       return vertx.<Void>executeBlocking(() -> {
         store.save(config);
         return null;
-      }).compose(v -> runtimes.restart(config));
+      }).compose(v -> {
+        configs.put(name, config);
+        // a stopping node keeps the document (its next start begins from it) and starts nothing
+        return stopped ? Future.succeededFuture() : runtimes.restart(config);
+      });
     });
   }
 
   /** Starts and stops runtimes so that this node runs exactly what the cluster state assigns it. */
   public Future<Void> reconcile() {
     return serially(() -> {
+      if (stopped) {
+        return Future.succeededFuture();
+      }
       List<Future<Void>> steps = new ArrayList<>();
       for (NamespaceConfig config : List.copyOf(configs.values())) {
         steps.add(runtimes.reconcile(config));
@@ -368,18 +377,19 @@ public final class NamespaceManager implements PluginUsers {
 
   /**
    * Destroys the namespace's stored entries and removes its document here and from the cluster state: the entries
-   * first, unless other nodes deliver it.
+   * first when this node delivers it, the document first when other nodes may.
    */
   private Future<Void> destroy(String name) {
     NamespaceRuntime runtime = runtimes.take(name);
     NamespaceConfig config = configs.get(name);
-    if (runtime != null && !runtime.consumer) {
-      // other nodes deliver it, and read its store until its document is gone: remove the document first, then destroy
-      // the store (Kafka does not delete a consumer group that has members, and a consumer still polling a deleted
-      // topic could have it created again)
-      return runtime.stop().compose(v -> removeDocument(name)).compose(v -> destroyStored(config));
+    if (runtime == null || !runtime.consumer) {
+      // other nodes may deliver it, and read its store until its document is gone: remove the document first, then
+      // destroy the store (Kafka does not delete a consumer group that has members, and a consumer still polling a
+      // deleted topic could have it created again)
+      Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
+      return stopped.compose(v -> removeDocument(name)).compose(v -> destroyStored(config));
     }
-    return (runtime != null ? runtime.destroy() : destroyStored(config)).compose(v -> removeDocument(name));
+    return runtime.destroy().compose(v -> removeDocument(name));
   }
 
   /** Removes a deleted namespace's document here and from the cluster state. */
@@ -525,6 +535,7 @@ public final class NamespaceManager implements PluginUsers {
 
   /** Stops every namespace, draining in-flight work; entries stay stored. */
   public Future<Void> stopAll() {
+    stopped = true; // set now: a reconcile or a document queued behind this step starts nothing afterwards
     return serially(runtimes::stopAll);
   }
 

@@ -565,11 +565,25 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     return new BackendStats(pending, window.leased(), deadLetters, lag);
   }
 
-  /** Reads the offsets now: every append answered before this call is in the count. */
+  /**
+   * Reads the DLQ topic to its end, then the offsets: every append answered before this call is in the count, and so
+   * is every dead letter, also those another node's consumer moved there (the count this node keeps otherwise follows
+   * only its own DLQ calls: a node that only takes writes would count none).
+   */
   @Override
   public Future<BackendStats> countNow() {
     io.vertx.core.Promise<BackendStats> counted = io.vertx.core.Promise.promise();
-    context.runOnContext(v -> refreshStats().onComplete(counted));
+    onDlqThread(() -> {
+      dlq.refresh();
+      deadLetters = dlq.count();
+      return null;
+    }).onComplete(refreshed -> context.runOnContext(v -> {
+      if (refreshed.failed()) {
+        counted.fail(refreshed.cause());
+      } else {
+        refreshStats().onComplete(counted);
+      }
+    }));
     return counted.future();
   }
 
@@ -610,16 +624,18 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     options.delayTiersSecs.forEach(t -> topics.add(options.tierTopic(t)));
     Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
     List<String> groups = List.of(options.consumerGroup, options.consumerGroup + ".dlq");
-    return loopStopped.transform(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context)
-        .recover(e -> {
-          log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
-              rootMessage(e));
-          return Future.succeededFuture();
-        }))
-        .transform(v -> deleteGroups(groups, System.currentTimeMillis() + GROUP_DELETE_WAIT_MS))
+    // the groups first: once they have no members, no consumer elsewhere still moves entries into a tier or DLQ topic
+    // (which a broker that creates topics on demand would bring back after their delete)
+    return loopStopped.transform(v -> deleteGroups(groups, System.currentTimeMillis() + GROUP_DELETE_WAIT_MS))
         .recover(e -> {
           log.warn("Namespace {}: deleting its Kafka consumer groups {} failed; delete them by hand: {}", spec.namespace(),
               groups, rootMessage(e));
+          return Future.succeededFuture();
+        })
+        .transform(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context))
+        .recover(e -> {
+          log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
+              rootMessage(e));
           return Future.succeededFuture();
         })
         .transform(v -> close());

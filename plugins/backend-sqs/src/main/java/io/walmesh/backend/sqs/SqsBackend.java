@@ -442,7 +442,9 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
     Future<Void> purged = Future.succeededFuture();
     if (queueUrl != null) {
       purged = f(sqs.purgeQueue(b -> b.queueUrl(queueUrl))).compose(r -> f(sqs.purgeQueue(b -> b.queueUrl(dlqUrl))))
-          .mapEmpty();
+          .<Void>mapEmpty().onFailure(e -> log.warn("Namespace {}: purging SQS queues {} and {} failed; purge or delete"
+              + " them by hand before a namespace uses them again: {}", spec.namespace(), options.queue, options.dlqQueue,
+              rootMessage(e)));
     }
     return purged.transform(v -> close());
   }
