@@ -484,6 +484,33 @@ public abstract class BackendContract {
     probe.assertNothingPolled(backend, Duration.ofMillis(500), "a purged dead letter is not delivered");
   }
 
+  // ---- destroy ----
+
+  /**
+   * A destroyed namespace keeps nothing: a backend opened again on the same spec (a namespace created again with the
+   * same name and store) polls none of the old entries, due or delayed, and lists none of its dead letters.
+   */
+  @Test
+  public void aDestroyedNamespaceOpenedAgainHoldsNothingOfIt() {
+    BackendSpec spec = spec(false);
+    Backend backend = open(spec);
+    append(backend, entry("", "doomed", 0));
+    append(backend, entry("", "dead", 0));
+    append(backend, entry("", "delayed", System.currentTimeMillis() + 1_500));
+    List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), "doomed", "dead");
+    Polled dead = BackendProbe.find(polled, "dead");
+    probe.call(() -> backend.deadLetter(dead.lease(), dead.lease().entry().toBuilder().setAttempts(1)
+        .setLastError("refused").setDeadAtMs(System.currentTimeMillis()).build()));
+    probe.call(backend::destroy);
+    opened.remove(backend);
+
+    Backend again = open(spec);
+    probe.assertNothingPolled(again, Duration.ofMillis(2_500), "the destroyed namespace's entries, the delayed one too");
+    if (again instanceof DeadLetterBackend) {
+      assertThat(probe.call(() -> deadLetters(again).listDeadLetters(10))).as("its dead letters").isEmpty();
+    }
+  }
+
   /** The backend as the browsable dead-letter queue it declares. */
   private static DeadLetterBackend deadLetters(Backend backend) {
     return (DeadLetterBackend) backend;

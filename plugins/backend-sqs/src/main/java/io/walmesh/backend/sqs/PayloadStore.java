@@ -46,6 +46,19 @@ final class PayloadStore {
     return Files.readAllBytes(file);
   }
 
+  /** Deletes every payload of the namespace, and its directory. */
+  void deleteAll() throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(file);
+      }
+    }
+    Files.deleteIfExists(dir);
+  }
+
   void delete(String ref) throws IOException {
     Path file = dir.resolve(ref);
     if (file.normalize().startsWith(dir)) {

@@ -437,16 +437,26 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
     });
   }
 
+  /**
+   * Deletes the queue and its DLQ, and the namespace's out-of-line payloads. Deleted rather than purged: a purge takes
+   * up to a minute and may delete messages sent meanwhile, so a namespace created again on the same queue could lose
+   * writes it acknowledged; after a delete, Amazon SQS refuses a queue of the same name for 60 s, and the namespace's
+   * creation says so.
+   */
   @Override
   public Future<Void> destroy() {
-    Future<Void> purged = Future.succeededFuture();
+    Future<Void> deleted = Future.succeededFuture();
     if (queueUrl != null) {
-      purged = f(sqs.purgeQueue(b -> b.queueUrl(queueUrl))).compose(r -> f(sqs.purgeQueue(b -> b.queueUrl(dlqUrl))))
-          .<Void>mapEmpty().onFailure(e -> log.warn("Namespace {}: purging SQS queues {} and {} failed; purge or delete"
-              + " them by hand before a namespace uses them again: {}", spec.namespace(), options.queue, options.dlqQueue,
+      deleted = f(sqs.deleteQueue(b -> b.queueUrl(queueUrl))).compose(r -> f(sqs.deleteQueue(b -> b.queueUrl(dlqUrl))))
+          .<Void>mapEmpty().onFailure(e -> log.warn("Namespace {}: deleting SQS queues {} and {} failed; delete them by"
+              + " hand before a namespace uses them again: {}", spec.namespace(), options.queue, options.dlqQueue,
               rootMessage(e)));
     }
-    return purged.transform(v -> close());
+    return deleted.transform(v -> vertx.<Void>executeBlocking(() -> {
+      payloads.deleteAll();
+      return null;
+    })).onFailure(e -> log.warn("Namespace {}: deleting its out-of-line payloads failed: {}", spec.namespace(),
+        rootMessage(e))).transform(v -> close());
   }
 
   private <T> Future<T> f(CompletableFuture<T> future) {
