@@ -497,6 +497,8 @@ public abstract class BackendContract {
     append(backend, entry("", "doomed", 0));
     append(backend, entry("", "dead", 0));
     append(backend, entry("", "delayed", System.currentTimeMillis() + 1_500));
+    String oldId = append(backend, entry("", "keyed before", System.currentTimeMillis() + 60_000).toBuilder()
+        .setIdempotencyKey("reused").build());
     List<Polled> polled = probe.pollUntilPayloads(backend, pollLatency(), "doomed", "dead");
     Polled dead = BackendProbe.find(polled, "dead");
     probe.call(() -> backend.deadLetter(dead.lease(), dead.lease().entry().toBuilder().setAttempts(1)
@@ -509,6 +511,13 @@ public abstract class BackendContract {
     if (again instanceof DeadLetterBackend) {
       assertThat(probe.call(() -> deadLetters(again).listDeadLetters(10))).as("its dead letters").isEmpty();
     }
+    // an idempotency key of the destroyed namespace is forgotten with it: the write is stored, not answered as a
+    // duplicate of an entry that no longer exists
+    AppendResult reused = probe.call(() -> again.append(entry("", "keyed after", 0).toBuilder()
+        .setIdempotencyKey("reused").build()));
+    assertThat(reused.duplicate()).as("a reused key after the destroy").isFalse();
+    assertThat(reused.entryId()).isNotEqualTo(oldId);
+    probe.pollUntilPayloads(again, pollLatency(), "keyed after");
   }
 
   /** The backend as the browsable dead-letter queue it declares. */

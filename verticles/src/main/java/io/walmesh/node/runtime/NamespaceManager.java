@@ -407,7 +407,8 @@ public final class NamespaceManager implements PluginUsers {
   /** Deletes the stored entries of a namespace that is not running; a failure is logged, not fatal. */
   private Future<Void> destroyStored(NamespaceConfig config) {
     try {
-      return plugins.backend(config.backendType()).open(plugins.spec(config, true)).compose(Backend::destroy)
+      // opened as a node that does not deliver it: no consumer joins its group (and moves entries) to destroy it
+      return plugins.backend(config.backendType()).open(plugins.spec(config, false)).compose(Backend::destroy)
           .recover(e -> {
             log.warn("Namespace {}: its stored entries could not be deleted ({}); they stay in the backend",
                 config.name(), e.getMessage());

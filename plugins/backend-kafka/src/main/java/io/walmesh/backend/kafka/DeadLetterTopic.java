@@ -86,8 +86,8 @@ final class DeadLetterTopic implements AutoCloseable {
     }
   }
 
-  /** Reads what was appended since the last read. */
-  void refresh() {
+  /** Reads what was appended since the last read; false when it could not reach the end in 30 s (a slow broker). */
+  boolean refresh() {
     Map<TopicPartition, Long> end = consumer.endOffsets(scanned.keySet(), Duration.ofSeconds(10));
     long deadline = System.currentTimeMillis() + 30_000;
     while (behind(end) && System.currentTimeMillis() < deadline) {
@@ -107,6 +107,7 @@ final class DeadLetterTopic implements AutoCloseable {
         scanned.put(tp, Math.max(scanned.get(tp), consumer.position(tp)));
       }
     }
+    return !behind(end);
   }
 
   /** The partition's one {@link TopicPartition}, shared by every dead letter in it. */

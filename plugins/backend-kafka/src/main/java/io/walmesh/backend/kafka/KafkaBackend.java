@@ -574,7 +574,10 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   public Future<BackendStats> countNow() {
     io.vertx.core.Promise<BackendStats> counted = io.vertx.core.Promise.promise();
     onDlqThread(() -> {
-      dlq.refresh();
+      if (!dlq.refresh()) {
+        throw new IllegalStateException("the DLQ topic " + options.dlqTopic + " could not be read to its end in 30 s, so"
+            + " its dead letters cannot be counted");
+      }
       deadLetters = dlq.count();
       return null;
     }).onComplete(refreshed -> context.runOnContext(v -> {
@@ -626,18 +629,21 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     List<String> groups = List.of(options.consumerGroup, options.consumerGroup + ".dlq");
     // the groups first: once they have no members, no consumer elsewhere still moves entries into a tier or DLQ topic
     // (which a broker that creates topics on demand would bring back after their delete)
+    // a group that keeps members past the wait is a node still delivering it, or a namespace created again with the
+    // same name (and so the same group and topics): the topics are kept then, never deleted under a namespace's writes
     return loopStopped.transform(v -> deleteGroups(groups, System.currentTimeMillis() + GROUP_DELETE_WAIT_MS))
-        .recover(e -> {
-          log.warn("Namespace {}: deleting its Kafka consumer groups {} failed; delete them by hand: {}", spec.namespace(),
-              groups, rootMessage(e));
+        .compose(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context)
+            .recover(e -> {
+              log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(),
+                  topics, rootMessage(e));
+              return Future.succeededFuture();
+            }), e -> {
+          log.warn("Namespace {}: deleting its Kafka consumer groups {} failed ({}); its topics {} are kept, since a node"
+              + " may still use them (a namespace created again with the same name does): delete both by hand once"
+              + " nothing does", spec.namespace(), groups, rootMessage(e), topics);
           return Future.succeededFuture();
         })
-        .transform(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context))
-        .recover(e -> {
-          log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(), topics,
-              rootMessage(e));
-          return Future.succeededFuture();
-        })
+        .transform(v -> appends.forgetAll().onFailure(e -> log.warn(appends.forgetFailed(e))))
         .transform(v -> close());
   }
 

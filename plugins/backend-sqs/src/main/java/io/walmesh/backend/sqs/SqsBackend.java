@@ -456,7 +456,7 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
       payloads.deleteAll();
       return null;
     })).onFailure(e -> log.warn("Namespace {}: deleting its out-of-line payloads failed: {}", spec.namespace(),
-        rootMessage(e))).transform(v -> close());
+        rootMessage(e))).transform(v -> appends.forgetAll().onFailure(e -> log.warn(appends.forgetFailed(e)))).transform(v -> close());
   }
 
   private <T> Future<T> f(CompletableFuture<T> future) {

@@ -166,6 +166,23 @@ public final class IdempotentAppends {
     }
   }
 
+  /**
+   * Forgets every idempotency key of the namespace (it is destroyed): a namespace created again with the same name must
+   * store a write whose key an old entry had, not answer it with that destroyed entry's id.
+   */
+  public Future<Void> forgetAll() {
+    return vertx.executeBlocking(() -> {
+      store.sweep(spec.namespace(), Long.MAX_VALUE);
+      return null;
+    });
+  }
+
+  /** What to log when {@link #forgetAll} failed. */
+  public String forgetFailed(Throwable e) {
+    return "Namespace " + spec.namespace() + ": forgetting its idempotency keys failed (" + e + "); a namespace created"
+        + " again with its name answers a key reused within its dedupe window with the old entry's id";
+  }
+
   /** Stops the sweeper. */
   public void close() {
     if (sweepTimer >= 0) {
