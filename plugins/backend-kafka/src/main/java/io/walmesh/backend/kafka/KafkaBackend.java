@@ -38,7 +38,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -621,63 +620,15 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
         });
   }
 
+  /** Stops consuming, deletes the groups and topics ({@link KafkaStoreDeletion}), forgets the idempotency keys, closes. */
   @Override
   public Future<Void> destroy() {
     List<String> topics = new ArrayList<>(List.of(options.topic, options.dlqTopic));
     options.delayTiersSecs.forEach(t -> topics.add(options.tierTopic(t)));
     Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
     List<String> groups = List.of(options.consumerGroup, options.consumerGroup + ".dlq");
-    // the groups first: once they have no members, no consumer elsewhere still moves entries into a tier or DLQ topic
-    // (which a broker that creates topics on demand would bring back after their delete)
-    // a group that keeps members past the wait is a node still delivering it, or a namespace created again with the
-    // same name (and so the same group and topics): the topics are kept then, never deleted under a namespace's writes
-    return loopStopped.transform(v -> deleteGroups(groups, System.currentTimeMillis() + GROUP_DELETE_WAIT_MS))
-        .compose(v -> Future.fromCompletionStage(admin.deleteTopics(topics).all().toCompletionStage(), context)
-            .recover(e -> {
-              log.warn("Namespace {}: deleting its Kafka topics {} failed; delete them by hand: {}", spec.namespace(),
-                  topics, rootMessage(e));
-              return Future.succeededFuture();
-            }), e -> {
-          log.warn("Namespace {}: deleting its Kafka consumer groups {} failed ({}); its topics {} are kept, since a node"
-              + " may still use them (a namespace created again with the same name does): delete both by hand once"
-              + " nothing does", spec.namespace(), groups, rootMessage(e), topics);
-          return Future.succeededFuture();
-        })
+    return loopStopped.transform(v -> new KafkaStoreDeletion(vertx, context, admin, spec.namespace()).delete(groups, topics))
         .transform(v -> appends.forgetAll().onFailure(e -> log.warn(appends.forgetFailed(e))))
         .transform(v -> close());
-  }
-
-  /**
-   * How long a destroy waits for the namespace's consumers on other nodes to leave its consumer groups (they stop
-   * once the namespace's document is gone): Kafka refuses to delete a group that has members.
-   */
-  static final long GROUP_DELETE_WAIT_MS = 30_000;
-
-  /** Deletes the consumer groups; one that does not exist is done, one with members is tried again every second. */
-  private Future<Void> deleteGroups(List<String> groups, long deadline) {
-    Map<String, KafkaFuture<Void>> each = admin.deleteConsumerGroups(groups).deletedGroups();
-    List<Future<String>> outcomes = new ArrayList<>();
-    each.forEach((group, deleted) -> outcomes.add(Future.fromCompletionStage(deleted.toCompletionStage(), context)
-        .map((String) null)
-        .recover(e -> {
-          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-          if (cause instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
-            return Future.succeededFuture(null);
-          }
-          if (cause instanceof org.apache.kafka.common.errors.GroupNotEmptyException
-              && System.currentTimeMillis() < deadline) {
-            return Future.succeededFuture(group); // members left: tried again
-          }
-          return Future.failedFuture(e);
-        })));
-    return Future.all(outcomes).compose(done -> {
-      List<String> again = outcomes.stream().map(Future::result).filter(java.util.Objects::nonNull).toList();
-      if (again.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      io.vertx.core.Promise<Void> retried = io.vertx.core.Promise.promise();
-      vertx.setTimer(1_000, t -> deleteGroups(again, deadline).onComplete(retried));
-      return retried.future();
-    });
   }
 }
