@@ -254,14 +254,15 @@ public final class ConsumerVerticle extends AbstractVerticle {
     return acksSettled.future();
   }
 
-  /**
-   * One attempt to one target in a {@code walmesh.deliver} span (a child of the entry's write) when tracing is on;
-   * the target then sees this attempt's {@code traceparent} among the headers.
-   */
+  /** A delivery's payload: one copy of the entry's bytes, in a buffer of Vert.x's own that a target may append to. */
   private static Buffer payload(com.google.protobuf.ByteString payload) {
     return Buffer.buffer(payload.size()).setBytes(0, payload.asReadOnlyByteBuffer());
   }
 
+  /**
+   * One attempt to one target in a {@code walmesh.deliver} span (a child of the entry's write) when tracing is on;
+   * the target then sees this attempt's {@code traceparent} among the headers.
+   */
   private Future<Void> traced(String targetName, Delivery delivery, EntryRecord entry) {
     Tracing tracing = metrics.tracing();
     if (!tracing.enabled()) {

@@ -40,18 +40,8 @@ final class EmptyBeforeChange {
     // acknowledged after the count, or after the backend's last periodic read of its counts, would otherwise be
     // destroyed with the namespace. Only the node that takes them can stop them (the admin API forwards a delete
     // there; one reaches a node that only delivers while the shard's owners change).
-    if (!runtime.producer) {
-      String writer = placement.writer(config).map(node -> "node " + node + " takes its writes")
-          .orElse("no node takes its writes right now (" + placement.whyUnavailable(config) + ")");
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": this node (" + nodeId
-          + ") only delivers it and " + writer + "; only the node that takes its writes can stop them to count its"
-          + " entries before a delete. Retry (a delete is forwarded to that node), or delete with force=true");
-    }
-    if (runtime.stats().isEmpty()) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is on the "
-          + runtime.config.backendType() + " backend, which cannot count its entries, so deleting it could drop"
-          + " undelivered ones; delete it with force=true once they are delivered");
-    }
+    requireCountableHere(runtime, config, "namespace " + name + ":", "Retry (a delete is forwarded to that node)",
+        "delete it with force=true");
     return stopWritesWhenEmpty(runtime, stats -> "namespace " + name + " still holds " + held(stats) + "; deleting it"
             + " would drop them. Wait for delivery, purge the DLQ, or delete with force=true",
         e -> "namespace " + name + ": its stored entries could not be counted (" + e.getMessage() + "), so deleting it"
@@ -93,15 +83,7 @@ final class EmptyBeforeChange {
           : "it is not running on this node (" + nodeId + "), so they cannot be counted; update it through " + writer
           + ", or with force=true"));
     }
-    if (!runtime.producer) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its writes are taken on another node,"
-          + " which this one (" + nodeId + ") cannot stop to count them; update it through " + writer + ", or with"
-          + " force=true");
-    }
-    if (runtime.stats().isEmpty()) {
-      throw new NamespaceException(NamespaceException.Kind.CONFLICT, move + ", and its " + runtime.config.backendType()
-          + " backend cannot count its entries; update it with force=true once they are delivered");
-    }
+    requireCountableHere(runtime, config, move + ", and", "Update it through " + writer, "update it with force=true");
     return stopWritesWhenEmpty(runtime, stats -> move + "; it still holds " + held(stats) + ". Wait for delivery and"
             + " purge the DLQ first, or update with force=true (they are then left behind)",
         e -> move + ", and they could not be counted (" + e.getMessage() + "); retry, or update with force=true (they are"
@@ -110,6 +92,28 @@ final class EmptyBeforeChange {
           runtime.moving = true;
           return runtime;
         });
+  }
+
+  /**
+   * Refuses (CONFLICT) a delete or a move that this node cannot check: it does not take the namespace's writes (only
+   * the node that does can stop them and count), or the namespace's backend cannot count its entries. The message
+   * starts with {@code opening}, says where else to send the change ({@code elsewhere}) and how to go ahead anyway
+   * ({@code force}).
+   */
+  private void requireCountableHere(NamespaceRuntime runtime, NamespaceConfig config, String opening, String elsewhere,
+                                    String force) {
+    if (!runtime.producer) {
+      String writer = placement.writer(config).map(node -> "node " + node + " takes its writes")
+          .orElse("no node takes its writes right now (" + placement.whyUnavailable(config) + ")");
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, opening + " this node (" + nodeId + ") only delivers"
+          + " it and " + writer + "; only the node that takes its writes can stop them to count its entries. " + elsewhere
+          + ", or " + force);
+    }
+    if (runtime.stats().isEmpty()) {
+      throw new NamespaceException(NamespaceException.Kind.CONFLICT, opening + " its " + runtime.config.backendType()
+          + " backend cannot count its entries, so undelivered ones could be dropped; " + force + " once they are"
+          + " delivered");
+    }
   }
 
   /**

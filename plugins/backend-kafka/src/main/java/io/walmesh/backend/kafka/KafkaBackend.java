@@ -571,22 +571,14 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
    */
   @Override
   public Future<BackendStats> countNow() {
-    io.vertx.core.Promise<BackendStats> counted = io.vertx.core.Promise.promise();
-    onDlqThread(() -> {
+    return onDlqThread(() -> { // completes on the backend's context, where the offsets are counted
       if (!dlq.refresh()) {
         throw new IllegalStateException("the DLQ topic " + options.dlqTopic + " could not be read to its end in 30 s, so"
             + " its dead letters cannot be counted");
       }
       deadLetters = dlq.count();
       return null;
-    }).onComplete(refreshed -> context.runOnContext(v -> {
-      if (refreshed.failed()) {
-        counted.fail(refreshed.cause());
-      } else {
-        refreshStats().onComplete(counted);
-      }
-    }));
-    return counted.future();
+    }).compose(v -> refreshStats());
   }
 
   @Override
@@ -628,7 +620,7 @@ final class KafkaBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     Future<Void> loopStopped = Future.fromCompletionStage(loop.stop(), context);
     List<String> groups = List.of(options.consumerGroup, options.consumerGroup + ".dlq");
     return loopStopped.transform(v -> new KafkaStoreDeletion(vertx, context, admin, spec.namespace()).delete(groups, topics))
-        .transform(v -> appends.forgetAll().onFailure(e -> log.warn(appends.forgetFailed(e))))
+        .transform(v -> appends.forgetAll().onFailure(e -> log.warn(e.getMessage())))
         .transform(v -> close());
   }
 }

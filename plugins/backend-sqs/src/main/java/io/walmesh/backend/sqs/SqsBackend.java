@@ -452,11 +452,14 @@ final class SqsBackend implements io.walmesh.spi.backend.DeadLetterBackend, io.w
               + " hand before a namespace uses them again: {}", spec.namespace(), options.queue, options.dlqQueue,
               rootMessage(e)));
     }
-    return deleted.transform(v -> vertx.<Void>executeBlocking(() -> {
-      payloads.deleteAll();
-      return null;
-    })).onFailure(e -> log.warn("Namespace {}: deleting its out-of-line payloads failed: {}", spec.namespace(),
-        rootMessage(e))).transform(v -> appends.forgetAll().onFailure(e -> log.warn(appends.forgetFailed(e)))).transform(v -> close());
+    return deleted
+        .transform(v -> vertx.<Void>executeBlocking(() -> {
+          payloads.deleteAll();
+          return null;
+        }).onFailure(e -> log.warn("Namespace {}: deleting its out-of-line payloads failed: {}", spec.namespace(),
+            rootMessage(e))))
+        .transform(v -> appends.forgetAll().onFailure(e -> log.warn(e.getMessage())))
+        .transform(v -> close());
   }
 
   private <T> Future<T> f(CompletableFuture<T> future) {

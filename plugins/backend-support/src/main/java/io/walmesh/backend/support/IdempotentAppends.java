@@ -168,19 +168,16 @@ public final class IdempotentAppends {
 
   /**
    * Forgets every idempotency key of the namespace (it is destroyed): a namespace created again with the same name must
-   * store a write whose key an old entry had, not answer it with that destroyed entry's id.
+   * store a write whose key an old entry had, not answer it with that destroyed entry's id. A failure's message says
+   * so, for the caller's log.
    */
   public Future<Void> forgetAll() {
-    return vertx.executeBlocking(() -> {
+    return vertx.<Void>executeBlocking(() -> {
       store.sweep(spec.namespace(), Long.MAX_VALUE);
       return null;
-    });
-  }
-
-  /** What to log when {@link #forgetAll} failed. */
-  public String forgetFailed(Throwable e) {
-    return "Namespace " + spec.namespace() + ": forgetting its idempotency keys failed (" + e + "); a namespace created"
-        + " again with its name answers a key reused within its dedupe window with the old entry's id";
+    }).recover(e -> Future.failedFuture(new IllegalStateException("Namespace " + spec.namespace() + ": forgetting its"
+        + " idempotency keys failed (" + e + "); a namespace created again with its name answers a key reused within"
+        + " its dedupe window with the old entry's id", e)));
   }
 
   /** Stops the sweeper. */
