@@ -179,6 +179,44 @@ class AdminApiTest {
   }
 
   @Test
+  void aChangeMadeAtTheVersionItWasReadAtIsRefusedOnceAnotherChangeLanded() {
+    create(admin, namespace("shared", sink.url("/x")));
+    AdminHttp.Response read = admin.get("/v1/namespaces/shared");
+    String version = read.body().getString("version");
+    assertThat(version).isNotBlank();
+    assertThat(read.header("ETag")).isEqualTo('"' + version + '"');
+
+    // two operators read the same version; the first change lands, the second would silently undo it
+    JsonObject first = read.body().getJsonObject("config").copy().put("dedupe-window-ms", 60_000);
+    JsonObject second = read.body().getJsonObject("config").copy();
+    second.getJsonObject("retry").put("max-attempts", 3);
+    AdminHttp.Response landed = admin.call("PUT", "/v1/namespaces/shared", first, read.header("ETag"));
+    assertThat(landed.status()).as(landed.text()).isEqualTo(200);
+    String next = admin.get("/v1/namespaces/shared").body().getString("version");
+    assertThat(next).isNotEqualTo(version);
+    assertThat(landed.header("ETag")).isEqualTo('"' + next + '"');
+
+    AdminHttp.Response stale = admin.call("PUT", "/v1/namespaces/shared", second, read.header("ETag"));
+    assertThat(stale.status()).as(stale.text()).isEqualTo(412);
+    assertThat(stale.body().getString("error")).contains("is at version " + next + ", not " + version)
+        .contains("nothing was stored").contains("GET it again");
+    JsonObject kept = admin.get("/v1/namespaces/shared").body().getJsonObject("config");
+    assertThat(kept.getLong("dedupe-window-ms")).as("the first change stays").isEqualTo(60_000L);
+    assertThat(kept.getJsonObject("retry").getInteger("max-attempts")).isNotEqualTo(3);
+
+    JsonObject redone = kept.copy();
+    redone.getJsonObject("retry").put("max-attempts", 3);
+    assertThat(admin.call("PUT", "/v1/namespaces/shared", redone, next).status()).as("unquoted works too").isEqualTo(200);
+    assertThat(admin.call("PUT", "/v1/namespaces/shared", redone, "*").status()).as("* matches any version")
+        .isEqualTo(200);
+    JsonObject both = admin.get("/v1/namespaces/shared").body().getJsonObject("config");
+    assertThat(both.getLong("dedupe-window-ms")).isEqualTo(60_000L);
+    assertThat(both.getJsonObject("retry").getInteger("max-attempts")).isEqualTo(3);
+    assertThat(write(grpc, request("shared", "after the changes").build()).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
+  }
+
+  @Test
   void deletingANamespaceWithPendingEntriesNeedsForce() {
     create(admin, namespace("temp", sink.url("/x")));
     assertThat(write(grpc, delayed("temp", "far future", 3_600_000)).response().getDurable()).isEqualTo(Trilean.SUCCESS);

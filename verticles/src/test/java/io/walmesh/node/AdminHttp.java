@@ -40,26 +40,34 @@ final class AdminHttp {
   }
 
   Response call(String method, String path, Object body) {
+    return call(method, path, body, null);
+  }
+
+  /** {@link #call(String, String, Object)} with an {@code If-Match} header (when not null). */
+  Response call(String method, String path, Object body, String ifMatch) {
     return send(method, path, "application/json",
-        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()));
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()), ifMatch);
   }
 
   /** Posts a file as the body, as {@code curl --data-binary @file} does. */
   Response postFile(String path, java.nio.file.Path file) {
     try {
-      return send("POST", path, "application/java-archive", HttpRequest.BodyPublishers.ofFile(file));
+      return send("POST", path, "application/java-archive", HttpRequest.BodyPublishers.ofFile(file), null);
     } catch (java.io.FileNotFoundException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private Response send(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
+  private Response send(String method, String path, String contentType, HttpRequest.BodyPublisher body, String ifMatch) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", contentType)
         .method(method, body);
     if (token != null) {
       builder.header("Authorization", "Bearer " + token);
+    }
+    if (ifMatch != null) {
+      builder.header("If-Match", ifMatch);
     }
     HttpRequest request = builder.build();
     try {

@@ -121,6 +121,22 @@ class CliTest {
       assertThat(future.err()).contains("INVALID_ARGUMENT").contains("ahead of this node's clock");
       assertThat(run("write", "--help").out()).contains("--write-time-ms", "--deliver-at-ms", "epoch ms");
 
+      // an update made only at the version read: refused once someone else changed the namespace
+      String admin = "http://127.0.0.1:" + node.adminPort();
+      Run got = run("namespaces", "get", "cli", "--admin", admin);
+      assertThat(got.exit()).as(got.err()).isZero();
+      io.vertx.core.json.JsonObject read = new io.vertx.core.json.JsonObject(got.out());
+      Path edited = Files.writeString(dir.resolve("cli.json"), read.getJsonObject("config").copy()
+          .put("dedupe-window-ms", 60_000).encode());
+      Run first = run("namespaces", "update", "cli", "-f", edited.toString(), "--if-version", read.getString("version"),
+          "--admin", admin);
+      assertThat(first.exit()).as(first.err()).isZero();
+      Run stale = run("namespaces", "update", "cli", "-f", edited.toString(), "--if-version", read.getString("version"),
+          "--admin", admin);
+      assertThat(stale.exit()).isEqualTo(1);
+      assertThat(stale.err()).contains("error (412)").contains("was changed since that version was read");
+      assertThat(run("namespaces", "update", "--help").out()).contains("--if-version");
+
       // a broken jar: the error names the user's file, not the node's temporary upload file
       Path broken = Files.write(dir.resolve("my-broken-plugin.jar"), "not a zip".getBytes(StandardCharsets.UTF_8));
       Run install = run("plugins", "install", broken.toString(), "--admin", "http://127.0.0.1:" + node.adminPort());

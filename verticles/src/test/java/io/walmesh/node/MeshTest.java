@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.walmesh.node.gateway.GrpcWriteClient;
+import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.protocol.v1.Trilean;
 import io.walmesh.testkit.ElasticMq;
 import io.walmesh.testkit.HttpSink;
@@ -136,6 +137,41 @@ class MeshTest {
     } finally {
       viaW.close();
     }
+  }
+
+  /**
+   * A namespace document is replaced only while it is still the one a change was checked against. A change checked on
+   * one node against a document another node replaced meanwhile (its view is a moment behind) is refused rather than
+   * stored over it: it would undo that node's change, a move of the entries among them, and give the old place back
+   * its writes, which nothing would deliver. One checked against a document deleted meanwhile does not bring it back.
+   */
+  @Test
+  void aChangeCheckedAgainstADocumentAnotherNodeReplacedIsRefusedRatherThanStoredOverIt() {
+    mesh = new EmbeddedMesh(dir, 2);
+    Node a = mesh.start("a", 0, Set.of("s"));
+    Node b = mesh.start("b", 1, Set.of("s"));
+    TestNodes.create(mesh.admin("a"), sqsNamespace("checked", "s"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> b.namespaces().status("checked").isPresent());
+    NamespaceConfig before = b.namespaces().status("checked").orElseThrow().config();
+    String checked = before.version();
+    java.util.function.Predicate<String> stillChecked = json -> NamespaceConfig.parse(json).version().equals(checked);
+    JsonObject changed = before.toJson().put("dedupe-window-ms", 60_000);
+    JsonObject stale = before.toJson().put("max-payload-bytes", 4096);
+
+    assertThat(await(a.cluster().replaceIf("checked", stillChecked, changed.encode()))).isTrue();
+    assertThat(await(b.cluster().replaceIf("checked", stillChecked, stale.encode())))
+        .as("checked against the document a replaced").isFalse();
+    await().atMost(Duration.ofSeconds(20)).until(() -> b.namespaces().status("checked").orElseThrow().config()
+        .dedupeWindow().toMillis() == 60_000);
+    assertThat(mesh.admin("b").get("/v1/namespaces/checked").body().getJsonObject("config")
+        .getInteger("max-payload-bytes")).as("the stale change was not stored").isNotEqualTo(4096);
+
+    AdminHttp.Response deleted = mesh.admin("a").call("DELETE", "/v1/namespaces/checked", null);
+    assertThat(deleted.status()).as(deleted.text()).isEqualTo(200);
+    assertThat(await(b.cluster().replaceIf("checked", json -> true, stale.encode())))
+        .as("a deleted document is not brought back").isFalse();
+    await().atMost(Duration.ofSeconds(20)).until(() -> mesh.admin("b").get("/v1/namespaces/checked").status() == 404);
+    assertThat(await(a.cluster().documents())).doesNotContainKey("checked");
   }
 
   /**

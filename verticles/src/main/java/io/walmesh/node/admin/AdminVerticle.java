@@ -156,12 +156,17 @@ public final class AdminVerticle extends AbstractVerticle {
     router.post("/v1/namespaces").handler(ctx -> respond(ctx, 201, namespaces.create(body(ctx)).map(namespaces::redacted)));
     router.get("/v1/namespaces/:name").handler(ctx -> {
       String name = ctx.pathParam("name");
-      namespaces.status(name).ifPresentOrElse(s -> json(ctx, 200, s.toJson()),
-          () -> error(ctx, 404, "namespace " + name + " does not exist"));
+      namespaces.status(name).ifPresentOrElse(s -> {
+        ctx.response().putHeader(HttpHeaders.ETAG, '"' + s.config().version() + '"');
+        json(ctx, 200, s.toJson());
+      }, () -> error(ctx, 404, "namespace " + name + " does not exist"));
     });
-    router.put("/v1/namespaces/:name").handler(ctx ->
-        respond(ctx, 200, namespaces.update(ctx.pathParam("name"), body(ctx), "true".equals(ctx.queryParams().get("force")))
-            .map(namespaces::redacted)));
+    router.put("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200, namespaces.update(ctx.pathParam("name"),
+            body(ctx), "true".equals(ctx.queryParams().get("force")), ifMatch(ctx.request().getHeader(HttpHeaders.IF_MATCH)))
+        .map(config -> {
+          ctx.response().putHeader(HttpHeaders.ETAG, '"' + config.version() + '"');
+          return namespaces.redacted(config);
+        })));
     router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
         namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
             .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));
@@ -410,6 +415,7 @@ public final class AdminVerticle extends AbstractVerticle {
       error(ctx, switch (ne.kind()) {
         case NOT_FOUND -> 404;
         case ALREADY_EXISTS, CONFLICT -> 409;
+        case VERSION_CHANGED -> 412;
       }, ne.getMessage());
     } else if (cause == null && ctx.statusCode() == 413) {
       refuse(ctx, 413, "request body over " + MAX_BODY_BYTES + " bytes");
@@ -422,6 +428,21 @@ public final class AdminVerticle extends AbstractVerticle {
           cause);
       error(ctx, 500, "internal error (ref " + ref + "); the node's log has the details");
     }
+  }
+
+  /**
+   * The version an {@code If-Match} header names (a namespace's {@code version}, as its GET's {@code ETag} gives it,
+   * quoted or not); null without the header or for {@code *}, which any version matches.
+   */
+  static String ifMatch(String header) {
+    if (header == null || header.isBlank() || header.trim().equals("*")) {
+      return null;
+    }
+    String tag = header.trim();
+    if (tag.startsWith("W/")) {
+      tag = tag.substring(2);
+    }
+    return tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"") ? tag.substring(1, tag.length() - 1) : tag;
   }
 
   static void error(RoutingContext ctx, int status, String message) {

@@ -93,6 +93,10 @@ final class MeshAdmin {
               .putHeader("Content-Type", "application/json"))
           // the body is asked for in the response's own callback (see HttpTarget: later, its end can pass unseen)
           .compose(request -> request.send(bodyOf(ctx)).compose(response -> response.body().map(body -> {
+            String etag = response.getHeader("ETag");
+            if (etag != null) {
+              ctx.response().putHeader("ETag", etag);
+            }
             ctx.response().setStatusCode(response.statusCode()).putHeader("Content-Type", "application/json")
                 .putHeader(FORWARDED, runner.get()).end(body);
             return null;

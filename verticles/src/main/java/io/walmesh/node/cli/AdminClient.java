@@ -31,7 +31,12 @@ class AdminClient {
 
   /** Calls the admin API with a body of any type; prints the JSON answer, or the error, and returns the exit code. */
   int call(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
-    Answer answer = send(method, path, contentType, body);
+    return call(method, path, contentType, body, java.util.Map.of());
+  }
+
+  /** {@link #call(String, String, String, HttpRequest.BodyPublisher)} with extra request headers. */
+  int call(String method, String path, String contentType, HttpRequest.BodyPublisher body, java.util.Map<String, String> headers) {
+    Answer answer = send(method, path, contentType, body, Duration.ofSeconds(120), headers);
     if (answer.exitCode() == 0) {
       System.out.println(answer.body());
     }
@@ -52,10 +57,16 @@ class AdminClient {
 
   /** Calls the admin API, waiting up to {@code timeout} for the answer. */
   Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body, Duration timeout) {
+    return send(method, path, contentType, body, timeout, java.util.Map.of());
+  }
+
+  private Answer send(String method, String path, String contentType, HttpRequest.BodyPublisher body, Duration timeout,
+                      java.util.Map<String, String> headers) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin.replaceAll("/+$", "") + path))
         .timeout(timeout)
         .header("Content-Type", contentType)
         .method(method, body);
+    headers.forEach(request::header);
     if (tls.token != null && !tls.token.isBlank()) {
       request.header("Authorization", "Bearer " + tls.token.trim());
     }

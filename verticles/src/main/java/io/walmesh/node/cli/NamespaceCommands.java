@@ -84,10 +84,16 @@ final class NamespaceCommands implements Runnable {
     @Option(names = "--force", description = "Move to another backend store even with entries stored: they are left"
         + " behind, never delivered.")
     boolean force;
+    @Option(names = "--if-version", paramLabel = "VERSION", description = "Update only while the namespace is still at"
+        + " this version (the `version` of `namespaces get`): refused, storing nothing, when someone changed it since.")
+    String ifVersion;
 
     @Override
     public Integer call() throws IOException {
-      return admin.call("PUT", "/v1/namespaces/" + name + (force ? "?force=true" : ""), read(file));
+      String document = read(file);
+      return admin.call("PUT", "/v1/namespaces/" + name + (force ? "?force=true" : ""), "application/json",
+          java.net.http.HttpRequest.BodyPublishers.ofString(document),
+          ifVersion == null ? java.util.Map.of() : java.util.Map.of("If-Match", '"' + ifVersion + '"'));
     }
   }
 

@@ -61,7 +61,13 @@ public interface ClusterState {
    */
   Future<Seeded> seed(String name, String json);
 
-  Future<Void> replace(String name, String json);
+  /**
+   * Replaces a document only while the one stored is still the one a change was checked against ({@code current}
+   * passes it): a compare-and-set, so that a change made meanwhile on another node (a move of the namespace's
+   * entries, a delete) is never overwritten by one checked against the document before it. Answers whether it
+   * replaced; false also when the document is gone.
+   */
+  Future<Boolean> replaceIf(String name, java.util.function.Predicate<String> current, String json);
 
   /** Removes a document and its reported state. */
   Future<Void> remove(String name);

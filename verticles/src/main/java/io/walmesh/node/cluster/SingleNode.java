@@ -97,10 +97,13 @@ public final class SingleNode implements ClusterState {
   }
 
   @Override
-  public Future<Void> replace(String name, String json) {
-    documents.put(name, json);
+  public Future<Boolean> replaceIf(String name, java.util.function.Predicate<String> current, String json) {
+    String existing = documents.get(name);
+    if (existing == null || !current.test(existing) || !documents.replace(name, existing, json)) {
+      return Future.succeededFuture(false);
+    }
     announce(name, json);
-    return Future.succeededFuture();
+    return Future.succeededFuture(true);
   }
 
   @Override

@@ -410,8 +410,8 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   }
 
   @Override
-  public Future<Void> replace(String name, String json) {
-    return documents.replace(name, json);
+  public Future<Boolean> replaceIf(String name, java.util.function.Predicate<String> current, String json) {
+    return documents.replaceIf(name, current, json);
   }
 
   /** Removes a document by writing its tombstone, and its state. */

@@ -161,12 +161,24 @@ final class MeshDocuments {
     });
   }
 
-  Future<Void> replace(String name, String json) {
+  /**
+   * Replaces a document while its stored value opens, is not a tombstone and passes {@code current}: a
+   * compare-and-set on the map's value, tried again when another node replaced it between the read and the set.
+   */
+  Future<Boolean> replaceIf(String name, java.util.function.Predicate<String> current, String json) {
     return vertx.executeBlocking(() -> {
       String sealed = seal.sealString(DOCS, name, json);
-      authenticDocs.put(name, sealed);
-      docs.set(name, sealed);
-      return null;
+      while (true) {
+        String existing = docs.get(name);
+        String present = existing == null ? null : trust.openString(DOCS, name, existing);
+        if (present == null || isTombstone(present) || !current.test(present)) {
+          return false;
+        }
+        if (docs.replace(name, existing, sealed)) {
+          authenticDocs.put(name, sealed);
+          return true;
+        }
+      }
     });
   }
 

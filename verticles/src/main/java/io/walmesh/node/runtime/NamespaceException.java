@@ -4,7 +4,11 @@ package io.walmesh.node.runtime;
 public final class NamespaceException extends RuntimeException {
 
   /** Why the operation was refused. */
-  public enum Kind { NOT_FOUND, ALREADY_EXISTS, CONFLICT }
+  public enum Kind {
+    NOT_FOUND, ALREADY_EXISTS, CONFLICT,
+    /** A change made only at a version (HTTP {@code If-Match}) found the document at another: HTTP 412. */
+    VERSION_CHANGED
+  }
 
   private final Kind kind;
 

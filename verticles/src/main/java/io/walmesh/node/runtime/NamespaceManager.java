@@ -47,7 +47,8 @@ public final class NamespaceManager implements PluginUsers {
   public record Status(NamespaceConfig config, JsonObject shownConfig, NamespaceState state, String error,
                        Optional<BackendStats> stats) {
     public JsonObject toJson() {
-      JsonObject json = new JsonObject().put("config", shownConfig).put("state", state.label());
+      JsonObject json = new JsonObject().put("config", shownConfig).put("version", config.version())
+          .put("state", state.label());
       if (error != null) {
         json.put("error", error);
       }
@@ -296,41 +297,75 @@ public final class NamespaceManager implements PluginUsers {
     return update(name, given, false);
   }
 
+  /** {@link #update(String, JsonObject, boolean, String)} whatever the document's version. */
+  public Future<NamespaceConfig> update(String name, JsonObject given, boolean force) {
+    return update(name, given, force, null);
+  }
+
   /**
    * {@link #update(String, JsonObject)}; an update that moves the namespace's entries to another place (another
    * backend type, broker, topic or queue: {@link PluginRegistry#sameStore}) is refused while it holds any, since the
-   * stored ones would never be delivered, unless {@code force}.
+   * stored ones would never be delivered, unless {@code force}. With {@code ifVersion} (the {@code version} a GET
+   * showed), the update is made only while the document is still at that version.
+   *
+   * <p>The checks and the store run as one of this node's changes, so every document change this node has heard of
+   * is applied before them and no other update or delete of this node runs between them; the store is a
+   * compare-and-set against the document the checks were made on ({@link ClusterState#replaceIf}), so a change made
+   * meanwhile on another node (a move, a delete) is refused rather than overwritten: an update checked against the
+   * old place would otherwise give it back its writes, which nothing would deliver after the move.
    */
-  public Future<NamespaceConfig> update(String name, JsonObject given, boolean force) {
-    NamespaceConfig stored;
-    NamespaceConfig config;
-    boolean runs;
-    boolean moves;
-    try {
+  public Future<NamespaceConfig> update(String name, JsonObject given, boolean force, String ifVersion) {
+    boolean[] runs = new boolean[1];
+    return this.<NamespaceConfig>serially(() -> {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
-      stored = configs.get(name);
+      NamespaceConfig stored = configs.get(name);
       NamespaceConfig parsed = validate(Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson()));
       if (!parsed.name().equals(name)) {
         throw new ConfigException("name", "is \"" + parsed.name() + "\" but the request is for namespace \"" + name
             + "\"; a namespace cannot be renamed");
       }
       requireKnown(name);
-      config = withHome(parsed, stored);
-      runs = runner(name).isPresent();
-      moves = !force && !empty.sameStore(stored, config);
+      if (ifVersion != null && !ifVersion.equals(stored.version())) {
+        throw new NamespaceException(NamespaceException.Kind.VERSION_CHANGED, "namespace " + name + " is at version "
+            + stored.version() + ", not " + ifVersion + ": it was changed since that version was read; nothing was"
+            + " stored: GET it again and make the change on what it holds now");
+      }
+      NamespaceConfig config = withHome(parsed, stored);
+      runs[0] = runner(name).isPresent();
+      if (force || empty.sameStore(stored, config)) {
+        return storeUpdate(stored, config);
+      }
+      return empty.beforeMoving(stored, config).compose(runtime -> storeUpdate(stored, config).onFailure(e -> {
+        runtime.moving = false;
+        runtime.resumeWrites();
+      }));
+    }).compose(config -> afterUpdate(name, config, runs[0]));
+  }
+
+  /** Stores an update's document while the mesh's is still {@code stored}, the one its checks were made on. */
+  private Future<NamespaceConfig> storeUpdate(NamespaceConfig stored, NamespaceConfig config) {
+    String checked = stored.version();
+    return cluster.replaceIf(config.name(), current -> atVersion(current, checked), config.toJson().encode())
+        .compose(replaced -> replaced ? Future.succeededFuture(config) : Future.failedFuture(new NamespaceException(
+            NamespaceException.Kind.CONFLICT, "namespace " + config.name() + " was changed or deleted while this update"
+            + " was checked against its version " + checked + " (by another update, here or on another node); nothing"
+            + " was stored: GET it again and PUT the change on what it holds now")));
+  }
+
+  private static boolean atVersion(String json, String version) {
+    try {
+      return NamespaceConfig.parse(json).version().equals(version);
     } catch (RuntimeException e) {
-      return Future.failedFuture(e);
+      return false; // a document that does not parse here is not the one checked
     }
-    // a move counts and replaces the document in one step of this node's changes: no other change (another update, a
-    // delete) runs between them and gives the old place its writes back
-    Future<Void> replaced = !moves ? cluster.replace(name, config.toJson().encode()) : serially(() ->
-        empty.beforeMoving(stored, config).compose(runtime -> cluster.replace(name, config.toJson().encode())
-            .onFailure(e -> {
-              runtime.moving = false;
-              runtime.resumeWrites();
-            })));
-    return replaced
-        .compose(v -> runs ? awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1) : Future.succeededFuture(null))
+  }
+
+  /**
+   * Waits for the node that runs an updated namespace to restart it with its new document, and says when that
+   * failed or has not happened on this node.
+   */
+  private Future<NamespaceConfig> afterUpdate(String name, NamespaceConfig config, boolean runs) {
+    return (runs ? awaitApplied(config, System.currentTimeMillis() + APPLY_WAIT_MS, 1) : Future.<JsonObject>succeededFuture(null))
         .compose(state -> {
           NamespaceRuntime old = runtimes.runtime(name);
           if (old != null && old.moving) { // stored, but not applied here: its writes stay stopped rather than go to the old place
