@@ -51,6 +51,11 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   private final AtomicLong deadLetterCount = new AtomicLong();
   private final AtomicLong oldestDueLag = new AtomicLong();
   private volatile boolean closed;
+  /**
+   * Set on the log thread when the destroy is prepared: every later task of this namespace fails and writes nothing
+   * (a DLQ replay or a sweep walking it a turn at a time would otherwise put rows back after the destroy).
+   */
+  private boolean gone;
   private long sweepTimer = -1;
   /** Whether a sweep (idempotency keys, retained entries) is walking; the timer's context only. */
   private boolean sweeping;
@@ -554,10 +559,14 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     cancelBacklogCount();
     stopSweeper();
     listeners.clear();
-    return run(batch -> {
-      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered);
+    return submit(batch -> {
+      gone = true;
       schedule.destroy(batch);
-      return false;
+      return true;
+    }, () -> {
+      // after every write of the batch this destroy was drained with, the tasks queued before it too
+      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered);
+      schedule.destroyIndexes();
     }, () -> {
       schedule.clear();
       cancelWakeUp();
@@ -636,6 +645,12 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
     T get() throws Exception;
   }
 
+  /** A task's step on the log thread after its batch is written. */
+  @FunctionalInterface
+  interface AfterWrite {
+    void run() throws Exception;
+  }
+
   /** Runs a task on the log thread and answers its result on the caller's context. */
   <T> Future<T> run(Prepare prepare, After<T> after) {
     return run(prepare, after, failure -> { });
@@ -643,16 +658,26 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
 
   /** Runs a task on the log thread; {@code onFailure} runs on the log thread when the write failed. */
   private <T> Future<T> run(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure) {
-    return submit(prepare, after, onFailure, false);
+    return submit(batch -> {
+      if (gone) {
+        throw new IllegalStateException("namespace " + spec.namespace() + " was deleted");
+      }
+      return prepare.apply(batch);
+    }, null, after, onFailure, false);
   }
 
   /** Runs a read of what is durable on the log thread, ahead of the batch it is drained with ({@link LogTask#readOnly}). */
   private <T> Future<T> read(After<T> after) {
-    return submit(batch -> false, after, failure -> { }, true);
+    return submit(batch -> false, null, after, failure -> { }, true);
   }
 
-  private <T> Future<T> submit(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure,
-                               boolean readOnly) {
+  /** Runs a task whose {@code afterWrite} runs once its batch is written ({@link LogTask#afterWrite}). */
+  private <T> Future<T> submit(Prepare prepare, AfterWrite afterWrite, After<T> after) {
+    return submit(prepare, afterWrite, after, failure -> { }, false);
+  }
+
+  private <T> Future<T> submit(Prepare prepare, AfterWrite afterWrite, After<T> after,
+                               java.util.function.Consumer<Throwable> onFailure, boolean readOnly) {
     CompletableFuture<T> result = new CompletableFuture<>();
     log.submit(new LogTask() {
       @Override
@@ -663,6 +688,13 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       @Override
       public boolean prepare(LocalLog.Batch batch) throws Exception {
         return prepare.apply(batch);
+      }
+
+      @Override
+      public void afterWrite() throws Exception {
+        if (afterWrite != null) {
+          afterWrite.run();
+        }
       }
 
       @Override

@@ -523,9 +523,27 @@ final class LocalLog implements AutoCloseable {
       markFailed(t);
     }
     tasksWritten.addAndGet(prepared.size());
-    for (LogTask task : prepared) {
-      completeQuietly(task, failure);
+    Throwable[] afterWrite = failure == null ? afterWrite(prepared) : null;
+    for (int i = 0; i < prepared.size(); i++) {
+      completeQuietly(prepared.get(i), afterWrite == null ? failure : afterWrite[i]);
     }
+  }
+
+  /** Runs the written tasks' {@link LogTask#afterWrite} in order; answers their failures by index, or null when none failed. */
+  private static Throwable[] afterWrite(List<LogTask> written) {
+    Throwable[] failures = null;
+    for (int i = 0; i < written.size(); i++) {
+      try {
+        written.get(i).afterWrite();
+      } catch (Throwable t) {
+        log.error("Local log: a task's step after its batch was written failed", t);
+        if (failures == null) {
+          failures = new Throwable[written.size()];
+        }
+        failures[i] = t;
+      }
+    }
+    return failures;
   }
 
   /** Completes a task; a completion that throws is logged, and the batch's other tasks still complete. */
@@ -585,10 +603,16 @@ final class LocalLog implements AutoCloseable {
     return done;
   }
 
-  /** Deletes every key of {@code prefix} in the given column families; runs on the log thread. */
+  /**
+   * Deletes every key of {@code prefix} in the given column families, synced; runs on the log thread, outside any batch
+   * (an indexed batch takes no range delete): from a task's {@link LogTask#afterWrite}, so that it comes after every
+   * write of the batch it was prepared in.
+   */
   void deletePrefix(byte[] prefix, ColumnFamilyHandle... cfs) throws RocksDBException {
-    for (ColumnFamilyHandle cf : cfs) {
-      db.deleteRange(cf, prefix, Keys.prefixEnd(prefix));
+    try (WriteOptions synced = new WriteOptions().setSync(true)) {
+      for (ColumnFamilyHandle cf : cfs) {
+        db.deleteRange(cf, synced, prefix, Keys.prefixEnd(prefix));
+      }
     }
   }
 

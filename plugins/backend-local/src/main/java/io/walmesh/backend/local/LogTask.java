@@ -31,4 +31,12 @@ interface LogTask {
   default boolean readsBatch() {
     return true;
   }
+
+  /**
+   * Runs on the log thread once the batch this task was prepared in is written, before any task of it completes: for
+   * what cannot go into a batch (a range delete, which an indexed batch does not take), and must come after every
+   * write of the batch. A failure here is this task's failure.
+   */
+  default void afterWrite() throws Exception {
+  }
 }

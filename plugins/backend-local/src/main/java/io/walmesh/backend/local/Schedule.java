@@ -262,10 +262,14 @@ final class Schedule {
     return held == null ? dueAt : held.dueAt;
   }
 
-  /** Unindexes every entry of the namespace (it is being destroyed), and forgets which ordering it was built for. */
+  /** Forgets which ordering the namespace's indexes were built for (it is being destroyed); {@link #destroyIndexes} deletes them. */
   void destroy(LocalLog.Batch batch) throws RocksDBException {
-    store.deletePrefix(prefix, store.due, store.keyed, store.keyCounts);
     batch.writes.delete(store.meta, markerKey);
+  }
+
+  /** Deletes both indexes of the namespace; after its destroy's batch is written ({@link LogTask#afterWrite}). */
+  void destroyIndexes() throws RocksDBException {
+    store.deletePrefix(prefix, store.due, store.keyed, store.keyCounts);
   }
 
   // ---- after a batch is written (a task's complete) ----

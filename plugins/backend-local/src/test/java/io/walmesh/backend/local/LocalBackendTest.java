@@ -212,6 +212,44 @@ class LocalBackendTest {
   }
 
   /**
+   * A destroy drained into one group commit with tasks queued before it removes what they write in that batch (a DLQ
+   * replay's first turn moving a dead letter back to the entries), and the replay's later turns, after it, write
+   * nothing: the namespace opened again under the same name holds nothing of the destroyed one.
+   */
+  @Test
+  void aDestroyRemovesWhatItsBatchWroteAndAReplayWalkingOnWritesNothing() throws Exception {
+    LocalBackend backend = (LocalBackend) backend("gone", false);
+    appendAll(backend, 5);
+    for (Lease lease : await(backend.poll(5))) {
+      await(backend.deadLetter(lease, lease.entry().toBuilder().setLastError("failed").build()));
+    }
+    int rowsPerTurn = Walk.rowsPerTurn;
+    Walk.rowsPerTurn = 1; // the replay moves one dead letter per turn of the log thread
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      factory.log().submit(holding(held, release)); // the replay's first turn and the destroy queue up behind it
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      Future<Integer> replayed = backend.replayDeadLetters(List.of());
+      Future<Void> destroyed = backend.destroy();
+      release.countDown();
+      await(destroyed);
+      Throwable walkedOn = replayed.toCompletionStage().toCompletableFuture()
+          .handle((n, failure) -> failure).get(30, TimeUnit.SECONDS);
+      assertThat(walkedOn).as("the replay's turns after the destroy are refused").isNotNull()
+          .hasMessageContaining("namespace gone was deleted");
+    } finally {
+      release.countDown();
+      Walk.rowsPerTurn = rowsPerTurn;
+    }
+    LocalBackend again = (LocalBackend) backend("gone", false);
+    assertThat(again.stats().pending()).isZero();
+    assertThat(again.stats().deadLetters()).isZero();
+    assertThat(await(again.poll(10))).isEmpty();
+    assertThat(await(again.listDeadLetters(10))).isEmpty();
+  }
+
+  /**
    * A backlog costs disk, not heap: the schedule keeps nothing in memory per pending entry, only the leases the
    * consumer holds. Twenty thousand entries over 500 keys, ordered by key, come out once due, each key in order, and
    * a restart counts them without loading them.
