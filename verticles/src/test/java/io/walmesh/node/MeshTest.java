@@ -175,6 +175,63 @@ class MeshTest {
   }
 
   /**
+   * A namespace no live node runs (its shard's only node stopped) cannot be counted, so a delete needs force=true; the
+   * forced delete from another node takes its queue with it: a namespace created again on the same queue does not
+   * inherit the deleted one's entries. A local namespace's log is on its home node's disk: that node deletes it when
+   * it comes back, so the same holds for a local namespace created again there.
+   */
+  @Test
+  void aForcedDeleteOfANamespaceNoNodeRunsDeletesItsQueueAndItsHomeNodeItsLog() {
+    mesh = new EmbeddedMesh(dir, 2);
+    mesh.start("a", 0, Set.of("s"));
+    mesh.start("b", 1, Set.of("t"));
+    JsonObject orphan = sqsNamespace("orphan", "s");
+    TestNodes.create(mesh.admin("b"), orphan);
+    JsonObject pinned = TestNodes.namespace("pinned", sink.url("/pinned")); // local: its log is on a's disk
+    TestNodes.create(mesh.admin("a"), pinned);
+    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("b"), "s").equals(List.of("a")));
+    GrpcWriteClient viaB = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("b"));
+    try {
+      sink.respond(received -> 503); // the target refuses: the entries stay stored
+      await().atMost(Duration.ofSeconds(20)).until(() -> TestNodes.write(viaB, request("orphan", "left behind").build())
+          .response().getDurable() == Trilean.SUCCESS);
+      assertThat(TestNodes.write(viaB, request("pinned", "left on a's disk").build()).response().getDurable())
+          .isEqualTo(Trilean.SUCCESS);
+      mesh.stop("a");
+      await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("b"), "s").isEmpty());
+
+      AdminHttp.Response refused = mesh.admin("b").call("DELETE", "/v1/namespaces/orphan", null);
+      assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+      assertThat(refused.text()).contains("is not running on any node").contains("force=true");
+      AdminHttp.Response forced = mesh.admin("b").call("DELETE", "/v1/namespaces/orphan?force=true", null);
+      assertThat(forced.status()).as(forced.text()).isEqualTo(200);
+      await("a leaves the mesh: its pinned namespace runs nowhere").atMost(Duration.ofSeconds(20)).until(() ->
+          mesh.admin("b").call("DELETE", "/v1/namespaces/pinned?force=true", null).status() == 200);
+
+      sink.respond(received -> 200);
+      TestNodes.create(mesh.admin("b"), orphan.copy().put("shard", "t")); // the same queue, on a shard b runs
+      await().atMost(Duration.ofSeconds(20)).until(() -> "running".equals(
+          mesh.admin("b").get("/v1/namespaces/orphan").body().getString("state")));
+      assertThat(mesh.admin("b").get("/v1/namespaces/orphan").body().getJsonObject("stats").getLong("pending"))
+          .as("the queue created again holds nothing of the deleted namespace").isZero();
+      assertThat(TestNodes.write(viaB, request("orphan", "new").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("new"));
+      assertThat(sink.deliveredBodies()).doesNotContain("left behind");
+
+      mesh.start("a", 0, Set.of("s"));
+      TestNodes.create(mesh.admin("a"), pinned);
+      assertThat(mesh.admin("a").get("/v1/namespaces/pinned").body().getJsonObject("stats").getLong("pending"))
+          .as("the log created again on a holds nothing of the deleted namespace").isZero();
+      assertThat(TestNodes.write(viaB, request("pinned", "new on a").build()).response().getDurable())
+          .isEqualTo(Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.deliveredBodies().contains("new on a"));
+      assertThat(sink.deliveredBodies()).doesNotContain("left on a's disk");
+    } finally {
+      viaB.close();
+    }
+  }
+
+  /**
    * A Kafka namespace deleted on the node that takes its writes while another node delivers it: the delivering node
    * stops, and its topics and consumer groups are deleted rather than left behind (Kafka does not delete a group that
    * still has members, and a consumer still polling could create a deleted topic again).

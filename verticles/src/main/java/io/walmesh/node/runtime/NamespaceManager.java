@@ -143,9 +143,13 @@ public final class NamespaceManager implements PluginUsers {
         String name = loaded.name();
         configs.put(name, loaded);
         // seeds a restarted mesh; a namespace the mesh deleted while this node was away goes from here too
-        seeds.add(cluster.seed(name, loaded.toJson().encode()).compose(seeded -> seeded == ClusterState.Seeded.DELETED
-            ? forget(name, "was deleted from the mesh while this node was away; its copy here is removed")
-            : Future.succeededFuture()));
+        seeds.add(cluster.seed(name, loaded.toJson().encode()).compose(seeded -> seeded != ClusterState.Seeded.DELETED
+            ? Future.succeededFuture()
+            // its entries too when they are on this node's disk: a namespace created again here under the name would
+            // read them as its own
+            : (pinnedToNode(loaded) && nodeId.equals(loaded.homeNode()) ? destroyStored(loaded) : Future.<Void>succeededFuture())
+                .compose(v -> forget(name, "was deleted from the mesh while this node was away; its copy and its"
+                    + " entries here are removed"))));
       });
       return Future.join(seeds).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
@@ -399,9 +403,14 @@ public final class NamespaceManager implements PluginUsers {
             + "), so its stored entries cannot be counted; delete it with force=true");
       }
       if (runtime == null && !runtimes.runsAnyPart(configs.get(name))) {
-        // another node is assigned it and may be starting it: its entries are not this node's to destroy
-        log.warn("Namespace {}: deleted while no node runs it; its stored entries stay in the backend", name);
-        return cluster.remove(name).compose(v -> forget(name, "deleted"));
+        NamespaceConfig config = configs.get(name);
+        if (pinnedToNode(config)) { // its log is on its home node's disk, which that node deletes when it hears of it
+          return cluster.remove(name).compose(v -> forget(name, "deleted"));
+        }
+        // no node runs it here (a node assigned it may be starting it, and stops at the removal): the document goes
+        // first, then the shared store (topics, queues), so that a namespace created again under the name, on the
+        // same topics or queues, does not inherit the deleted one's entries
+        return cluster.remove(name).compose(v -> forget(name, "deleted")).compose(v -> destroyStored(config));
       }
       if (force) {
         return destroy(name);
