@@ -147,9 +147,7 @@ public final class NamespaceManager implements PluginUsers {
             ? Future.succeededFuture()
             // its entries too when they are on this node's disk: a namespace created again here under the name would
             // read them as its own
-            : (pinnedToNode(loaded) && nodeId.equals(loaded.homeNode()) ? destroyStored(loaded) : Future.<Void>succeededFuture())
-                .compose(v -> forget(name, "was deleted from the mesh while this node was away; its copy and its"
-                    + " entries here are removed"))));
+            : forgetDeleted(loaded, "was deleted from the mesh while this node was away; its copy here is removed")));
       });
       return Future.join(seeds).<Void>mapEmpty().recover(e -> Future.succeededFuture());
     });
@@ -171,6 +169,17 @@ public final class NamespaceManager implements PluginUsers {
     });
   }
 
+  /**
+   * Forgets a namespace removed from the cluster state by another node, and when it is pinned to this node, deletes
+   * its entries from this node's disk: only this node can, and a namespace created again here under the name would
+   * read them as its own. Runs inside the serial queue, so before any document of a namespace created again. (A
+   * delete decided on this node has destroyed them and forgotten the namespace already.)
+   */
+  private Future<Void> forgetDeleted(NamespaceConfig config, String why) {
+    boolean logHere = pinnedToNode(config) && nodeId.equals(config.homeNode());
+    return forget(config.name(), why).compose(v -> logHere ? destroyStored(config) : Future.succeededFuture());
+  }
+
   /** Takes the cluster state's documents as the truth, keeps a copy of each on disk, and runs what this node is assigned. */
   private Future<Void> mirror() {
     return cluster.documents().compose(documents -> {
@@ -188,7 +197,8 @@ public final class NamespaceManager implements PluginUsers {
   public Future<Void> applyRemote(String name, String json) {
     return this.<Void>serially(() -> {
       if (json == null) {
-        return forget(name, "removed");
+        NamespaceConfig known = configs.get(name);
+        return known == null ? forget(name, "removed") : forgetDeleted(known, "removed");
       }
       NamespaceConfig config;
       try {
