@@ -216,6 +216,43 @@ class AdminApiTest {
         .isEqualTo(Trilean.SUCCESS);
   }
 
+  /**
+   * A document this node cannot run (written by a node that has a plugin type not installed here) does not lock the
+   * namespace: an update through this node that keeps the entries where both documents store them replaces it; one
+   * that may move them needs force, since this node cannot count what is stored under the document it cannot run.
+   */
+  @Test
+  void aDocumentThisNodeCannotRunIsReplacedByAnUpdateThroughIt() {
+    create(admin, namespace("foreign", sink.url("/x")));
+    JsonObject running = admin.get("/v1/namespaces/foreign").body().getJsonObject("config");
+    JsonObject foreignTarget = running.copy();
+    foreignTarget.getJsonArray("targets").getJsonObject(0).put("type", "not-installed-here");
+    // as another node with that plugin would store it
+    assertThat(TestNodes.await(node.cluster().replaceIf("foreign", json -> true, foreignTarget.encode()))).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> admin.get("/v1/namespaces/foreign").body()
+        .getString("error", "").contains("invalid on this node"));
+    AdminHttp.Response read = admin.get("/v1/namespaces/foreign");
+    assertThat(read.body().getString("version")).as("the version of the document the cluster holds")
+        .isEqualTo(io.walmesh.node.namespace.NamespaceConfig.parse(foreignTarget.encode()).version());
+
+    AdminHttp.Response fixed = admin.call("PUT", "/v1/namespaces/foreign", running.copy().put("dedupe-window-ms", 60_000),
+        read.header("ETag"));
+    assertThat(fixed.status()).as(fixed.text()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> "running".equals(
+        admin.get("/v1/namespaces/foreign").body().getString("state")));
+    assertThat(write(grpc, request("foreign", "after the fix").build()).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+
+    // a document whose entries are stored by a backend type not installed here: moving off it is not counted here
+    JsonObject foreignBackend = running.copy().put("backend", new JsonObject().put("type", "not-installed-here"));
+    assertThat(TestNodes.await(node.cluster().replaceIf("foreign", json -> true, foreignBackend.encode()))).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> admin.get("/v1/namespaces/foreign").body()
+        .getString("error", "").contains("invalid on this node"));
+    AdminHttp.Response refused = admin.call("PUT", "/v1/namespaces/foreign", running);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("cannot run on this node").contains("force=true");
+    assertThat(admin.call("PUT", "/v1/namespaces/foreign?force=true", running).status()).isEqualTo(200);
+  }
+
   @Test
   void deletingANamespaceWithPendingEntriesNeedsForce() {
     create(admin, namespace("temp", sink.url("/x")));

@@ -157,7 +157,7 @@ public final class AdminVerticle extends AbstractVerticle {
     router.get("/v1/namespaces/:name").handler(ctx -> {
       String name = ctx.pathParam("name");
       namespaces.status(name).ifPresentOrElse(s -> {
-        ctx.response().putHeader(HttpHeaders.ETAG, '"' + s.config().version() + '"');
+        ctx.response().putHeader(HttpHeaders.ETAG, '"' + s.version() + '"');
         json(ctx, 200, s.toJson());
       }, () -> error(ctx, 404, "namespace " + name + " does not exist"));
     });
@@ -169,7 +169,10 @@ public final class AdminVerticle extends AbstractVerticle {
         })));
     router.delete("/v1/namespaces/:name").handler(ctx -> respond(ctx, 200,
         namespaces.delete(ctx.pathParam("name"), "true".equals(ctx.queryParams().get("force")))
-            .map(v -> new JsonObject().put("deleted", ctx.pathParam("name")))));
+            .map(warning -> {
+              JsonObject deleted = new JsonObject().put("deleted", ctx.pathParam("name"));
+              return warning == null ? deleted : deleted.put("warning", warning);
+            })));
     new DeadLetterRoutes(namespaces).register(router);
     router.get("/metrics").handler(this::scrape);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "

@@ -171,9 +171,14 @@ public record NamespaceConfig(
    * so that whoever changed the document can wait for that change to be applied.
    */
   public String version() {
+    return digest(toJson().encode());
+  }
+
+  /** The short digest {@link #version} gives, of any text (a document that does not parse has a version too). */
+  public static String digest(String text) {
     try {
       byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(toJson().encode().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(digest, 0, 8);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

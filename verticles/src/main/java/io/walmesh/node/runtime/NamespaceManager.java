@@ -45,9 +45,9 @@ public final class NamespaceManager implements PluginUsers {
   /** A namespace as the admin API shows it. */
   /** A namespace as the admin API shows it; {@code stats} is empty when its backend cannot count ({@code CountingBackend}). */
   public record Status(NamespaceConfig config, JsonObject shownConfig, NamespaceState state, String error,
-                       Optional<BackendStats> stats) {
+                       Optional<BackendStats> stats, String version) {
     public JsonObject toJson() {
-      JsonObject json = new JsonObject().put("config", shownConfig).put("version", config.version())
+      JsonObject json = new JsonObject().put("config", shownConfig).put("version", version)
           .put("state", state.label());
       if (error != null) {
         json.put("error", error);
@@ -158,8 +158,13 @@ public final class NamespaceManager implements PluginUsers {
    * knows of it and its disk copy. Runs inside the serial queue. Quiet when already forgotten.
    */
   private Future<Void> forget(String name, String why) {
+    return forget(name, why, false);
+  }
+
+  /** {@link #forget(String, String)}; {@code keepFile}: the disk copy stays, for the next start to finish the job. */
+  private Future<Void> forget(String name, String why, boolean keepFile) {
     boolean known = rejectedDocs.remove(name) != null | configs.remove(name) != null;
-    return runtimes.stop(name).compose(v -> vertx.<Void>executeBlocking(() -> {
+    return runtimes.stop(name).compose(v -> keepFile ? Future.<Void>succeededFuture() : vertx.<Void>executeBlocking(() -> {
       store.delete(name);
       return null;
     })).onSuccess(v -> {
@@ -176,8 +181,15 @@ public final class NamespaceManager implements PluginUsers {
    * delete decided on this node has destroyed them and forgotten the namespace already.)
    */
   private Future<Void> forgetDeleted(NamespaceConfig config, String why) {
-    boolean logHere = pinnedToNode(config) && nodeId.equals(config.homeNode());
-    return forget(config.name(), why).compose(v -> logHere ? destroyStored(config) : Future.succeededFuture());
+    String name = config.name();
+    if (!pinnedToNode(config) || !nodeId.equals(config.homeNode())) {
+      return forget(name, why);
+    }
+    // the runtime stops before its log is destroyed; the disk copy goes last, and stays when the log could not be
+    // destroyed: the next start finds it, hears the namespace was deleted, and tries again
+    return runtimes.stop(name).compose(v -> destroyStored(config))
+        .compose(failed -> forget(name, failed == null ? why + ", with its entries" : why + "; its entries could not be"
+            + " deleted yet (" + failed + ") and are deleted at this node's next start", failed != null));
   }
 
   /** Takes the cluster state's documents as the truth, keeps a copy of each on disk, and runs what this node is assigned. */
@@ -339,39 +351,103 @@ public final class NamespaceManager implements PluginUsers {
             + "\"; a namespace cannot be renamed");
       }
       requireKnown(name);
-      if (ifVersion != null && !ifVersion.equals(stored.version())) {
-        throw new NamespaceException(NamespaceException.Kind.VERSION_CHANGED, "namespace " + name + " is at version "
-            + stored.version() + ", not " + ifVersion + ": it was changed since that version was read; nothing was"
-            + " stored: GET it again and make the change on what it holds now");
-      }
       NamespaceConfig config = withHome(parsed, stored);
       runs[0] = runner(name).isPresent();
-      if (force || empty.sameStore(stored, config)) {
-        return storeUpdate(stored, config);
+      Heard heard = heard(name);
+      if (force || empty.sameStore(stored, config) && (heard.refused() == null || heard.refusedParsed() != null
+          && empty.sameStore(heard.refusedParsed(), config))) {
+        return storeUpdate(heard, ifVersion, config);
       }
-      return empty.beforeMoving(stored, config).compose(runtime -> storeUpdate(stored, config).onFailure(e -> {
+      if (heard.refused() != null) {
+        throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": its current document"
+            + " (version " + heard.version() + ") cannot run on this node (" + runtimes.failure(name) + "), so the"
+            + " entries stored under it cannot be counted here, and this update may move them elsewhere; update it"
+            + " through a node that runs it, or with force=true");
+      }
+      return empty.beforeMoving(stored, config).compose(runtime -> storeUpdate(heard, ifVersion, config).onFailure(e -> {
         runtime.moving = false;
         runtime.resumeWrites();
       }));
     }).compose(config -> afterUpdate(name, config, runs[0]));
   }
 
-  /** Stores an update's document while the mesh's is still {@code stored}, the one its checks were made on. */
-  private Future<NamespaceConfig> storeUpdate(NamespaceConfig stored, NamespaceConfig config) {
-    String checked = stored.version();
-    return cluster.replaceIf(config.name(), current -> atVersion(current, checked), config.toJson().encode())
-        .compose(replaced -> replaced ? Future.succeededFuture(config) : Future.failedFuture(new NamespaceException(
-            NamespaceException.Kind.CONFLICT, "namespace " + config.name() + " was changed or deleted while this update"
-            + " was checked against its version " + checked + " (by another update, here or on another node); nothing"
-            + " was stored: GET it again and PUT the change on what it holds now")));
+  /**
+   * The document of a namespace as this node last heard it from the cluster state: the one it runs ({@link #configs}),
+   * or one it refused to run ({@code refused}: a plugin type not installed here, say) while the one before keeps
+   * running; {@code refusedParsed} is null when that one does not even parse here.
+   */
+  private record Heard(String refused, NamespaceConfig refusedParsed, String version) {
+    /** Whether the cluster state's document {@code json} is this one. */
+    boolean is(String json) {
+      return refused != null ? refused.equals(json) : atVersion(json, version);
+    }
+  }
+
+  private Heard heard(String name) {
+    String refused = rejectedDocs.get(name);
+    if (refused == null) {
+      NamespaceConfig running = configs.get(name);
+      return new Heard(null, null, running == null ? "" : running.version()); // "": forgotten meanwhile
+    }
+    NamespaceConfig parsed = null;
+    try {
+      parsed = NamespaceConfig.parse(refused);
+    } catch (RuntimeException e) {
+      // stays null: where it stores its entries cannot be read here
+    }
+    return new Heard(refused, parsed, parsed != null ? parsed.version() : versionOf(refused));
+  }
+
+  /** The version the admin API shows for a namespace: that of the document this node last heard of ({@link Heard}). */
+  private String heardVersion(String name) {
+    return heard(name).version();
+  }
+
+  /** A document's version when it does not parse here: the same digest, of its text. */
+  private static String versionOf(String json) {
+    return NamespaceConfig.digest(json);
+  }
+
+  /**
+   * Stores an update's document while the cluster state's is still the one this node heard of, the one the update's
+   * checks were made on, and (with {@code ifVersion}) the one the client read: a compare-and-set.
+   */
+  private Future<NamespaceConfig> storeUpdate(Heard heard, String ifVersion, NamespaceConfig config) {
+    String name = config.name();
+    String[] seen = new String[1]; // the version stored when the compare was made; null when the document is gone
+    return cluster.replaceIf(name, current -> {
+      seen[0] = versionIn(current);
+      return heard.is(current) && (ifVersion == null || ifVersion.equals(seen[0]));
+    }, config.toJson().encode()).compose(replaced -> {
+      if (replaced) {
+        return Future.succeededFuture(config);
+      }
+      if (seen[0] == null) {
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
+            + " was deleted while this update was checked; nothing was stored"));
+      }
+      if (ifVersion != null && !ifVersion.equals(seen[0])) {
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.VERSION_CHANGED, "namespace " + name
+            + " is at version " + seen[0] + ", not " + ifVersion + ": it was changed since that version was read;"
+            + " nothing was stored: GET it again and make the change on what it holds now"));
+      }
+      return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is at"
+          + " version " + seen[0] + ", and this update was checked against version " + heard.version() + ": another"
+          + " update (here or on another node) changed it meanwhile, or this node has not applied that change yet;"
+          + " nothing was stored: GET it again and PUT the change on what it holds now"));
+    });
+  }
+
+  private static String versionIn(String json) {
+    try {
+      return NamespaceConfig.parse(json).version();
+    } catch (RuntimeException e) {
+      return versionOf(json);
+    }
   }
 
   private static boolean atVersion(String json, String version) {
-    try {
-      return NamespaceConfig.parse(json).version().equals(version);
-    } catch (RuntimeException e) {
-      return false; // a document that does not parse here is not the one checked
-    }
+    return versionIn(json).equals(version);
   }
 
   /**
@@ -403,8 +479,8 @@ public final class NamespaceManager implements PluginUsers {
    * Removes a namespace and deletes its stored entries. Refused while entries are pending or
    * dead-lettered unless {@code force}.
    */
-  public Future<Void> delete(String name, boolean force) {
-    return serially(() -> {
+  public Future<String> delete(String name, boolean force) {
+    return this.<String>serially(() -> {
       requireKnown(name);
       NamespaceRuntime runtime = runtimes.runtime(name);
       if (runtime == null && !force) {
@@ -415,12 +491,13 @@ public final class NamespaceManager implements PluginUsers {
       if (runtime == null && !runtimes.runsAnyPart(configs.get(name))) {
         NamespaceConfig config = configs.get(name);
         if (pinnedToNode(config)) { // its log is on its home node's disk, which that node deletes when it hears of it
-          return cluster.remove(name).compose(v -> forget(name, "deleted"));
+          return cluster.remove(name).compose(v -> forget(name, "deleted")).map(v -> (String) null);
         }
         // no node runs it here (a node assigned it may be starting it, and stops at the removal): the document goes
         // first, then the shared store (topics, queues), so that a namespace created again under the name, on the
         // same topics or queues, does not inherit the deleted one's entries
-        return cluster.remove(name).compose(v -> forget(name, "deleted")).compose(v -> destroyStored(config));
+        return cluster.remove(name).compose(v -> forget(name, "deleted")).compose(v -> destroyStored(config))
+            .compose(failed -> leftBehind(config, failed));
       }
       if (force) {
         return destroy(name);
@@ -433,7 +510,7 @@ public final class NamespaceManager implements PluginUsers {
    * Destroys the namespace's stored entries and removes its document here and from the cluster state: the entries
    * first when this node delivers it, the document first when other nodes may.
    */
-  private Future<Void> destroy(String name) {
+  private Future<String> destroy(String name) {
     NamespaceRuntime runtime = runtimes.take(name);
     NamespaceConfig config = configs.get(name);
     if (runtime == null || !runtime.consumer) {
@@ -441,9 +518,10 @@ public final class NamespaceManager implements PluginUsers {
       // destroy the store (Kafka does not delete a consumer group that has members, and a consumer still polling a
       // deleted topic could have it created again)
       Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
-      return stopped.compose(v -> removeDocument(name)).compose(v -> destroyStored(config));
+      return stopped.compose(v -> removeDocument(name)).compose(v -> destroyStored(config))
+          .compose(failed -> leftBehind(config, failed));
     }
-    return runtime.destroy().compose(v -> removeDocument(name));
+    return runtime.destroy().compose(v -> removeDocument(name)).map(v -> (String) null);
   }
 
   /** Removes a deleted namespace's document here and from the cluster state. */
@@ -458,20 +536,30 @@ public final class NamespaceManager implements PluginUsers {
     });
   }
 
-  /** Deletes the stored entries of a namespace that is not running; a failure is logged, not fatal. */
-  private Future<Void> destroyStored(NamespaceConfig config) {
+  /**
+   * Deletes the stored entries of a namespace that is not running; answers null when they are deleted, or why not (a
+   * failure is logged, never fatal: the namespace is gone either way).
+   */
+  private Future<String> destroyStored(NamespaceConfig config) {
+    Future<Void> destroyed;
     try {
       // opened as a node that does not deliver it: no consumer joins its group (and moves entries) to destroy it
-      return plugins.backend(config.backendType()).open(plugins.spec(config, false)).compose(Backend::destroy)
-          .recover(e -> {
-            log.warn("Namespace {}: its stored entries could not be deleted ({}); they stay in the backend",
-                config.name(), e.getMessage());
-            return Future.succeededFuture();
-          });
+      destroyed = plugins.backend(config.backendType()).open(plugins.spec(config, false)).compose(Backend::destroy);
     } catch (RuntimeException e) {
-      log.warn("Namespace {}: its stored entries could not be deleted ({})", config.name(), e.getMessage());
-      return Future.succeededFuture();
+      destroyed = Future.failedFuture(e);
     }
+    return destroyed.<String>map(v -> null).recover(e -> {
+      log.warn("Namespace {}: its stored entries could not be deleted ({}); they stay in the backend", config.name(),
+          e.getMessage());
+      return Future.succeededFuture(String.valueOf(e.getMessage()));
+    });
+  }
+
+  /** A delete's answer when the namespace is gone but its stored entries could not be deleted ({@code failed}). */
+  private Future<String> leftBehind(NamespaceConfig config, String failed) {
+    return Future.succeededFuture(failed == null ? null : "namespace " + config.name() + " is deleted, but its stored"
+        + " entries could not be deleted from its " + config.backendType() + " backend (" + failed + "); delete its"
+        + " topics or queues by hand before creating a namespace on them again, or it inherits them");
   }
 
   private NamespaceConfig validate(JsonObject document) {
@@ -504,7 +592,7 @@ public final class NamespaceManager implements PluginUsers {
 
   public Optional<Status> status(String name) {
     NamespaceConfig config = configs.get(name);
-    return config == null ? Optional.empty() : Optional.of(runtimes.status(config, redacted(config)));
+    return config == null ? Optional.empty() : Optional.of(runtimes.status(config, redacted(config), heardVersion(name)));
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */

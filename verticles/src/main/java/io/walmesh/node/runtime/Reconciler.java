@@ -155,7 +155,7 @@ final class Reconciler {
   }
 
   /** The state and stats this node shows for a namespace. */
-  NamespaceManager.Status status(NamespaceConfig config, io.vertx.core.json.JsonObject shown) {
+  NamespaceManager.Status status(NamespaceConfig config, io.vertx.core.json.JsonObject shown, String version) {
     NamespaceRuntime runtime = running.get(config.name());
     String failure = failures.get(config.name());
     if (runtime != null && runtime.deliveriesPaused() != null) {
@@ -169,7 +169,7 @@ final class Reconciler {
         : runtime != null ? (failure != null ? NamespaceState.PAUSED : NamespaceState.RUNNING)
         : failure != null ? NamespaceState.FAILED : runsAnyPart(config) ? NamespaceState.STARTING : NamespaceState.ELSEWHERE;
     return new NamespaceManager.Status(config, shown, state, failure,
-        runtime == null ? Optional.of(BackendStats.NONE) : runtime.stats());
+        runtime == null ? Optional.of(BackendStats.NONE) : runtime.stats(), version);
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */

@@ -565,8 +565,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
       return true;
     }, () -> {
       // after every write of the batch this destroy was drained with, the tasks queued before it too
-      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered);
-      schedule.destroyIndexes();
+      log.deletePrefix(prefix, log.entries, log.deadLetters, log.idempotency, log.delivered, log.due, log.keyed,
+          log.keyCounts);
     }, () -> {
       schedule.clear();
       cancelWakeUp();
@@ -659,8 +659,8 @@ final class LocalBackend implements io.walmesh.spi.backend.ReplayableBackend, io
   /** Runs a task on the log thread; {@code onFailure} runs on the log thread when the write failed. */
   private <T> Future<T> run(Prepare prepare, After<T> after, java.util.function.Consumer<Throwable> onFailure) {
     return submit(batch -> {
-      if (gone) {
-        throw new IllegalStateException("namespace " + spec.namespace() + " was deleted");
+      if (gone) { // as a namespace that does not exist: the admin API answers 404
+        throw new java.util.NoSuchElementException("namespace " + spec.namespace() + " was deleted");
       }
       return prepare.apply(batch);
     }, null, after, onFailure, false);

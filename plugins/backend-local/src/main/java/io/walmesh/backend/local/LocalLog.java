@@ -604,15 +604,16 @@ final class LocalLog implements AutoCloseable {
   }
 
   /**
-   * Deletes every key of {@code prefix} in the given column families, synced; runs on the log thread, outside any batch
-   * (an indexed batch takes no range delete): from a task's {@link LogTask#afterWrite}, so that it comes after every
-   * write of the batch it was prepared in.
+   * Deletes every key of {@code prefix} in the given column families, in one synced write of its own; runs on the log
+   * thread, outside the shared batch (an indexed batch takes no range delete). A caller that must come after every
+   * write of the batch its task was prepared in (a destroy) calls it from {@link LogTask#afterWrite}.
    */
   void deletePrefix(byte[] prefix, ColumnFamilyHandle... cfs) throws RocksDBException {
-    try (WriteOptions synced = new WriteOptions().setSync(true)) {
+    try (WriteBatch ranges = new WriteBatch(); WriteOptions synced = new WriteOptions().setSync(true)) {
       for (ColumnFamilyHandle cf : cfs) {
-        db.deleteRange(cf, synced, prefix, Keys.prefixEnd(prefix));
+        ranges.deleteRange(cf, prefix, Keys.prefixEnd(prefix));
       }
+      db.write(synced, ranges);
     }
   }
 

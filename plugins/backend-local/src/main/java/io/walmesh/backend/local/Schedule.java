@@ -262,14 +262,12 @@ final class Schedule {
     return held == null ? dueAt : held.dueAt;
   }
 
-  /** Forgets which ordering the namespace's indexes were built for (it is being destroyed); {@link #destroyIndexes} deletes them. */
+  /**
+   * Forgets which ordering the namespace's indexes were built for (it is being destroyed); the destroy deletes the
+   * indexes' rows with the entries, once its batch is written ({@link LocalBackend#destroy}).
+   */
   void destroy(LocalLog.Batch batch) throws RocksDBException {
     batch.writes.delete(store.meta, markerKey);
-  }
-
-  /** Deletes both indexes of the namespace; after its destroy's batch is written ({@link LogTask#afterWrite}). */
-  void destroyIndexes() throws RocksDBException {
-    store.deletePrefix(prefix, store.due, store.keyed, store.keyCounts);
   }
 
   // ---- after a batch is written (a task's complete) ----
