@@ -175,6 +175,31 @@ class MeshTest {
   }
 
   /**
+   * A namespace whose store is destroyed after its document is removed (other nodes read it until they hear of the
+   * removal) cannot be created again under its name until the store is gone: a namespace created on the same topics or
+   * queues meanwhile would be destroyed with them, its acknowledged writes too. The create says why and for how long.
+   */
+  @Test
+  void aNameIsNotCreatedAgainWhileTheDeletedNamespacesStoreIsBeingDestroyed() {
+    mesh = new EmbeddedMesh(dir, 2);
+    Node a = mesh.start("a", 0, Set.of("s"));
+    mesh.start("b", 1, Set.of("s"));
+    JsonObject guarded = sqsNamespace("guarded", "s");
+    TestNodes.create(mesh.admin("a"), guarded);
+    await(a.cluster().removeBeforeDestroy("guarded", 60_000)); // as a delete does before it destroys the queues
+    await().atMost(Duration.ofSeconds(20)).until(() -> mesh.admin("b").get("/v1/namespaces/guarded").status() == 404);
+
+    AdminHttp.Response refused = mesh.admin("b").post("/v1/namespaces", guarded);
+    assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+    assertThat(refused.body().getString("error")).contains("namespace guarded was deleted and its stored entries are"
+        + " still being destroyed").contains("s more");
+
+    await(a.cluster().destroyed("guarded"));
+    AdminHttp.Response created = mesh.admin("b").post("/v1/namespaces", guarded);
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+  }
+
+  /**
    * A namespace no live node runs (its shard's only node stopped) cannot be counted, so a delete needs force=true; the
    * forced delete from another node takes its queue with it: a namespace created again on the same queue does not
    * inherit the deleted one's entries. A local namespace's log is on its home node's disk: that node deletes it when

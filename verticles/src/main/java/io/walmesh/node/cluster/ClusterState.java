@@ -72,6 +72,28 @@ public interface ClusterState {
   /** Removes a document and its reported state. */
   Future<Void> remove(String name);
 
+  /**
+   * {@link #remove}s a document whose store this node destroys next (other nodes read it until they hear of the
+   * removal, so the document goes first): until {@link #destroyed}, or for {@code guardMs} at most (a node that died
+   * meanwhile), a create of the name fails with {@link BeingDeleted}, so that a namespace created again on the same
+   * topics or queues is not destroyed with them.
+   */
+  default Future<Void> removeBeforeDestroy(String name, long guardMs) {
+    return remove(name); // a single node creates nothing meanwhile: its changes run one at a time
+  }
+
+  /** The store of a document removed by {@link #removeBeforeDestroy} is destroyed (or given up on): the name is free. */
+  default Future<Void> destroyed(String name) {
+    return Future.succeededFuture();
+  }
+
+  /** A create of a name whose deleted namespace's store is still being destroyed ({@link #removeBeforeDestroy}). */
+  final class BeingDeleted extends RuntimeException {
+    public BeingDeleted(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   // ---- namespace states ----
 
   /**

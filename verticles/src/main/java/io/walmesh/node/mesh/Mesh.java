@@ -417,7 +417,17 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
   /** Removes a document by writing its tombstone, and its state. */
   @Override
   public Future<Void> remove(String name) {
-    return documents.remove(name, () -> records.forgetState(name));
+    return documents.remove(name, 0, () -> records.forgetState(name));
+  }
+
+  @Override
+  public Future<Void> removeBeforeDestroy(String name, long guardMs) {
+    return documents.remove(name, guardMs, () -> records.forgetState(name));
+  }
+
+  @Override
+  public Future<Void> destroyed(String name) {
+    return documents.destroyed(name);
   }
 
   // ---- plugin jars ----

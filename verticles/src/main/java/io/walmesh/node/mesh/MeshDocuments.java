@@ -28,6 +28,8 @@ final class MeshDocuments {
   private static final Logger log = LoggerFactory.getLogger(Mesh.class);
   private static final String DOCS = Mesh.DOCS;
   static final String TOMBSTONE = "walmesh-tombstone";
+  /** In a tombstone: until when its namespace's store is being destroyed, and a create of the name is refused. */
+  private static final String DESTROYING_UNTIL = "destroying-until";
 
   private final String nodeId;
   private final ClusterOptions options;
@@ -132,6 +134,13 @@ final class MeshDocuments {
         if (present == null && !trust.canOverrule()) {
           return false; // a value this node cannot open, in a mesh where it may not overrule: leave it be
         }
+        long destroying = present == null ? 0 : destroyingUntil(present);
+        if (destroying > System.currentTimeMillis()) {
+          throw new io.walmesh.node.cluster.ClusterState.BeingDeleted("namespace " + name + " was deleted and its"
+              + " stored entries are still being destroyed (for up to " + Math.max(1, (destroying
+              - System.currentTimeMillis() + 999) / 1000) + " s more); create it again once that is done, or it could"
+              + " be destroyed with them");
+        }
         if (docs.replace(name, existing, sealed)) { // over a tombstone, or over a value not sealed with the secret
           authenticDocs.put(name, sealed);
           return true;
@@ -182,16 +191,49 @@ final class MeshDocuments {
     });
   }
 
-  /** Removes a document by writing its tombstone (never a delete: a removal nobody sealed is undone); then runs {@code after}. */
-  Future<Void> remove(String name, Runnable after) {
+  /**
+   * Removes a document by writing its tombstone (never a delete: a removal nobody sealed is undone); then runs {@code
+   * after}. With {@code guardMs} above 0 the tombstone says the store is being destroyed until then ({@link
+   * io.walmesh.node.cluster.ClusterState#removeBeforeDestroy}).
+   */
+  Future<Void> remove(String name, long guardMs, Runnable after) {
     return vertx.executeBlocking(() -> {
-      String sealed = seal.sealString(DOCS, name,
-          new JsonObject().put(TOMBSTONE, true).put("by", nodeId).put("at", System.currentTimeMillis()).encode());
+      long now = System.currentTimeMillis();
+      JsonObject tombstone = new JsonObject().put(TOMBSTONE, true).put("by", nodeId).put("at", now);
+      if (guardMs > 0) {
+        tombstone.put(DESTROYING_UNTIL, now + guardMs);
+      }
+      String sealed = seal.sealString(DOCS, name, tombstone.encode());
       authenticDocs.put(name, sealed);
       docs.set(name, sealed);
       after.run();
       return null;
     });
+  }
+
+  /** The tombstone of a removal whose store is destroyed now says so: the name may be created again. */
+  Future<Void> destroyed(String name) {
+    return vertx.executeBlocking(() -> {
+      while (true) {
+        String existing = docs.get(name);
+        String present = existing == null ? null : trust.openString(DOCS, name, existing);
+        if (present == null || !isTombstone(present) || !new JsonObject(present).containsKey(DESTROYING_UNTIL)) {
+          return null; // created again already (the guard ran out), or never guarded
+        }
+        JsonObject done = new JsonObject(present);
+        done.remove(DESTROYING_UNTIL);
+        String sealed = seal.sealString(DOCS, name, done.encode());
+        if (docs.replace(name, existing, sealed)) {
+          authenticDocs.put(name, sealed);
+          return null;
+        }
+      }
+    });
+  }
+
+  /** Until when (epoch ms) a tombstone says its namespace's store is being destroyed; 0 when it does not. */
+  private static long destroyingUntil(String tombstone) {
+    return new JsonObject(tombstone).getLong(DESTROYING_UNTIL, 0L);
   }
 
   private final class DocListener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,

@@ -274,7 +274,9 @@ public final class NamespaceManager implements PluginUsers {
       return Future.failedFuture(e);
     }
     String name = config.name();
-    return cluster.putIfAbsent(name, config.toJson().encode()).compose(added -> {
+    return cluster.putIfAbsent(name, config.toJson().encode()).recover(e -> Future.failedFuture(
+        e instanceof ClusterState.BeingDeleted ? new NamespaceException(NamespaceException.Kind.CONFLICT, e.getMessage())
+            : e)).compose(added -> {
       if (!added) {
         return Future.failedFuture(new NamespaceException(NamespaceException.Kind.ALREADY_EXISTS, "namespace "
             + name + " already exists; update it with PUT /v1/namespaces/" + name));
@@ -496,8 +498,9 @@ public final class NamespaceManager implements PluginUsers {
         // no node runs it here (a node assigned it may be starting it, and stops at the removal): the document goes
         // first, then the shared store (topics, queues), so that a namespace created again under the name, on the
         // same topics or queues, does not inherit the deleted one's entries
-        return cluster.remove(name).compose(v -> forget(name, "deleted")).compose(v -> destroyStored(config))
-            .compose(failed -> leftBehind(config, failed));
+        return cluster.removeBeforeDestroy(name, DESTROY_GUARD_MS).compose(v -> forget(name, "deleted"))
+            .compose(v -> destroyStored(config)).compose(failed -> cluster.destroyed(name).transform(v ->
+                leftBehind(config, failed)));
       }
       if (force) {
         return destroy(name);
@@ -518,18 +521,27 @@ public final class NamespaceManager implements PluginUsers {
       // destroy the store (Kafka does not delete a consumer group that has members, and a consumer still polling a
       // deleted topic could have it created again)
       Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
-      return stopped.compose(v -> removeDocument(name)).compose(v -> destroyStored(config))
-          .compose(failed -> leftBehind(config, failed));
+      return stopped.compose(v -> removeDocument(name, true)).compose(v -> destroyStored(config))
+          .compose(failed -> cluster.destroyed(name).transform(v -> leftBehind(config, failed)));
     }
-    return runtime.destroy().compose(v -> removeDocument(name)).map(v -> (String) null);
+    return runtime.destroy().compose(v -> removeDocument(name, false)).map(v -> (String) null);
   }
 
-  /** Removes a deleted namespace's document here and from the cluster state. */
-  private Future<Void> removeDocument(String name) {
+  /**
+   * How long a create of a deleted namespace's name is refused while its store, removed after its document, is being
+   * destroyed (Kafka waits up to 30 s for its consumer groups to empty); a node that dies meanwhile frees it then.
+   */
+  private static final long DESTROY_GUARD_MS = 120_000;
+
+  /**
+   * Removes a deleted namespace's document here and from the cluster state; {@code destroyNext}: its store is
+   * destroyed after, and the name cannot be created again until it is ({@link ClusterState#removeBeforeDestroy}).
+   */
+  private Future<Void> removeDocument(String name, boolean destroyNext) {
     return vertx.executeBlocking(() -> {
       store.delete(name);
       return null;
-    }).compose(v -> cluster.remove(name)).<Void>map(v -> {
+    }).compose(v -> destroyNext ? cluster.removeBeforeDestroy(name, DESTROY_GUARD_MS) : cluster.remove(name)).<Void>map(v -> {
       configs.remove(name);
       log.atInfo().addKeyValue("namespace", name).log("Namespace {} deleted", name);
       return null;
