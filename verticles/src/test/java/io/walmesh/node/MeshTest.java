@@ -257,6 +257,46 @@ class MeshTest {
   }
 
   /**
+   * With a namespace's producer and consumer on different nodes, a delete decided on the producer's node is counted on
+   * the consumer's node too: on SQS only the node that sent to a queue knows its counts may still miss that send
+   * ({@code counts-lag-secs}), and the consumer's node sends the dead-letter moves. Here the producer's own last send
+   * is older than the lag, so its count alone would let the delete through a moment after the consumer's node moved an
+   * entry (on Amazon SQS, with the counts not showing that entry yet).
+   */
+  @Test
+  void aDeleteRightAfterTheDeliveringNodeSentWaitsOutThatNodesCountsLag() {
+    mesh = new EmbeddedMesh(dir, 2);
+    mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
+    mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
+    JsonObject ns = sqsNamespace("lagged", "s");
+    ns.getJsonObject("retry").put("max-attempts", 2).put("initial-backoff-ms", 12_000).put("max-backoff-ms", 12_000)
+        .put("multiplier", 1.0);
+    ns.getJsonObject("backend").getJsonObject("config").put("counts-lag-secs", 8);
+    TestNodes.create(mesh.admin("r"), ns);
+    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
+        && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
+    GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
+    try {
+      sink.respond(received -> 503); // both attempts fail: r moves the entry to the DLQ 12 s after the write
+      await().atMost(Duration.ofSeconds(20)).until(() -> TestNodes.write(viaW, request("lagged", "dead-lettered").build())
+          .response().getDurable() == Trilean.SUCCESS);
+      await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() ->
+          mesh.admin("w").get("/v1/namespaces/lagged").body().getJsonObject("stats").getLong("dead-letters") == 1);
+      AdminHttp.Response purged = mesh.admin("w").call("POST", "/v1/namespaces/lagged/dlq/purge", null);
+      assertThat(purged.status()).as(purged.text()).isEqualTo(200);
+
+      AdminHttp.Response refused = mesh.admin("w").call("DELETE", "/v1/namespaces/lagged", null);
+      assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+      assertThat(refused.text()).contains("node r, which delivers it, could not count it").contains("counts-lag-secs")
+          .contains("retry in");
+      await("the consumer's lag passes").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() ->
+          mesh.admin("w").call("DELETE", "/v1/namespaces/lagged", null).status() == 200);
+    } finally {
+      viaW.close();
+    }
+  }
+
+  /**
    * A Kafka namespace deleted on the node that takes its writes while another node delivers it: the delivering node
    * stops, and its topics and consumer groups are deleted rather than left behind (Kafka does not delete a group that
    * still has members, and a consumer still polling could create a deleted topic again).

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.walmesh.node.namespace.NamespaceConfig;
 import io.walmesh.node.plugin.PluginRegistry;
 import io.walmesh.spi.backend.BackendStats;
+import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +23,16 @@ final class EmptyBeforeChange {
   private final Placement placement;
   private final String nodeId;
 
-  EmptyBeforeChange(PluginRegistry plugins, Reconciler runtimes, Placement placement, String nodeId) {
+  /** The counts of the other nodes that deliver a namespace this node takes the writes of. */
+  private final DeliveringNodeCounts deliverers;
+
+  EmptyBeforeChange(PluginRegistry plugins, Reconciler runtimes, Placement placement, String nodeId,
+                    DeliveringNodeCounts deliverers) {
     this.plugins = plugins;
     this.runtimes = runtimes;
     this.placement = placement;
     this.nodeId = nodeId;
+    this.deliverers = deliverers;
   }
 
   /**
@@ -118,20 +124,43 @@ final class EmptyBeforeChange {
 
   /**
    * Stops a namespace's writes (those in flight are answered) and counts its entries afresh, not from the counts a
-   * backend reads every few seconds: succeeds, its writes left stopped, when it holds none; otherwise gives its writes
+   * backend reads every few seconds, here and on the other nodes that deliver it: succeeds, its writes left stopped,
+   * when it holds none; otherwise gives its writes
    * back and refuses (CONFLICT) with {@code holding} of its counts, or {@code uncounted} of why they could not be made.
    */
-  private static Future<Void> stopWritesWhenEmpty(NamespaceRuntime runtime, Function<BackendStats, String> holding,
-                                                  Function<Throwable, String> uncounted) {
-    return runtime.stopWrites().compose(v -> runtime.countNow()).transform(counted -> {
-      BackendStats stats = counted.succeeded() ? counted.result().orElseThrow() : null;
-      if (stats != null && stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0) {
-        return Future.<Void>succeededFuture();
-      }
-      String why = stats != null ? holding.apply(stats) : uncounted.apply(counted.cause());
-      return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(
-          new NamespaceException(NamespaceException.Kind.CONFLICT, why)));
-    });
+  private Future<Void> stopWritesWhenEmpty(NamespaceRuntime runtime, Function<BackendStats, String> holding,
+                                           Function<Throwable, String> uncounted) {
+    return runtime.stopWrites().compose(v -> runtime.countNow()).map(Optional::orElseThrow)
+        .compose(stats -> empty(stats) ? countedWhereDelivered(runtime) : Future.succeededFuture(stats))
+        .transform(counted -> {
+          BackendStats stats = counted.succeeded() ? counted.result() : null;
+          if (stats != null && empty(stats)) {
+            return Future.<Void>succeededFuture();
+          }
+          String why = stats != null ? holding.apply(stats) : uncounted.apply(counted.cause());
+          return runtime.resumeWrites().transform(ignored -> Future.<Void>failedFuture(
+              new NamespaceException(NamespaceException.Kind.CONFLICT, why)));
+        });
+  }
+
+  private static boolean empty(BackendStats stats) {
+    return stats.pending() == 0 && stats.leased() == 0 && stats.deadLetters() == 0;
+  }
+
+  /**
+   * When other nodes deliver the namespace, their fresh counts too ({@link DeliveringNodeCounts}): the first that is
+   * not empty, or {@link BackendStats#NONE}; fails when one of them cannot count.
+   */
+  private Future<BackendStats> countedWhereDelivered(NamespaceRuntime runtime) {
+    if (runtime.consumer) {
+      return Future.succeededFuture(BackendStats.NONE);
+    }
+    Future<BackendStats> counted = Future.succeededFuture(BackendStats.NONE);
+    for (String node : placement.otherDeliverers(runtime.config)) {
+      counted = counted.compose(stats -> empty(stats) ? deliverers.count(node, runtime.config.name())
+          : Future.succeededFuture(stats));
+    }
+    return counted;
   }
 
   /**

@@ -79,6 +79,8 @@ public final class NamespaceManager implements PluginUsers {
    * there, whichever thread asked (the admin API's event loop, a Hazelcast event).
    */
   private final SerialQueue changes;
+  /** This node's answers to the nodes that take the writes of namespaces it delivers ({@link DeliveringNodeCounts}). */
+  private final io.vertx.core.eventbus.MessageConsumer<JsonObject> countsServed;
   /** Set by {@link #stopAll}: the node is stopping, and no runtime starts again (a periodic reconcile, a document). */
   private volatile boolean stopped;
 
@@ -92,7 +94,9 @@ public final class NamespaceManager implements PluginUsers {
     this.cluster = cluster;
     this.runtimes = new Reconciler(vertx, plugins, metrics, cluster, producers);
     this.placement = new Placement(cluster, runtimes);
-    this.empty = new EmptyBeforeChange(plugins, runtimes, placement, nodeId);
+    DeliveringNodeCounts deliverers = new DeliveringNodeCounts(vertx);
+    this.countsServed = deliverers.serve(nodeId, runtimes);
+    this.empty = new EmptyBeforeChange(plugins, runtimes, placement, nodeId, deliverers);
   }
 
   /** Runs changes one after another. */
@@ -691,7 +695,7 @@ public final class NamespaceManager implements PluginUsers {
   /** Stops every namespace, draining in-flight work; entries stay stored. */
   public Future<Void> stopAll() {
     stopped = true; // set now: a reconcile or a document queued behind this step starts nothing afterwards
-    return serially(runtimes::stopAll);
+    return countsServed.unregister().recover(e -> Future.succeededFuture()).compose(v -> serially(runtimes::stopAll));
   }
 
   /**

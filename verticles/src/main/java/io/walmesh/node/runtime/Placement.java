@@ -47,6 +47,16 @@ final class Placement {
     return cluster.producersOf(config.shard()).stream().filter(live::contains).findFirst();
   }
 
+  /** The other live nodes that deliver the namespace (its consumer owners); none for a pinned namespace. */
+  List<String> otherDeliverers(NamespaceConfig config) {
+    if (runtimes.pinnedToNode(config)) {
+      return List.of();
+    }
+    List<String> live = cluster.liveNodes();
+    return cluster.consumersOf(config.shard()).stream().filter(live::contains)
+        .filter(node -> !node.equals(cluster.nodeId())).toList();
+  }
+
   /** Why no node takes writes for the namespace, for the gateway's UNAVAILABLE answer. */
   String whyUnavailable(NamespaceConfig config) {
     String failure = runtimes.failure(config.name());
