@@ -214,6 +214,14 @@ class AdminApiTest {
     assertThat(both.getJsonObject("retry").getInteger("max-attempts")).isEqualTo(3);
     assertThat(write(grpc, request("shared", "after the changes").build()).response().getDurable())
         .isEqualTo(Trilean.SUCCESS);
+
+    // a stale version is refused before anything is checked: not a 409 about the entries a move would leave
+    assertThat(write(grpc, delayed("shared", "held", 3_600_000)).response().getDurable()).isEqualTo(Trilean.SUCCESS);
+    AdminHttp.Response staleMove = admin.call("PUT", "/v1/namespaces/shared", namespace("shared", sink.url("/x"))
+        .put("ordering", "none").put("backend", new JsonObject().put("type", "minimal")), read.header("ETag"));
+    assertThat(staleMove.status()).as(staleMove.text()).isEqualTo(412);
+    assertThat(write(grpc, request("shared", "writes go on").build()).response().getDurable())
+        .isEqualTo(Trilean.SUCCESS);
   }
 
   /**

@@ -269,18 +269,19 @@ class MeshTest {
     mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
     mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
     JsonObject ns = sqsNamespace("lagged", "s");
-    ns.getJsonObject("retry").put("max-attempts", 2).put("initial-backoff-ms", 12_000).put("max-backoff-ms", 12_000)
+    // w's own send (the write) is older than the lag when r moves the entry 20 s later; r's move is not, for 15 s
+    ns.getJsonObject("retry").put("max-attempts", 2).put("initial-backoff-ms", 20_000).put("max-backoff-ms", 20_000)
         .put("multiplier", 1.0);
-    ns.getJsonObject("backend").getJsonObject("config").put("counts-lag-secs", 8);
+    ns.getJsonObject("backend").getJsonObject("config").put("counts-lag-secs", 15);
     TestNodes.create(mesh.admin("r"), ns);
     await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
         && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
     GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
     try {
-      sink.respond(received -> 503); // both attempts fail: r moves the entry to the DLQ 12 s after the write
+      sink.respond(received -> 503); // both attempts fail: r moves the entry to the DLQ 20 s after the write
       await().atMost(Duration.ofSeconds(20)).until(() -> TestNodes.write(viaW, request("lagged", "dead-lettered").build())
           .response().getDurable() == Trilean.SUCCESS);
-      await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).until(() ->
+      await().atMost(Duration.ofSeconds(50)).pollInterval(Duration.ofMillis(200)).until(() ->
           mesh.admin("w").get("/v1/namespaces/lagged").body().getJsonObject("stats").getLong("dead-letters") == 1);
       AdminHttp.Response purged = mesh.admin("w").call("POST", "/v1/namespaces/lagged/dlq/purge", null);
       assertThat(purged.status()).as(purged.text()).isEqualTo(200);

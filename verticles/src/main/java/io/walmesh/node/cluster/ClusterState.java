@@ -52,6 +52,11 @@ public interface ClusterState {
   /** Every namespace document by name (removed ones left out). */
   Future<Map<String, String>> documents();
 
+  /** One namespace's document as the cluster state holds it now; null when there is none (or it was removed). */
+  default Future<String> document(String name) {
+    return documents().map(all -> all.get(name));
+  }
+
   /** Adds a document unless the name exists; answers whether it was added. */
   Future<Boolean> putIfAbsent(String name, String json);
 

@@ -19,8 +19,8 @@ import io.walmesh.spi.backend.BackendStats;
  */
 final class DeliveringNodeCounts {
   static final String ADDRESS_PREFIX = "walmesh.namespace-count.";
-  /** A count reads the backend's queues or topics (Kafka reads its DLQ topic to its end). */
-  private static final long TIMEOUT_MS = 30_000;
+  /** A count reads the backend's queues or topics (Kafka reads its DLQ topic to its end, for up to 30 s). */
+  private static final long TIMEOUT_MS = 45_000;
 
   private final Vertx vertx;
 

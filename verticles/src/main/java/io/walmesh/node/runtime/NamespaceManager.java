@@ -348,7 +348,7 @@ public final class NamespaceManager implements PluginUsers {
    */
   public Future<NamespaceConfig> update(String name, JsonObject given, boolean force, String ifVersion) {
     boolean[] runs = new boolean[1];
-    return this.<NamespaceConfig>serially(() -> {
+    return this.<NamespaceConfig>serially(() -> atVersionRead(name, ifVersion).compose(v -> {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
       NamespaceConfig stored = configs.get(name);
       NamespaceConfig parsed = validate(Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson()));
@@ -374,7 +374,30 @@ public final class NamespaceManager implements PluginUsers {
         runtime.moving = false;
         runtime.resumeWrites();
       }));
-    }).compose(config -> afterUpdate(name, config, runs[0]));
+    })).compose(config -> afterUpdate(name, config, runs[0]));
+  }
+
+  /**
+   * Refuses at once (412) an update made at a version ({@code If-Match}) the cluster state's document is no longer at,
+   * before any check stops the namespace's writes; the store compares again ({@link #storeUpdate}).
+   */
+  private Future<Void> atVersionRead(String name, String ifVersion) {
+    if (ifVersion == null) {
+      return Future.succeededFuture();
+    }
+    return cluster.document(name).compose(current -> {
+      if (current == null) {
+        return Future.failedFuture(notFound(name));
+      }
+      String now = versionIn(current);
+      return now.equals(ifVersion) ? Future.succeededFuture() : Future.failedFuture(new NamespaceException(
+          NamespaceException.Kind.VERSION_CHANGED, versionChanged(name, now, ifVersion)));
+    });
+  }
+
+  private static String versionChanged(String name, String now, String ifVersion) {
+    return "namespace " + name + " is at version " + now + ", not " + ifVersion + ": it was changed since that version"
+        + " was read; nothing was stored: GET it again and make the change on what it holds now";
   }
 
   /**
@@ -433,9 +456,8 @@ public final class NamespaceManager implements PluginUsers {
             + " was deleted while this update was checked; nothing was stored"));
       }
       if (ifVersion != null && !ifVersion.equals(seen[0])) {
-        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.VERSION_CHANGED, "namespace " + name
-            + " is at version " + seen[0] + ", not " + ifVersion + ": it was changed since that version was read;"
-            + " nothing was stored: GET it again and make the change on what it holds now"));
+        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.VERSION_CHANGED,
+            versionChanged(name, seen[0], ifVersion)));
       }
       return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is at"
           + " version " + seen[0] + ", and this update was checked against version " + heard.version() + ": another"
@@ -502,7 +524,11 @@ public final class NamespaceManager implements PluginUsers {
         // no node runs it here (a node assigned it may be starting it, and stops at the removal): the document goes
         // first, then the shared store (topics, queues), so that a namespace created again under the name, on the
         // same topics or queues, does not inherit the deleted one's entries
-        return cluster.removeBeforeDestroy(name, DESTROY_GUARD_MS).compose(v -> forget(name, "deleted"))
+        return cluster.removeBeforeDestroy(name, DESTROY_GUARD_MS).compose(v -> forget(name, "deleted").recover(e -> {
+              log.warn("Namespace {}: deleted, but forgetting it here failed ({}); its store is destroyed anyway", name,
+                  e.toString());
+              return Future.succeededFuture();
+            }))
             .compose(v -> destroyStored(config)).compose(failed -> cluster.destroyed(name).transform(v ->
                 leftBehind(config, failed)));
       }
@@ -695,7 +721,7 @@ public final class NamespaceManager implements PluginUsers {
   /** Stops every namespace, draining in-flight work; entries stay stored. */
   public Future<Void> stopAll() {
     stopped = true; // set now: a reconcile or a document queued behind this step starts nothing afterwards
-    return countsServed.unregister().recover(e -> Future.succeededFuture()).compose(v -> serially(runtimes::stopAll));
+    return serially(runtimes::stopAll).eventually(() -> countsServed.unregister().recover(e -> Future.succeededFuture()));
   }
 
   /**
