@@ -83,6 +83,11 @@ public final class SingleNode implements ClusterState {
   }
 
   @Override
+  public Future<String> document(String name) {
+    return Future.succeededFuture(documents.get(name));
+  }
+
+  @Override
   public Future<Boolean> putIfAbsent(String name, String json) {
     boolean added = documents.putIfAbsent(name, json) == null;
     if (added) {

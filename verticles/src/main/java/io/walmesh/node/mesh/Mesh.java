@@ -430,6 +430,11 @@ public final class Mesh implements io.walmesh.node.cluster.ClusterState {
     return documents.destroyed(name);
   }
 
+  @Override
+  public Future<String> document(String name) {
+    return documents.document(name);
+  }
+
   // ---- plugin jars ----
 
   /** The plugin jars of the mesh, by plugin id (an empty jar is a removed plugin's tombstone), read on a worker. */

@@ -175,19 +175,37 @@ final class MeshDocuments {
    * compare-and-set on the map's value, tried again when another node replaced it between the read and the set.
    */
   Future<Boolean> replaceIf(String name, java.util.function.Predicate<String> current, String json) {
-    return vertx.executeBlocking(() -> {
-      String sealed = seal.sealString(DOCS, name, json);
-      while (true) {
-        String existing = docs.get(name);
-        String present = existing == null ? null : trust.openString(DOCS, name, existing);
-        if (present == null || isTombstone(present) || !current.test(present)) {
-          return false;
-        }
-        if (docs.replace(name, existing, sealed)) {
-          authenticDocs.put(name, sealed);
-          return true;
-        }
+    return vertx.executeBlocking(() -> replaceWhile(name, present -> !isTombstone(present) && current.test(present)
+        ? json : null));
+  }
+
+  /**
+   * Replaces the stored value of {@code name} with the document {@code next} makes of the one it holds (opened), while
+   * it makes one (null: leave it be) and nobody replaced it between the read and the set; answers whether it replaced.
+   * A value that is missing or does not open is left be. Blocking.
+   */
+  private boolean replaceWhile(String name, java.util.function.UnaryOperator<String> next) {
+    while (true) {
+      String existing = docs.get(name);
+      String present = existing == null ? null : trust.openString(DOCS, name, existing);
+      String json = present == null ? null : next.apply(present);
+      if (json == null) {
+        return false;
       }
+      String sealed = seal.sealString(DOCS, name, json);
+      if (docs.replace(name, existing, sealed)) {
+        authenticDocs.put(name, sealed);
+        return true;
+      }
+    }
+  }
+
+  /** One document as the map holds it now (refused values undone as {@link #documents} does); null when none or removed. */
+  Future<String> document(String name) {
+    return vertx.executeBlocking(() -> {
+      String stored = docs.get(name);
+      String json = stored == null ? null : authenticDoc(name, stored);
+      return json == null || isTombstone(json) ? null : json;
     });
   }
 
@@ -214,20 +232,16 @@ final class MeshDocuments {
   /** The tombstone of a removal whose store is destroyed now says so: the name may be created again. */
   Future<Void> destroyed(String name) {
     return vertx.executeBlocking(() -> {
-      while (true) {
-        String existing = docs.get(name);
-        String present = existing == null ? null : trust.openString(DOCS, name, existing);
-        if (present == null || !isTombstone(present) || !new JsonObject(present).containsKey(DESTROYING_UNTIL)) {
-          return null; // created again already (the guard ran out), or never guarded
+      // nothing to do when created again already (the guard ran out), or never guarded
+      replaceWhile(name, present -> {
+        if (!isTombstone(present) || !new JsonObject(present).containsKey(DESTROYING_UNTIL)) {
+          return null;
         }
         JsonObject done = new JsonObject(present);
         done.remove(DESTROYING_UNTIL);
-        String sealed = seal.sealString(DOCS, name, done.encode());
-        if (docs.replace(name, existing, sealed)) {
-          authenticDocs.put(name, sealed);
-          return null;
-        }
-      }
+        return done.encode();
+      });
+      return null;
     });
   }
 
