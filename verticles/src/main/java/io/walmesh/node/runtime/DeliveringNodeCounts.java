@@ -14,8 +14,10 @@ import io.walmesh.spi.backend.BackendStats;
  * send by up to a minute, and only the node that sent knows it did (the delivering node's dead-letter moves and
  * re-enqueued retries among them); so the delivering nodes count too, each with what it knows.
  *
- * <p>Served on the event bus at {@code walmesh.namespace-count.<node id>}: only members of the mesh reach it, and it
- * answers counts, nothing else.
+ * <p>Served on the event bus at {@code walmesh.namespace-count.<node id>}. Who may ask: members of the mesh, the nodes
+ * that take writes among them; a process that joins the mesh's Hazelcast cluster without the event bus's client
+ * certificate reaches no node's address ({@code MeshSecurityTest.theRogueReadsNoCountsFromTheNodes}). It answers
+ * counts, nothing else, and changes nothing.
  */
 final class DeliveringNodeCounts {
   static final String ADDRESS_PREFIX = "walmesh.namespace-count.";
@@ -29,10 +31,15 @@ final class DeliveringNodeCounts {
   }
 
   /** Answers this node's fresh counts of the namespaces it delivers. */
-  MessageConsumer<JsonObject> serve(String nodeId, Reconciler runtimes) {
-    return vertx.eventBus().<JsonObject>consumer(ADDRESS_PREFIX + nodeId, message -> {
-      String name = message.body() == null ? null : message.body().getString("namespace");
-      NamespaceRuntime runtime = name == null ? null : runtimes.runtime(name);
+  MessageConsumer<Object> serve(String nodeId, Reconciler runtimes) {
+    return vertx.eventBus().<Object>consumer(ADDRESS_PREFIX + nodeId, message -> {
+      String name = message.body() instanceof JsonObject body && body.getValue("namespace") instanceof String ns ? ns
+          : null;
+      if (name == null) {
+        message.fail(400, "a count request is {\"namespace\": NAME}");
+        return;
+      }
+      NamespaceRuntime runtime = runtimes.runtime(name);
       if (runtime == null || !runtime.consumer) {
         message.fail(404, "node " + nodeId + " does not deliver namespace " + name + " now");
         return;

@@ -67,6 +67,8 @@ public final class NamespaceManager implements PluginUsers {
   private final Placement placement;
   /** The checks that a delete or a move of the entries leaves none behind. */
   private final EmptyBeforeChange empty;
+  /** Which version of each document this node heard of, and updates stored only while it is still that one. */
+  private final DocumentVersions versions;
   private final String nodeId;
   /** The documents of the namespaces this node knows (every namespace of the mesh it could validate), by name. */
   private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
@@ -80,7 +82,7 @@ public final class NamespaceManager implements PluginUsers {
    */
   private final SerialQueue changes;
   /** This node's answers to the nodes that take the writes of namespaces it delivers ({@link DeliveringNodeCounts}). */
-  private final io.vertx.core.eventbus.MessageConsumer<JsonObject> countsServed;
+  private final io.vertx.core.eventbus.MessageConsumer<Object> countsServed;
   /** Set by {@link #stopAll}: the node is stopping, and no runtime starts again (a periodic reconcile, a document). */
   private volatile boolean stopped;
 
@@ -97,6 +99,7 @@ public final class NamespaceManager implements PluginUsers {
     DeliveringNodeCounts deliverers = new DeliveringNodeCounts(vertx);
     this.countsServed = deliverers.serve(nodeId, runtimes);
     this.empty = new EmptyBeforeChange(plugins, runtimes, placement, nodeId, deliverers);
+    this.versions = new DocumentVersions(cluster, configs, rejectedDocs);
   }
 
   /** Runs changes one after another. */
@@ -342,13 +345,13 @@ public final class NamespaceManager implements PluginUsers {
    *
    * <p>The checks and the store run as one of this node's changes, so every document change this node has heard of
    * is applied before them and no other update or delete of this node runs between them; the store is a
-   * compare-and-set against the document the checks were made on ({@link ClusterState#replaceIf}), so a change made
+   * compare-and-set against the document the checks were made on ({@link DocumentVersions}), so a change made
    * meanwhile on another node (a move, a delete) is refused rather than overwritten: an update checked against the
    * old place would otherwise give it back its writes, which nothing would deliver after the move.
    */
   public Future<NamespaceConfig> update(String name, JsonObject given, boolean force, String ifVersion) {
     boolean[] runs = new boolean[1];
-    return this.<NamespaceConfig>serially(() -> atVersionRead(name, ifVersion).compose(v -> {
+    return this.<NamespaceConfig>serially(() -> versions.atVersionRead(name, ifVersion).compose(v -> {
       // "(redacted)" placeholders from an earlier GET keep the stored secrets
       NamespaceConfig stored = configs.get(name);
       NamespaceConfig parsed = validate(Secrets.restore(given, stored == null ? new JsonObject() : stored.toJson()));
@@ -359,10 +362,10 @@ public final class NamespaceManager implements PluginUsers {
       requireKnown(name);
       NamespaceConfig config = withHome(parsed, stored);
       runs[0] = runner(name).isPresent();
-      Heard heard = heard(name);
+      DocumentVersions.Heard heard = versions.heard(name);
       if (force || empty.sameStore(stored, config) && (heard.refused() == null || heard.refusedParsed() != null
           && empty.sameStore(heard.refusedParsed(), config))) {
-        return storeUpdate(heard, ifVersion, config);
+        return versions.store(heard, ifVersion, config);
       }
       if (heard.refused() != null) {
         throw new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + ": its current document"
@@ -370,112 +373,11 @@ public final class NamespaceManager implements PluginUsers {
             + " entries stored under it cannot be counted here, and this update may move them elsewhere; update it"
             + " through a node that runs it, or with force=true");
       }
-      return empty.beforeMoving(stored, config).compose(runtime -> storeUpdate(heard, ifVersion, config).onFailure(e -> {
+      return empty.beforeMoving(stored, config).compose(runtime -> versions.store(heard, ifVersion, config).onFailure(e -> {
         runtime.moving = false;
         runtime.resumeWrites();
       }));
     })).compose(config -> afterUpdate(name, config, runs[0]));
-  }
-
-  /**
-   * Refuses at once (412) an update made at a version ({@code If-Match}) the cluster state's document is no longer at,
-   * before any check stops the namespace's writes; the store compares again ({@link #storeUpdate}).
-   */
-  private Future<Void> atVersionRead(String name, String ifVersion) {
-    if (ifVersion == null) {
-      return Future.succeededFuture();
-    }
-    return cluster.document(name).compose(current -> {
-      if (current == null) {
-        return Future.failedFuture(notFound(name));
-      }
-      String now = versionIn(current);
-      return now.equals(ifVersion) ? Future.succeededFuture() : Future.failedFuture(new NamespaceException(
-          NamespaceException.Kind.VERSION_CHANGED, versionChanged(name, now, ifVersion)));
-    });
-  }
-
-  private static String versionChanged(String name, String now, String ifVersion) {
-    return "namespace " + name + " is at version " + now + ", not " + ifVersion + ": it was changed since that version"
-        + " was read; nothing was stored: GET it again and make the change on what it holds now";
-  }
-
-  /**
-   * The document of a namespace as this node last heard it from the cluster state: the one it runs ({@link #configs}),
-   * or one it refused to run ({@code refused}: a plugin type not installed here, say) while the one before keeps
-   * running; {@code refusedParsed} is null when that one does not even parse here.
-   */
-  private record Heard(String refused, NamespaceConfig refusedParsed, String version) {
-    /** Whether the cluster state's document {@code json} is this one. */
-    boolean is(String json) {
-      return refused != null ? refused.equals(json) : atVersion(json, version);
-    }
-  }
-
-  private Heard heard(String name) {
-    String refused = rejectedDocs.get(name);
-    if (refused == null) {
-      NamespaceConfig running = configs.get(name);
-      return new Heard(null, null, running == null ? "" : running.version()); // "": forgotten meanwhile
-    }
-    NamespaceConfig parsed = null;
-    try {
-      parsed = NamespaceConfig.parse(refused);
-    } catch (RuntimeException e) {
-      // stays null: where it stores its entries cannot be read here
-    }
-    return new Heard(refused, parsed, parsed != null ? parsed.version() : versionOf(refused));
-  }
-
-  /** The version the admin API shows for a namespace: that of the document this node last heard of ({@link Heard}). */
-  private String heardVersion(String name) {
-    return heard(name).version();
-  }
-
-  /** A document's version when it does not parse here: the same digest, of its text. */
-  private static String versionOf(String json) {
-    return NamespaceConfig.digest(json);
-  }
-
-  /**
-   * Stores an update's document while the cluster state's is still the one this node heard of, the one the update's
-   * checks were made on, and (with {@code ifVersion}) the one the client read: a compare-and-set.
-   */
-  private Future<NamespaceConfig> storeUpdate(Heard heard, String ifVersion, NamespaceConfig config) {
-    String name = config.name();
-    String[] seen = new String[1]; // the version stored when the compare was made; null when the document is gone
-    return cluster.replaceIf(name, current -> {
-      seen[0] = versionIn(current);
-      return heard.is(current) && (ifVersion == null || ifVersion.equals(seen[0]));
-    }, config.toJson().encode()).compose(replaced -> {
-      if (replaced) {
-        return Future.succeededFuture(config);
-      }
-      if (seen[0] == null) {
-        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name
-            + " was deleted while this update was checked; nothing was stored"));
-      }
-      if (ifVersion != null && !ifVersion.equals(seen[0])) {
-        return Future.failedFuture(new NamespaceException(NamespaceException.Kind.VERSION_CHANGED,
-            versionChanged(name, seen[0], ifVersion)));
-      }
-      return Future.failedFuture(new NamespaceException(NamespaceException.Kind.CONFLICT, "namespace " + name + " is at"
-          + " version " + seen[0] + ", and this update was checked against version " + heard.version() + ": another"
-          + " update (here or on another node) changed it meanwhile, or this node has not applied that change yet;"
-          + " nothing was stored: GET it again and PUT the change on what it holds now"));
-    });
-  }
-
-  private static String versionIn(String json) {
-    try {
-      return NamespaceConfig.parse(json).version();
-    } catch (RuntimeException e) {
-      return versionOf(json);
-    }
-  }
-
-  private static boolean atVersion(String json, String version) {
-    return versionIn(json).equals(version);
   }
 
   /**
@@ -529,8 +431,7 @@ public final class NamespaceManager implements PluginUsers {
                   e.toString());
               return Future.succeededFuture();
             }))
-            .compose(v -> destroyStored(config)).compose(failed -> cluster.destroyed(name).transform(v ->
-                leftBehind(config, failed)));
+            .compose(v -> destroyRemoved(config));
       }
       if (force) {
         return destroy(name);
@@ -551,8 +452,7 @@ public final class NamespaceManager implements PluginUsers {
       // destroy the store (Kafka does not delete a consumer group that has members, and a consumer still polling a
       // deleted topic could have it created again)
       Future<Void> stopped = runtime == null ? Future.succeededFuture() : runtime.stop();
-      return stopped.compose(v -> removeDocument(name, true)).compose(v -> destroyStored(config))
-          .compose(failed -> cluster.destroyed(name).transform(v -> leftBehind(config, failed)));
+      return stopped.compose(v -> removeDocument(name, true)).compose(v -> destroyRemoved(config));
     }
     return runtime.destroy().compose(v -> removeDocument(name, false)).map(v -> (String) null);
   }
@@ -597,11 +497,16 @@ public final class NamespaceManager implements PluginUsers {
     });
   }
 
-  /** A delete's answer when the namespace is gone but its stored entries could not be deleted ({@code failed}). */
-  private Future<String> leftBehind(NamespaceConfig config, String failed) {
-    return Future.succeededFuture(failed == null ? null : "namespace " + config.name() + " is deleted, but its stored"
-        + " entries could not be deleted from its " + config.backendType() + " backend (" + failed + "); delete its"
-        + " topics or queues by hand before creating a namespace on them again, or it inherits them");
+  /**
+   * Destroys the store of a namespace whose document is removed ({@link ClusterState#removeBeforeDestroy}), then frees
+   * its name; a delete's answer: null, or a warning when the namespace is gone but its stored entries could not be
+   * deleted.
+   */
+  private Future<String> destroyRemoved(NamespaceConfig config) {
+    return destroyStored(config).compose(failed -> cluster.destroyed(config.name()).transform(v ->
+        Future.succeededFuture(failed == null ? null : "namespace " + config.name() + " is deleted, but its stored"
+            + " entries could not be deleted from its " + config.backendType() + " backend (" + failed + "); delete"
+            + " its topics or queues by hand before creating a namespace on them again, or it inherits them")));
   }
 
   private NamespaceConfig validate(JsonObject document) {
@@ -616,7 +521,7 @@ public final class NamespaceManager implements PluginUsers {
     }
   }
 
-  private static NamespaceException notFound(String name) {
+  static NamespaceException notFound(String name) {
     return new NamespaceException(NamespaceException.Kind.NOT_FOUND, "namespace " + name + " does not exist");
   }
 
@@ -634,7 +539,7 @@ public final class NamespaceManager implements PluginUsers {
 
   public Optional<Status> status(String name) {
     NamespaceConfig config = configs.get(name);
-    return config == null ? Optional.empty() : Optional.of(runtimes.status(config, redacted(config), heardVersion(name)));
+    return config == null ? Optional.empty() : Optional.of(runtimes.status(config, redacted(config), versions.heard(name).version()));
   }
 
   /** Why some namespace running here cannot store writes durably now (its backend says so), or empty. */
