@@ -229,6 +229,25 @@ class MeshSecurityTest {
     assertThat(System.getProperty("walmesh.test.ran." + id)).as("no code from the jar ran").isNull();
   }
 
+  /**
+   * The address where a node answers fresh counts of the namespaces it delivers, for a delete or a move decided on the
+   * node that takes their writes, answers a member (here n1 asking n2, which runs the pinned namespace) and never the
+   * rogue, which has no certificate for the event bus.
+   */
+  @Test
+  @Order(6)
+  void theRogueReadsNoCountsFromTheNodes() {
+    String n2Counts = "walmesh.namespace-count.n2"; // DeliveringNodeCounts.ADDRESS_PREFIX + node id
+    JsonObject ask = new JsonObject().put("namespace", "orders");
+    io.vertx.core.eventbus.Message<Object> answered = await(mesh.node("n1").vertx().eventBus().request(n2Counts, ask,
+        new DeliveryOptions().setSendTimeout(10_000)));
+    assertThat(((JsonObject) answered.body()).containsKey("pending")).as("a member gets the counts").isTrue();
+
+    Throwable refused = await(rogue.eventBus().request(n2Counts, ask, new DeliveryOptions().setSendTimeout(5_000))
+        .<Throwable>map(m -> null).otherwise(e -> e));
+    assertThat(refused).as("the rogue gets no answer").isNotNull();
+  }
+
   @Test
   @Order(6)
   void writesAreNeverAnsweredNorInjectedByTheRogue() {
