@@ -96,6 +96,19 @@ class MeshTest {
   }
 
   /**
+   * A mesh of node w (gateway and producer) and node r (gateway and consumer) for shard s, with {@code namespace}
+   * created on it through r: its writes are taken by w, and r delivers it.
+   */
+  private void splitRoles(JsonObject namespace) {
+    mesh = new EmbeddedMesh(dir, 2);
+    mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
+    mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
+    TestNodes.create(mesh.admin("r"), namespace);
+    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
+        && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
+  }
+
+  /**
    * A delete without force is decided on the node that takes the namespace's writes: only it can stop them before the
    * entries are counted, so that no write is acknowledged between the count and the delete. With the producer and
    * the consumer on different nodes, a delete sent to the consumer's node goes to the producer's (it counted on the
@@ -104,12 +117,7 @@ class MeshTest {
    */
   @Test
   void aDeleteIsDecidedOnTheNodeThatTakesTheNamespacesWrites() throws Exception {
-    mesh = new EmbeddedMesh(dir, 2);
-    mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
-    mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
-    TestNodes.create(mesh.admin("r"), sqsNamespace("split", "s"));
-    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
-        && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
+    splitRoles(sqsNamespace("split", "s"));
     GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
     try {
       sink.respond(received -> 503); // the target refuses: the entries stay stored
@@ -265,17 +273,12 @@ class MeshTest {
    */
   @Test
   void aDeleteRightAfterTheDeliveringNodeSentWaitsOutThatNodesCountsLag() {
-    mesh = new EmbeddedMesh(dir, 2);
-    mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
-    mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
     JsonObject ns = sqsNamespace("lagged", "s");
     // w's own send (the write) is older than the lag when r moves the entry 20 s later; r's move is not, for 15 s
     ns.getJsonObject("retry").put("max-attempts", 2).put("initial-backoff-ms", 20_000).put("max-backoff-ms", 20_000)
         .put("multiplier", 1.0);
     ns.getJsonObject("backend").getJsonObject("config").put("counts-lag-secs", 15);
-    TestNodes.create(mesh.admin("r"), ns);
-    await().atMost(Duration.ofSeconds(20)).until(() -> owners(mesh.cluster("r"), "s", "producers").equals(List.of("w"))
-        && owners(mesh.cluster("r"), "s", "consumers").equals(List.of("r")));
+    splitRoles(ns);
     GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
     try {
       sink.respond(received -> 503); // both attempts fail: r moves the entry to the DLQ 20 s after the write
@@ -307,14 +310,11 @@ class MeshTest {
     try (io.walmesh.testkit.KafkaBroker kafka = io.walmesh.testkit.KafkaBroker.start(dir.resolve("kafka"));
          org.apache.kafka.clients.admin.Admin kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(
              Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      mesh = new EmbeddedMesh(dir, 2);
-      mesh.start("w", 0, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "producer"))));
-      mesh.start("r", 1, Set.of("s"), 0, o -> o.cluster(o.cluster().roles(Set.of("gateway", "consumer"))));
       JsonObject ns = TestNodes.namespace("kdel", sink.url("/kdel")).put("shard", "s").put("backend", new JsonObject()
           .put("type", "kafka").put("config", new JsonObject().put("bootstrap-servers", kafka.bootstrapServers())
               .put("wal-kafka-topic", "walmesh-kdel").put("partitions", 2).put("delay-tiers-secs", new JsonArray().add(2))));
       ns.getJsonObject("retry").put("max-attempts", 1);
-      TestNodes.create(mesh.admin("r"), ns);
+      splitRoles(ns);
       sink.respond(received -> received.body().equals("dead") ? 503 : 200);
       GrpcWriteClient viaW = new GrpcWriteClient(client, "127.0.0.1", mesh.grpcPort("w"));
       try {
